@@ -1,0 +1,90 @@
+//! The exercise clock: tick numbers turned into the civil time people read.
+//!
+//! The simulation only counts integer ticks; this module is for labels (summaries,
+//! consoles, reports). It is never read by a system, so wall-clock or time-zone rules
+//! cannot leak into the state.
+
+use jiff::{SignedDuration, ZonedDateTime, civil::DateTime, tz::TimeZone};
+
+/// Tick 0's civil time in the exercise's time zone, and the length of a tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExerciseClock {
+    start: ZonedDateTime,
+    tick_seconds: u32,
+}
+
+impl ExerciseClock {
+    /// Parses `start` (`YYYY-MM-DDTHH:MM[:SS]`, local time) in the IANA zone `time_zone`.
+    /// A local time that a DST change makes ambiguous resolves to the earlier instant.
+    pub fn new(start: &str, time_zone: &str, tick_seconds: u32) -> Result<Self, String> {
+        let civil: DateTime = start.parse().map_err(|e| {
+            format!("start: {start:?} is not a local date and time like \"2026-03-10T08:00\" ({e})")
+        })?;
+        let zone = TimeZone::get(time_zone).map_err(|_| {
+            format!("time_zone: unknown time zone {time_zone:?} (use an IANA name such as \"Europe/Luxembourg\" or \"UTC\")")
+        })?;
+        let start = civil
+            .to_zoned_datetime(zone)
+            .map_err(|e| format!("start: {start:?} cannot be placed in {time_zone} ({e})"))?;
+        Ok(Self {
+            start,
+            tick_seconds,
+        })
+    }
+
+    /// The civil time of `tick`, or `None` past the end of representable time.
+    pub fn at(&self, tick: u64) -> Option<ZonedDateTime> {
+        let seconds = i64::try_from(tick.checked_mul(u64::from(self.tick_seconds))?).ok()?;
+        self.start
+            .checked_add(SignedDuration::from_secs(seconds))
+            .ok()
+    }
+
+    /// `HH:MM` of `tick`, with the date in front when it is not the start's date.
+    pub fn label(&self, tick: u64) -> String {
+        match self.at(tick) {
+            Some(time) if time.date() == self.start.date() => time.strftime("%H:%M").to_string(),
+            Some(time) => time.strftime("%Y-%m-%d %H:%M").to_string(),
+            None => format!("tick {tick}"),
+        }
+    }
+
+    /// The start as `YYYY-MM-DD HH:MM <zone>`.
+    pub fn start_label(&self) -> String {
+        let zone = self.start.time_zone().iana_name().unwrap_or("UTC");
+        format!("{} {zone}", self.start.strftime("%Y-%m-%d %H:%M"))
+    }
+
+    pub fn tick_seconds(&self) -> u32 {
+        self.tick_seconds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_time_zone_across_dst() {
+        // Europe/Luxembourg springs forward at 02:00 on 2026-03-29.
+        let clock = ExerciseClock::new("2026-03-29T01:00", "Europe/Luxembourg", 60).unwrap();
+        assert_eq!(clock.label(0), "01:00");
+        assert_eq!(clock.label(59), "01:59");
+        assert_eq!(clock.label(60), "03:00");
+        assert_eq!(clock.label(23 * 60), "2026-03-30 01:00");
+    }
+
+    #[test]
+    fn bad_start_and_zone_are_explained() {
+        let err = ExerciseClock::new("08:00", "UTC", 60).unwrap_err();
+        assert!(
+            err.starts_with("start: \"08:00\" is not a local date and time"),
+            "{err}"
+        );
+        let err = ExerciseClock::new("2026-03-10T08:00", "Europe/Luxemburg", 60).unwrap_err();
+        assert!(
+            err.contains("unknown time zone \"Europe/Luxemburg\""),
+            "{err}"
+        );
+    }
+}

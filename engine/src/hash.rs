@@ -1,0 +1,63 @@
+//! The state hash of DESIGN §2: blake3 over a fixed byte encoding of everything
+//! that can influence a future tick. docs/model.md lists the encoding byte by byte;
+//! change the two together, and only with a new journal format.
+//!
+//! Encoding, all integers little-endian:
+//! 1. tick: u64;
+//! 2. per asset in stable order: integrity, level, cap (u16 each);
+//! 3. per dependency in stable order: its outage counter (u32);
+//! 4. section `0x01` (randomness): the seed (u64), the number of streams (u8), then
+//!    per stream in `Purpose::ALL` order its word position (u128).
+//!
+//! The seed is hashed because it decides every future draw: two states with equal
+//! stream positions but different seeds do not evolve alike. Later sections
+//! (incidents, pending actions, objectives, …) take the next tags.
+
+use crate::cascade::CascadeGraph;
+use crate::rng::{Purpose, RngStreams};
+
+/// Tag of the randomness section.
+pub const SECTION_RNG: u8 = 0x01;
+
+/// The state being hashed, borrowed from the world's resources.
+pub struct StateView<'a> {
+    pub tick: u64,
+    pub integrity: &'a [u16],
+    pub level: &'a [u16],
+    pub cap: &'a [u16],
+    pub graph: &'a CascadeGraph,
+    /// Outage counters in the graph's row order.
+    pub outage_by_row: &'a [u32],
+    pub rng: &'a RngStreams,
+}
+
+/// Writes the encoding of `state` into `out` (cleared first; its capacity is
+/// reused, so hashing allocates nothing once warm).
+pub fn encode(state: &StateView, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&state.tick.to_le_bytes());
+    for a in 0..state.level.len() {
+        out.extend_from_slice(&state.integrity[a].to_le_bytes());
+        out.extend_from_slice(&state.level[a].to_le_bytes());
+        out.extend_from_slice(&state.cap[a].to_le_bytes());
+    }
+    // Outage counters are stored in row order; the hash wants stable order.
+    let start = out.len();
+    out.resize(start + 4 * state.outage_by_row.len(), 0);
+    for (row, outage) in state.outage_by_row.iter().enumerate() {
+        let at = start + 4 * state.graph.stable_index_of_row(row) as usize;
+        out[at..at + 4].copy_from_slice(&outage.to_le_bytes());
+    }
+    out.push(SECTION_RNG);
+    out.extend_from_slice(&state.rng.seed().to_le_bytes());
+    out.push(Purpose::ALL.len() as u8);
+    for purpose in Purpose::ALL {
+        out.extend_from_slice(&state.rng.word_position(purpose).to_le_bytes());
+    }
+}
+
+/// The state hash of `state`, using `scratch` as the encoding buffer.
+pub fn state_hash(state: &StateView, scratch: &mut Vec<u8>) -> blake3::Hash {
+    encode(state, scratch);
+    blake3::hash(scratch)
+}

@@ -1,0 +1,458 @@
+//! Semantic checks of a parsed scenario: every problem at once, each naming the item.
+//!
+//! Syntax and type errors come from RON with a line and column (see `load`); what
+//! RON cannot know — unknown or duplicate ids, values out of range, impossible
+//! schedules, sizes over the engine's limits — is found here. Every check runs even
+//! after a failure, so an author fixes a file in one pass, not one error per run.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use crate::clock::ExerciseClock;
+use crate::model::{Model, ResolvedAsset, ResolvedDependency, ResolvedDisruption, ResolvedLink};
+use crate::scenario::{PER_MILLE, Scenario};
+
+/// Limits on a scenario's size: beyond them memory or run time would surprise
+/// the operator, so they are refused up front (TigerBeetle style: a limit on
+/// everything).
+pub mod limits {
+    pub const MAX_SECTORS: usize = 256;
+    pub const MAX_ORGANISATIONS: usize = 100_000;
+    pub const MAX_ASSETS: usize = 1_000_000;
+    pub const MAX_DEPENDENCIES: usize = 4_000_000;
+    pub const MAX_LINKS: usize = 4_000_000;
+    pub const MAX_TEAMS: usize = 1_000;
+    pub const MAX_DISRUPTIONS: usize = 1_000_000;
+    /// About 19 years of one-minute ticks.
+    pub const MAX_DURATION_TICKS: u64 = 10_000_000;
+    /// One day.
+    pub const MAX_TICK_SECONDS: u32 = 86_400;
+    pub const MAX_ID_CHARS: usize = 64;
+    pub const MAX_NAME_CHARS: usize = 200;
+    pub const MAX_TEXT_CHARS: usize = 20_000;
+    /// Keeps `population × 1000` summed over all assets far inside u64.
+    pub const MAX_TOTAL_POPULATION: u64 = 1_000_000_000_000;
+}
+use limits::*;
+
+/// Team id reserved for the exercise director in journals and on the wire.
+pub const DIRECTOR_ID: &str = "director";
+
+/// One thing wrong with a scenario: which item, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The item, e.g. `dependency #12 (chl-it -> post-core)`; empty for the whole file.
+    pub item: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.item.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.item, self.message)
+        }
+    }
+}
+
+/// Checks `scenario` and resolves its ids, or returns every problem found.
+pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
+    let mut v = Validator::default();
+    let clock = v.check_header(&scenario);
+    let sectors = v.check_ids(
+        "sector",
+        scenario.sectors.iter().map(|s| s.id.as_str()),
+        MAX_SECTORS,
+    );
+    let organisations = v.check_ids(
+        "organisation",
+        scenario.organisations.iter().map(|o| o.id.as_str()),
+        MAX_ORGANISATIONS,
+    );
+    let assets = v.check_ids(
+        "asset",
+        scenario.assets.iter().map(|a| a.id.as_str()),
+        MAX_ASSETS,
+    );
+    v.check_ids(
+        "team",
+        scenario.teams.iter().map(|t| t.id.as_str()),
+        MAX_TEAMS,
+    );
+    if scenario.sectors.is_empty() {
+        v.problem(
+            "",
+            "sectors: the scenario defines no sector (every asset needs one)",
+        );
+    }
+    if scenario.assets.is_empty() {
+        v.problem(
+            "",
+            "assets: the scenario defines no asset, so there is nothing to simulate",
+        );
+    }
+
+    for (i, sector) in scenario.sectors.iter().enumerate() {
+        v.check_name(
+            &item("sector", i, &sector.id),
+            "name",
+            &sector.name,
+            MAX_NAME_CHARS,
+        );
+    }
+
+    let mut organisation_sector = Vec::with_capacity(scenario.organisations.len());
+    let mut organisation_constituency = Vec::with_capacity(scenario.organisations.len());
+    for (i, org) in scenario.organisations.iter().enumerate() {
+        let it = item("organisation", i, &org.id);
+        v.check_name(&it, "name", &org.name, MAX_NAME_CHARS);
+        organisation_sector.push(
+            org.sector
+                .as_deref()
+                .map(|s| v.resolve(&it, "sector", "sector", s, &sectors)),
+        );
+        let mut seen = HashSet::new();
+        let mut constituency = Vec::with_capacity(org.constituency.len());
+        for member in &org.constituency {
+            if member == &org.id {
+                v.problem(&it, "constituency: lists the organisation itself");
+            } else if !seen.insert(member.as_str()) {
+                v.problem(&it, format!("constituency: lists {member:?} twice"));
+            }
+            constituency.push(v.resolve(
+                &it,
+                "constituency",
+                "organisation",
+                member,
+                &organisations,
+            ));
+        }
+        organisation_constituency.push(constituency);
+    }
+
+    let mut resolved_assets = Vec::with_capacity(scenario.assets.len());
+    let mut sector_population = vec![0u64; scenario.sectors.len()];
+    let mut total_population: u64 = 0;
+    for (i, asset) in scenario.assets.iter().enumerate() {
+        let it = item("asset", i, &asset.id);
+        v.check_name(&it, "name", &asset.name, MAX_NAME_CHARS);
+        let organisation = v.resolve(
+            &it,
+            "organisation",
+            "organisation",
+            &asset.organisation,
+            &organisations,
+        );
+        let sector = v.resolve(&it, "sector", "sector", &asset.sector, &sectors);
+        let integrity = v.per_mille(&it, "integrity", asset.integrity);
+        total_population = total_population.saturating_add(asset.population);
+        if let Some(total) = sector_population.get_mut(sector as usize) {
+            *total = total.saturating_add(asset.population);
+        }
+        resolved_assets.push(ResolvedAsset {
+            organisation,
+            sector,
+            population: asset.population,
+            integrity,
+        });
+    }
+    if total_population > MAX_TOTAL_POPULATION {
+        v.problem("", format!("assets: total population {total_population} is over the limit of {MAX_TOTAL_POPULATION}"));
+    }
+
+    v.check_count(
+        "dependencies",
+        scenario.dependencies.len(),
+        MAX_DEPENDENCIES,
+    );
+    let mut dependencies = Vec::with_capacity(scenario.dependencies.len());
+    for (i, dep) in scenario.dependencies.iter().enumerate() {
+        let it = format!("dependency #{} ({} -> {})", i + 1, dep.asset, dep.on);
+        let asset = v.resolve(&it, "asset", "asset", &dep.asset, &assets);
+        let on = v.resolve(&it, "on", "asset", &dep.on, &assets);
+        let weight = v.per_mille(&it, "weight", dep.weight);
+        let threshold = v.per_mille(&it, "threshold", dep.threshold);
+        if let Some(group) = &dep.group {
+            v.check_id(&it, "group", group);
+        }
+        dependencies.push(ResolvedDependency {
+            asset,
+            on,
+            weight,
+            threshold,
+            buffer_ticks: dep.buffer_ticks,
+        });
+    }
+
+    v.check_count("links", scenario.links.len(), MAX_LINKS);
+    let mut links = Vec::with_capacity(scenario.links.len());
+    let mut seen_links = HashMap::new();
+    for (i, link) in scenario.links.iter().enumerate() {
+        let arrow = if link.directed { "->" } else { "--" };
+        let it = format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
+        let from = v.resolve(&it, "from", "asset", &link.from, &assets);
+        let to = v.resolve(&it, "to", "asset", &link.to, &assets);
+        if link.from == link.to {
+            v.problem(&it, "links an asset to itself");
+        } else {
+            // An undirected link is the same link whichever way it is written.
+            let key = if link.directed || link.from < link.to {
+                (link.from.as_str(), link.to.as_str(), link.directed)
+            } else {
+                (link.to.as_str(), link.from.as_str(), false)
+            };
+            if let Some(first) = seen_links.insert(key, i) {
+                v.problem(
+                    &it,
+                    format!("repeats link #{}; a network link is listed once", first + 1),
+                );
+            }
+        }
+        links.push(ResolvedLink {
+            from,
+            to,
+            directed: link.directed,
+        });
+    }
+
+    let mut team_organisation = Vec::with_capacity(scenario.teams.len());
+    for (i, team) in scenario.teams.iter().enumerate() {
+        let it = item("team", i, &team.id);
+        if team.id == DIRECTOR_ID {
+            v.problem(
+                &it,
+                format!("the id {DIRECTOR_ID:?} is reserved for the exercise director"),
+            );
+        }
+        v.check_name(&it, "name", &team.name, MAX_NAME_CHARS);
+        if team.organisation.is_empty() {
+            v.problem(
+                &it,
+                "has no organisation (every team acts for one organisation)",
+            );
+            team_organisation.push(0);
+        } else {
+            team_organisation.push(v.resolve(
+                &it,
+                "organisation",
+                "organisation",
+                &team.organisation,
+                &organisations,
+            ));
+        }
+    }
+
+    v.check_count("disruptions", scenario.disruptions.len(), MAX_DISRUPTIONS);
+    let mut disruptions = Vec::with_capacity(scenario.disruptions.len());
+    for (i, d) in scenario.disruptions.iter().enumerate() {
+        let it = format!("disruption #{} (tick {}, {})", i + 1, d.tick, d.asset);
+        let asset = v.resolve(&it, "asset", "asset", &d.asset, &assets);
+        let integrity = v.per_mille(&it, "integrity", d.integrity);
+        if d.tick == 0 {
+            v.problem(
+                &it,
+                "tick 0 is the starting state: set the asset's `integrity` instead",
+            );
+        } else if d.tick > scenario.duration_ticks {
+            v.problem(
+                &it,
+                format!(
+                    "tick {} is after the end of the exercise (duration_ticks {})",
+                    d.tick, scenario.duration_ticks
+                ),
+            );
+        }
+        v.check_name(&it, "note", &d.note, MAX_TEXT_CHARS);
+        disruptions.push(ResolvedDisruption {
+            tick: d.tick,
+            asset,
+            integrity,
+        });
+    }
+
+    match (v.problems.is_empty(), clock) {
+        (true, Some(clock)) => Ok(Model {
+            clock,
+            organisation_sector,
+            organisation_constituency,
+            assets: resolved_assets,
+            dependencies,
+            links,
+            team_organisation,
+            disruptions,
+            total_population,
+            sector_population,
+            scenario,
+        }),
+        _ => Err(v.problems),
+    }
+}
+
+fn item(kind: &str, index: usize, id: &str) -> String {
+    format!("{kind} #{} {id:?}", index + 1)
+}
+
+/// Collects problems; every check records and carries on.
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+/// Ids of one kind → stable index.
+type Ids<'a> = HashMap<&'a str, u32>;
+
+impl Validator {
+    fn problem(&mut self, item: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            item: item.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn check_header(&mut self, s: &Scenario) -> Option<ExerciseClock> {
+        if s.name.trim().is_empty() {
+            self.problem("", "name: must not be empty");
+        }
+        self.check_name("", "name", &s.name, MAX_NAME_CHARS);
+        self.check_name("", "description", &s.description, MAX_TEXT_CHARS);
+        if s.duration_ticks == 0 {
+            self.problem(
+                "",
+                "duration_ticks: must be at least 1 (0 would simulate nothing)",
+            );
+        } else if s.duration_ticks > MAX_DURATION_TICKS {
+            self.problem(
+                "",
+                format!(
+                    "duration_ticks: {} is over the limit of {MAX_DURATION_TICKS}",
+                    s.duration_ticks
+                ),
+            );
+        }
+        if s.tick_seconds == 0 || s.tick_seconds > MAX_TICK_SECONDS {
+            self.problem(
+                "",
+                format!(
+                    "tick_seconds: {} is out of range 1..={MAX_TICK_SECONDS}",
+                    s.tick_seconds
+                ),
+            );
+            return None;
+        }
+        match ExerciseClock::new(&s.start, &s.time_zone, s.tick_seconds) {
+            Ok(clock) if clock.at(s.duration_ticks.min(MAX_DURATION_TICKS)).is_none() => {
+                self.problem("", "start: the exercise would end past the year 9999");
+                None
+            }
+            Ok(clock) => Some(clock),
+            Err(message) => {
+                self.problem("", message);
+                None
+            }
+        }
+    }
+
+    fn check_count(&mut self, list: &str, count: usize, limit: usize) {
+        if count > limit {
+            self.problem(
+                "",
+                format!("{list}: {count} entries, over the limit of {limit}"),
+            );
+        }
+    }
+
+    /// Checks every id of one kind (format, uniqueness, count) and indexes them.
+    fn check_ids<'a>(
+        &mut self,
+        kind: &str,
+        ids: impl Iterator<Item = &'a str>,
+        limit: usize,
+    ) -> Ids<'a> {
+        let mut index = Ids::new();
+        let mut count = 0;
+        for (i, id) in ids.enumerate() {
+            count += 1;
+            let it = item(kind, i, id);
+            self.check_id(&it, "id", id);
+            if let Some(&first) = index.get(id) {
+                self.problem(
+                    &it,
+                    format!("duplicate id: {kind} #{} has the same id", first + 1),
+                );
+            } else {
+                index.insert(id, i as u32);
+            }
+        }
+        self.check_count(&format!("{kind}s"), count, limit);
+        index
+    }
+
+    /// Ids are short ASCII words so that they work as CSV columns, file names and
+    /// command arguments: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
+    fn check_id(&mut self, item: &str, field: &str, id: &str) {
+        let well_formed = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if id.is_empty() {
+            self.problem(item, format!("{field}: must not be empty"));
+        } else if !well_formed {
+            self.problem(
+                item,
+                format!("{field}: {id:?} may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"),
+            );
+        } else if id.chars().count() > MAX_ID_CHARS {
+            self.problem(
+                item,
+                format!("{field}: longer than {MAX_ID_CHARS} characters"),
+            );
+        }
+    }
+
+    fn check_name(&mut self, item: &str, field: &str, text: &str, limit: usize) {
+        if text.chars().count() > limit {
+            self.problem(item, format!("{field}: longer than {limit} characters"));
+        }
+    }
+
+    fn per_mille(&mut self, item: &str, field: &str, value: u32) -> u16 {
+        if value > PER_MILLE {
+            self.problem(
+                item,
+                format!("{field}: {value} is out of range 0..=1000 (per mille)"),
+            );
+        }
+        value.min(PER_MILLE) as u16
+    }
+
+    /// Looks up `id` (a reference to a `kind`, written in `field`); an unknown id is a
+    /// problem with a "did you mean" hint. Returns index 0 on failure: the model is
+    /// then discarded, so the placeholder is never simulated.
+    fn resolve(&mut self, item: &str, field: &str, kind: &str, id: &str, ids: &Ids) -> u32 {
+        if let Some(&index) = ids.get(id) {
+            return index;
+        }
+        let mut message = if field == kind {
+            String::new()
+        } else {
+            format!("{field}: ")
+        };
+        message.push_str(&format!("unknown {kind} {id:?}"));
+        if let Some(near) = closest(id, ids.keys().copied()) {
+            message.push_str(&format!(" (did you mean {near:?}?)"));
+        }
+        self.problem(item, message);
+        0
+    }
+}
+
+/// The known id nearest to `id`, if it is close enough to be a likely typo.
+fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let budget = (id.chars().count() / 3).clamp(1, 3);
+    known
+        .map(|k| (strsim::levenshtein(id, k), k))
+        .filter(|(distance, _)| *distance <= budget)
+        .min()
+        .map(|(_, k)| k)
+}

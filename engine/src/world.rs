@@ -1,0 +1,344 @@
+//! The bevy_ecs world and the tick schedule (DESIGN §2).
+//!
+//! Entities carry the descriptive data of organisations, assets, dependencies and
+//! teams (what views and later systems query). The hot simulation state lives in
+//! dense resources indexed by stable index — levels, integrity, caps, outage
+//! counters — so the cascade is a linear walk over flat arrays.
+//!
+//! The schedule runs single-threaded and totally ordered: one system set per step
+//! of the tick order, the sets chained, and the systems inside each set chained.
+//! `build_tick_schedule` is the one place that order is written down.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
+
+use crate::cascade::CascadeGraph;
+use crate::hash::{StateView, state_hash};
+use crate::model::{Model, ResolvedDisruption};
+use crate::rng::RngStreams;
+use crate::scenario::{Criticality, DependencyKind, OrganisationKind, PER_MILLE, TeamRole};
+
+// ---- components: descriptive data, one entity per scenario item ----
+
+/// Stable index of an organisation (its position in the scenario).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OrganisationIndex(pub u32);
+
+/// Stable index of an asset.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AssetIndex(pub u32);
+
+/// Stable index of a dependency.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DependencyIndex(pub u32);
+
+/// Stable index of a team.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TeamIndex(pub u32);
+
+/// The id an item has in the scenario.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioId(pub String);
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(pub OrganisationKind);
+
+/// The organisation an asset or a team belongs to, by stable index.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BelongsTo(pub u32);
+
+/// The sector of an asset, by stable index.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InSector(pub u32);
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Population(pub u64);
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetCriticality(pub Criticality);
+
+/// A dependency: `asset` depends on `on` (stable asset indices).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DependsOn {
+    pub asset: u32,
+    pub on: u32,
+    pub kind: DependencyKind,
+}
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Role(pub TeamRole);
+
+// ---- resources: the simulation state ----
+
+/// The validated scenario, shared read-only.
+#[derive(Resource, Clone)]
+pub struct ScenarioModel(pub Arc<Model>);
+
+/// The tick being computed, or last computed once the schedule has run.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub tick: u64,
+}
+
+/// Per-asset state, indexed by stable asset index, all per mille.
+#[derive(Resource, Debug, Clone)]
+pub struct AssetStates {
+    pub integrity: Vec<u16>,
+    pub cap: Vec<u16>,
+    pub level: Vec<u16>,
+    /// Levels of the previous tick (the cascade's read buffer).
+    previous: Vec<u16>,
+}
+
+/// The compiled dependency graph and its outage counters (row order).
+#[derive(Resource, Debug, Clone)]
+pub struct Cascade {
+    pub graph: CascadeGraph,
+    pub outage: Vec<u32>,
+}
+
+#[derive(Resource, Debug, Clone)]
+pub struct Randomness(pub RngStreams);
+
+/// Scheduled disruptions, sorted by tick, scenario order kept within a tick.
+#[derive(Resource, Debug, Clone)]
+pub struct DisruptionPlan(Vec<ResolvedDisruption>);
+
+/// People served (DESIGN §3), nationally and per sector, at the current tick.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct ServiceMetrics {
+    pub national: u64,
+    pub per_sector: Vec<u64>,
+    /// Per-sector sums of population × level, before the one division by 1000.
+    scaled: Vec<u64>,
+}
+
+/// The state hash of the current tick.
+#[derive(Resource, Debug, Clone)]
+pub struct StateHash {
+    pub hash: blake3::Hash,
+    scratch: Vec<u8>,
+}
+
+// ---- the schedule ----
+
+/// The schedule that computes one tick.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TickSchedule;
+
+/// The steps of a tick, in order (DESIGN §2). Later features add their systems to
+/// the step they belong to; `build_tick_schedule` chains the steps.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickStep {
+    /// Move the clock to the tick being computed.
+    Begin,
+    /// 1. Apply the commands stamped for this tick, in journal order.
+    ApplyCommands,
+    /// 2. Fire injects: scheduled ones, then conditional ones, in scenario order.
+    FireInjects,
+    /// 3. Advance threats: compromise, lateral spread, impact on integrity.
+    AdvanceThreats,
+    /// 4. Propagate the cascade from the levels of the previous tick.
+    Cascade,
+    /// 5. Timed actions, recovery, bot decisions.
+    Respond,
+    /// 6. Metrics, objectives and the state hash.
+    Measure,
+}
+
+/// Builds the tick schedule: single-threaded, every step and system ordered, and
+/// (with `ambiguity` = Error) refusing any pair of conflicting unordered systems.
+pub fn build_tick_schedule(ambiguity: LogLevel) -> Schedule {
+    let mut schedule = Schedule::new(TickSchedule);
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: ambiguity,
+        ..Default::default()
+    });
+    schedule.configure_sets(
+        (
+            TickStep::Begin,
+            TickStep::ApplyCommands,
+            TickStep::FireInjects,
+            TickStep::AdvanceThreats,
+            TickStep::Cascade,
+            TickStep::Respond,
+            TickStep::Measure,
+        )
+            .chain(),
+    );
+    schedule.add_systems(advance_clock.in_set(TickStep::Begin));
+    schedule.add_systems(fire_scheduled_disruptions.in_set(TickStep::FireInjects));
+    schedule.add_systems(propagate_cascade.in_set(TickStep::Cascade));
+    schedule.add_systems(
+        (measure_service, compute_state_hash)
+            .chain()
+            .in_set(TickStep::Measure),
+    );
+    schedule
+}
+
+fn advance_clock(mut clock: ResMut<Clock>) {
+    clock.tick += 1;
+}
+
+/// Step 2: disruptions scheduled for this tick set integrity, in scenario order
+/// (the later wins when several hit one asset).
+fn fire_scheduled_disruptions(
+    clock: Res<Clock>,
+    plan: Res<DisruptionPlan>,
+    mut assets: ResMut<AssetStates>,
+) {
+    let first = plan.0.partition_point(|d| d.tick < clock.tick);
+    for d in plan.0[first..].iter().take_while(|d| d.tick == clock.tick) {
+        assets.integrity[d.asset as usize] = d.integrity;
+    }
+}
+
+/// Step 4: the cascade rule over the flat arrays.
+fn propagate_cascade(mut assets: ResMut<AssetStates>, mut cascade: ResMut<Cascade>) {
+    let assets = &mut *assets;
+    let cascade = &mut *cascade;
+    // After the swap `previous` holds tick t-1's levels; `level` is overwritten.
+    std::mem::swap(&mut assets.previous, &mut assets.level);
+    cascade.graph.step(
+        &assets.previous,
+        &assets.integrity,
+        &assets.cap,
+        &mut cascade.outage,
+        &mut assets.level,
+    );
+}
+
+fn measure_service(
+    model: Res<ScenarioModel>,
+    assets: Res<AssetStates>,
+    mut metrics: ResMut<ServiceMetrics>,
+) {
+    metrics.measure(&model.0, &assets.level);
+}
+
+fn compute_state_hash(
+    clock: Res<Clock>,
+    assets: Res<AssetStates>,
+    cascade: Res<Cascade>,
+    randomness: Res<Randomness>,
+    mut hash: ResMut<StateHash>,
+) {
+    let view = StateView {
+        tick: clock.tick,
+        integrity: &assets.integrity,
+        level: &assets.level,
+        cap: &assets.cap,
+        graph: &cascade.graph,
+        outage_by_row: &cascade.outage,
+        rng: &randomness.0,
+    };
+    let hash = &mut *hash;
+    hash.hash = state_hash(&view, &mut hash.scratch);
+}
+
+impl ServiceMetrics {
+    /// National service = Σ population × level / 1000, divided once at the end;
+    /// per sector likewise (DESIGN §3).
+    fn measure(&mut self, model: &Model, level: &[u16]) {
+        self.scaled.iter_mut().for_each(|s| *s = 0);
+        for (asset, &lvl) in model.assets.iter().zip(level) {
+            self.scaled[asset.sector as usize] += asset.population * u64::from(lvl);
+        }
+        let total: u64 = self.scaled.iter().sum();
+        self.national = total / u64::from(PER_MILLE);
+        for (out, &scaled) in self.per_sector.iter_mut().zip(&self.scaled) {
+            *out = scaled / u64::from(PER_MILLE);
+        }
+    }
+}
+
+/// Builds the world of tick 0 for `model` and `seed`: entities, resources, levels
+/// = min(integrity, cap), metrics and the state hash of tick 0.
+pub fn build_world(model: Arc<Model>, seed: u64) -> World {
+    let mut world = World::new();
+    spawn_entities(&mut world, &model);
+
+    let integrity: Vec<u16> = model.assets.iter().map(|a| a.integrity).collect();
+    let cap = vec![PER_MILLE as u16; integrity.len()];
+    let level: Vec<u16> = integrity
+        .iter()
+        .zip(&cap)
+        .map(|(&i, &c)| i.min(c))
+        .collect();
+    let graph = CascadeGraph::build(&model);
+    let outage = vec![0; graph.dependency_count()];
+    let mut plan = model.disruptions.clone();
+    plan.sort_by_key(|d| d.tick); // stable: scenario order kept within a tick
+    let sectors = model.sector_count();
+
+    world.insert_resource(Clock { tick: 0 });
+    world.insert_resource(AssetStates {
+        previous: level.clone(),
+        integrity,
+        cap,
+        level,
+    });
+    world.insert_resource(Cascade { graph, outage });
+    world.insert_resource(Randomness(RngStreams::new(seed)));
+    world.insert_resource(DisruptionPlan(plan));
+    world.insert_resource(ServiceMetrics {
+        national: 0,
+        per_sector: vec![0; sectors],
+        scaled: vec![0; sectors],
+    });
+    world.insert_resource(StateHash {
+        hash: blake3::hash(b""),
+        scratch: Vec::new(),
+    });
+    world.insert_resource(ScenarioModel(model));
+
+    // Tick 0 runs no step, but is measured and hashed like any other tick.
+    let mut tick_zero = Schedule::default();
+    tick_zero.set_executor(SingleThreadedExecutor::new());
+    tick_zero.add_systems((measure_service, compute_state_hash).chain());
+    tick_zero.run(&mut world);
+    world
+}
+
+fn spawn_entities(world: &mut World, model: &Model) {
+    let s = &model.scenario;
+    for (i, org) in s.organisations.iter().enumerate() {
+        world.spawn((
+            OrganisationIndex(i as u32),
+            ScenarioId(org.id.clone()),
+            Kind(org.kind),
+        ));
+    }
+    for (i, (asset, resolved)) in s.assets.iter().zip(&model.assets).enumerate() {
+        world.spawn((
+            AssetIndex(i as u32),
+            ScenarioId(asset.id.clone()),
+            BelongsTo(resolved.organisation),
+            InSector(resolved.sector),
+            Population(resolved.population),
+            AssetCriticality(asset.criticality),
+        ));
+    }
+    for (i, (dep, resolved)) in s.dependencies.iter().zip(&model.dependencies).enumerate() {
+        world.spawn((
+            DependencyIndex(i as u32),
+            DependsOn {
+                asset: resolved.asset,
+                on: resolved.on,
+                kind: dep.kind,
+            },
+        ));
+    }
+    for (i, (team, &organisation)) in s.teams.iter().zip(&model.team_organisation).enumerate() {
+        world.spawn((
+            TeamIndex(i as u32),
+            ScenarioId(team.id.clone()),
+            BelongsTo(organisation),
+            Role(team.role),
+        ));
+    }
+}

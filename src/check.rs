@@ -1,0 +1,45 @@
+//! `cascade check FILE…`: validate scenarios and report every problem.
+
+use std::path::PathBuf;
+
+use cascade_engine::load_model;
+
+/// Checks each file; prints a one-line summary per valid file on stdout and every
+/// problem on stderr. Returns true when all files are valid.
+pub fn check_files(files: &[PathBuf]) -> bool {
+    let mut all_valid = true;
+    for path in files {
+        match load_model(path) {
+            Ok(model) => {
+                let s = &model.scenario;
+                println!(
+                    "{}: ok: {:?}, {} sectors, {} organisations, {} assets, {} dependencies, {} links, {} teams, {} disruptions, {} ticks",
+                    path.display(),
+                    s.name,
+                    s.sectors.len(),
+                    s.organisations.len(),
+                    s.assets.len(),
+                    s.dependencies.len(),
+                    s.links.len(),
+                    s.teams.len(),
+                    s.disruptions.len(),
+                    s.duration_ticks,
+                );
+            }
+            Err(error) => {
+                all_valid = false;
+                let messages = error.messages();
+                for message in &messages {
+                    eprintln!("{message}");
+                }
+                let n = messages.len();
+                eprintln!(
+                    "{}: {n} error{}",
+                    path.display(),
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+        }
+    }
+    all_valid
+}

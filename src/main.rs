@@ -1,0 +1,47 @@
+//! `cascade`: the one binary. A thin command-line layer over the engine: it parses
+//! arguments, does the file I/O and printing, and maps failures to exit codes
+//! (0 success, 1 a problem with the input or outputs, 2 bad arguments).
+
+mod check;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cascade",
+    version,
+    about = "Cascade: a deterministic national cyber-crisis exercise engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check scenario files: exit 0 if all are valid, 1 with every error on stderr.
+    Check {
+        /// Scenario files (.ron).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a scenario headless, as fast as possible, and print a summary.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ok = match cli.command {
+        Command::Check { files } => check::check_files(&files),
+        Command::Run(args) => run::run(&args),
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,285 @@
+//! `cascade run FILE`: a headless run as fast as the engine goes, with an optional
+//! per-tick trace (CSV) and final state (JSON), and a summary for people.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use cascade_engine::{Model, Simulation, load_model};
+use clap::Args;
+use serde::Serialize;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (.ron).
+    file: PathBuf,
+    /// Seed for every random stream (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this many ticks (at most the scenario's duration_ticks).
+    #[arg(long)]
+    ticks: Option<u64>,
+    /// Write one CSV row per tick: tick,hash,national_service,<one column per sector>.
+    #[arg(long, value_name = "OUT.csv")]
+    trace: Option<PathBuf>,
+    /// Write every asset's id, level and integrity at the last tick as JSON.
+    #[arg(long, value_name = "OUT.json")]
+    final_state: Option<PathBuf>,
+}
+
+pub fn run(args: &RunArgs) -> bool {
+    let model = match load_model(&args.file) {
+        Ok(model) => model,
+        Err(error) => {
+            for message in error.messages() {
+                eprintln!("{message}");
+            }
+            return false;
+        }
+    };
+    match run_model(model, args) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            false
+        }
+    }
+}
+
+fn run_model(model: Model, args: &RunArgs) -> Result<()> {
+    let seed = args.seed.unwrap_or(model.scenario.seed);
+    let last_tick = args
+        .ticks
+        .unwrap_or(u64::MAX)
+        .min(model.scenario.duration_ticks);
+    // Open outputs before simulating, so a bad path fails at once.
+    let mut trace = args.trace.as_deref().map(TraceWriter::create).transpose()?;
+
+    let started = Instant::now();
+    let mut sim = Simulation::new(Arc::new(model), seed);
+    let mut lows = Lows::new(&sim);
+    if let Some(trace) = &mut trace {
+        trace.header(sim.model())?;
+        trace.row(&sim)?;
+    }
+    while sim.tick() < last_tick {
+        sim.step();
+        lows.observe(&sim);
+        if let Some(trace) = &mut trace {
+            trace.row(&sim)?;
+        }
+    }
+    let elapsed = started.elapsed();
+
+    if let Some(trace) = trace {
+        trace.finish()?;
+    }
+    if let Some(path) = &args.final_state {
+        write_final_state(path, &sim, seed)?;
+    }
+    print_summary(&sim, seed, &lows, elapsed);
+    Ok(())
+}
+
+/// The lowest service seen, nationally and per sector, with the first tick of it.
+struct Lows {
+    national: (u64, u64),
+    per_sector: Vec<(u64, u64)>,
+}
+
+impl Lows {
+    fn new(sim: &Simulation) -> Self {
+        let at = sim.tick();
+        Self {
+            national: (sim.national_service(), at),
+            per_sector: sim.sector_service().iter().map(|&s| (s, at)).collect(),
+        }
+    }
+
+    fn observe(&mut self, sim: &Simulation) {
+        let at = sim.tick();
+        if sim.national_service() < self.national.0 {
+            self.national = (sim.national_service(), at);
+        }
+        for (low, &now) in self.per_sector.iter_mut().zip(sim.sector_service()) {
+            if now < low.0 {
+                *low = (now, at);
+            }
+        }
+    }
+}
+
+struct TraceWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl TraceWriter {
+    fn create(path: &Path) -> Result<Self> {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create trace file {}", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+        })
+    }
+
+    /// Sector ids are validated to be plain words, so they need no CSV quoting.
+    fn header(&mut self, model: &Model) -> Result<()> {
+        let mut line = String::from("tick,hash,national_service");
+        for sector in &model.scenario.sectors {
+            line.push(',');
+            line.push_str(&sector.id);
+        }
+        line.push('\n');
+        self.write(line.as_bytes())
+    }
+
+    fn row(&mut self, sim: &Simulation) -> Result<()> {
+        let mut line = format!(
+            "{},{},{}",
+            sim.tick(),
+            sim.state_hash().to_hex(),
+            sim.national_service()
+        );
+        for value in sim.sector_service() {
+            line.push(',');
+            line.push_str(&value.to_string());
+        }
+        line.push('\n');
+        self.write(line.as_bytes())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out
+            .write_all(bytes)
+            .with_context(|| format!("cannot write trace file {}", self.path.display()))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("cannot write trace file {}", self.path.display()))
+    }
+}
+
+#[derive(Serialize)]
+struct FinalState<'a> {
+    scenario: &'a str,
+    /// A decimal string: JSON numbers lose precision above 2^53 in many readers.
+    seed: String,
+    tick: u64,
+    hash: String,
+    national_service: u64,
+    assets: Vec<AssetState<'a>>,
+}
+
+#[derive(Serialize)]
+struct AssetState<'a> {
+    id: &'a str,
+    level: u16,
+    integrity: u16,
+    cap: u16,
+}
+
+fn write_final_state(path: &Path, sim: &Simulation, seed: u64) -> Result<()> {
+    let model = sim.model();
+    let assets = model
+        .scenario
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AssetState {
+            id: &a.id,
+            level: sim.levels()[i],
+            integrity: sim.integrity()[i],
+            cap: sim.caps()[i],
+        })
+        .collect();
+    let state = FinalState {
+        scenario: &model.scenario.name,
+        seed: seed.to_string(),
+        tick: sim.tick(),
+        hash: sim.state_hash().to_hex().to_string(),
+        national_service: sim.national_service(),
+        assets,
+    };
+    let mut json = serde_json::to_vec_pretty(&state)?;
+    json.push(b'\n');
+    std::fs::write(path, json)
+        .with_context(|| format!("cannot write final state {}", path.display()))
+}
+
+/// `part` of `whole` as a percentage with one decimal, in integer arithmetic.
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "n/a".to_string();
+    }
+    let tenths = (u128::from(part) * 1000 / u128::from(whole)) as u64;
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
+fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::Duration) {
+    let model = sim.model();
+    let s = &model.scenario;
+    let clock = &model.clock;
+    let total = model.total_population;
+    let at = |tick: u64| format!("tick {tick} ({})", clock.label(tick));
+    println!(
+        "{} — seed {seed}, start {}, {} s per tick",
+        s.name,
+        clock.start_label(),
+        s.tick_seconds
+    );
+    println!(
+        "ran {} of {} ticks in {:.1} ms; final state hash {}",
+        sim.tick(),
+        s.duration_ticks,
+        elapsed.as_secs_f64() * 1000.0,
+        sim.state_hash().to_hex()
+    );
+    let (low, low_tick) = lows.national;
+    println!(
+        "national service: lowest {} ({low} of {total} people served) at {}; at the end {}",
+        percent(low, total),
+        at(low_tick),
+        percent(sim.national_service(), total)
+    );
+    let mut hit = Vec::new();
+    let mut spared = Vec::new();
+    for (i, sector) in s.sectors.iter().enumerate() {
+        let whole = model.sector_population[i];
+        let (low, low_tick) = lows.per_sector[i];
+        if low < whole {
+            hit.push((
+                sector.id.as_str(),
+                low,
+                low_tick,
+                whole,
+                sim.sector_service()[i],
+            ));
+        } else {
+            spared.push(sector.id.as_str());
+        }
+    }
+    if hit.is_empty() {
+        println!("sectors hit: none");
+    } else {
+        println!("sectors hit (lowest service, when; at the end):");
+        let width = hit.iter().map(|h| h.0.len()).max().unwrap_or(0);
+        for (id, low, low_tick, whole, end) in hit {
+            println!(
+                "  {id:<width$}  {:>6} at {}; {}",
+                percent(low, whole),
+                at(low_tick),
+                percent(end, whole)
+            );
+        }
+    }
+    if !spared.is_empty() {
+        println!("sectors not hit: {}", spared.join(", "));
+    }
+}
