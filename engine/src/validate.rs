@@ -202,11 +202,14 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             } else {
                 (link.to.as_str(), link.from.as_str(), false)
             };
-            if let Some(first) = seen_links.insert(key, i) {
+            // Name the first listing, not the latest repeat (`insert` would overwrite it).
+            if let Some(&first) = seen_links.get(&key) {
                 v.problem(
                     &it,
                     format!("repeats link #{}; a network link is listed once", first + 1),
                 );
+            } else {
+                seen_links.insert(key, i);
             }
         }
         links.push(ResolvedLink {

@@ -1,0 +1,35 @@
+//! The examples in docs/ are code too: they must parse and validate.
+
+use std::path::Path;
+
+/// The fenced ```ron blocks of a markdown file.
+fn ron_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```ron") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_format_reference_example_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario-format.md");
+    let blocks = ron_blocks(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(blocks.len(), 1, "one complete example");
+    let model = cascade_engine::parse_model(blocks[0].as_bytes(), &path).unwrap_or_else(|e| panic!("{e}"));
+    // It is meant to show every field at least once.
+    let s = &model.scenario;
+    assert!(s.assets.iter().any(|a| a.integrity < 1000));
+    assert!(s.dependencies.iter().any(|d| d.group.is_some() && d.buffer_ticks == 0));
+    assert!(s.links.iter().any(|l| l.directed));
+    assert!(s.organisations.iter().any(|o| !o.constituency.is_empty()));
+}
