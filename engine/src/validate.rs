@@ -333,7 +333,8 @@ impl Validator {
                 ),
             );
         }
-        if s.tick_seconds == 0 || s.tick_seconds > MAX_TICK_SECONDS {
+        let tick_seconds_valid = (1..=MAX_TICK_SECONDS).contains(&s.tick_seconds);
+        if !tick_seconds_valid {
             self.problem(
                 "",
                 format!(
@@ -341,9 +342,11 @@ impl Validator {
                     s.tick_seconds
                 ),
             );
-            return None;
         }
-        match ExerciseClock::new(&s.start, &s.time_zone, s.tick_seconds) {
+        // Start and time zone are checked even when tick_seconds is out of range.
+        let tick_seconds = s.tick_seconds.clamp(1, MAX_TICK_SECONDS);
+        match ExerciseClock::new(&s.start, &s.time_zone, tick_seconds) {
+            Ok(_) if !tick_seconds_valid => None,
             Ok(clock) if clock.at(s.duration_ticks.min(MAX_DURATION_TICKS)).is_none() => {
                 self.problem("", "start: the exercise would end past the year 9999");
                 None
@@ -454,7 +457,7 @@ impl Validator {
 fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let budget = (id.chars().count() / 3).clamp(1, 3);
     known
-        .map(|k| (strsim::levenshtein(id, k), k))
+        .map(|k| (strsim::osa_distance(id, k), k))
         .filter(|(distance, _)| *distance <= budget)
         .min()
         .map(|(_, k)| k)

@@ -349,7 +349,10 @@ mod tests {
     use crate::load::parse_model;
 
     fn tutorial_world() -> World {
-        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tutorial.ron"));
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/tutorial.ron"
+        ));
         let model = parse_model(&std::fs::read(path).unwrap(), path).unwrap();
         build_world(Arc::new(model), 1)
     }
@@ -358,7 +361,9 @@ mod tests {
     fn the_tick_schedule_has_no_ambiguity() {
         let mut world = tutorial_world();
         let mut schedule = build_tick_schedule(LogLevel::Error);
-        schedule.initialize(&mut world).expect("every pair of conflicting systems is ordered");
+        schedule
+            .initialize(&mut world)
+            .expect("every pair of conflicting systems is ordered");
         schedule.run(&mut world);
         assert_eq!(world.resource::<Clock>().tick, 1);
     }
@@ -370,7 +375,11 @@ mod tests {
         let mut world = tutorial_world();
         let mut schedule = build_tick_schedule(LogLevel::Error);
         schedule.add_systems(
-            (|mut c: ResMut<Clock>| c.tick += 0, |mut c: ResMut<Clock>| c.tick += 0).in_set(TickStep::Respond),
+            (
+                |mut c: ResMut<Clock>| c.tick += 0,
+                |mut c: ResMut<Clock>| c.tick += 0,
+            )
+                .in_set(TickStep::Respond),
         );
         assert!(schedule.initialize(&mut world).is_err());
     }
@@ -385,7 +394,17 @@ mod tests {
             .collect();
         assets.sort();
         let ids: Vec<&str> = assets.iter().map(|(_, id)| id.as_str()).collect();
-        assert_eq!(ids, ["substation", "mobile-net", "pumping", "hospital-it", "payments", "backup-carrier"]);
+        assert_eq!(
+            ids,
+            [
+                "substation",
+                "mobile-net",
+                "pumping",
+                "hospital-it",
+                "payments",
+                "backup-carrier"
+            ]
+        );
         assert_eq!(world.query::<&DependsOn>().iter(&world).count(), 6);
         assert_eq!(world.query::<&Role>().iter(&world).count(), 3);
         assert_eq!(world.query::<&Kind>().iter(&world).count(), 6);

@@ -24,7 +24,11 @@ impl Reference {
         let integrity: Vec<u64> = s.assets.iter().map(|a| u64::from(a.integrity)).collect();
         // At tick 0, level = min(integrity, cap) and every cap is 1000.
         let level = integrity.iter().map(|&i| i.min(1000)).collect();
-        Self { integrity, level, outage: vec![0; s.dependencies.len()] }
+        Self {
+            integrity,
+            level,
+            outage: vec![0; s.dependencies.len()],
+        }
     }
 
     fn index(s: &Scenario, id: &str) -> usize {
@@ -72,7 +76,12 @@ impl Reference {
     }
 
     fn national(&self, s: &Scenario) -> u64 {
-        let total: u128 = s.assets.iter().zip(&self.level).map(|(a, &l)| u128::from(a.population) * u128::from(l)).sum();
+        let total: u128 = s
+            .assets
+            .iter()
+            .zip(&self.level)
+            .map(|(a, &l)| u128::from(a.population) * u128::from(l))
+            .sum();
         (total / 1000) as u64
     }
 }
@@ -96,7 +105,14 @@ fn dep_spec(assets: usize) -> impl Strategy<Value = DepSpec> {
         prop_oneof![Just(0u32), 0..4u32],
         prop_oneof![Just(None), (0..3u8).prop_map(Some)],
     )
-        .prop_map(|(asset, on, weight, threshold, buffer, group)| DepSpec { asset, on, weight, threshold, buffer, group })
+        .prop_map(|(asset, on, weight, threshold, buffer, group)| DepSpec {
+            asset,
+            on,
+            weight,
+            threshold,
+            buffer,
+            group,
+        })
 }
 
 fn scenario_strategy() -> impl Strategy<Value = (Scenario, u64)> {
@@ -104,12 +120,25 @@ fn scenario_strategy() -> impl Strategy<Value = (Scenario, u64)> {
         (
             proptest::collection::vec((0..=1000u32, 0..5000u64), n),
             proptest::collection::vec(dep_spec(n), 0..25),
-            proptest::collection::vec((1..=12u64, 0..n, prop_oneof![Just(0u32), Just(1000u32), 0..=1000u32]), 0..12),
+            proptest::collection::vec(
+                (
+                    1..=12u64,
+                    0..n,
+                    prop_oneof![Just(0u32), Just(1000u32), 0..=1000u32],
+                ),
+                0..12,
+            ),
         )
             .prop_map(move |(assets, deps, events)| {
                 let mut s = empty_scenario(12);
                 for (i, (integrity, population)) in assets.iter().enumerate() {
-                    add_asset(&mut s, &format!("a{i}"), &format!("s{}", i % 3), *population, *integrity);
+                    add_asset(
+                        &mut s,
+                        &format!("a{i}"),
+                        &format!("s{}", i % 3),
+                        *population,
+                        *integrity,
+                    );
                 }
                 for d in &deps {
                     let group = d.group.map(|g| format!("g{g}"));

@@ -25,10 +25,22 @@ fn the_same_scenario_and_seed_give_the_same_hash_sequence() {
         let seed = model.scenario.seed;
         let duration = model.scenario.duration_ticks;
         let first = hashes(&model, seed, duration);
-        assert_eq!(first.len() as u64, duration + 1, "{name}: ticks 0..=duration");
-        assert_eq!(first, hashes(&model, seed, duration), "{name}: a second run differs");
+        assert_eq!(
+            first.len() as u64,
+            duration + 1,
+            "{name}: ticks 0..=duration"
+        );
+        assert_eq!(
+            first,
+            hashes(&model, seed, duration),
+            "{name}: a second run differs"
+        );
         let distinct: std::collections::HashSet<_> = first.iter().collect();
-        assert_eq!(distinct.len(), first.len(), "{name}: the tick is hashed, so no two ticks share a hash");
+        assert_eq!(
+            distinct.len(),
+            first.len(),
+            "{name}: the tick is hashed, so no two ticks share a hash"
+        );
     }
 }
 
@@ -37,7 +49,10 @@ fn a_different_seed_changes_every_hash() {
     let model = bundled("tutorial.ron");
     let a = hashes(&model, 1, 50);
     let b = hashes(&model, 2, 50);
-    assert!(a.iter().zip(&b).all(|(x, y)| x != y), "the seed decides future draws, so it is in the hash");
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| x != y),
+        "the seed decides future draws, so it is in the hash"
+    );
 }
 
 #[test]
