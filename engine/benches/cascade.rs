@@ -78,6 +78,12 @@ fn national_graph() -> Model {
         links: vec![],
         teams: vec![],
         disruptions: vec![],
+        incidents: vec![],
+        response: Default::default(),
+        regimes: vec![],
+        injects: vec![],
+        msel: None,
+        objectives: vec![],
     };
     for i in 0..ASSETS {
         s.assets.push(Asset {

@@ -55,6 +55,31 @@ impl ExerciseClock {
         format!("{} {zone}", self.start.strftime("%Y-%m-%d %H:%M"))
     }
 
+    /// The first tick at or after the first time the clock shows `hh_mm` ("12:00")
+    /// at or after the start.
+    pub fn tick_at(&self, hh_mm: &str) -> Result<u64, String> {
+        let time: jiff::civil::Time = hh_mm
+            .parse()
+            .map_err(|_| format!("{hh_mm:?} is not a clock time like \"12:00\""))?;
+        let zone = self.start.time_zone().clone();
+        let mut day = self.start.date();
+        for _ in 0..2 {
+            let candidate = day
+                .to_datetime(time)
+                .to_zoned_datetime(zone.clone())
+                .map_err(|e| format!("{hh_mm:?} cannot be placed on the exercise clock ({e})"))?;
+            if candidate >= self.start {
+                let seconds = candidate
+                    .timestamp()
+                    .duration_since(self.start.timestamp())
+                    .as_secs();
+                return Ok((seconds as u64).div_ceil(u64::from(self.tick_seconds)));
+            }
+            day = day.tomorrow().map_err(|e| e.to_string())?;
+        }
+        Err(format!("{hh_mm:?} cannot be placed on the exercise clock"))
+    }
+
     pub fn tick_seconds(&self) -> u32 {
         self.tick_seconds
     }
@@ -72,6 +97,26 @@ mod tests {
         assert_eq!(clock.label(59), "01:59");
         assert_eq!(clock.label(60), "03:00");
         assert_eq!(clock.label(23 * 60), "2026-03-30 01:00");
+    }
+
+    #[test]
+    fn clock_times_turn_into_ticks() {
+        let clock = ExerciseClock::new("2026-03-10T08:00", "Europe/Luxembourg", 60).unwrap();
+        assert_eq!(clock.tick_at("12:00"), Ok(240));
+        assert_eq!(clock.tick_at("08:00"), Ok(0));
+        assert_eq!(clock.tick_at("07:00"), Ok(23 * 60), "the next day");
+        let five_minutes = ExerciseClock::new("2026-03-10T08:00", "UTC", 300).unwrap();
+        assert_eq!(
+            five_minutes.tick_at("08:07"),
+            Ok(2),
+            "rounds up to the first tick at or after"
+        );
+        assert!(
+            clock
+                .tick_at("25:00")
+                .unwrap_err()
+                .contains("not a clock time")
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub struct Model {
     pub total_population: u64,
     /// Per sector: the sum of its assets' populations.
     pub sector_population: Vec<u64>,
+    pub exercise: ExerciseModel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,4 +82,113 @@ impl Model {
             .position(|a| a.id == id)
             .map(|i| i as u32)
     }
+}
+
+/// Exercise-minutes → ticks, rounding up (a deadline is never earlier than written).
+pub fn minutes_to_ticks(minutes: u64, tick_seconds: u32) -> u64 {
+    (minutes.saturating_mul(60)).div_ceil(u64::from(tick_seconds.max(1)))
+}
+
+/// The exercise part of a validated scenario: incidents, regimes, injects and
+/// objectives with ids resolved to stable indices and times to ticks.
+#[derive(Debug, Clone, Default)]
+pub struct ExerciseModel {
+    pub incidents: Vec<ResolvedIncident>,
+    pub regimes: Vec<ResolvedRegime>,
+    pub injects: Vec<ResolvedInject>,
+    pub objectives: Vec<ResolvedObjective>,
+    /// Undirected network links as adjacency: neighbours of asset `a` (in link
+    /// stable order) are `link_targets[link_start[a]..link_start[a + 1]]`.
+    pub link_start: Vec<u32>,
+    pub link_targets: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedIncident {
+    pub targets: Vec<u32>,
+    pub start: Option<u64>,
+    pub impact: u16,
+    pub floor: u16,
+    pub spread: u16,
+    pub visibility: u16,
+    pub detectability: u16,
+    pub personal_data: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedRegime {
+    pub authority: u32,
+    pub stages: Vec<ResolvedStage>,
+    /// Per organisation: whether the regime applies to it.
+    pub applies_to: Vec<bool>,
+    pub personal_data_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedStage {
+    pub id: String,
+    /// (anchor, ticks after it).
+    pub deadlines: Vec<(crate::scenario::Anchor, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedCondition {
+    AssetBelow { asset: u32, level: u16 },
+    SectorBelow { sector: u32, per_mille: u16 },
+    IncidentDetected(u32),
+    DeadlineMissed(u32),
+    PiuActive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedEffect {
+    StartIncident(u32),
+    SetIntegrity { asset: u32, integrity: u16 },
+    SetStaff { team: u32, staff: u32 },
+    Alert { incident: u32, asset: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedInject {
+    pub at: Option<u64>,
+    pub when: Option<ResolvedCondition>,
+    /// Recipient teams (every team when the inject names none).
+    pub to: Vec<u32>,
+    pub effects: Vec<ResolvedEffect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedRule {
+    PiuActivatedWithin {
+        ticks: u64,
+    },
+    ReportsOnTime {
+        regime: u32,
+        stage: Option<u32>,
+    },
+    AssetLevelBy {
+        asset: u32,
+        at_least: u16,
+        by: u64,
+    },
+    SectorServiceBy {
+        sector: u32,
+        at_least: u16,
+        by: u64,
+    },
+    IndicatorsSharedWithin {
+        incident: u32,
+        teams: Vec<u32>,
+        ticks: u64,
+    },
+    ContainedWithin {
+        incident: u32,
+        ticks: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedObjective {
+    pub rule: ResolvedRule,
+    pub teams: Vec<u32>,
 }

@@ -10,6 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod exercise;
+pub use exercise::*;
+
 /// Per-mille full health: integrity, level, cap, weight and threshold are 0..=1000.
 pub const PER_MILLE: u32 = 1000;
 
@@ -57,6 +60,26 @@ pub struct Scenario {
     pub teams: Vec<Team>,
     #[serde(default)]
     pub disruptions: Vec<Disruption>,
+    /// Cyber incidents (threats).
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
+    /// Durations, effort and effects of team actions.
+    #[serde(default)]
+    pub response: Response,
+    /// Reporting regimes (NIS2, GDPR, DORA, or the scenario's own).
+    #[serde(default)]
+    pub regimes: Vec<Regime>,
+    /// The MSEL: scheduled and conditional injects.
+    #[serde(default)]
+    pub injects: Vec<Inject>,
+    /// More injects from an MSEL CSV file, relative to the scenario file. Loading
+    /// appends its rows to `injects` and clears this field, so a loaded scenario
+    /// is self-contained.
+    #[serde(default)]
+    pub msel: Option<String>,
+    /// Exercise objectives, evaluated every tick.
+    #[serde(default)]
+    pub objectives: Vec<Objective>,
 }
 
 /// A sector of the economy; service is also reported per sector.
@@ -202,6 +225,16 @@ pub struct Team {
     pub name: String,
     pub organisation: String,
     pub role: TeamRole,
+    /// People on the team: actions occupy some of them while they run.
+    #[serde(default = "default_staff")]
+    pub staff: u32,
+    /// The built-in policy that plays the team until a human takes over.
+    #[serde(default)]
+    pub bot: BotPolicy,
+}
+
+fn default_staff() -> u32 {
+    4
 }
 
 /// The simplest inject: at `tick`, set `asset`'s integrity.

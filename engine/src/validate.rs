@@ -8,6 +8,10 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+mod exercise;
+
+pub use exercise::{preset_stages, regime_stages};
+
 use crate::clock::ExerciseClock;
 use crate::model::{Model, ResolvedAsset, ResolvedDependency, ResolvedDisruption, ResolvedLink};
 use crate::scenario::{PER_MILLE, Scenario};
@@ -75,7 +79,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         scenario.assets.iter().map(|a| a.id.as_str()),
         MAX_ASSETS,
     );
-    v.check_ids(
+    let teams = v.check_ids(
         "team",
         scenario.teams.iter().map(|t| t.id.as_str()),
         MAX_TEAMS,
@@ -274,8 +278,23 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         });
     }
 
+    let refs = exercise::Refs {
+        sectors: &sectors,
+        organisations: &organisations,
+        assets: &assets,
+        teams: &teams,
+    };
+    let exercise = exercise::check(
+        &mut v,
+        &scenario,
+        &refs,
+        clock.as_ref(),
+        &organisation_sector,
+    );
+
     match (v.problems.is_empty(), clock) {
         (true, Some(clock)) => Ok(Model {
+            exercise,
             clock,
             organisation_sector,
             organisation_constituency,

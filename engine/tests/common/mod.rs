@@ -33,6 +33,12 @@ pub fn empty_scenario(duration_ticks: u64) -> Scenario {
         links: vec![],
         teams: vec![],
         disruptions: vec![],
+        incidents: vec![],
+        response: Default::default(),
+        regimes: vec![],
+        injects: vec![],
+        msel: None,
+        objectives: vec![],
     }
 }
 
