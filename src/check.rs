@@ -33,11 +33,7 @@ pub fn check_files(files: &[PathBuf]) -> bool {
                     eprintln!("{message}");
                 }
                 let n = messages.len();
-                eprintln!(
-                    "{}: {n} error{}",
-                    path.display(),
-                    if n == 1 { "" } else { "s" }
-                );
+                eprintln!("{}: {n} error{}", path.display(), if n == 1 { "" } else { "s" });
             }
         }
     }

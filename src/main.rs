@@ -3,6 +3,7 @@
 //! (0 success, 1 a problem with the input or outputs, 2 bad arguments).
 
 mod check;
+mod msel;
 mod run;
 
 use std::path::PathBuf;
@@ -11,11 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "cascade",
-    version,
-    about = "Cascade: a deterministic national cyber-crisis exercise engine"
-)]
+#[command(name = "cascade", version, about = "Cascade: a deterministic national cyber-crisis exercise engine")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +28,11 @@ enum Command {
     },
     /// Run a scenario headless, as fast as possible, and print a summary.
     Run(run::RunArgs),
+    /// Print a scenario's MSEL (its injects, with any `msel` CSV merged in) as CSV.
+    Msel {
+        /// Scenario file (.ron).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,10 +40,7 @@ fn main() -> ExitCode {
     let ok = match cli.command {
         Command::Check { files } => check::check_files(&files),
         Command::Run(args) => run::run(&args),
+        Command::Msel { file } => msel::print_msel(&file),
     };
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

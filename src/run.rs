@@ -51,10 +51,7 @@ pub fn run(args: &RunArgs) -> bool {
 
 fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     let seed = args.seed.unwrap_or(model.scenario.seed);
-    let last_tick = args
-        .ticks
-        .unwrap_or(u64::MAX)
-        .min(model.scenario.duration_ticks);
+    let last_tick = args.ticks.unwrap_or(u64::MAX).min(model.scenario.duration_ticks);
     // Open outputs before simulating, so a bad path fails at once.
     let mut trace = args.trace.as_deref().map(TraceWriter::create).transpose()?;
 
@@ -119,12 +116,8 @@ struct TraceWriter {
 
 impl TraceWriter {
     fn create(path: &Path) -> Result<Self> {
-        let file = File::create(path)
-            .with_context(|| format!("cannot create trace file {}", path.display()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            out: BufWriter::new(file),
-        })
+        let file = File::create(path).with_context(|| format!("cannot create trace file {}", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
     }
 
     /// Sector ids are validated to be plain words, so they need no CSV quoting.
@@ -139,12 +132,7 @@ impl TraceWriter {
     }
 
     fn row(&mut self, sim: &Simulation) -> Result<()> {
-        let mut line = format!(
-            "{},{},{}",
-            sim.tick(),
-            sim.state_hash().to_hex(),
-            sim.national_service()
-        );
+        let mut line = format!("{},{},{}", sim.tick(), sim.state_hash().to_hex(), sim.national_service());
         for value in sim.sector_service() {
             line.push(',');
             line.push_str(&value.to_string());
@@ -154,15 +142,11 @@ impl TraceWriter {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out
-            .write_all(bytes)
-            .with_context(|| format!("cannot write trace file {}", self.path.display()))
+        self.out.write_all(bytes).with_context(|| format!("cannot write trace file {}", self.path.display()))
     }
 
     fn finish(mut self) -> Result<()> {
-        self.out
-            .flush()
-            .with_context(|| format!("cannot write trace file {}", self.path.display()))
+        self.out.flush().with_context(|| format!("cannot write trace file {}", self.path.display()))
     }
 }
 
@@ -209,8 +193,7 @@ fn write_final_state(path: &Path, sim: &Simulation, seed: u64) -> Result<()> {
     };
     let mut json = serde_json::to_vec_pretty(&state)?;
     json.push(b'\n');
-    std::fs::write(path, json)
-        .with_context(|| format!("cannot write final state {}", path.display()))
+    std::fs::write(path, json).with_context(|| format!("cannot write final state {}", path.display()))
 }
 
 /// `part` of `whole` as a percentage with one decimal, in integer arithmetic.
@@ -228,12 +211,7 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
     let clock = &model.clock;
     let total = model.total_population;
     let at = |tick: u64| format!("tick {tick} ({})", clock.label(tick));
-    println!(
-        "{} — seed {seed}, start {}, {} s per tick",
-        s.name,
-        clock.start_label(),
-        s.tick_seconds
-    );
+    println!("{} — seed {seed}, start {}, {} s per tick", s.name, clock.start_label(), s.tick_seconds);
     println!(
         "ran {} of {} ticks in {:.1} ms; final state hash {}",
         sim.tick(),
@@ -254,13 +232,7 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
         let whole = model.sector_population[i];
         let (low, low_tick) = lows.per_sector[i];
         if low < whole {
-            hit.push((
-                sector.id.as_str(),
-                low,
-                low_tick,
-                whole,
-                sim.sector_service()[i],
-            ));
+            hit.push((sector.id.as_str(), low, low_tick, whole, sim.sector_service()[i]));
         } else {
             spared.push(sector.id.as_str());
         }
@@ -271,12 +243,7 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
         println!("sectors hit (lowest service, when; at the end):");
         let width = hit.iter().map(|h| h.0.len()).max().unwrap_or(0);
         for (id, low, low_tick, whole, end) in hit {
-            println!(
-                "  {id:<width$}  {:>6} at {}; {}",
-                percent(low, whole),
-                at(low_tick),
-                percent(end, whole)
-            );
+            println!("  {id:<width$}  {:>6} at {}; {}", percent(low, whole), at(low_tick), percent(end, whole));
         }
     }
     if !spared.is_empty() {

@@ -40,12 +40,7 @@ fn tutorial() -> PathBuf {
 
 /// `cascade` with `args`, run in `dir`.
 fn cascade_in(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("cascade")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
+    Command::cargo_bin("cascade").unwrap().current_dir(dir).args(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -58,18 +53,8 @@ fn stderr(output: &Output) -> String {
 
 #[track_caller]
 fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
-    assert!(
-        !stderr(output).contains("panicked"),
-        "the binary panicked:\n{}",
-        stderr(output)
-    );
+    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
+    assert!(!stderr(output).contains("panicked"), "the binary panicked:\n{}", stderr(output));
 }
 
 /// Runs the tutorial in a fresh temp dir with `--trace t.csv --final-state f.json`
@@ -77,24 +62,13 @@ fn assert_exit(output: &Output, code: i32) {
 fn run_tutorial(extra: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
     let scenario = tutorial();
-    let mut args = vec![
-        "run",
-        scenario.to_str().unwrap(),
-        "--trace",
-        "t.csv",
-        "--final-state",
-        "f.json",
-    ];
+    let mut args = vec!["run", scenario.to_str().unwrap(), "--trace", "t.csv", "--final-state", "f.json"];
     args.extend_from_slice(extra);
     let output = cascade_in(dir.path(), &args);
     assert_exit(&output, 0);
     let trace = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
     let final_state = std::fs::read_to_string(dir.path().join("f.json")).unwrap();
-    Run {
-        summary: stdout(&output),
-        trace,
-        final_state,
-    }
+    Run { summary: stdout(&output), trace, final_state }
 }
 
 struct Run {
@@ -136,10 +110,7 @@ impl Run {
 
     /// The hash the summary prints after "final state hash ".
     fn printed_hash(&self) -> String {
-        let (_, rest) = self
-            .summary
-            .split_once("final state hash ")
-            .expect("the summary names the final state hash");
+        let (_, rest) = self.summary.split_once("final state hash ").expect("the summary names the final state hash");
         rest.split_whitespace().next().unwrap().to_string()
     }
 
@@ -149,10 +120,7 @@ impl Run {
 }
 
 fn is_hash(text: &str) -> bool {
-    text.len() == 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 // ---- cascade check ----
@@ -172,18 +140,11 @@ fn check_accepts_the_tutorial() {
 #[test]
 fn check_reports_a_syntax_error_with_its_position() {
     let dir = TempDir::new().unwrap();
-    std::fs::write(
-        dir.path().join("bad.ron"),
-        "Scenario(\n    name: \"x\"\n    duration_ticks: 10,\n)\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("bad.ron"), "Scenario(\n    name: \"x\"\n    duration_ticks: 10,\n)\n").unwrap();
     let output = cascade_in(dir.path(), &["check", "bad.ron"]);
     assert_exit(&output, 1);
     assert_eq!(stdout(&output), "");
-    assert_eq!(
-        stderr(&output),
-        "bad.ron:3:5: Expected comma\nbad.ron: 1 error\n"
-    );
+    assert_eq!(stderr(&output), "bad.ron:3:5: Expected comma\nbad.ron: 1 error\n");
 }
 
 /// The tutorial with four mistakes, one in each part of the file.
@@ -228,16 +189,8 @@ fn check_reports_each_file() {
     let good = tutorial();
     let output = cascade_in(dir.path(), &["check", good.to_str().unwrap(), "bad.ron"]);
     assert_exit(&output, 1);
-    assert!(
-        stdout(&output).starts_with(&format!("{}: ok: ", good.display())),
-        "{}",
-        stdout(&output)
-    );
-    assert!(
-        stderr(&output).ends_with("bad.ron: 1 error\n"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stdout(&output).starts_with(&format!("{}: ok: ", good.display())), "{}", stdout(&output));
+    assert!(stderr(&output).ends_with("bad.ron: 1 error\n"), "{}", stderr(&output));
 }
 
 #[test]
@@ -274,11 +227,7 @@ fn bad_arguments_exit_2() {
 fn bad_seed_is_explained() {
     let output = cascade_in(repo(), &["run", "scenarios/tutorial.ron", "--seed", "abc"]);
     assert_exit(&output, 2);
-    assert!(
-        stderr(&output).contains("invalid value 'abc' for '--seed <SEED>'"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("invalid value 'abc' for '--seed <SEED>'"), "{}", stderr(&output));
 }
 
 // ---- cascade run ----
@@ -286,10 +235,7 @@ fn bad_seed_is_explained() {
 #[test]
 fn run_writes_a_trace_of_every_tick() {
     let run = run_tutorial(&[]);
-    assert_eq!(
-        run.header(),
-        "tick,hash,national_service,energy,telecom,water,health,finance"
-    );
+    assert_eq!(run.header(), "tick,hash,national_service,energy,telecom,water,health,finance");
     let rows = run.rows();
     assert_eq!(rows.len(), 181, "tick 0 and ticks 1..=180");
     for (i, row) in rows.iter().enumerate() {
@@ -305,11 +251,7 @@ fn run_writes_a_trace_of_every_tick() {
     let mut hashes: Vec<&str> = rows.iter().map(|r| r.hash.as_str()).collect();
     hashes.sort();
     hashes.dedup();
-    assert_eq!(
-        hashes.len(),
-        181,
-        "every tick's hash differs (the tick is in it)"
-    );
+    assert_eq!(hashes.len(), 181, "every tick's hash differs (the tick is in it)");
 }
 
 #[test]
@@ -332,11 +274,7 @@ fn run_follows_the_tutorial_story() {
     ];
     for &(tick, national, sectors) in expected {
         let row = &rows[tick as usize];
-        assert_eq!(
-            (row.tick, row.national, row.sectors.as_slice()),
-            (tick, national, &sectors[..]),
-            "tick {tick}"
-        );
+        assert_eq!((row.tick, row.national, row.sectors.as_slice()), (tick, national, &sectors[..]), "tick {tick}");
     }
 }
 
@@ -348,11 +286,7 @@ fn run_prints_a_summary() {
         lines[0],
         "Tutorial: a power cut in a small town — seed 42, start 2026-03-10 08:00 Europe/Luxembourg, 60 s per tick"
     );
-    assert!(
-        lines[1].starts_with("ran 180 of 180 ticks in "),
-        "{}",
-        lines[1]
-    );
+    assert!(lines[1].starts_with("ran 180 of 180 ticks in "), "{}", lines[1]);
     assert_eq!(
         lines[2..],
         [
@@ -382,13 +316,7 @@ fn run_writes_the_final_state() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| {
-            (
-                a["id"].as_str().unwrap(),
-                a["level"].as_u64().unwrap(),
-                a["integrity"].as_u64().unwrap(),
-            )
-        })
+        .map(|a| (a["id"].as_str().unwrap(), a["level"].as_u64().unwrap(), a["integrity"].as_u64().unwrap()))
         .collect();
     assert_eq!(
         assets,
@@ -410,22 +338,14 @@ fn ticks_stops_early() {
     let rows = run.rows();
     assert_eq!(rows.len(), 11);
     assert_eq!(rows, full[..11], "a short run is a prefix of the full run");
-    assert!(
-        run.summary.contains("ran 10 of 180 ticks"),
-        "{}",
-        run.summary
-    );
+    assert!(run.summary.contains("ran 10 of 180 ticks"), "{}", run.summary);
     assert_eq!(run.printed_hash(), rows[10].hash);
     assert_eq!(run.final_json()["tick"], 10);
 
     // The final state after 50 ticks: the substation out, mobile-net on 20% since tick 46.
     let run = run_tutorial(&["--ticks", "50"]);
-    let levels: Vec<u64> = run.final_json()["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["level"].as_u64().unwrap())
-        .collect();
+    let levels: Vec<u64> =
+        run.final_json()["assets"].as_array().unwrap().iter().map(|a| a["level"].as_u64().unwrap()).collect();
     assert_eq!(levels, [0, 200, 0, 700, 280, 500]);
     assert_eq!(run.final_json()["assets"][0]["integrity"], 0);
 }
@@ -435,11 +355,7 @@ fn ticks_0_is_the_starting_state() {
     let full = run_tutorial(&[]).rows();
     let run = run_tutorial(&["--ticks", "0"]);
     assert_eq!(run.rows(), full[..1]);
-    assert!(
-        run.summary.contains("ran 0 of 180 ticks"),
-        "{}",
-        run.summary
-    );
+    assert!(run.summary.contains("ran 0 of 180 ticks"), "{}", run.summary);
     assert_eq!(run.final_json()["tick"], 0);
     assert_eq!(run.printed_hash(), full[0].hash);
 }
@@ -449,11 +365,7 @@ fn ticks_is_clamped_to_the_duration() {
     let full = run_tutorial(&[]);
     let run = run_tutorial(&["--ticks", "100000"]);
     assert_eq!(run.trace, full.trace);
-    assert!(
-        run.summary.contains("ran 180 of 180 ticks"),
-        "{}",
-        run.summary
-    );
+    assert!(run.summary.contains("ran 180 of 180 ticks"), "{}", run.summary);
 }
 
 #[test]
@@ -463,10 +375,7 @@ fn runs_are_byte_identical() {
     assert_eq!(first.trace, second.trace);
     assert_eq!(first.final_state, second.final_state);
     let explicit = run_tutorial(&["--seed", "42"]);
-    assert_eq!(
-        explicit.trace, first.trace,
-        "--seed 42 is the scenario's own seed"
-    );
+    assert_eq!(explicit.trace, first.trace, "--seed 42 is the scenario's own seed");
 }
 
 #[test]
@@ -479,12 +388,7 @@ fn the_seed_is_in_the_state_hash() {
     for (a, b) in default.iter().zip(&seven) {
         assert_ne!(a.hash, b.hash, "tick {}", a.tick);
         // Nothing random happens in the tutorial yet: the service is the same.
-        assert_eq!(
-            (a.national, &a.sectors),
-            (b.national, &b.sectors),
-            "tick {}",
-            a.tick
-        );
+        assert_eq!((a.national, &a.sectors), (b.national, &b.sectors), "tick {}", a.tick);
     }
 }
 
@@ -496,15 +400,8 @@ fn run_refuses_an_invalid_scenario() {
     assert_exit(&output, 1);
     assert_eq!(stdout(&output), "");
     assert_eq!(stderr(&output).lines().count(), 4, "{}", stderr(&output));
-    assert!(
-        stderr(&output).starts_with("bad.ron: time_zone: unknown time zone"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(
-        !dir.path().join("t.csv").exists(),
-        "no trace for a scenario that did not load"
-    );
+    assert!(stderr(&output).starts_with("bad.ron: time_zone: unknown time zone"), "{}", stderr(&output));
+    assert!(!dir.path().join("t.csv").exists(), "no trace for a scenario that did not load");
 }
 
 #[test]
@@ -512,25 +409,14 @@ fn run_a_missing_scenario() {
     let dir = TempDir::new().unwrap();
     let output = cascade_in(dir.path(), &["run", "missing.ron"]);
     assert_exit(&output, 1);
-    assert_eq!(
-        stderr(&output),
-        "missing.ron: cannot read: No such file or directory (os error 2)\n"
-    );
+    assert_eq!(stderr(&output), "missing.ron: cannot read: No such file or directory (os error 2)\n");
 }
 
 #[test]
 fn trace_into_a_missing_directory() {
     let dir = TempDir::new().unwrap();
     let scenario = tutorial();
-    let output = cascade_in(
-        dir.path(),
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--trace",
-            "no/such/dir/t.csv",
-        ],
-    );
+    let output = cascade_in(dir.path(), &["run", scenario.to_str().unwrap(), "--trace", "no/such/dir/t.csv"]);
     assert_exit(&output, 1);
     assert_eq!(stdout(&output), "", "it fails before simulating");
     assert_eq!(
@@ -543,19 +429,7 @@ fn trace_into_a_missing_directory() {
 fn final_state_into_a_missing_directory() {
     let dir = TempDir::new().unwrap();
     let scenario = tutorial();
-    let output = cascade_in(
-        dir.path(),
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--final-state",
-            "no/such/dir/f.json",
-        ],
-    );
+    let output = cascade_in(dir.path(), &["run", scenario.to_str().unwrap(), "--final-state", "no/such/dir/f.json"]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("no/such/dir/f.json"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("no/such/dir/f.json"), "{}", stderr(&output));
 }

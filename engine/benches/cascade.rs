@@ -16,8 +16,7 @@ use std::sync::Arc;
 
 use cascade_engine::cascade::CascadeGraph;
 use cascade_engine::scenario::{
-    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind,
-    Scenario, Sector,
+    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
 };
 use cascade_engine::{Model, Simulation};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -41,16 +40,7 @@ impl Gen {
 
 fn national_graph() -> Model {
     let mut g = Gen(2026);
-    let sectors = [
-        "energy",
-        "telecom",
-        "finance",
-        "health",
-        "transport",
-        "water",
-        "government",
-        "digital",
-    ];
+    let sectors = ["energy", "telecom", "finance", "health", "transport", "water", "government", "digital"];
     let mut s = Scenario {
         name: "bench".into(),
         description: String::new(),
@@ -59,13 +49,7 @@ fn national_graph() -> Model {
         duration_ticks: 1_000_000,
         start: "2026-01-01T00:00".into(),
         time_zone: "UTC".into(),
-        sectors: sectors
-            .iter()
-            .map(|id| Sector {
-                id: id.to_string(),
-                name: String::new(),
-            })
-            .collect(),
+        sectors: sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new() }).collect(),
         organisations: vec![Organisation {
             id: "org".into(),
             name: String::new(),
@@ -102,11 +86,7 @@ fn national_graph() -> Model {
         kind: DependencyKind::Power,
         weight: 200 + g.below(801) as u32,
         threshold: 300 + g.below(600) as u32,
-        buffer_ticks: if g.below(4) == 0 {
-            g.below(60) as u32
-        } else {
-            0
-        },
+        buffer_ticks: if g.below(4) == 0 { g.below(60) as u32 } else { 0 },
         group: group.map(str::to_string),
     };
     for a in 0..ASSETS {
@@ -124,12 +104,7 @@ fn national_graph() -> Model {
     }
     for _ in 0..ASSETS / 100 {
         let asset = format!("a{}", g.below(ASSETS));
-        s.disruptions.push(Disruption {
-            tick: 1,
-            asset,
-            integrity: 0,
-            note: String::new(),
-        });
+        s.disruptions.push(Disruption { tick: 1, asset, integrity: 0, note: String::new() });
     }
     cascade_engine::validate::validate(s).expect("bench graph is valid")
 }
@@ -152,12 +127,7 @@ impl Plain {
         let mut ids = std::collections::HashMap::new();
         let mut group_asset = Vec::new();
         let mut group = Vec::new();
-        for (i, (d, src)) in model
-            .dependencies
-            .iter()
-            .zip(&model.scenario.dependencies)
-            .enumerate()
-        {
+        for (i, (d, src)) in model.dependencies.iter().zip(&model.scenario.dependencies).enumerate() {
             let key = match &src.group {
                 Some(name) => (d.asset, name.clone()),
                 None => (d.asset, format!("#{i}")),
@@ -213,15 +183,7 @@ fn bench(c: &mut Criterion) {
     let n = model.assets.len();
     // A realistic, partly degraded set of previous levels.
     let mut g = Gen(7);
-    let previous: Vec<u16> = (0..n)
-        .map(|_| {
-            if g.below(10) == 0 {
-                g.below(1001) as u16
-            } else {
-                1000
-            }
-        })
-        .collect();
+    let previous: Vec<u16> = (0..n).map(|_| if g.below(10) == 0 { g.below(1001) as u16 } else { 1000 }).collect();
     let integrity = vec![1000u16; n];
     let cap = vec![1000u16; n];
 
@@ -229,15 +191,7 @@ fn bench(c: &mut Criterion) {
     let mut outage = vec![0u32; graph.dependency_count()];
     let mut level = vec![0u16; n];
     c.bench_function("engine_step", |b| {
-        b.iter(|| {
-            graph.step(
-                black_box(&previous),
-                &integrity,
-                &cap,
-                &mut outage,
-                &mut level,
-            )
-        })
+        b.iter(|| graph.step(black_box(&previous), &integrity, &cap, &mut outage, &mut level))
     });
 
     let mut plain = Plain::new(&model);

@@ -48,12 +48,7 @@ impl CascadeGraph {
         // dependency stable indices in scenario order.
         let mut groups_of: Vec<Vec<Vec<u32>>> = vec![Vec::new(); n];
         let mut named: HashMap<(u32, &str), usize> = HashMap::new();
-        for (d, (dep, source)) in model
-            .dependencies
-            .iter()
-            .zip(&model.scenario.dependencies)
-            .enumerate()
-        {
+        for (d, (dep, source)) in model.dependencies.iter().zip(&model.scenario.dependencies).enumerate() {
             let groups = &mut groups_of[dep.asset as usize];
             match source.group.as_deref() {
                 Some(name) => {
@@ -111,14 +106,7 @@ impl CascadeGraph {
     /// Computes the levels of tick t from those of tick t-1 (`previous`), updating the
     /// outage counters (one per row, in row order). `integrity` and `cap` are as left
     /// by steps 1–3 of tick t. All slices have one entry per asset except `outage`.
-    pub fn step(
-        &self,
-        previous: &[u16],
-        integrity: &[u16],
-        cap: &[u16],
-        outage: &mut [u32],
-        level: &mut [u16],
-    ) {
+    pub fn step(&self, previous: &[u16], integrity: &[u16], cap: &[u16], outage: &mut [u32], level: &mut [u16]) {
         let n = self.asset_count();
         assert!(previous.len() == n && integrity.len() == n && cap.len() == n && level.len() == n);
         assert_eq!(outage.len(), self.rules.len());
@@ -131,11 +119,8 @@ impl CascadeGraph {
                 // Every row is visited (no early exit): each outage counter advances
                 // every tick, whatever its alternatives supply.
                 for row in rows {
-                    let supplied = supply(
-                        &self.rules[row],
-                        previous[self.rules[row].provider as usize],
-                        &mut outage[row],
-                    );
+                    let supplied =
+                        supply(&self.rules[row], previous[self.rules[row].provider as usize], &mut outage[row]);
                     best = best.max(supplied);
                 }
                 value = value.min(best);
@@ -165,47 +150,26 @@ mod tests {
     use super::*;
 
     fn rule(weight: u16, threshold: u16, buffer_ticks: u32) -> Rule {
-        Rule {
-            provider: 0,
-            buffer_ticks,
-            weight,
-            threshold,
-        }
+        Rule { provider: 0, buffer_ticks, weight, threshold }
     }
 
     #[test]
     fn supply_follows_the_rule() {
         let mut outage = 0;
-        assert_eq!(
-            supply(&rule(1000, 500, 0), 500, &mut outage),
-            1000,
-            "at the threshold is full"
-        );
+        assert_eq!(supply(&rule(1000, 500, 0), 500, &mut outage), 1000, "at the threshold is full");
         assert_eq!(outage, 0);
         assert_eq!(supply(&rule(1000, 500, 0), 499, &mut outage), 499);
         assert_eq!(outage, 1);
         // 1000 - 333 * 700 / 1000 = 1000 - 233 (233.1 rounded down)
-        assert_eq!(
-            supply(&rule(333, 1000, 1), 300, &mut outage),
-            767,
-            "second tick of outage, past a 1-tick buffer"
-        );
+        assert_eq!(supply(&rule(333, 1000, 1), 300, &mut outage), 767, "second tick of outage, past a 1-tick buffer");
         assert_eq!(outage, 2);
-        assert_eq!(
-            supply(&rule(0, 1000, 0), 0, &mut outage),
-            1000,
-            "weight 0 passes nothing on"
-        );
+        assert_eq!(supply(&rule(0, 1000, 0), 0, &mut outage), 1000, "weight 0 passes nothing on");
     }
 
     #[test]
     fn outage_counter_saturates() {
         let mut outage = u32::MAX;
-        assert_eq!(
-            supply(&rule(1000, 1000, u32::MAX), 0, &mut outage),
-            1000,
-            "still on an unbounded buffer"
-        );
+        assert_eq!(supply(&rule(1000, 1000, u32::MAX), 0, &mut outage), 1000, "still on an unbounded buffer");
         assert_eq!(outage, u32::MAX);
     }
 }

@@ -17,27 +17,24 @@ impl ExerciseClock {
     /// Parses `start` (`YYYY-MM-DDTHH:MM[:SS]`, local time) in the IANA zone `time_zone`.
     /// A local time that a DST change makes ambiguous resolves to the earlier instant.
     pub fn new(start: &str, time_zone: &str, tick_seconds: u32) -> Result<Self, String> {
-        let civil: DateTime = start.parse().map_err(|e| {
-            format!("start: {start:?} is not a local date and time like \"2026-03-10T08:00\" ({e})")
-        })?;
+        let civil: DateTime = start
+            .parse()
+            .map_err(|e| format!("start: {start:?} is not a local date and time like \"2026-03-10T08:00\" ({e})"))?;
         let zone = TimeZone::get(time_zone).map_err(|_| {
-            format!("time_zone: unknown time zone {time_zone:?} (use an IANA name such as \"Europe/Luxembourg\" or \"UTC\")")
+            format!(
+                "time_zone: unknown time zone {time_zone:?} (use an IANA name such as \"Europe/Luxembourg\" or \"UTC\")"
+            )
         })?;
         let start = civil
             .to_zoned_datetime(zone)
             .map_err(|e| format!("start: {start:?} cannot be placed in {time_zone} ({e})"))?;
-        Ok(Self {
-            start,
-            tick_seconds,
-        })
+        Ok(Self { start, tick_seconds })
     }
 
     /// The civil time of `tick`, or `None` past the end of representable time.
     pub fn at(&self, tick: u64) -> Option<ZonedDateTime> {
         let seconds = i64::try_from(tick.checked_mul(u64::from(self.tick_seconds))?).ok()?;
-        self.start
-            .checked_add(SignedDuration::from_secs(seconds))
-            .ok()
+        self.start.checked_add(SignedDuration::from_secs(seconds)).ok()
     }
 
     /// `HH:MM` of `tick`, with the date in front when it is not the start's date.
@@ -58,9 +55,8 @@ impl ExerciseClock {
     /// The first tick at or after the first time the clock shows `hh_mm` ("12:00")
     /// at or after the start.
     pub fn tick_at(&self, hh_mm: &str) -> Result<u64, String> {
-        let time: jiff::civil::Time = hh_mm
-            .parse()
-            .map_err(|_| format!("{hh_mm:?} is not a clock time like \"12:00\""))?;
+        let time: jiff::civil::Time =
+            hh_mm.parse().map_err(|_| format!("{hh_mm:?} is not a clock time like \"12:00\""))?;
         let zone = self.start.time_zone().clone();
         let mut day = self.start.date();
         for _ in 0..2 {
@@ -69,15 +65,31 @@ impl ExerciseClock {
                 .to_zoned_datetime(zone.clone())
                 .map_err(|e| format!("{hh_mm:?} cannot be placed on the exercise clock ({e})"))?;
             if candidate >= self.start {
-                let seconds = candidate
-                    .timestamp()
-                    .duration_since(self.start.timestamp())
-                    .as_secs();
+                let seconds = candidate.timestamp().duration_since(self.start.timestamp()).as_secs();
                 return Ok((seconds as u64).div_ceil(u64::from(self.tick_seconds)));
             }
             day = day.tomorrow().map_err(|e| e.to_string())?;
         }
         Err(format!("{hh_mm:?} cannot be placed on the exercise clock"))
+    }
+
+    /// The first tick at or after the local date and time `date_time`
+    /// (`"2026-03-11 08:45"`, `T` also accepted as the separator, seconds optional),
+    /// the form `label` gives past the start's day. A time before the start is an
+    /// error; a local time that a DST change makes ambiguous resolves to the earlier
+    /// instant, one that it skips to the later.
+    pub fn tick_at_datetime(&self, date_time: &str) -> Result<u64, String> {
+        let civil: DateTime = date_time
+            .parse()
+            .map_err(|_| format!("{date_time:?} is not a local date and time like \"2026-03-11 09:30\""))?;
+        let candidate = civil
+            .to_zoned_datetime(self.start.time_zone().clone())
+            .map_err(|e| format!("{date_time:?} cannot be placed on the exercise clock ({e})"))?;
+        if candidate < self.start {
+            return Err(format!("{date_time:?} is before the start of the exercise ({})", self.start_label()));
+        }
+        let seconds = candidate.timestamp().duration_since(self.start.timestamp()).as_secs();
+        Ok((seconds as u64).div_ceil(u64::from(self.tick_seconds.max(1))))
     }
 
     pub fn tick_seconds(&self) -> u32 {
@@ -106,30 +118,35 @@ mod tests {
         assert_eq!(clock.tick_at("08:00"), Ok(0));
         assert_eq!(clock.tick_at("07:00"), Ok(23 * 60), "the next day");
         let five_minutes = ExerciseClock::new("2026-03-10T08:00", "UTC", 300).unwrap();
+        assert_eq!(five_minutes.tick_at("08:07"), Ok(2), "rounds up to the first tick at or after");
+        assert!(clock.tick_at("25:00").unwrap_err().contains("not a clock time"));
+    }
+
+    #[test]
+    fn dates_and_times_turn_into_ticks() {
+        let clock = ExerciseClock::new("2026-03-10T08:00", "Europe/Luxembourg", 60).unwrap();
+        assert_eq!(clock.tick_at_datetime("2026-03-10 12:00"), Ok(240));
+        assert_eq!(clock.tick_at_datetime("2026-03-11 08:45"), Ok(24 * 60 + 45));
+        assert_eq!(clock.tick_at_datetime("2026-03-11T08:45"), Ok(24 * 60 + 45));
+        for tick in [0, 1, 59, 24 * 60 + 45, 3 * 24 * 60 + 7] {
+            let label = clock.label(tick);
+            let back = if label.len() == 5 { clock.tick_at(&label) } else { clock.tick_at_datetime(&label) };
+            assert_eq!(back, Ok(tick), "{label}");
+        }
+        let err = clock.tick_at_datetime("2026-03-09 08:00").unwrap_err();
         assert_eq!(
-            five_minutes.tick_at("08:07"),
-            Ok(2),
-            "rounds up to the first tick at or after"
+            err,
+            "\"2026-03-09 08:00\" is before the start of the exercise (2026-03-10 08:00 Europe/Luxembourg)"
         );
-        assert!(
-            clock
-                .tick_at("25:00")
-                .unwrap_err()
-                .contains("not a clock time")
-        );
+        let err = clock.tick_at_datetime("2026-02-30 08:00").unwrap_err();
+        assert!(err.contains("is not a local date and time"), "{err}");
     }
 
     #[test]
     fn bad_start_and_zone_are_explained() {
         let err = ExerciseClock::new("08:00", "UTC", 60).unwrap_err();
-        assert!(
-            err.starts_with("start: \"08:00\" is not a local date and time"),
-            "{err}"
-        );
+        assert!(err.starts_with("start: \"08:00\" is not a local date and time"), "{err}");
         let err = ExerciseClock::new("2026-03-10T08:00", "Europe/Luxemburg", 60).unwrap_err();
-        assert!(
-            err.contains("unknown time zone \"Europe/Luxemburg\""),
-            "{err}"
-        );
+        assert!(err.contains("unknown time zone \"Europe/Luxemburg\""), "{err}");
     }
 }

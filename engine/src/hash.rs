@@ -10,10 +10,11 @@
 //!    per stream in `Purpose::ALL` order its word position (u128).
 //!
 //! The seed is hashed because it decides every future draw: two states with equal
-//! stream positions but different seeds do not evolve alike. Later sections
-//! (incidents, pending actions, objectives, …) take the next tags.
+//! stream positions but different seeds do not evolve alike.
+//! 5. the exercise sections, tags `0x02`..=`0x0B` (`exercise::hash`).
 
 use crate::cascade::CascadeGraph;
+use crate::exercise::Exercise;
 use crate::rng::{Purpose, RngStreams};
 
 /// Tag of the randomness section.
@@ -29,6 +30,7 @@ pub struct StateView<'a> {
     /// Outage counters in the graph's row order.
     pub outage_by_row: &'a [u32],
     pub rng: &'a RngStreams,
+    pub exercise: &'a Exercise,
 }
 
 /// Writes the encoding of `state` into `out` (cleared first; its capacity is
@@ -54,6 +56,7 @@ pub fn encode(state: &StateView, out: &mut Vec<u8>) {
     for purpose in Purpose::ALL {
         out.extend_from_slice(&state.rng.word_position(purpose).to_le_bytes());
     }
+    crate::exercise::hash::encode(state.exercise, out);
 }
 
 /// The state hash of `state`, using `scratch` as the encoding buffer.

@@ -16,9 +16,11 @@
 
 pub mod cascade;
 pub mod clock;
+pub mod exercise;
 pub mod hash;
 pub mod load;
 pub mod model;
+pub mod msel;
 pub mod rng;
 pub mod scenario;
 pub mod simulation;

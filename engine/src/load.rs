@@ -2,7 +2,9 @@
 //! scenario author can act on (file, line and column; or the item and what is wrong).
 //!
 //! This is the engine's only file access, and it is bounded: a file over
-//! `MAX_SCENARIO_BYTES` is refused before it is read whole.
+//! `MAX_SCENARIO_BYTES` is refused before it is read whole. A scenario's `msel`
+//! field names a CSV file beside it (at most `msel::MAX_MSEL_BYTES`) whose rows
+//! are appended to its injects before validation (`include_msel`).
 
 use std::fmt;
 use std::io::Read;
@@ -10,8 +12,11 @@ use std::path::{Path, PathBuf};
 
 use ron::extensions::Extensions;
 
+use crate::clock::ExerciseClock;
 use crate::model::Model;
+use crate::msel::{MAX_MSEL_BYTES, parse_csv};
 use crate::scenario::Scenario;
+use crate::validate::limits::MAX_TICK_SECONDS;
 use crate::validate::{Problem, validate};
 
 /// Largest scenario file accepted (a 100k-asset national graph is about 20 MiB).
@@ -42,6 +47,12 @@ pub enum LoadError {
         path: PathBuf,
         problems: Vec<Problem>,
     },
+    /// The MSEL CSV named by the scenario's `msel` field could not be read or
+    /// has bad rows; each message names the CSV file and line.
+    Msel {
+        path: PathBuf,
+        messages: Vec<String>,
+    },
 }
 
 impl LoadError {
@@ -56,18 +67,13 @@ impl LoadError {
                 path.display(),
                 limit / (1024 * 1024)
             )],
-            LoadError::Syntax {
-                path,
-                line,
-                column,
-                message,
-            } => {
+            LoadError::Syntax { path, line, column, message } => {
                 vec![format!("{}:{line}:{column}: {message}", path.display())]
             }
-            LoadError::Invalid { path, problems } => problems
-                .iter()
-                .map(|p| format!("{}: {p}", path.display()))
-                .collect(),
+            LoadError::Invalid { path, problems } => {
+                problems.iter().map(|p| format!("{}: {p}", path.display())).collect()
+            }
+            LoadError::Msel { messages, .. } => messages.clone(),
         }
     }
 }
@@ -86,23 +92,17 @@ pub fn load_model(path: &Path) -> Result<Model, LoadError> {
     parse_model(&text, path)
 }
 
-/// Parses and validates scenario bytes; `path` only names the source in errors.
+/// Parses and validates scenario bytes; `path` names the source in errors, and a
+/// `msel` CSV file is looked up beside it.
 pub fn parse_model(bytes: &[u8], path: &Path) -> Result<Model, LoadError> {
-    let scenario = parse_scenario(bytes, path)?;
-    validate(scenario).map_err(|problems| LoadError::Invalid {
-        path: path.to_path_buf(),
-        problems,
-    })
+    let mut scenario = parse_scenario(bytes, path)?;
+    include_msel(&mut scenario, path)?;
+    validate(scenario).map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems })
 }
 
 /// Parses scenario bytes as RON without semantic checks.
 pub fn parse_scenario(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
-    let syntax = |line, column, message| LoadError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    };
+    let syntax = |line, column, message| LoadError::Syntax { path: path.to_path_buf(), line, column, message };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_column(bytes, e.valid_up_to());
         syntax(line, column, "the file is not valid UTF-8 text".to_string())
@@ -114,38 +114,68 @@ pub fn parse_scenario(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> 
         .map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let read_error = |source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
+/// If the scenario names an MSEL CSV file (`msel`, relative to the directory of
+/// `scenario_path`), reads it, appends its rows to `injects` and clears `msel`, so
+/// the scenario is self-contained (journals embed it as loaded). Times are read
+/// on the scenario's clock; if that clock is invalid, validation reports it.
+pub fn include_msel(scenario: &mut Scenario, scenario_path: &Path) -> Result<(), LoadError> {
+    let Some(relative) = scenario.msel.as_deref() else {
+        return Ok(());
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
+    let dir = scenario_path.parent().unwrap_or(Path::new(""));
+    let csv_path = dir.join(relative);
+    let msel_error = |message: String| LoadError::Msel { path: csv_path.clone(), messages: vec![message] };
+    let bytes = match read_limited(&csv_path, MAX_MSEL_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(msel_error(format!(
+                "{}: file is larger than the {} MiB limit for an MSEL",
+                csv_path.display(),
+                MAX_MSEL_BYTES / (1024 * 1024)
+            )));
+        }
+        Err(e) => {
+            return Err(msel_error(format!(
+                "{}: cannot read the MSEL named by `msel` in {}: {e}",
+                csv_path.display(),
+                scenario_path.display()
+            )));
+        }
+    };
+    let clock = (1..=MAX_TICK_SECONDS)
+        .contains(&scenario.tick_seconds)
+        .then(|| ExerciseClock::new(&scenario.start, &scenario.time_zone, scenario.tick_seconds).ok())
+        .flatten();
+    let injects = parse_csv(&bytes, &csv_path, clock.as_ref())
+        .map_err(|messages| LoadError::Msel { path: csv_path.clone(), messages })?;
+    scenario.injects.extend(injects);
+    scenario.msel = None;
+    Ok(())
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadError> {
+    match read_limited(path, MAX_SCENARIO_BYTES) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(LoadError::TooLarge { path: path.to_path_buf(), limit: MAX_SCENARIO_BYTES }),
+        Err(source) => Err(LoadError::Read { path: path.to_path_buf(), source }),
+    }
+}
+
+/// The whole file, or `None` if it is over `limit` bytes.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     // Read one byte past the limit to tell "exactly at the limit" from "over it"
     // without trusting metadata (a FIFO or /proc file reports no size).
-    file.take(MAX_SCENARIO_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_path_buf(),
-            limit: MAX_SCENARIO_BYTES,
-        });
-    }
-    Ok(bytes)
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// 1-based line and column (in characters) of byte `offset`.
 fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     (line, column)
 }

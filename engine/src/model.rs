@@ -76,11 +76,7 @@ impl Model {
 
     /// Stable index of the asset with this id.
     pub fn asset_index(&self, id: &str) -> Option<u32> {
-        self.scenario
-            .assets
-            .iter()
-            .position(|a| a.id == id)
-            .map(|i| i as u32)
+        self.scenario.assets.iter().position(|a| a.id == id).map(|i| i as u32)
     }
 }
 
@@ -159,32 +155,12 @@ pub struct ResolvedInject {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolvedRule {
-    PiuActivatedWithin {
-        ticks: u64,
-    },
-    ReportsOnTime {
-        regime: u32,
-        stage: Option<u32>,
-    },
-    AssetLevelBy {
-        asset: u32,
-        at_least: u16,
-        by: u64,
-    },
-    SectorServiceBy {
-        sector: u32,
-        at_least: u16,
-        by: u64,
-    },
-    IndicatorsSharedWithin {
-        incident: u32,
-        teams: Vec<u32>,
-        ticks: u64,
-    },
-    ContainedWithin {
-        incident: u32,
-        ticks: u64,
-    },
+    PiuActivatedWithin { ticks: u64 },
+    ReportsOnTime { regime: u32, stage: Option<u32> },
+    AssetLevelBy { asset: u32, at_least: u16, by: u64 },
+    SectorServiceBy { sector: u32, at_least: u16, by: u64 },
+    IndicatorsSharedWithin { incident: u32, teams: Vec<u32>, ticks: u64 },
+    ContainedWithin { incident: u32, ticks: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

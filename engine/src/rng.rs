@@ -43,10 +43,7 @@ pub struct RngStreams {
 
 impl RngStreams {
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            streams: Purpose::ALL.map(|p| stream(seed, p.name())),
-        }
+        Self { seed, streams: Purpose::ALL.map(|p| stream(seed, p.name())) }
     }
 
     pub fn seed(&self) -> u64 {
@@ -87,10 +84,7 @@ mod tests {
         }
         let from_a: Vec<bool> = (0..64).map(|_| a.chance(Purpose::Bots, 500)).collect();
         let from_b: Vec<bool> = (0..64).map(|_| b.chance(Purpose::Bots, 500)).collect();
-        assert_eq!(
-            from_a, from_b,
-            "draws on one purpose must not shift another"
-        );
+        assert_eq!(from_a, from_b, "draws on one purpose must not shift another");
         assert_eq!(a.word_position(Purpose::Threats), 100);
         assert_eq!(a.word_position(Purpose::Detection), 0);
     }
@@ -100,9 +94,7 @@ mod tests {
         let mut r = RngStreams::new(1);
         assert!((0..1000).all(|_| !r.chance(Purpose::Threats, 0)));
         assert!((0..1000).all(|_| r.chance(Purpose::Threats, 1000)));
-        let hits = (0..100_000)
-            .filter(|_| r.chance(Purpose::Threats, 250))
-            .count();
+        let hits = (0..100_000).filter(|_| r.chance(Purpose::Threats, 250)).count();
         // 25% of 100k: the standard deviation is about 137; allow 5 of them.
         assert!((24_300..=25_700).contains(&hits), "{hits}");
     }

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use bevy_ecs::schedule::{LogLevel, Schedule};
 use bevy_ecs::world::World;
 
+use crate::exercise::command::{Action, Order, Refusal, resolve};
+use crate::exercise::{Command, Exercise, Outcome};
 use crate::model::Model;
 use crate::world::{
-    AssetStates, Cascade, Clock, ServiceMetrics, StateHash, build_tick_schedule, build_world,
+    AssetStates, Cascade, Clock, CommandQueue, ExerciseState, ServiceMetrics, StateHash, build_tick_schedule,
+    build_world,
 };
 
 /// One running simulation of a model with a seed.
@@ -25,11 +28,7 @@ impl Simulation {
         // The systems are chained, so ambiguity checks cannot fail at run time; a
         // test builds the same schedule with LogLevel::Error to prove it.
         let schedule = build_tick_schedule(LogLevel::Ignore);
-        Self {
-            world,
-            schedule,
-            model,
-        }
+        Self { world, schedule, model }
     }
 
     pub fn model(&self) -> &Model {
@@ -46,13 +45,44 @@ impl Simulation {
         self.tick() >= self.model.scenario.duration_ticks
     }
 
-    /// Computes the next tick. Returns false (and does nothing) once finished.
+    /// Computes the next tick with no commands. Returns false (and does nothing)
+    /// once finished.
     pub fn step(&mut self) -> bool {
         if self.is_finished() {
             return false;
         }
-        self.schedule.run(&mut self.world);
+        self.step_with(Vec::new());
         true
+    }
+
+    /// Computes the next tick, applying `commands` (stamped for it, in journal
+    /// order) in step 1. Returns each command's outcome; empty once finished.
+    pub fn step_with(&mut self, commands: Vec<Command>) -> Vec<Outcome> {
+        if self.is_finished() {
+            return Vec::new();
+        }
+        self.world.resource_mut::<CommandQueue>().commands = commands;
+        self.schedule.run(&mut self.world);
+        let mut queue = self.world.resource_mut::<CommandQueue>();
+        queue.commands.clear();
+        std::mem::take(&mut queue.outcomes)
+    }
+
+    /// The checks made when a command is received (before it is journaled): what
+    /// the team may never do is refused here; the state at the tick it applies
+    /// decides the rest, as an outcome.
+    pub fn check_command(&self, team: u32, action: &Action) -> Result<Order, Refusal> {
+        resolve(&self.model, team, action)
+    }
+
+    /// Stable index of the team with this id.
+    pub fn team_index(&self, id: &str) -> Option<u32> {
+        self.model.scenario.teams.iter().position(|t| t.id == id).map(|i| i as u32)
+    }
+
+    /// The exercise state: incidents, teams, reports, objectives, messages.
+    pub fn exercise(&self) -> &Exercise {
+        &self.world.resource::<ExerciseState>().0
     }
 
     /// The state hash of the last computed tick.

@@ -52,11 +52,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.item.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.item, self.message)
-        }
+        if self.item.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.item, self.message) }
     }
 }
 
@@ -64,46 +60,20 @@ impl fmt::Display for Problem {
 pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     let mut v = Validator::default();
     let clock = v.check_header(&scenario);
-    let sectors = v.check_ids(
-        "sector",
-        scenario.sectors.iter().map(|s| s.id.as_str()),
-        MAX_SECTORS,
-    );
-    let organisations = v.check_ids(
-        "organisation",
-        scenario.organisations.iter().map(|o| o.id.as_str()),
-        MAX_ORGANISATIONS,
-    );
-    let assets = v.check_ids(
-        "asset",
-        scenario.assets.iter().map(|a| a.id.as_str()),
-        MAX_ASSETS,
-    );
-    let teams = v.check_ids(
-        "team",
-        scenario.teams.iter().map(|t| t.id.as_str()),
-        MAX_TEAMS,
-    );
+    let sectors = v.check_ids("sector", scenario.sectors.iter().map(|s| s.id.as_str()), MAX_SECTORS);
+    let organisations =
+        v.check_ids("organisation", scenario.organisations.iter().map(|o| o.id.as_str()), MAX_ORGANISATIONS);
+    let assets = v.check_ids("asset", scenario.assets.iter().map(|a| a.id.as_str()), MAX_ASSETS);
+    let teams = v.check_ids("team", scenario.teams.iter().map(|t| t.id.as_str()), MAX_TEAMS);
     if scenario.sectors.is_empty() {
-        v.problem(
-            "",
-            "sectors: the scenario defines no sector (every asset needs one)",
-        );
+        v.problem("", "sectors: the scenario defines no sector (every asset needs one)");
     }
     if scenario.assets.is_empty() {
-        v.problem(
-            "",
-            "assets: the scenario defines no asset, so there is nothing to simulate",
-        );
+        v.problem("", "assets: the scenario defines no asset, so there is nothing to simulate");
     }
 
     for (i, sector) in scenario.sectors.iter().enumerate() {
-        v.check_name(
-            &item("sector", i, &sector.id),
-            "name",
-            &sector.name,
-            MAX_NAME_CHARS,
-        );
+        v.check_name(&item("sector", i, &sector.id), "name", &sector.name, MAX_NAME_CHARS);
     }
 
     let mut organisation_sector = Vec::with_capacity(scenario.organisations.len());
@@ -111,11 +81,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     for (i, org) in scenario.organisations.iter().enumerate() {
         let it = item("organisation", i, &org.id);
         v.check_name(&it, "name", &org.name, MAX_NAME_CHARS);
-        organisation_sector.push(
-            org.sector
-                .as_deref()
-                .map(|s| v.resolve(&it, "sector", "sector", s, &sectors)),
-        );
+        organisation_sector.push(org.sector.as_deref().map(|s| v.resolve(&it, "sector", "sector", s, &sectors)));
         let mut seen = HashSet::new();
         let mut constituency = Vec::with_capacity(org.constituency.len());
         for member in &org.constituency {
@@ -124,13 +90,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             } else if !seen.insert(member.as_str()) {
                 v.problem(&it, format!("constituency: lists {member:?} twice"));
             }
-            constituency.push(v.resolve(
-                &it,
-                "constituency",
-                "organisation",
-                member,
-                &organisations,
-            ));
+            constituency.push(v.resolve(&it, "constituency", "organisation", member, &organisations));
         }
         organisation_constituency.push(constituency);
     }
@@ -141,35 +101,23 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     for (i, asset) in scenario.assets.iter().enumerate() {
         let it = item("asset", i, &asset.id);
         v.check_name(&it, "name", &asset.name, MAX_NAME_CHARS);
-        let organisation = v.resolve(
-            &it,
-            "organisation",
-            "organisation",
-            &asset.organisation,
-            &organisations,
-        );
+        let organisation = v.resolve(&it, "organisation", "organisation", &asset.organisation, &organisations);
         let sector = v.resolve(&it, "sector", "sector", &asset.sector, &sectors);
         let integrity = v.per_mille(&it, "integrity", asset.integrity);
         total_population = total_population.saturating_add(asset.population);
         if let Some(total) = sector_population.get_mut(sector as usize) {
             *total = total.saturating_add(asset.population);
         }
-        resolved_assets.push(ResolvedAsset {
-            organisation,
-            sector,
-            population: asset.population,
-            integrity,
-        });
+        resolved_assets.push(ResolvedAsset { organisation, sector, population: asset.population, integrity });
     }
     if total_population > MAX_TOTAL_POPULATION {
-        v.problem("", format!("assets: total population {total_population} is over the limit of {MAX_TOTAL_POPULATION}"));
+        v.problem(
+            "",
+            format!("assets: total population {total_population} is over the limit of {MAX_TOTAL_POPULATION}"),
+        );
     }
 
-    v.check_count(
-        "dependencies",
-        scenario.dependencies.len(),
-        MAX_DEPENDENCIES,
-    );
+    v.check_count("dependencies", scenario.dependencies.len(), MAX_DEPENDENCIES);
     let mut dependencies = Vec::with_capacity(scenario.dependencies.len());
     for (i, dep) in scenario.dependencies.iter().enumerate() {
         let it = format!("dependency #{} ({} -> {})", i + 1, dep.asset, dep.on);
@@ -180,13 +128,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         if let Some(group) = &dep.group {
             v.check_id(&it, "group", group);
         }
-        dependencies.push(ResolvedDependency {
-            asset,
-            on,
-            weight,
-            threshold,
-            buffer_ticks: dep.buffer_ticks,
-        });
+        dependencies.push(ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks });
     }
 
     v.check_count("links", scenario.links.len(), MAX_LINKS);
@@ -208,45 +150,26 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             };
             // Name the first listing, not the latest repeat (`insert` would overwrite it).
             if let Some(&first) = seen_links.get(&key) {
-                v.problem(
-                    &it,
-                    format!("repeats link #{}; a network link is listed once", first + 1),
-                );
+                v.problem(&it, format!("repeats link #{}; a network link is listed once", first + 1));
             } else {
                 seen_links.insert(key, i);
             }
         }
-        links.push(ResolvedLink {
-            from,
-            to,
-            directed: link.directed,
-        });
+        links.push(ResolvedLink { from, to, directed: link.directed });
     }
 
     let mut team_organisation = Vec::with_capacity(scenario.teams.len());
     for (i, team) in scenario.teams.iter().enumerate() {
         let it = item("team", i, &team.id);
         if team.id == DIRECTOR_ID {
-            v.problem(
-                &it,
-                format!("the id {DIRECTOR_ID:?} is reserved for the exercise director"),
-            );
+            v.problem(&it, format!("the id {DIRECTOR_ID:?} is reserved for the exercise director"));
         }
         v.check_name(&it, "name", &team.name, MAX_NAME_CHARS);
         if team.organisation.is_empty() {
-            v.problem(
-                &it,
-                "has no organisation (every team acts for one organisation)",
-            );
+            v.problem(&it, "has no organisation (every team acts for one organisation)");
             team_organisation.push(0);
         } else {
-            team_organisation.push(v.resolve(
-                &it,
-                "organisation",
-                "organisation",
-                &team.organisation,
-                &organisations,
-            ));
+            team_organisation.push(v.resolve(&it, "organisation", "organisation", &team.organisation, &organisations));
         }
     }
 
@@ -257,10 +180,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         let asset = v.resolve(&it, "asset", "asset", &d.asset, &assets);
         let integrity = v.per_mille(&it, "integrity", d.integrity);
         if d.tick == 0 {
-            v.problem(
-                &it,
-                "tick 0 is the starting state: set the asset's `integrity` instead",
-            );
+            v.problem(&it, "tick 0 is the starting state: set the asset's `integrity` instead");
         } else if d.tick > scenario.duration_ticks {
             v.problem(
                 &it,
@@ -271,26 +191,11 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             );
         }
         v.check_name(&it, "note", &d.note, MAX_TEXT_CHARS);
-        disruptions.push(ResolvedDisruption {
-            tick: d.tick,
-            asset,
-            integrity,
-        });
+        disruptions.push(ResolvedDisruption { tick: d.tick, asset, integrity });
     }
 
-    let refs = exercise::Refs {
-        sectors: &sectors,
-        organisations: &organisations,
-        assets: &assets,
-        teams: &teams,
-    };
-    let exercise = exercise::check(
-        &mut v,
-        &scenario,
-        &refs,
-        clock.as_ref(),
-        &organisation_sector,
-    );
+    let refs = exercise::Refs { sectors: &sectors, organisations: &organisations, assets: &assets, teams: &teams };
+    let exercise = exercise::check(&mut v, &scenario, &refs, clock.as_ref(), &organisation_sector);
 
     match (v.problems.is_empty(), clock) {
         (true, Some(clock)) => Ok(Model {
@@ -326,10 +231,7 @@ type Ids<'a> = HashMap<&'a str, u32>;
 
 impl Validator {
     fn problem(&mut self, item: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            item: item.to_string(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { item: item.to_string(), message: message.into() });
     }
 
     fn check_header(&mut self, s: &Scenario) -> Option<ExerciseClock> {
@@ -339,28 +241,13 @@ impl Validator {
         self.check_name("", "name", &s.name, MAX_NAME_CHARS);
         self.check_name("", "description", &s.description, MAX_TEXT_CHARS);
         if s.duration_ticks == 0 {
-            self.problem(
-                "",
-                "duration_ticks: must be at least 1 (0 would simulate nothing)",
-            );
+            self.problem("", "duration_ticks: must be at least 1 (0 would simulate nothing)");
         } else if s.duration_ticks > MAX_DURATION_TICKS {
-            self.problem(
-                "",
-                format!(
-                    "duration_ticks: {} is over the limit of {MAX_DURATION_TICKS}",
-                    s.duration_ticks
-                ),
-            );
+            self.problem("", format!("duration_ticks: {} is over the limit of {MAX_DURATION_TICKS}", s.duration_ticks));
         }
         let tick_seconds_valid = (1..=MAX_TICK_SECONDS).contains(&s.tick_seconds);
         if !tick_seconds_valid {
-            self.problem(
-                "",
-                format!(
-                    "tick_seconds: {} is out of range 1..={MAX_TICK_SECONDS}",
-                    s.tick_seconds
-                ),
-            );
+            self.problem("", format!("tick_seconds: {} is out of range 1..={MAX_TICK_SECONDS}", s.tick_seconds));
         }
         // Start and time zone are checked even when tick_seconds is out of range.
         let tick_seconds = s.tick_seconds.clamp(1, MAX_TICK_SECONDS);
@@ -380,20 +267,12 @@ impl Validator {
 
     fn check_count(&mut self, list: &str, count: usize, limit: usize) {
         if count > limit {
-            self.problem(
-                "",
-                format!("{list}: {count} entries, over the limit of {limit}"),
-            );
+            self.problem("", format!("{list}: {count} entries, over the limit of {limit}"));
         }
     }
 
     /// Checks every id of one kind (format, uniqueness, count) and indexes them.
-    fn check_ids<'a>(
-        &mut self,
-        kind: &str,
-        ids: impl Iterator<Item = &'a str>,
-        limit: usize,
-    ) -> Ids<'a> {
+    fn check_ids<'a>(&mut self, kind: &str, ids: impl Iterator<Item = &'a str>, limit: usize) -> Ids<'a> {
         let mut index = Ids::new();
         let mut count = 0;
         for (i, id) in ids.enumerate() {
@@ -401,10 +280,7 @@ impl Validator {
             let it = item(kind, i, id);
             self.check_id(&it, "id", id);
             if let Some(&first) = index.get(id) {
-                self.problem(
-                    &it,
-                    format!("duplicate id: {kind} #{} has the same id", first + 1),
-                );
+                self.problem(&it, format!("duplicate id: {kind} #{} has the same id", first + 1));
             } else {
                 index.insert(id, i as u32);
             }
@@ -417,9 +293,7 @@ impl Validator {
     /// command arguments: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
     fn check_id(&mut self, item: &str, field: &str, id: &str) {
         let well_formed = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if id.is_empty() {
             self.problem(item, format!("{field}: must not be empty"));
         } else if !well_formed {
@@ -428,10 +302,7 @@ impl Validator {
                 format!("{field}: {id:?} may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"),
             );
         } else if id.chars().count() > MAX_ID_CHARS {
-            self.problem(
-                item,
-                format!("{field}: longer than {MAX_ID_CHARS} characters"),
-            );
+            self.problem(item, format!("{field}: longer than {MAX_ID_CHARS} characters"));
         }
     }
 
@@ -443,10 +314,7 @@ impl Validator {
 
     fn per_mille(&mut self, item: &str, field: &str, value: u32) -> u16 {
         if value > PER_MILLE {
-            self.problem(
-                item,
-                format!("{field}: {value} is out of range 0..=1000 (per mille)"),
-            );
+            self.problem(item, format!("{field}: {value} is out of range 0..=1000 (per mille)"));
         }
         value.min(PER_MILLE) as u16
     }
@@ -458,11 +326,7 @@ impl Validator {
         if let Some(&index) = ids.get(id) {
             return index;
         }
-        let mut message = if field == kind {
-            String::new()
-        } else {
-            format!("{field}: ")
-        };
+        let mut message = if field == kind { String::new() } else { format!("{field}: ") };
         message.push_str(&format!("unknown {kind} {id:?}"));
         if let Some(near) = closest(id, ids.keys().copied()) {
             message.push_str(&format!(" (did you mean {near:?}?)"));
@@ -475,9 +339,5 @@ impl Validator {
 /// The known id nearest to `id`, if it is close enough to be a likely typo.
 fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let budget = (id.chars().count() / 3).clamp(1, 3);
-    known
-        .map(|k| (strsim::osa_distance(id, k), k))
-        .filter(|(distance, _)| *distance <= budget)
-        .min()
-        .map(|(_, k)| k)
+    known.map(|k| (strsim::osa_distance(id, k), k)).filter(|(distance, _)| *distance <= budget).min().map(|(_, k)| k)
 }

@@ -15,6 +15,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 
 use crate::cascade::CascadeGraph;
+use crate::exercise::{self, Command, Ctx, Exercise, Outcome};
 use crate::hash::{StateView, state_hash};
 use crate::model::{Model, ResolvedDisruption};
 use crate::rng::RngStreams;
@@ -115,6 +116,18 @@ pub struct ServiceMetrics {
     scaled: Vec<u64>,
 }
 
+/// The exercise state: incidents, teams, actions, reports, objectives, messages.
+#[derive(Resource, Debug, Clone)]
+pub struct ExerciseState(pub Exercise);
+
+/// Commands stamped for the tick being computed (journal order), and what
+/// became of each once applied.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct CommandQueue {
+    pub commands: Vec<Command>,
+    pub outcomes: Vec<Outcome>,
+}
+
 /// The state hash of the current tick.
 #[derive(Resource, Debug, Clone)]
 pub struct StateHash {
@@ -153,10 +166,7 @@ pub enum TickStep {
 pub fn build_tick_schedule(ambiguity: LogLevel) -> Schedule {
     let mut schedule = Schedule::new(TickSchedule);
     schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.set_build_settings(ScheduleBuildSettings {
-        ambiguity_detection: ambiguity,
-        ..Default::default()
-    });
+    schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: ambiguity, ..Default::default() });
     schedule.configure_sets(
         (
             TickStep::Begin,
@@ -170,13 +180,12 @@ pub fn build_tick_schedule(ambiguity: LogLevel) -> Schedule {
             .chain(),
     );
     schedule.add_systems(advance_clock.in_set(TickStep::Begin));
-    schedule.add_systems(fire_scheduled_disruptions.in_set(TickStep::FireInjects));
+    schedule.add_systems(apply_commands.in_set(TickStep::ApplyCommands));
+    schedule.add_systems((fire_scheduled_disruptions, fire_exercise_injects).chain().in_set(TickStep::FireInjects));
+    schedule.add_systems(advance_threats.in_set(TickStep::AdvanceThreats));
     schedule.add_systems(propagate_cascade.in_set(TickStep::Cascade));
-    schedule.add_systems(
-        (measure_service, compute_state_hash)
-            .chain()
-            .in_set(TickStep::Measure),
-    );
+    schedule.add_systems(respond.in_set(TickStep::Respond));
+    schedule.add_systems((measure_service, measure_exercise, compute_state_hash).chain().in_set(TickStep::Measure));
     schedule
 }
 
@@ -184,13 +193,99 @@ fn advance_clock(mut clock: ResMut<Clock>) {
     clock.tick += 1;
 }
 
+/// Builds the exercise context over the borrowed resources.
+macro_rules! ctx {
+    ($model:expr, $clock:expr, $ex:expr, $assets:expr, $rng:expr) => {{
+        let assets = &mut *$assets;
+        Ctx {
+            model: &$model.0,
+            tick: $clock.tick,
+            ex: &mut $ex.0,
+            integrity: &mut assets.integrity,
+            cap: &mut assets.cap,
+            level: &assets.level,
+            rng: &mut $rng.0,
+        }
+    }};
+}
+
+/// Step 1: the commands stamped for this tick in journal order, then the orders
+/// the bots decided at the end of the previous tick.
+fn apply_commands(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+    mut queue: ResMut<CommandQueue>,
+) {
+    let queue = &mut *queue;
+    let mut ctx = ctx!(model, clock, ex, assets, rng);
+    queue.outcomes.clear();
+    for (index, command) in queue.commands.iter().enumerate() {
+        let result = exercise::command::resolve(ctx.model, command.team, &command.action)
+            .and_then(|order| exercise::orders::apply(&mut ctx, command.team, &order));
+        queue.outcomes.push(Outcome { index, team: command.team, result });
+    }
+    for (team, order) in std::mem::take(&mut ctx.ex.bot_orders) {
+        if ctx.ex.bot_active(team) {
+            // A bot's order the state no longer allows is simply dropped.
+            let _ = exercise::orders::apply(&mut ctx, team, &order);
+        }
+    }
+}
+
+/// Step 2 (after the scheduled disruptions): incidents starting now, then the
+/// MSEL's scheduled and conditional injects.
+fn fire_exercise_injects(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+) {
+    exercise::injects::fire_injects(&mut ctx!(model, clock, ex, assets, rng));
+}
+
+/// Step 3: spread, impact and unaided detection of incidents.
+fn advance_threats(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+) {
+    exercise::threats::advance(&mut ctx!(model, clock, ex, assets, rng));
+}
+
+/// Step 5: timed actions land, then the bots decide.
+fn respond(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+) {
+    let mut ctx = ctx!(model, clock, ex, assets, rng);
+    exercise::orders::land_due(&mut ctx);
+    exercise::bots::decide(&mut ctx);
+}
+
+/// Step 6 (after service): reports, incidents, objectives, counts.
+fn measure_exercise(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+    metrics: Res<ServiceMetrics>,
+) {
+    exercise::measure::measure(&mut ctx!(model, clock, ex, assets, rng), &metrics.per_sector);
+}
+
 /// Step 2: disruptions scheduled for this tick set integrity, in scenario order
 /// (the later wins when several hit one asset).
-fn fire_scheduled_disruptions(
-    clock: Res<Clock>,
-    plan: Res<DisruptionPlan>,
-    mut assets: ResMut<AssetStates>,
-) {
+fn fire_scheduled_disruptions(clock: Res<Clock>, plan: Res<DisruptionPlan>, mut assets: ResMut<AssetStates>) {
     let first = plan.0.partition_point(|d| d.tick < clock.tick);
     for d in plan.0[first..].iter().take_while(|d| d.tick == clock.tick) {
         assets.integrity[d.asset as usize] = d.integrity;
@@ -203,20 +298,10 @@ fn propagate_cascade(mut assets: ResMut<AssetStates>, mut cascade: ResMut<Cascad
     let cascade = &mut *cascade;
     // After the swap `previous` holds tick t-1's levels; `level` is overwritten.
     std::mem::swap(&mut assets.previous, &mut assets.level);
-    cascade.graph.step(
-        &assets.previous,
-        &assets.integrity,
-        &assets.cap,
-        &mut cascade.outage,
-        &mut assets.level,
-    );
+    cascade.graph.step(&assets.previous, &assets.integrity, &assets.cap, &mut cascade.outage, &mut assets.level);
 }
 
-fn measure_service(
-    model: Res<ScenarioModel>,
-    assets: Res<AssetStates>,
-    mut metrics: ResMut<ServiceMetrics>,
-) {
+fn measure_service(model: Res<ScenarioModel>, assets: Res<AssetStates>, mut metrics: ResMut<ServiceMetrics>) {
     metrics.measure(&model.0, &assets.level);
 }
 
@@ -225,6 +310,7 @@ fn compute_state_hash(
     assets: Res<AssetStates>,
     cascade: Res<Cascade>,
     randomness: Res<Randomness>,
+    ex: Res<ExerciseState>,
     mut hash: ResMut<StateHash>,
 ) {
     let view = StateView {
@@ -235,6 +321,7 @@ fn compute_state_hash(
         graph: &cascade.graph,
         outage_by_row: &cascade.outage,
         rng: &randomness.0,
+        exercise: &ex.0,
     };
     let hash = &mut *hash;
     hash.hash = state_hash(&view, &mut hash.scratch);
@@ -264,11 +351,7 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
 
     let integrity: Vec<u16> = model.assets.iter().map(|a| a.integrity).collect();
     let cap = vec![PER_MILLE as u16; integrity.len()];
-    let level: Vec<u16> = integrity
-        .iter()
-        .zip(&cap)
-        .map(|(&i, &c)| i.min(c))
-        .collect();
+    let level: Vec<u16> = integrity.iter().zip(&cap).map(|(&i, &c)| i.min(c)).collect();
     let graph = CascadeGraph::build(&model);
     let outage = vec![0; graph.dependency_count()];
     let mut plan = model.disruptions.clone();
@@ -276,30 +359,20 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
     let sectors = model.sector_count();
 
     world.insert_resource(Clock { tick: 0 });
-    world.insert_resource(AssetStates {
-        previous: level.clone(),
-        integrity,
-        cap,
-        level,
-    });
+    world.insert_resource(AssetStates { previous: level.clone(), integrity, cap, level });
     world.insert_resource(Cascade { graph, outage });
     world.insert_resource(Randomness(RngStreams::new(seed)));
     world.insert_resource(DisruptionPlan(plan));
-    world.insert_resource(ServiceMetrics {
-        national: 0,
-        per_sector: vec![0; sectors],
-        scaled: vec![0; sectors],
-    });
-    world.insert_resource(StateHash {
-        hash: blake3::hash(b""),
-        scratch: Vec::new(),
-    });
+    world.insert_resource(ServiceMetrics { national: 0, per_sector: vec![0; sectors], scaled: vec![0; sectors] });
+    world.insert_resource(StateHash { hash: blake3::hash(b""), scratch: Vec::new() });
+    world.insert_resource(ExerciseState(Exercise::new(&model)));
+    world.insert_resource(CommandQueue::default());
     world.insert_resource(ScenarioModel(model));
 
     // Tick 0 runs no step, but is measured and hashed like any other tick.
     let mut tick_zero = Schedule::default();
     tick_zero.set_executor(SingleThreadedExecutor::new());
-    tick_zero.add_systems((measure_service, compute_state_hash).chain());
+    tick_zero.add_systems((measure_service, measure_exercise, compute_state_hash).chain());
     tick_zero.run(&mut world);
     world
 }
@@ -307,11 +380,7 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
 fn spawn_entities(world: &mut World, model: &Model) {
     let s = &model.scenario;
     for (i, org) in s.organisations.iter().enumerate() {
-        world.spawn((
-            OrganisationIndex(i as u32),
-            ScenarioId(org.id.clone()),
-            Kind(org.kind),
-        ));
+        world.spawn((OrganisationIndex(i as u32), ScenarioId(org.id.clone()), Kind(org.kind)));
     }
     for (i, (asset, resolved)) in s.assets.iter().zip(&model.assets).enumerate() {
         world.spawn((
@@ -324,22 +393,10 @@ fn spawn_entities(world: &mut World, model: &Model) {
         ));
     }
     for (i, (dep, resolved)) in s.dependencies.iter().zip(&model.dependencies).enumerate() {
-        world.spawn((
-            DependencyIndex(i as u32),
-            DependsOn {
-                asset: resolved.asset,
-                on: resolved.on,
-                kind: dep.kind,
-            },
-        ));
+        world.spawn((DependencyIndex(i as u32), DependsOn { asset: resolved.asset, on: resolved.on, kind: dep.kind }));
     }
     for (i, (team, &organisation)) in s.teams.iter().zip(&model.team_organisation).enumerate() {
-        world.spawn((
-            TeamIndex(i as u32),
-            ScenarioId(team.id.clone()),
-            BelongsTo(organisation),
-            Role(team.role),
-        ));
+        world.spawn((TeamIndex(i as u32), ScenarioId(team.id.clone()), BelongsTo(organisation), Role(team.role)));
     }
 }
 
@@ -349,10 +406,7 @@ mod tests {
     use crate::load::parse_model;
 
     fn tutorial_world() -> World {
-        let path = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../scenarios/tutorial.ron"
-        ));
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tutorial.ron"));
         let model = parse_model(&std::fs::read(path).unwrap(), path).unwrap();
         build_world(Arc::new(model), 1)
     }
@@ -361,9 +415,7 @@ mod tests {
     fn the_tick_schedule_has_no_ambiguity() {
         let mut world = tutorial_world();
         let mut schedule = build_tick_schedule(LogLevel::Error);
-        schedule
-            .initialize(&mut world)
-            .expect("every pair of conflicting systems is ordered");
+        schedule.initialize(&mut world).expect("every pair of conflicting systems is ordered");
         schedule.run(&mut world);
         assert_eq!(world.resource::<Clock>().tick, 1);
     }
@@ -375,11 +427,7 @@ mod tests {
         let mut world = tutorial_world();
         let mut schedule = build_tick_schedule(LogLevel::Error);
         schedule.add_systems(
-            (
-                |mut c: ResMut<Clock>| c.tick += 0,
-                |mut c: ResMut<Clock>| c.tick += 0,
-            )
-                .in_set(TickStep::Respond),
+            (|mut c: ResMut<Clock>| c.tick += 0, |mut c: ResMut<Clock>| c.tick += 0).in_set(TickStep::Respond),
         );
         assert!(schedule.initialize(&mut world).is_err());
     }
@@ -387,24 +435,11 @@ mod tests {
     #[test]
     fn entities_mirror_the_scenario_items() {
         let mut world = tutorial_world();
-        let mut assets: Vec<(u32, String)> = world
-            .query::<(&AssetIndex, &ScenarioId)>()
-            .iter(&world)
-            .map(|(i, id)| (i.0, id.0.clone()))
-            .collect();
+        let mut assets: Vec<(u32, String)> =
+            world.query::<(&AssetIndex, &ScenarioId)>().iter(&world).map(|(i, id)| (i.0, id.0.clone())).collect();
         assets.sort();
         let ids: Vec<&str> = assets.iter().map(|(_, id)| id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "substation",
-                "mobile-net",
-                "pumping",
-                "hospital-it",
-                "payments",
-                "backup-carrier"
-            ]
-        );
+        assert_eq!(ids, ["substation", "mobile-net", "pumping", "hospital-it", "payments", "backup-carrier"]);
         assert_eq!(world.query::<&DependsOn>().iter(&world).count(), 6);
         assert_eq!(world.query::<&Role>().iter(&world).count(), 3);
         assert_eq!(world.query::<&Kind>().iter(&world).count(), 6);

@@ -24,11 +24,7 @@ impl Reference {
         let integrity: Vec<u64> = s.assets.iter().map(|a| u64::from(a.integrity)).collect();
         // At tick 0, level = min(integrity, cap) and every cap is 1000.
         let level = integrity.iter().map(|&i| i.min(1000)).collect();
-        Self {
-            integrity,
-            level,
-            outage: vec![0; s.dependencies.len()],
-        }
+        Self { integrity, level, outage: vec![0; s.dependencies.len()] }
     }
 
     fn index(s: &Scenario, id: &str) -> usize {
@@ -76,12 +72,8 @@ impl Reference {
     }
 
     fn national(&self, s: &Scenario) -> u64 {
-        let total: u128 = s
-            .assets
-            .iter()
-            .zip(&self.level)
-            .map(|(a, &l)| u128::from(a.population) * u128::from(l))
-            .sum();
+        let total: u128 =
+            s.assets.iter().zip(&self.level).map(|(a, &l)| u128::from(a.population) * u128::from(l)).sum();
         (total / 1000) as u64
     }
 }
@@ -120,25 +112,12 @@ fn scenario_strategy() -> impl Strategy<Value = (Scenario, u64)> {
         (
             proptest::collection::vec((0..=1000u32, 0..5000u64), n),
             proptest::collection::vec(dep_spec(n), 0..25),
-            proptest::collection::vec(
-                (
-                    1..=12u64,
-                    0..n,
-                    prop_oneof![Just(0u32), Just(1000u32), 0..=1000u32],
-                ),
-                0..12,
-            ),
+            proptest::collection::vec((1..=12u64, 0..n, prop_oneof![Just(0u32), Just(1000u32), 0..=1000u32]), 0..12),
         )
             .prop_map(move |(assets, deps, events)| {
                 let mut s = empty_scenario(12);
                 for (i, (integrity, population)) in assets.iter().enumerate() {
-                    add_asset(
-                        &mut s,
-                        &format!("a{i}"),
-                        &format!("s{}", i % 3),
-                        *population,
-                        *integrity,
-                    );
+                    add_asset(&mut s, &format!("a{i}"), &format!("s{}", i % 3), *population, *integrity);
                 }
                 for d in &deps {
                     let group = d.group.map(|g| format!("g{g}"));

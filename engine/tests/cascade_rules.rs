@@ -19,8 +19,7 @@ fn check(world: &str, table: &str) {
     for line in world.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let option = |name: &str| words.iter().position(|w| *w == name).map(|i| words[i + 1]);
-        let number =
-            |name: &str, default: u64| option(name).map_or(default, |v| v.parse().unwrap());
+        let number = |name: &str, default: u64| option(name).map_or(default, |v| v.parse().unwrap());
         match words[0] {
             "asset" => add_asset(
                 &mut s,
@@ -41,36 +40,16 @@ fn check(world: &str, table: &str) {
                     option("group"),
                 );
             }
-            "at" => add_disruption(
-                &mut s,
-                words[1].parse().unwrap(),
-                words[3],
-                words[4].parse().unwrap(),
-            ),
+            "at" => add_disruption(&mut s, words[1].parse().unwrap(), words[3], words[4].parse().unwrap()),
             other => panic!("unknown world line {other:?}"),
         }
     }
 
-    let mut rows = table
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let header: Vec<&str> = rows
-        .next()
-        .expect("table header")
-        .split_whitespace()
-        .collect();
+    let mut rows = table.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let header: Vec<&str> = rows.next().expect("table header").split_whitespace().collect();
     assert_eq!(header[0], "tick");
-    let rows: Vec<Vec<u64>> = rows
-        .map(|r| {
-            r.split('#')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .map(|v| v.parse().unwrap())
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<u64>> =
+        rows.map(|r| r.split('#').next().unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect()).collect();
     s.duration_ticks = rows.iter().map(|r| r[0]).max().unwrap().max(1);
     let sector_ids: Vec<String> = s.sectors.iter().map(|x| x.id.clone()).collect();
     let asset_ids: Vec<String> = s.assets.iter().map(|x| x.id.clone()).collect();
@@ -89,10 +68,7 @@ fn check(world: &str, table: &str) {
             } else if let Some(n) = column.strip_prefix("outage#") {
                 u64::from(sim.outages()[n.parse::<usize>().unwrap() - 1])
             } else {
-                let a = asset_ids
-                    .iter()
-                    .position(|x| x == column)
-                    .unwrap_or_else(|| panic!("no asset {column}"));
+                let a = asset_ids.iter().position(|x| x == column).unwrap_or_else(|| panic!("no asset {column}"));
                 u64::from(sim.levels()[a])
             };
             assert_eq!(actual, expected, "tick {tick}, column {column}");

@@ -25,22 +25,10 @@ fn the_same_scenario_and_seed_give_the_same_hash_sequence() {
         let seed = model.scenario.seed;
         let duration = model.scenario.duration_ticks;
         let first = hashes(&model, seed, duration);
-        assert_eq!(
-            first.len() as u64,
-            duration + 1,
-            "{name}: ticks 0..=duration"
-        );
-        assert_eq!(
-            first,
-            hashes(&model, seed, duration),
-            "{name}: a second run differs"
-        );
+        assert_eq!(first.len() as u64, duration + 1, "{name}: ticks 0..=duration");
+        assert_eq!(first, hashes(&model, seed, duration), "{name}: a second run differs");
         let distinct: std::collections::HashSet<_> = first.iter().collect();
-        assert_eq!(
-            distinct.len(),
-            first.len(),
-            "{name}: the tick is hashed, so no two ticks share a hash"
-        );
+        assert_eq!(distinct.len(), first.len(), "{name}: the tick is hashed, so no two ticks share a hash");
     }
 }
 
@@ -49,10 +37,7 @@ fn a_different_seed_changes_every_hash() {
     let model = bundled("tutorial.ron");
     let a = hashes(&model, 1, 50);
     let b = hashes(&model, 2, 50);
-    assert!(
-        a.iter().zip(&b).all(|(x, y)| x != y),
-        "the seed decides future draws, so it is in the hash"
-    );
+    assert!(a.iter().zip(&b).all(|(x, y)| x != y), "the seed decides future draws, so it is in the hash");
 }
 
 #[test]
@@ -90,6 +75,31 @@ fn the_state_hash_is_the_documented_encoding() {
     for _ in 0..3 {
         bytes.extend_from_slice(&0u128.to_le_bytes()); // nothing drawn yet
     }
+    // The exercise sections of a scenario with no incident, team, inject or objective.
+    let never = u64::MAX.to_le_bytes();
+    bytes.push(0x02); // incidents: none
+    bytes.push(0x03); // per asset: isolated/hardened flags, last investigation
+    for _ in 0..2 {
+        bytes.push(0);
+        bytes.extend_from_slice(&never);
+    }
+    bytes.push(0x04); // teams: none
+    bytes.push(0x05); // pending actions
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    bytes.push(0x06); // bot orders
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    bytes.push(0x07); // assistance, awareness, classification, obligations
+    for _ in 0..4 {
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+    }
+    bytes.push(0x08); // injects: none
+    bytes.push(0x09); // objectives: none
+    bytes.push(0x0A); // PIU: never active, level 0; no critical outage
+    bytes.extend_from_slice(&never);
+    bytes.push(0);
+    bytes.extend_from_slice(&never);
+    bytes.push(0x0B); // messages: none
+    bytes.extend_from_slice(&0u64.to_le_bytes());
     assert_eq!(sim.state_hash(), blake3::hash(&bytes));
 }
 

@@ -25,16 +25,11 @@ fn the_format_reference_example_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario-format.md");
     let blocks = ron_blocks(&std::fs::read_to_string(&path).unwrap());
     assert_eq!(blocks.len(), 1, "one complete example");
-    let model =
-        cascade_engine::parse_model(blocks[0].as_bytes(), &path).unwrap_or_else(|e| panic!("{e}"));
+    let model = cascade_engine::parse_model(blocks[0].as_bytes(), &path).unwrap_or_else(|e| panic!("{e}"));
     // It is meant to show every field at least once.
     let s = &model.scenario;
     assert!(s.assets.iter().any(|a| a.integrity < 1000));
-    assert!(
-        s.dependencies
-            .iter()
-            .any(|d| d.group.is_some() && d.buffer_ticks == 0)
-    );
+    assert!(s.dependencies.iter().any(|d| d.group.is_some() && d.buffer_ticks == 0));
     assert!(s.links.iter().any(|l| l.directed));
     assert!(s.organisations.iter().any(|o| !o.constituency.is_empty()));
 }

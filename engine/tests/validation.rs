@@ -105,12 +105,7 @@ fn check_errors(scenario: impl AsRef<[u8]>, expected: &[&str]) {
         ),
         Err(error) => {
             let messages = error.messages();
-            assert_eq!(
-                messages,
-                expected,
-                "\nactual messages:\n{}\n",
-                messages.join("\n")
-            );
+            assert_eq!(messages, expected, "\nactual messages:\n{}\n", messages.join("\n"));
         }
     }
 }
@@ -155,18 +150,9 @@ fn values_at_the_limits_are_accepted() {
         base()
             .replace("duration_ticks: 100", "duration_ticks: 10000000")
             .replace("seed: 1,", "seed: 1, tick_seconds: 1,")
-            .replace(
-                "weight: 800, threshold: 500",
-                "weight: 1000, threshold: 1000",
-            )
-            .replace(
-                "population: 1000",
-                "population: 999999999500, integrity: 1000",
-            )
-            .add(
-                "disruptions",
-                r#"Disruption(tick: 10000000, asset: "core", integrity: 1000)"#,
-            )
+            .replace("weight: 800, threshold: 500", "weight: 1000, threshold: 1000")
+            .replace("population: 1000", "population: 999999999500, integrity: 1000")
+            .add("disruptions", r#"Disruption(tick: 10000000, asset: "core", integrity: 1000)"#)
             .add("sectors", &format!(r#"Sector(id: "{}")"#, "x".repeat(64))),
     );
     check_ok(base().replace("seed: 1,", "seed: 1, tick_seconds: 86400,"));
@@ -176,20 +162,14 @@ fn values_at_the_limits_are_accepted() {
 
 #[test]
 fn ron_syntax_error_gives_line_and_column() {
-    check_errors(
-        "Scenario(\n    name: \"x\"\n    duration_ticks: 10,\n)",
-        &["test.ron:3:5: Expected comma"],
-    );
+    check_errors("Scenario(\n    name: \"x\"\n    duration_ticks: 10,\n)", &["test.ron:3:5: Expected comma"]);
 }
 
 #[test]
 fn unknown_field_is_refused_with_its_position() {
     // A misspelt field is an error, never silently ignored.
     check_errors(
-        base().replace(
-            r#"Asset(id: "core", "#,
-            r#"Asset(id: "core", colour: "red", "#,
-        ),
+        base().replace(r#"Asset(id: "core", "#, r#"Asset(id: "core", colour: "red", "#),
         &[
             "test.ron:20:27: Unexpected field named `colour` in `Asset`, expected one of `id`, `name`, `organisation`, `sector`, `population`, `criticality`, or `integrity` instead",
         ],
@@ -231,14 +211,8 @@ fn wrong_type_is_reported_with_its_position() {
         base().replace("duration_ticks: 100", r#"duration_ticks: "100""#),
         &["test.ron:4:20: Expected integer"],
     );
-    check_errors(
-        base().replace("population: 500", "population: -500"),
-        &["test.ron:20:82: Integer is out of bounds"],
-    );
-    check_errors(
-        base().replace("weight: 800", "weight: 5000000000"),
-        &["test.ron:24:68: Integer is out of bounds"],
-    );
+    check_errors(base().replace("population: 500", "population: -500"), &["test.ron:20:82: Integer is out of bounds"]);
+    check_errors(base().replace("weight: 800", "weight: 5000000000"), &["test.ron:24:68: Integer is out of bounds"]);
 }
 
 #[test]
@@ -267,18 +241,9 @@ fn invalid_utf8_gives_line_and_column() {
 
 #[test]
 fn empty_and_wrong_top_level_files() {
-    check_errors(
-        "",
-        &["test.ron:1:1: Expected opening `(` for struct `Scenario`"],
-    );
-    check_errors(
-        "[]",
-        &["test.ron:1:1: Expected opening `(` for struct `Scenario`"],
-    );
-    check_errors(
-        "Scenario(\n    name: \"x\",\n",
-        &["test.ron:2:15: Unexpected end of RON"],
-    );
+    check_errors("", &["test.ron:1:1: Expected opening `(` for struct `Scenario`"]);
+    check_errors("[]", &["test.ron:1:1: Expected opening `(` for struct `Scenario`"]);
+    check_errors("Scenario(\n    name: \"x\",\n", &["test.ron:2:15: Unexpected end of RON"]);
 }
 
 #[test]
@@ -295,14 +260,8 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
 
 #[test]
 fn empty_name() {
-    check_errors(
-        base().replace(r#"name: "Base town""#, r#"name: """#),
-        &["test.ron: name: must not be empty"],
-    );
-    check_errors(
-        base().replace(r#"name: "Base town""#, r#"name: "   ""#),
-        &["test.ron: name: must not be empty"],
-    );
+    check_errors(base().replace(r#"name: "Base town""#, r#"name: """#), &["test.ron: name: must not be empty"]);
+    check_errors(base().replace(r#"name: "Base town""#, r#"name: "   ""#), &["test.ron: name: must not be empty"]);
 }
 
 #[test]
@@ -310,14 +269,8 @@ fn long_name_and_description() {
     let name = "n".repeat(201);
     let description = "d".repeat(20_001);
     check_errors(
-        base().replace(
-            r#"name: "Base town""#,
-            &format!(r#"name: "{name}", description: "{description}""#),
-        ),
-        &[
-            "test.ron: name: longer than 200 characters",
-            "test.ron: description: longer than 20000 characters",
-        ],
+        base().replace(r#"name: "Base town""#, &format!(r#"name: "{name}", description: "{description}""#)),
+        &["test.ron: name: longer than 200 characters", "test.ron: description: longer than 20000 characters"],
     );
 }
 
@@ -354,9 +307,7 @@ fn tick_seconds_out_of_range() {
     );
     // The clock's other settings are still checked.
     check_errors(
-        base()
-            .replace("seed: 1,", "seed: 1, tick_seconds: 0,")
-            .replace("Europe/Luxembourg", "Europe/Luxemburg"),
+        base().replace("seed: 1,", "seed: 1, tick_seconds: 0,").replace("Europe/Luxembourg", "Europe/Luxemburg"),
         &[
             "test.ron: tick_seconds: 0 is out of range 1..=86400",
             r#"test.ron: time_zone: unknown time zone "Europe/Luxemburg" (use an IANA name such as "Europe/Luxembourg" or "UTC")"#,
@@ -373,10 +324,7 @@ fn bad_start() {
         ],
     );
     check_errors(
-        base().replace(
-            r#"start: "2026-03-10T08:00""#,
-            r#"start: "2026-02-30T08:00""#,
-        ),
+        base().replace(r#"start: "2026-03-10T08:00""#, r#"start: "2026-02-30T08:00""#),
         &[
             r#"test.ron: start: "2026-02-30T08:00" is not a local date and time like "2026-03-10T08:00" (parsed date is not valid: parameter 'day' for `2026-02` is invalid, must be in range `1..=28`)"#,
         ],
@@ -387,19 +335,13 @@ fn bad_start() {
 fn start_too_late_for_the_calendar() {
     check_errors(
         base()
-            .replace(
-                r#"start: "2026-03-10T08:00""#,
-                r#"start: "9999-12-01T00:00""#,
-            )
+            .replace(r#"start: "2026-03-10T08:00""#, r#"start: "9999-12-01T00:00""#)
             .replace("Europe/Luxembourg", "UTC")
             .replace("duration_ticks: 100", "duration_ticks: 100000"),
         &["test.ron: start: the exercise would end past the year 9999"],
     );
     check_errors(
-        base().replace(
-            r#"start: "2026-03-10T08:00""#,
-            r#"start: "9999-12-31T23:00""#,
-        ),
+        base().replace(r#"start: "2026-03-10T08:00""#, r#"start: "9999-12-31T23:00""#),
         &[
             "test.ron: start: \"9999-12-31T23:00\" cannot be placed in Europe/Luxembourg (converting datetime with time zone offset `+01` to timestamp overflowed: parameter 'Unix timestamp seconds' is not in the required range of -377705023201..=253402207200)",
         ],
@@ -456,22 +398,13 @@ fn too_many_sectors_and_teams() {
     for i in 0..255 {
         scenario = scenario.add("sectors", &format!(r#"Sector(id: "s{i}")"#));
     }
-    check_errors(
-        scenario,
-        &["test.ron: sectors: 257 entries, over the limit of 256"],
-    );
+    check_errors(scenario, &["test.ron: sectors: 257 entries, over the limit of 256"]);
 
     let mut scenario = base();
     for i in 0..999 {
-        scenario = scenario.add(
-            "teams",
-            &format!(r#"Team(id: "t{i}", organisation: "gridco", role: Operator)"#),
-        );
+        scenario = scenario.add("teams", &format!(r#"Team(id: "t{i}", organisation: "gridco", role: Operator)"#));
     }
-    check_errors(
-        scenario,
-        &["test.ron: teams: 1001 entries, over the limit of 1000"],
-    );
+    check_errors(scenario, &["test.ron: teams: 1001 entries, over the limit of 1000"]);
 }
 
 // ---- ids ----
@@ -483,14 +416,8 @@ fn bad_id_format() {
             .add("sectors", r#"Sector(id: "health care")"#)
             .add("organisations", r#"Organisation(id: "-dash", kind: Media)"#)
             .add("organisations", r#"Organisation(id: "", kind: Media)"#)
-            .add(
-                "assets",
-                r#"Asset(id: "réseau", organisation: "telco", sector: "telecom")"#,
-            )
-            .add(
-                "teams",
-                r#"Team(id: "ops/1", organisation: "telco", role: Operator)"#,
-            ),
+            .add("assets", r#"Asset(id: "réseau", organisation: "telco", sector: "telecom")"#)
+            .add("teams", r#"Team(id: "ops/1", organisation: "telco", role: Operator)"#),
         &[
             r#"test.ron: sector #3 "health care": id: "health care" may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"#,
             r#"test.ron: organisation #4 "-dash": id: "-dash" may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"#,
@@ -500,23 +427,15 @@ fn bad_id_format() {
         ],
     );
     // Letters, digits, '-', '_' and '.' anywhere after the first character are fine.
-    check_ok(base().add(
-        "assets",
-        r#"Asset(id: "9.lux_core-01", organisation: "telco", sector: "telecom")"#,
-    ));
+    check_ok(base().add("assets", r#"Asset(id: "9.lux_core-01", organisation: "telco", sector: "telecom")"#));
 }
 
 #[test]
 fn id_too_long() {
     let long = "a".repeat(65);
     check_errors(
-        base().add(
-            "assets",
-            &format!(r#"Asset(id: "{long}", organisation: "telco", sector: "telecom")"#),
-        ),
-        &[&format!(
-            r#"test.ron: asset #3 "{long}": id: longer than 64 characters"#
-        )],
+        base().add("assets", &format!(r#"Asset(id: "{long}", organisation: "telco", sector: "telecom")"#)),
+        &[&format!(r#"test.ron: asset #3 "{long}": id: longer than 64 characters"#)],
     );
 }
 
@@ -525,18 +444,9 @@ fn duplicate_ids_of_each_kind() {
     check_errors(
         base()
             .add("sectors", r#"Sector(id: "energy")"#)
-            .add(
-                "organisations",
-                r#"Organisation(id: "telco", kind: Operator)"#,
-            )
-            .add(
-                "assets",
-                r#"Asset(id: "grid", organisation: "gridco", sector: "energy")"#,
-            )
-            .add(
-                "teams",
-                r#"Team(id: "grid-ops", organisation: "gridco", role: Operator)"#,
-            ),
+            .add("organisations", r#"Organisation(id: "telco", kind: Operator)"#)
+            .add("assets", r#"Asset(id: "grid", organisation: "gridco", sector: "energy")"#)
+            .add("teams", r#"Team(id: "grid-ops", organisation: "gridco", role: Operator)"#),
         &[
             r#"test.ron: sector #3 "energy": duplicate id: sector #1 has the same id"#,
             r#"test.ron: organisation #4 "telco": duplicate id: organisation #2 has the same id"#,
@@ -548,10 +458,11 @@ fn duplicate_ids_of_each_kind() {
 
 #[test]
 fn ids_of_different_kinds_may_coincide() {
-    check_ok(base().add("sectors", r#"Sector(id: "csirt")"#).add(
-        "assets",
-        r#"Asset(id: "csirt", organisation: "csirt", sector: "csirt")"#,
-    ));
+    check_ok(
+        base()
+            .add("sectors", r#"Sector(id: "csirt")"#)
+            .add("assets", r#"Asset(id: "csirt", organisation: "csirt", sector: "csirt")"#),
+    );
 }
 
 #[test]
@@ -560,18 +471,9 @@ fn names_too_long() {
     check_errors(
         base()
             .replace(r#"name: "Energy""#, &format!(r#"name: "{long}""#))
-            .replace(
-                r#"Organisation(id: "telco", "#,
-                &format!(r#"Organisation(id: "telco", name: "{long}", "#),
-            )
-            .replace(
-                r#"Asset(id: "core", "#,
-                &format!(r#"Asset(id: "core", name: "{long}", "#),
-            )
-            .replace(
-                r#"Team(id: "grid-ops", "#,
-                &format!(r#"Team(id: "grid-ops", name: "{long}", "#),
-            ),
+            .replace(r#"Organisation(id: "telco", "#, &format!(r#"Organisation(id: "telco", name: "{long}", "#))
+            .replace(r#"Asset(id: "core", "#, &format!(r#"Asset(id: "core", name: "{long}", "#))
+            .replace(r#"Team(id: "grid-ops", "#, &format!(r#"Team(id: "grid-ops", name: "{long}", "#)),
         &[
             r#"test.ron: sector #1 "energy": name: longer than 200 characters"#,
             r#"test.ron: organisation #2 "telco": name: longer than 200 characters"#,
@@ -587,14 +489,8 @@ fn names_too_long() {
 fn unknown_organisation() {
     check_errors(
         base()
-            .add(
-                "assets",
-                r#"Asset(id: "a1", organisation: "telcoo", sector: "telecom")"#,
-            )
-            .add(
-                "assets",
-                r#"Asset(id: "a2", organisation: "post", sector: "telecom")"#,
-            ),
+            .add("assets", r#"Asset(id: "a1", organisation: "telcoo", sector: "telecom")"#)
+            .add("assets", r#"Asset(id: "a2", organisation: "post", sector: "telecom")"#),
         &[
             r#"test.ron: asset #3 "a1": unknown organisation "telcoo" (did you mean "telco"?)"#,
             r#"test.ron: asset #4 "a2": unknown organisation "post""#,
@@ -606,14 +502,8 @@ fn unknown_organisation() {
 fn transposed_letters_get_a_hint() {
     check_errors(
         base()
-            .add(
-                "assets",
-                r#"Asset(id: "a1", organisation: "tlecO", sector: "telecom")"#,
-            )
-            .add(
-                "assets",
-                r#"Asset(id: "a2", organisation: "tleco", sector: "telecom")"#,
-            ),
+            .add("assets", r#"Asset(id: "a1", organisation: "tlecO", sector: "telecom")"#)
+            .add("assets", r#"Asset(id: "a2", organisation: "tleco", sector: "telecom")"#),
         &[
             r#"test.ron: asset #3 "a1": unknown organisation "tlecO""#,
             r#"test.ron: asset #4 "a2": unknown organisation "tleco" (did you mean "telco"?)"#,
@@ -625,18 +515,9 @@ fn transposed_letters_get_a_hint() {
 fn unknown_sector() {
     check_errors(
         base()
-            .add(
-                "organisations",
-                r#"Organisation(id: "bank", kind: Operator, sector: "finance")"#,
-            )
-            .add(
-                "assets",
-                r#"Asset(id: "a1", organisation: "telco", sector: "telekom")"#,
-            )
-            .add(
-                "assets",
-                r#"Asset(id: "a2", organisation: "telco", sector: "water")"#,
-            ),
+            .add("organisations", r#"Organisation(id: "bank", kind: Operator, sector: "finance")"#)
+            .add("assets", r#"Asset(id: "a1", organisation: "telco", sector: "telekom")"#)
+            .add("assets", r#"Asset(id: "a2", organisation: "telco", sector: "water")"#),
         &[
             r#"test.ron: organisation #4 "bank": unknown sector "finance""#,
             r#"test.ron: asset #3 "a1": unknown sector "telekom" (did you mean "telecom"?)"#,
@@ -653,10 +534,7 @@ fn dependency_unknown_asset() {
                 "dependencies",
                 r#"Dependency(asset: "grid", on: "post-core", kind: Network, weight: 1, threshold: 1)"#,
             )
-            .add(
-                "dependencies",
-                r#"Dependency(asset: "cor", on: "grd", kind: Data, weight: 1, threshold: 1)"#,
-            ),
+            .add("dependencies", r#"Dependency(asset: "cor", on: "grd", kind: Data, weight: 1, threshold: 1)"#),
         &[
             r#"test.ron: dependency #2 (grid -> post-core): on: unknown asset "post-core""#,
             r#"test.ron: dependency #3 (cor -> grd): unknown asset "cor" (did you mean "core"?)"#,
@@ -670,10 +548,7 @@ fn link_unknown_endpoints() {
     check_errors(
         base()
             .add("links", r#"Link(from: "core", to: "cores")"#)
-            .add(
-                "links",
-                r#"Link(from: "router", to: "grid", directed: true)"#,
-            ),
+            .add("links", r#"Link(from: "router", to: "grid", directed: true)"#),
         &[
             r#"test.ron: link #2 (core -- cores): to: unknown asset "cores" (did you mean "core"?)"#,
             r#"test.ron: link #3 (router -> grid): from: unknown asset "router""#,
@@ -685,14 +560,8 @@ fn link_unknown_endpoints() {
 fn disruption_unknown_asset() {
     check_errors(
         base()
-            .add(
-                "disruptions",
-                r#"Disruption(tick: 20, asset: "grd", integrity: 0)"#,
-            )
-            .add(
-                "disruptions",
-                r#"Disruption(tick: 30, asset: "hospital", integrity: 0)"#,
-            ),
+            .add("disruptions", r#"Disruption(tick: 20, asset: "grd", integrity: 0)"#)
+            .add("disruptions", r#"Disruption(tick: 30, asset: "hospital", integrity: 0)"#),
         &[
             r#"test.ron: disruption #2 (tick 20, grd): unknown asset "grd" (did you mean "grid"?)"#,
             r#"test.ron: disruption #3 (tick 30, hospital): unknown asset "hospital""#,
@@ -703,10 +572,7 @@ fn disruption_unknown_asset() {
 #[test]
 fn team_unknown_organisation() {
     check_errors(
-        base().add(
-            "teams",
-            r#"Team(id: "ops", organisation: "gridcoo", role: Operator)"#,
-        ),
+        base().add("teams", r#"Team(id: "ops", organisation: "gridcoo", role: Operator)"#),
         &[r#"test.ron: team #3 "ops": unknown organisation "gridcoo" (did you mean "gridco"?)"#],
     );
 }
@@ -716,10 +582,7 @@ fn team_unknown_organisation() {
 #[test]
 fn weight_and_threshold_over_1000() {
     check_errors(
-        base().replace(
-            "weight: 800, threshold: 500",
-            "weight: 1001, threshold: 5000",
-        ),
+        base().replace("weight: 800, threshold: 500", "weight: 1001, threshold: 5000"),
         &[
             "test.ron: dependency #1 (core -> grid): weight: 1001 is out of range 0..=1000 (per mille)",
             "test.ron: dependency #1 (core -> grid): threshold: 5000 is out of range 0..=1000 (per mille)",
@@ -757,18 +620,13 @@ fn bad_group_id() {
 #[test]
 fn cycles_self_and_duplicate_dependencies_are_allowed() {
     // DESIGN §3: the double buffer makes them well defined.
-    let dependency = r#"Dependency(asset: "core", on: "grid", kind: Power, weight: 800, threshold: 500, buffer_ticks: 5)"#;
+    let dependency =
+        r#"Dependency(asset: "core", on: "grid", kind: Power, weight: 800, threshold: 500, buffer_ticks: 5)"#;
     check_ok(
         base()
             .add("dependencies", dependency)
-            .add(
-                "dependencies",
-                r#"Dependency(asset: "grid", on: "core", kind: Data, weight: 10, threshold: 10)"#,
-            )
-            .add(
-                "dependencies",
-                r#"Dependency(asset: "grid", on: "grid", kind: Staff, weight: 10, threshold: 10)"#,
-            ),
+            .add("dependencies", r#"Dependency(asset: "grid", on: "core", kind: Data, weight: 10, threshold: 10)"#)
+            .add("dependencies", r#"Dependency(asset: "grid", on: "grid", kind: Staff, weight: 10, threshold: 10)"#),
     );
 }
 
@@ -821,10 +679,7 @@ fn duplicate_links() {
 fn directed_links_both_ways_are_allowed() {
     check_ok(
         base()
-            .replace(
-                r#"Link(from: "grid", to: "core")"#,
-                r#"Link(from: "grid", to: "core", directed: true)"#,
-            )
+            .replace(r#"Link(from: "grid", to: "core")"#, r#"Link(from: "grid", to: "core", directed: true)"#)
             .add("links", r#"Link(from: "core", to: "grid", directed: true)"#),
     );
 }
@@ -834,26 +689,16 @@ fn directed_links_both_ways_are_allowed() {
 #[test]
 fn team_without_organisation() {
     check_errors(
-        base().add(
-            "teams",
-            r#"Team(id: "lonely", organisation: "", role: Media)"#,
-        ),
-        &[
-            r#"test.ron: team #3 "lonely": has no organisation (every team acts for one organisation)"#,
-        ],
+        base().add("teams", r#"Team(id: "lonely", organisation: "", role: Media)"#),
+        &[r#"test.ron: team #3 "lonely": has no organisation (every team acts for one organisation)"#],
     );
 }
 
 #[test]
 fn team_id_director_is_reserved() {
     check_errors(
-        base().add(
-            "teams",
-            r#"Team(id: "director", organisation: "csirt", role: CrisisCell)"#,
-        ),
-        &[
-            r#"test.ron: team #3 "director": the id "director" is reserved for the exercise director"#,
-        ],
+        base().add("teams", r#"Team(id: "director", organisation: "csirt", role: CrisisCell)"#),
+        &[r#"test.ron: team #3 "director": the id "director" is reserved for the exercise director"#],
     );
 }
 
@@ -862,13 +707,8 @@ fn team_id_director_is_reserved() {
 #[test]
 fn disruption_at_tick_0() {
     check_errors(
-        base().add(
-            "disruptions",
-            r#"Disruption(tick: 0, asset: "core", integrity: 0)"#,
-        ),
-        &[
-            "test.ron: disruption #2 (tick 0, core): tick 0 is the starting state: set the asset's `integrity` instead",
-        ],
+        base().add("disruptions", r#"Disruption(tick: 0, asset: "core", integrity: 0)"#),
+        &["test.ron: disruption #2 (tick 0, core): tick 0 is the starting state: set the asset's `integrity` instead"],
     );
 }
 
@@ -876,17 +716,9 @@ fn disruption_at_tick_0() {
 fn disruption_after_the_end() {
     check_errors(
         base()
-            .add(
-                "disruptions",
-                r#"Disruption(tick: 100, asset: "core", integrity: 0)"#,
-            )
-            .add(
-                "disruptions",
-                r#"Disruption(tick: 101, asset: "core", integrity: 0)"#,
-            ),
-        &[
-            "test.ron: disruption #3 (tick 101, core): tick 101 is after the end of the exercise (duration_ticks 100)",
-        ],
+            .add("disruptions", r#"Disruption(tick: 100, asset: "core", integrity: 0)"#)
+            .add("disruptions", r#"Disruption(tick: 101, asset: "core", integrity: 0)"#),
+        &["test.ron: disruption #3 (tick 101, core): tick 101 is after the end of the exercise (duration_ticks 100)"],
     );
 }
 
@@ -897,9 +729,7 @@ fn disruption_integrity_over_1000() {
             r#"Disruption(tick: 10, asset: "grid", integrity: 0)"#,
             r#"Disruption(tick: 10, asset: "grid", integrity: 2000)"#,
         ),
-        &[
-            "test.ron: disruption #1 (tick 10, grid): integrity: 2000 is out of range 0..=1000 (per mille)",
-        ],
+        &["test.ron: disruption #1 (tick 10, grid): integrity: 2000 is out of range 0..=1000 (per mille)"],
     );
 }
 
@@ -907,10 +737,7 @@ fn disruption_integrity_over_1000() {
 fn disruption_note_too_long() {
     let note = "x".repeat(20_001);
     check_errors(
-        base().replace(
-            r#"asset: "grid", integrity: 0)"#,
-            &format!(r#"asset: "grid", integrity: 0, note: "{note}")"#),
-        ),
+        base().replace(r#"asset: "grid", integrity: 0)"#, &format!(r#"asset: "grid", integrity: 0, note: "{note}")"#)),
         &["test.ron: disruption #1 (tick 10, grid): note: longer than 20000 characters"],
     );
 }
@@ -930,9 +757,7 @@ fn total_population_over_the_limit() {
         base()
             .replace("population: 1000", "population: 18446744073709551615")
             .replace("population: 500", "population: 18446744073709551615"),
-        &[
-            "test.ron: assets: total population 18446744073709551615 is over the limit of 1000000000000",
-        ],
+        &["test.ron: assets: total population 18446744073709551615 is over the limit of 1000000000000"],
     );
 }
 
@@ -947,10 +772,7 @@ fn every_problem_in_a_file_is_reported() {
             .replace(r#"Sector(id: "telecom", "#, r#"Sector(id: "energy", "#)
             .replace(r#"organisation: "telco", "#, r#"organisation: "telko", "#)
             .replace("weight: 800", "weight: 8000")
-            .replace(
-                r#"Link(from: "grid", to: "core")"#,
-                r#"Link(from: "grid", to: "grid")"#,
-            )
+            .replace(r#"Link(from: "grid", to: "core")"#, r#"Link(from: "grid", to: "grid")"#)
             .replace(r#"Team(id: "grid-ops", "#, r#"Team(id: "director", "#)
             .replace("Disruption(tick: 10, ", "Disruption(tick: 1000, "),
         &[
@@ -975,10 +797,7 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "cascade-validation-{}-{name}.ron",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("cascade-validation-{}-{name}.ron", std::process::id()));
         TempFile(path)
     }
 }
@@ -993,17 +812,11 @@ impl Drop for TempFile {
 fn a_file_over_the_size_limit_is_refused() {
     let file = TempFile::new("too-large");
     // A sparse file: no 64 MiB written to disk.
-    std::fs::File::create(&file.0)
-        .unwrap()
-        .set_len(MAX_SCENARIO_BYTES + 1)
-        .unwrap();
+    std::fs::File::create(&file.0).unwrap().set_len(MAX_SCENARIO_BYTES + 1).unwrap();
     let error = load_model(&file.0).unwrap_err();
     assert_eq!(
         error.messages(),
-        [format!(
-            "{}: file is larger than the 64 MiB limit for a scenario",
-            file.0.display()
-        )]
+        [format!("{}: file is larger than the 64 MiB limit for a scenario", file.0.display())]
     );
 }
 
@@ -1022,10 +835,7 @@ fn a_missing_file_is_named() {
     let error = load_model(&file.0).unwrap_err();
     assert_eq!(
         error.messages(),
-        [format!(
-            "{}: cannot read: No such file or directory (os error 2)",
-            file.0.display()
-        )]
+        [format!("{}: cannot read: No such file or directory (os error 2)", file.0.display())]
     );
 }
 

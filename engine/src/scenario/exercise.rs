@@ -243,14 +243,8 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
-        Method::Email,
-        Method::Phone,
-        Method::Media,
-        Method::Portal,
-        Method::Radio,
-        Method::InPerson,
-    ];
+    pub const ALL: [Method; 6] =
+        [Method::Email, Method::Phone, Method::Media, Method::Portal, Method::Radio, Method::InPerson];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -330,30 +324,15 @@ pub enum Rule {
     PiuActivatedWithin { minutes: u64 },
     /// Every report of the regime (and stage, if given) is filed on time; decided
     /// missed at the first late or missing report, met at the end.
-    ReportsOnTime {
-        regime: String,
-        stage: Option<String>,
-    },
+    ReportsOnTime { regime: String, stage: Option<String> },
     /// At the tick `by` (a tick number or "HH:MM" on the exercise clock), the
     /// asset's level is at least `at_least`.
-    AssetLevelBy {
-        asset: String,
-        at_least: u32,
-        by: TimeRef,
-    },
+    AssetLevelBy { asset: String, at_least: u32, by: TimeRef },
     /// At `by`, the sector's service is at least `at_least` per mille.
-    SectorServiceBy {
-        sector: String,
-        at_least: u32,
-        by: TimeRef,
-    },
+    SectorServiceBy { sector: String, at_least: u32, by: TimeRef },
     /// Within `minutes` of the incident's first detection, every listed team
     /// holds its indicators (through shares).
-    IndicatorsSharedWithin {
-        incident: String,
-        teams: Vec<String>,
-        minutes: u64,
-    },
+    IndicatorsSharedWithin { incident: String, teams: Vec<String>, minutes: u64 },
     /// Within `minutes` of its first detection, every compromised asset of the
     /// incident is isolated or cleaned.
     ContainedWithin { incident: String, minutes: u64 },
@@ -401,9 +380,7 @@ impl<'de> Deserialize<'de> for TimeRef {
                 Ok(TimeRef::Tick(v))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TimeRef, E> {
-                u64::try_from(v)
-                    .map(TimeRef::Tick)
-                    .map_err(|_| E::custom("a tick cannot be negative"))
+                u64::try_from(v).map(TimeRef::Tick).map_err(|_| E::custom("a tick cannot be negative"))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TimeRef, E> {
                 Ok(TimeRef::Clock(v.to_string()))
@@ -440,13 +417,7 @@ pub enum Tlp {
 }
 
 impl Tlp {
-    pub const ALL: [Tlp; 5] = [
-        Tlp::Clear,
-        Tlp::Green,
-        Tlp::Amber,
-        Tlp::AmberStrict,
-        Tlp::Red,
-    ];
+    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -498,11 +469,7 @@ mod tests {
         assert_eq!(Tlp::parse("amber+strict"), Some(Tlp::AmberStrict));
         assert_eq!(Tlp::parse("tlp:red"), Some(Tlp::Red));
         assert_eq!(Tlp::parse("AMBER"), Some(Tlp::Amber));
-        assert_eq!(
-            Tlp::parse("WHITE"),
-            None,
-            "TLP 2.0 replaced WHITE with CLEAR"
-        );
+        assert_eq!(Tlp::parse("WHITE"), None, "TLP 2.0 replaced WHITE with CLEAR");
         for tlp in Tlp::ALL {
             assert_eq!(Tlp::parse(tlp.label()), Some(tlp));
         }

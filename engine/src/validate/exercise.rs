@@ -7,12 +7,11 @@ use std::collections::HashSet;
 use super::{Ids, Validator, item, limits::*};
 use crate::clock::ExerciseClock;
 use crate::model::{
-    ExerciseModel, ResolvedCondition, ResolvedEffect, ResolvedIncident, ResolvedInject,
-    ResolvedObjective, ResolvedRegime, ResolvedRule, ResolvedStage, minutes_to_ticks,
+    ExerciseModel, ResolvedCondition, ResolvedEffect, ResolvedIncident, ResolvedInject, ResolvedObjective,
+    ResolvedRegime, ResolvedRule, ResolvedStage, minutes_to_ticks,
 };
 use crate::scenario::{
-    Anchor, BotPolicy, Condition, Deadline, Effect, Regime, RegimePreset, Rule, Scenario, Stage,
-    TimeRef,
+    Anchor, BotPolicy, Condition, Deadline, Effect, Regime, RegimePreset, Rule, Scenario, Stage, TimeRef,
 };
 
 /// Most staff a team may have.
@@ -36,13 +35,7 @@ const MINUTES_PER_DAY: u64 = 24 * 60;
 pub fn preset_stages(preset: RegimePreset) -> Vec<Stage> {
     let stage = |id: &str, deadlines: &[(Anchor, u64)]| Stage {
         id: id.to_string(),
-        deadlines: deadlines
-            .iter()
-            .map(|&(from, within_minutes)| Deadline {
-                from,
-                within_minutes,
-            })
-            .collect(),
+        deadlines: deadlines.iter().map(|&(from, within_minutes)| Deadline { from, within_minutes }).collect(),
     };
     use Anchor::*;
     match preset {
@@ -51,19 +44,10 @@ pub fn preset_stages(preset: RegimePreset) -> Vec<Stage> {
             stage("notification", &[(Awareness, 3 * MINUTES_PER_DAY)]),
             stage("final-report", &[(Awareness, 30 * MINUTES_PER_DAY)]),
         ],
-        RegimePreset::Gdpr => vec![stage(
-            "breach-notification",
-            &[(Awareness, 3 * MINUTES_PER_DAY)],
-        )],
+        RegimePreset::Gdpr => vec![stage("breach-notification", &[(Awareness, 3 * MINUTES_PER_DAY)])],
         RegimePreset::Dora => vec![
-            stage(
-                "initial-notification",
-                &[(Classification, 4 * 60), (Awareness, MINUTES_PER_DAY)],
-            ),
-            stage(
-                "intermediate-report",
-                &[(Classification, 3 * MINUTES_PER_DAY)],
-            ),
+            stage("initial-notification", &[(Classification, 4 * 60), (Awareness, MINUTES_PER_DAY)]),
+            stage("intermediate-report", &[(Classification, 3 * MINUTES_PER_DAY)]),
             stage("final-report", &[(Classification, 30 * MINUTES_PER_DAY)]),
         ],
     }
@@ -112,51 +96,27 @@ pub(super) fn check(
         ("message", r.message),
     ] {
         if cost.staff > MAX_STAFF {
-            v.problem(
-                "response",
-                format!(
-                    "{field}: staff {} is over the limit of {MAX_STAFF}",
-                    cost.staff
-                ),
-            );
+            v.problem("response", format!("{field}: staff {} is over the limit of {MAX_STAFF}", cost.staff));
         }
         if u64::from(cost.ticks) > MAX_DURATION_TICKS {
-            v.problem(
-                "response",
-                format!(
-                    "{field}: {} ticks is over the limit of {MAX_DURATION_TICKS}",
-                    cost.ticks
-                ),
-            );
+            v.problem("response", format!("{field}: {} ticks is over the limit of {MAX_DURATION_TICKS}", cost.ticks));
         }
     }
     for (i, team) in s.teams.iter().enumerate() {
         let it = item("team", i, &team.id);
         if team.staff > MAX_STAFF {
-            v.problem(
-                &it,
-                format!("staff: {} is over the limit of {MAX_STAFF}", team.staff),
-            );
+            v.problem(&it, format!("staff: {} is over the limit of {MAX_STAFF}", team.staff));
         }
         if let BotPolicy::Responsive { skill, delay } = team.bot {
             v.per_mille(&it, "bot skill", skill);
             if u64::from(delay) > duration {
-                v.problem(
-                    &it,
-                    format!(
-                        "bot delay: {delay} ticks is longer than the exercise ({duration} ticks)"
-                    ),
-                );
+                v.problem(&it, format!("bot delay: {delay} ticks is longer than the exercise ({duration} ticks)"));
             }
         }
     }
 
     // ---- incidents
-    let incident_ids = v.check_ids(
-        "incident",
-        s.incidents.iter().map(|x| x.id.as_str()),
-        MAX_INCIDENTS,
-    );
+    let incident_ids = v.check_ids("incident", s.incidents.iter().map(|x| x.id.as_str()), MAX_INCIDENTS);
     let mut incidents = Vec::with_capacity(s.incidents.len());
     for (i, inc) in s.incidents.iter().enumerate() {
         let it = item("incident", i, &inc.id);
@@ -188,29 +148,16 @@ pub(super) fn check(
     }
 
     // ---- reporting regimes
-    let regime_ids = v.check_ids(
-        "regime",
-        s.regimes.iter().map(|x| x.id.as_str()),
-        MAX_REGIMES,
-    );
+    let regime_ids = v.check_ids("regime", s.regimes.iter().map(|x| x.id.as_str()), MAX_REGIMES);
     let mut regimes = Vec::with_capacity(s.regimes.len());
     let mut regime_stage_ids: Vec<Vec<String>> = Vec::with_capacity(s.regimes.len());
     for (i, regime) in s.regimes.iter().enumerate() {
         let it = item("regime", i, &regime.id);
         v.check_name(&it, "name", &regime.name, MAX_NAME_CHARS);
-        let authority = v.resolve(
-            &it,
-            "authority",
-            "organisation",
-            &regime.authority,
-            refs.organisations,
-        );
+        let authority = v.resolve(&it, "authority", "organisation", &regime.authority, refs.organisations);
         let stages = regime_stages(regime);
         if stages.is_empty() {
-            v.problem(
-                &it,
-                "has no stages: give a `preset` (Nis2, Gdpr, Dora) or `stages`",
-            );
+            v.problem(&it, "has no stages: give a `preset` (Nis2, Gdpr, Dora) or `stages`");
         }
         let mut stage_ids = HashSet::new();
         let mut resolved_stages = Vec::with_capacity(stages.len());
@@ -224,18 +171,11 @@ pub(super) fn check(
             }
             resolved_stages.push(ResolvedStage {
                 id: stage.id.clone(),
-                deadlines: stage
-                    .deadlines
-                    .iter()
-                    .map(|d| (d.from, ticks(d.within_minutes)))
-                    .collect(),
+                deadlines: stage.deadlines.iter().map(|d| (d.from, ticks(d.within_minutes))).collect(),
             });
         }
-        let sectors: Vec<u32> = regime
-            .sectors
-            .iter()
-            .map(|x| v.resolve(&it, "sectors", "sector", x, refs.sectors))
-            .collect();
+        let sectors: Vec<u32> =
+            regime.sectors.iter().map(|x| v.resolve(&it, "sectors", "sector", x, refs.sectors)).collect();
         let named: Vec<u32> = regime
             .organisations
             .iter()
@@ -244,8 +184,7 @@ pub(super) fn check(
         let applies_to = (0..organisation_sector.len() as u32)
             .map(|o| {
                 let by_sector = sectors.is_empty()
-                    || organisation_sector[o as usize]
-                        .is_some_and(|sector| sectors.contains(&sector));
+                    || organisation_sector[o as usize].is_some_and(|sector| sectors.contains(&sector));
                 let by_name = named.is_empty() || named.contains(&o);
                 by_sector && by_name && o != authority
             })
@@ -255,26 +194,18 @@ pub(super) fn check(
             authority,
             stages: resolved_stages,
             applies_to,
-            personal_data_only: regime.personal_data_only
-                || regime.preset == Some(RegimePreset::Gdpr),
+            personal_data_only: regime.personal_data_only || regime.preset == Some(RegimePreset::Gdpr),
         });
     }
 
     // ---- injects
-    let _ = v.check_ids(
-        "inject",
-        s.injects.iter().map(|x| x.id.as_str()),
-        MAX_INJECTS,
-    );
+    let _ = v.check_ids("inject", s.injects.iter().map(|x| x.id.as_str()), MAX_INJECTS);
     let all_teams: Vec<u32> = (0..s.teams.len() as u32).collect();
     let mut injects = Vec::with_capacity(s.injects.len());
     for (i, inject) in s.injects.iter().enumerate() {
         let it = item("inject", i, &inject.id);
         match (inject.at, &inject.when) {
-            (None, None) => v.problem(
-                &it,
-                "never fires: give `at` (a tick) or `when` (a condition)",
-            ),
+            (None, None) => v.problem(&it, "never fires: give `at` (a tick) or `when` (a condition)"),
             (Some(_), Some(_)) => v.problem(&it, "has both `at` and `when`: give one"),
             (Some(at), None) => check_tick(v, &it, "at", at, duration),
             (None, Some(_)) => {}
@@ -288,13 +219,9 @@ pub(super) fn check(
                 sector: v.resolve(&it, "when", "sector", sector, refs.sectors),
                 per_mille: v.per_mille(&it, "when per_mille", *per_mille),
             },
-            Condition::IncidentDetected(id) => ResolvedCondition::IncidentDetected(v.resolve(
-                &it,
-                "when",
-                "incident",
-                id,
-                &incident_ids,
-            )),
+            Condition::IncidentDetected(id) => {
+                ResolvedCondition::IncidentDetected(v.resolve(&it, "when", "incident", id, &incident_ids))
+            }
             Condition::DeadlineMissed(id) => {
                 ResolvedCondition::DeadlineMissed(v.resolve(&it, "when", "regime", id, &regime_ids))
             }
@@ -302,34 +229,22 @@ pub(super) fn check(
         });
         v.check_name(&it, "from", &inject.from, MAX_NAME_CHARS);
         v.check_name(&it, "message", &inject.message, MAX_TEXT_CHARS);
-        v.check_name(
-            &it,
-            "expected_action",
-            &inject.expected_action,
-            MAX_TEXT_CHARS,
-        );
+        v.check_name(&it, "expected_action", &inject.expected_action, MAX_TEXT_CHARS);
         let to = resolve_teams(v, &it, "to", &inject.to, refs.teams);
         let effects = inject
             .effects
             .iter()
             .map(|e| match e {
-                Effect::StartIncident(id) => ResolvedEffect::StartIncident(v.resolve(
-                    &it,
-                    "StartIncident",
-                    "incident",
-                    id,
-                    &incident_ids,
-                )),
+                Effect::StartIncident(id) => {
+                    ResolvedEffect::StartIncident(v.resolve(&it, "StartIncident", "incident", id, &incident_ids))
+                }
                 Effect::SetIntegrity { asset, integrity } => ResolvedEffect::SetIntegrity {
                     asset: v.resolve(&it, "SetIntegrity", "asset", asset, refs.assets),
                     integrity: v.per_mille(&it, "SetIntegrity integrity", *integrity),
                 },
                 Effect::SetStaff { team, staff } => {
                     if *staff > MAX_STAFF {
-                        v.problem(
-                            &it,
-                            format!("SetStaff: staff {staff} is over the limit of {MAX_STAFF}"),
-                        );
+                        v.problem(&it, format!("SetStaff: staff {staff} is over the limit of {MAX_STAFF}"));
                     }
                     ResolvedEffect::SetStaff {
                         team: v.resolve(&it, "SetStaff", "team", team, refs.teams),
@@ -351,11 +266,7 @@ pub(super) fn check(
     }
 
     // ---- objectives
-    let _ = v.check_ids(
-        "objective",
-        s.objectives.iter().map(|x| x.id.as_str()),
-        MAX_OBJECTIVES,
-    );
+    let _ = v.check_ids("objective", s.objectives.iter().map(|x| x.id.as_str()), MAX_OBJECTIVES);
     let mut objectives = Vec::with_capacity(s.objectives.len());
     for (i, objective) in s.objectives.iter().enumerate() {
         let it = item("objective", i, &objective.id);
@@ -376,9 +287,7 @@ pub(super) fn check(
             tick
         };
         let rule = match &objective.rule {
-            Rule::PiuActivatedWithin { minutes } => ResolvedRule::PiuActivatedWithin {
-                ticks: ticks(*minutes),
-            },
+            Rule::PiuActivatedWithin { minutes } => ResolvedRule::PiuActivatedWithin { ticks: ticks(*minutes) },
             Rule::ReportsOnTime { regime, stage } => {
                 let r = v.resolve(&it, "regime", "regime", regime, &regime_ids);
                 let stage = stage.as_ref().map(|id| {
@@ -387,7 +296,10 @@ pub(super) fn check(
                         Some(p) => p as u32,
                         None => {
                             if regime_ids.contains_key(regime.as_str()) {
-                                v.problem(&it, format!("stage: regime {regime:?} has no stage {id:?} (it has {known:?})"));
+                                v.problem(
+                                    &it,
+                                    format!("stage: regime {regime:?} has no stage {id:?} (it has {known:?})"),
+                                );
                             }
                             0
                         }
@@ -395,42 +307,23 @@ pub(super) fn check(
                 });
                 ResolvedRule::ReportsOnTime { regime: r, stage }
             }
-            Rule::AssetLevelBy {
-                asset,
-                at_least,
-                by: time,
-            } => ResolvedRule::AssetLevelBy {
+            Rule::AssetLevelBy { asset, at_least, by: time } => ResolvedRule::AssetLevelBy {
                 asset: v.resolve(&it, "asset", "asset", asset, refs.assets),
                 at_least: v.per_mille(&it, "at_least", *at_least),
                 by: by(v, time),
             },
-            Rule::SectorServiceBy {
-                sector,
-                at_least,
-                by: time,
-            } => ResolvedRule::SectorServiceBy {
+            Rule::SectorServiceBy { sector, at_least, by: time } => ResolvedRule::SectorServiceBy {
                 sector: v.resolve(&it, "sector", "sector", sector, refs.sectors),
                 at_least: v.per_mille(&it, "at_least", *at_least),
                 by: by(v, time),
             },
-            Rule::IndicatorsSharedWithin {
-                incident,
-                teams: recipients,
-                minutes,
-            } => {
+            Rule::IndicatorsSharedWithin { incident, teams: recipients, minutes } => {
                 let incident = v.resolve(&it, "incident", "incident", incident, &incident_ids);
                 let recipients = resolve_teams(v, &it, "teams", recipients, refs.teams);
                 if recipients.is_empty() {
-                    v.problem(
-                        &it,
-                        "teams: name the teams that must receive the indicators",
-                    );
+                    v.problem(&it, "teams: name the teams that must receive the indicators");
                 }
-                ResolvedRule::IndicatorsSharedWithin {
-                    incident,
-                    teams: recipients,
-                    ticks: ticks(*minutes),
-                }
+                ResolvedRule::IndicatorsSharedWithin { incident, teams: recipients, ticks: ticks(*minutes) }
             }
             Rule::ContainedWithin { incident, minutes } => ResolvedRule::ContainedWithin {
                 incident: v.resolve(&it, "incident", "incident", incident, &incident_ids),
@@ -445,10 +338,7 @@ pub(super) fn check(
     let mut degree = vec![0u32; n + 1];
     let mut edges = Vec::with_capacity(s.links.len() * 2);
     for link in &s.links {
-        if let (Some(&from), Some(&to)) = (
-            refs.assets.get(link.from.as_str()),
-            refs.assets.get(link.to.as_str()),
-        ) {
+        if let (Some(&from), Some(&to)) = (refs.assets.get(link.from.as_str()), refs.assets.get(link.to.as_str())) {
             edges.push((from, to));
             if !link.directed {
                 edges.push((to, from));
@@ -475,27 +365,13 @@ pub(super) fn check(
 
 fn check_tick(v: &mut Validator, it: &str, field: &str, tick: u64, duration: u64) {
     if tick == 0 {
-        v.problem(
-            it,
-            format!("{field}: tick 0 is the starting state; the first tick that runs is 1"),
-        );
+        v.problem(it, format!("{field}: tick 0 is the starting state; the first tick that runs is 1"));
     } else if tick > duration {
-        v.problem(
-            it,
-            format!(
-                "{field}: tick {tick} is after the end of the exercise (duration_ticks {duration})"
-            ),
-        );
+        v.problem(it, format!("{field}: tick {tick} is after the end of the exercise (duration_ticks {duration})"));
     }
 }
 
-fn resolve_teams(
-    v: &mut Validator,
-    it: &str,
-    field: &str,
-    ids: &[String],
-    teams: &Ids,
-) -> Vec<u32> {
+fn resolve_teams(v: &mut Validator, it: &str, field: &str, ids: &[String], teams: &Ids) -> Vec<u32> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

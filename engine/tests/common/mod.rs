@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use cascade_engine::scenario::{
-    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind,
-    Scenario, Sector,
+    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
 };
 use cascade_engine::validate::validate;
 use cascade_engine::{Model, Simulation};
@@ -44,10 +43,7 @@ pub fn empty_scenario(duration_ticks: u64) -> Scenario {
 
 pub fn add_sector(s: &mut Scenario, id: &str) {
     if !s.sectors.iter().any(|x| x.id == id) {
-        s.sectors.push(Sector {
-            id: id.into(),
-            name: String::new(),
-        });
+        s.sectors.push(Sector { id: id.into(), name: String::new() });
     }
 }
 
@@ -85,12 +81,7 @@ pub fn add_dependency(
 }
 
 pub fn add_disruption(s: &mut Scenario, tick: u64, asset: &str, integrity: u32) {
-    s.disruptions.push(Disruption {
-        tick,
-        asset: asset.into(),
-        integrity,
-        note: String::new(),
-    });
+    s.disruptions.push(Disruption { tick, asset: asset.into(), integrity, note: String::new() });
 }
 
 /// Validates `s` (panicking with every problem if invalid) and starts a simulation.
@@ -104,8 +95,6 @@ pub fn simulate(s: Scenario, seed: u64) -> Simulation {
 
 /// The repository's bundled scenario `name`.
 pub fn bundled(name: &str) -> Model {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
-        .join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
     cascade_engine::load_model(&path).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -1,0 +1,85 @@
+//! Step 2: scheduled incidents and injects of this tick, then the injects whose
+//! condition holds on the state after step 1 — each fires once, in scenario order.
+
+use super::Ctx;
+use super::orders::{detect, push_message};
+use super::state::{MessageKind, Sender};
+use super::threats::{start_incident, start_scheduled};
+use crate::model::{ResolvedCondition, ResolvedEffect};
+use crate::scenario::Tlp;
+
+pub fn fire_injects(ctx: &mut Ctx) {
+    start_scheduled(ctx);
+    let model = ctx.model;
+    for (i, inject) in model.exercise.injects.iter().enumerate() {
+        if ctx.ex.inject_fired[i].is_none() && inject.at == Some(ctx.tick) {
+            fire(ctx, i);
+        }
+    }
+    for (i, inject) in model.exercise.injects.iter().enumerate() {
+        if ctx.ex.inject_fired[i].is_none()
+            && let Some(condition) = &inject.when
+            && holds(ctx, condition)
+        {
+            fire(ctx, i);
+        }
+    }
+}
+
+/// Whether a condition holds now (levels are those of the previous tick: the
+/// cascade of this tick has not run yet).
+pub fn holds(ctx: &Ctx, condition: &ResolvedCondition) -> bool {
+    let m = ctx.model;
+    match *condition {
+        ResolvedCondition::AssetBelow { asset, level } => ctx.level[asset as usize] < level,
+        ResolvedCondition::SectorBelow { sector, per_mille } => {
+            let whole = m.sector_population[sector as usize];
+            let served: u64 = m
+                .assets
+                .iter()
+                .zip(ctx.level)
+                .filter(|(a, _)| a.sector == sector)
+                .map(|(a, &l)| a.population * u64::from(l))
+                .sum();
+            whole > 0 && served < whole * u64::from(per_mille)
+        }
+        ResolvedCondition::IncidentDetected(i) => ctx.ex.incidents[i as usize].first_detected.is_some(),
+        ResolvedCondition::DeadlineMissed(r) => {
+            ctx.ex.obligations.iter().any(|o| o.regime == r && o.missed_at.is_some())
+        }
+        ResolvedCondition::PiuActive => ctx.ex.piu.active_since.is_some(),
+    }
+}
+
+fn fire(ctx: &mut Ctx, index: usize) {
+    let m = ctx.model;
+    ctx.ex.inject_fired[index] = Some(ctx.tick);
+    let resolved = &m.exercise.injects[index];
+    let source = &m.scenario.injects[index];
+    for effect in &resolved.effects {
+        match *effect {
+            ResolvedEffect::StartIncident(i) => start_incident(ctx, i),
+            ResolvedEffect::SetIntegrity { asset, integrity } => ctx.integrity[asset as usize] = integrity,
+            ResolvedEffect::SetStaff { team, staff } => ctx.ex.teams[team as usize].staff = staff,
+            ResolvedEffect::Alert { incident, asset } => detect(ctx, incident, asset, None),
+        }
+    }
+    if !source.message.is_empty() {
+        let from = if source.from.is_empty() { "exercise control".to_string() } else { source.from.clone() };
+        let incident = resolved.effects.iter().find_map(|e| match *e {
+            ResolvedEffect::Alert { incident, .. } | ResolvedEffect::StartIncident(incident) => Some(incident),
+            _ => None,
+        });
+        push_message(
+            ctx,
+            MessageKind::Inject,
+            Sender::Inject(index as u32),
+            from,
+            resolved.to.clone(),
+            Tlp::Red,
+            source.message.clone(),
+            incident,
+            resolved.to.clone(),
+        );
+    }
+}

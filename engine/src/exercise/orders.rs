@@ -1,0 +1,435 @@
+//! Applying orders (step 1) and landing timed actions (step 5), with the
+//! state-dependent checks: a refusal here is an outcome, and leaves the state
+//! exactly as it was.
+
+use super::command::{Authority, Order, Refusal, authority, needs_request};
+use super::state::{Message, MessageKind, Obligation, Pending, Sender};
+use super::{Ctx, tlp};
+use crate::rng::Purpose;
+use crate::scenario::{Cost, Tlp};
+
+/// Applies one order of `team` at the current tick: checks the state, then starts
+/// the action (timed) or does it (instant).
+pub fn apply(ctx: &mut Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
+    check(ctx, team, order)?;
+    let cost = cost_of(ctx, order);
+    ctx.ex.teams[team as usize].last_action = Some((ctx.tick, order.name()));
+    if cost.ticks == 0 {
+        land(ctx, team, order);
+    } else {
+        ctx.ex.teams[team as usize].busy += cost.staff;
+        ctx.ex.pending.push(Pending {
+            team,
+            order: order.clone(),
+            started: ctx.tick,
+            finish: ctx.tick + u64::from(cost.ticks),
+            staff: cost.staff,
+        });
+    }
+    Ok(())
+}
+
+fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
+    let r = &ctx.model.scenario.response;
+    match order {
+        Order::Investigate(_) => r.investigate,
+        Order::Isolate(_) => r.isolate,
+        Order::Restore(_) => r.restore,
+        Order::Harden(_) => r.harden,
+        Order::Share { .. } => r.share,
+        Order::Report { .. } => r.report,
+        Order::Classify(_) => r.classify,
+        Order::RequestAssistance(_) => r.request_assistance,
+        Order::ActivatePiu(_) | Order::SetPiuLevel(_) => r.activate_piu,
+        Order::PublicStatement(_) => r.public_statement,
+        Order::Message { .. } => r.message,
+        Order::Takeover => Cost::new(0, 0),
+    }
+}
+
+/// The state-dependent checks.
+fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
+    let m = ctx.model;
+    let ex = &*ctx.ex;
+    let org = m.team_organisation[team as usize];
+    let asset_id = |a: u32| &m.scenario.assets[a as usize].id;
+    let incident_id = |i: u32| &m.scenario.incidents[i as usize].id;
+    if let Some(a) = order.asset() {
+        match authority(m, team, a) {
+            Some(Authority::Constituency) if needs_request(m) => {
+                let owner = m.assets[a as usize].organisation;
+                if !ex.assistance.contains(&(owner, org)) {
+                    return Err(Refusal::new(
+                        "no_authority_yet",
+                        format!("{} has not requested your assistance", m.scenario.organisations[owner as usize].id),
+                    ));
+                }
+            }
+            Some(Authority::Cerc) if ex.piu.active_since.is_none() => {
+                return Err(Refusal::new(
+                    "piu_not_active",
+                    "the CERC acts on others' assets only once the PIU is active",
+                ));
+            }
+            _ => {}
+        }
+        if ex.pending.iter().any(|p| p.order.name() == order.name() && p.order.asset() == Some(a)) {
+            return Err(Refusal::new(
+                "in_progress",
+                format!("a {} of {:?} is already in progress", order.name(), asset_id(a)),
+            ));
+        }
+    }
+    match order {
+        Order::Isolate(a) if ex.isolated[*a as usize] => {
+            return Err(Refusal::new("already_isolated", format!("{:?} is already isolated", asset_id(*a))));
+        }
+        Order::Restore(a) if !ex.isolated[*a as usize] => {
+            return Err(Refusal::new(
+                "not_isolated",
+                format!("isolate {:?} before restoring it from backup", asset_id(*a)),
+            ));
+        }
+        Order::Share { incident: Some(i), .. } if !ex.teams[team as usize].indicators.contains_key(i) => {
+            return Err(Refusal::new(
+                "no_indicators",
+                format!("your team holds no indicators of {:?} yet", incident_id(*i)),
+            ));
+        }
+        Order::Report { regime, stage, incident } => {
+            if !ex.awareness.contains_key(&(org, *incident)) {
+                return Err(Refusal::new(
+                    "not_aware",
+                    format!(
+                        "your organisation has not detected {:?}: there is nothing to report yet",
+                        incident_id(*incident)
+                    ),
+                ));
+            }
+            let filed = ex.obligations.iter().any(|o| {
+                o.regime == *regime
+                    && o.stage == *stage
+                    && o.incident == *incident
+                    && o.organisation == org
+                    && o.filed.is_some()
+            });
+            if filed {
+                return Err(Refusal::new("already_filed", "that report has already been filed"));
+            }
+        }
+        Order::Classify(i) => {
+            if !ex.awareness.contains_key(&(org, *i)) {
+                return Err(Refusal::new(
+                    "not_aware",
+                    format!("your organisation has not detected {:?}", incident_id(*i)),
+                ));
+            }
+            if ex.classification.contains_key(&(org, *i)) {
+                return Err(Refusal::new("already_classified", format!("{:?} is already classified", incident_id(*i))));
+            }
+        }
+        Order::RequestAssistance(t) => {
+            let csirt_org = m.team_organisation[*t as usize];
+            if ex.assistance.contains(&(org, csirt_org)) {
+                return Err(Refusal::new("already_requested", "assistance has already been requested from that CSIRT"));
+            }
+        }
+        Order::ActivatePiu(_) if ex.piu.active_since.is_some() => {
+            return Err(Refusal::new("piu_already_active", "the Cyber PIU is already active"));
+        }
+        Order::SetPiuLevel(_) if ex.piu.active_since.is_none() => {
+            return Err(Refusal::new("piu_not_active", "activate the Cyber PIU first"));
+        }
+        _ => {}
+    }
+    let needed = cost_of(ctx, order).staff;
+    let free = ex.free_staff(team);
+    if needed > free {
+        return Err(Refusal::new("no_staff", format!("{} needs {needed} staff; {free} free", order.name())));
+    }
+    Ok(())
+}
+
+/// Lands the timed actions due at this tick (step 5), in the order they started.
+pub fn land_due(ctx: &mut Ctx) {
+    let tick = ctx.tick;
+    let (due, rest): (Vec<Pending>, Vec<Pending>) =
+        std::mem::take(&mut ctx.ex.pending).into_iter().partition(|p| p.finish <= tick);
+    ctx.ex.pending = rest;
+    for p in due {
+        let team = &mut ctx.ex.teams[p.team as usize];
+        team.busy = team.busy.saturating_sub(p.staff);
+        land(ctx, p.team, &p.order);
+    }
+}
+
+/// The effect of an order.
+fn land(ctx: &mut Ctx, team: u32, order: &Order) {
+    let m = ctx.model;
+    let tick = ctx.tick;
+    let team_name = m.scenario.teams[team as usize].id.clone();
+    let asset_id = |a: u32| m.scenario.assets[a as usize].id.clone();
+    match order {
+        Order::Investigate(a) => {
+            let a = *a;
+            ctx.ex.investigated_at[a as usize] = Some(tick);
+            let bonus = m.scenario.response.indicator_bonus;
+            let mut found = Vec::new();
+            for i in 0..ctx.ex.incidents.len() {
+                let Some(infection) = ctx.ex.incidents[i].infections.get(&a).copied() else { continue };
+                if infection.detected.is_some() {
+                    found.push(i as u32);
+                    continue;
+                }
+                let mut chance = u32::from(m.exercise.incidents[i].detectability);
+                if ctx.ex.teams[team as usize].indicators.contains_key(&(i as u32)) {
+                    chance = (chance + bonus).min(1000);
+                }
+                if ctx.rng.chance(Purpose::Detection, chance as u16) {
+                    detect(ctx, i as u32, a, Some(team));
+                    found.push(i as u32);
+                }
+            }
+            let text = if found.is_empty() {
+                format!("Investigation of {} found no compromise.", asset_id(a))
+            } else {
+                let names: Vec<String> = found.iter().map(|&i| incident_label(ctx, i)).collect();
+                format!("Investigation of {} found: {}.", asset_id(a), names.join(", "))
+            };
+            system_message(ctx, MessageKind::Result, vec![team], text, found.first().copied());
+        }
+        Order::Isolate(a) => {
+            ctx.ex.isolated[*a as usize] = true;
+            ctx.cap[*a as usize] = m.scenario.response.isolation_cap as u16;
+            system_message(ctx, MessageKind::Result, vec![team], format!("{} is isolated.", asset_id(*a)), None);
+        }
+        Order::Restore(a) => {
+            let a = *a;
+            ctx.integrity[a as usize] = m.scenario.response.restore_integrity as u16;
+            ctx.ex.isolated[a as usize] = false;
+            ctx.cap[a as usize] = 1000;
+            let mut reinfected = Vec::new();
+            for (i, incident) in ctx.ex.incidents.iter_mut().enumerate() {
+                match incident.infections.get(&a) {
+                    Some(inf) if inf.detected.is_some() => {
+                        incident.infections.remove(&a);
+                    }
+                    Some(_) => reinfected.push(i as u32),
+                    None => {}
+                }
+            }
+            let text = if reinfected.is_empty() {
+                format!("{} is restored from backup.", asset_id(a))
+            } else {
+                format!("{} is restored from backup, but the undetected compromise is still there.", asset_id(a))
+            };
+            system_message(ctx, MessageKind::Result, vec![team], text, None);
+        }
+        Order::Harden(a) => {
+            ctx.ex.hardened[*a as usize] = true;
+            system_message(ctx, MessageKind::Result, vec![team], format!("{} is hardened.", asset_id(*a)), None);
+        }
+        Order::Share { to, tlp, incident, text } => {
+            let audience = tlp::audience(m, *tlp, Some(team), to);
+            if let Some(i) = incident {
+                for &t in &audience {
+                    ctx.ex.teams[t as usize].indicators.entry(*i).or_insert(tick);
+                }
+                ctx.ex.teams[team as usize].shared.insert(*i);
+            }
+            let mut body = match incident {
+                Some(i) => format!("Indicators of {}.", incident_label(ctx, *i)),
+                None => String::new(),
+            };
+            if !text.is_empty() {
+                if !body.is_empty() {
+                    body.push(' ');
+                }
+                body.push_str(text);
+            }
+            push_message(
+                ctx,
+                MessageKind::Share,
+                Sender::Team(team),
+                team_name,
+                to.clone(),
+                *tlp,
+                body,
+                *incident,
+                audience,
+            );
+        }
+        Order::Report { regime, stage, incident } => {
+            let org = m.team_organisation[team as usize];
+            if let Some(o) =
+                ctx.ex.obligations.iter_mut().find(|o| {
+                    o.regime == *regime && o.stage == *stage && o.incident == *incident && o.organisation == org
+                })
+            {
+                o.filed = Some(tick);
+            }
+            let r = &m.exercise.regimes[*regime as usize];
+            let authority_teams: Vec<u32> = teams_of(ctx, r.authority);
+            let mut audience = teams_of(ctx, org);
+            audience.extend(&authority_teams);
+            audience.sort_unstable();
+            audience.dedup();
+            let text = format!(
+                "{} report ({}) on {} from {}.",
+                m.scenario.regimes[*regime as usize].id,
+                r.stages[*stage as usize].id,
+                incident_label(ctx, *incident),
+                m.scenario.organisations[org as usize].id
+            );
+            push_message(
+                ctx,
+                MessageKind::Report,
+                Sender::Team(team),
+                team_name,
+                authority_teams,
+                Tlp::AmberStrict,
+                text,
+                Some(*incident),
+                audience,
+            );
+        }
+        Order::Classify(i) => {
+            let org = m.team_organisation[team as usize];
+            ctx.ex.classification.entry((org, *i)).or_insert(tick);
+            let text = format!("{} classified as a major incident.", incident_label(ctx, *i));
+            system_message(ctx, MessageKind::Result, teams_of(ctx, org), text, Some(*i));
+        }
+        Order::RequestAssistance(csirt) => {
+            let org = m.team_organisation[team as usize];
+            let csirt_org = m.team_organisation[*csirt as usize];
+            ctx.ex.assistance.insert((org, csirt_org));
+            let text = format!(
+                "{} requests the assistance of {}.",
+                m.scenario.organisations[org as usize].id, m.scenario.organisations[csirt_org as usize].id
+            );
+            let audience = tlp::audience(m, Tlp::AmberStrict, Some(team), &[*csirt]);
+            push_message(
+                ctx,
+                MessageKind::Assistance,
+                Sender::Team(team),
+                team_name,
+                vec![*csirt],
+                Tlp::AmberStrict,
+                text,
+                None,
+                audience,
+            );
+        }
+        Order::ActivatePiu(level) => {
+            ctx.ex.piu.active_since = Some(tick);
+            ctx.ex.piu.level = *level;
+            broadcast(ctx, team, team_name, MessageKind::Piu, format!("The Cyber PIU is activated at level {level}."));
+        }
+        Order::SetPiuLevel(level) => {
+            ctx.ex.piu.level = *level;
+            broadcast(ctx, team, team_name, MessageKind::Piu, format!("The Cyber PIU is now at level {level}."));
+        }
+        Order::PublicStatement(text) => {
+            ctx.ex.teams[team as usize].statements += 1;
+            broadcast(ctx, team, team_name, MessageKind::Statement, text.clone());
+        }
+        Order::Message { to, text, tlp } => {
+            let audience = tlp::audience(m, *tlp, Some(team), to);
+            push_message(
+                ctx,
+                MessageKind::Chat,
+                Sender::Team(team),
+                team_name,
+                to.clone(),
+                *tlp,
+                text.clone(),
+                None,
+                audience,
+            );
+        }
+        Order::Takeover => ctx.ex.teams[team as usize].human = true,
+    }
+}
+
+fn broadcast(ctx: &mut Ctx, team: u32, from: String, kind: MessageKind, text: String) {
+    let all: Vec<u32> = (0..ctx.model.scenario.teams.len() as u32).collect();
+    push_message(ctx, kind, Sender::Team(team), from, all.clone(), Tlp::Clear, text, None, all);
+}
+
+/// Marks the infection of `incident` on `asset` detected (by `team`, or by the
+/// owner unaided / an alert): the owner organisation becomes aware, its teams and
+/// the detecting team get the indicators, and reporting obligations begin.
+pub fn detect(ctx: &mut Ctx, incident: u32, asset: u32, team: Option<u32>) {
+    let tick = ctx.tick;
+    let m = ctx.model;
+    let state = &mut ctx.ex.incidents[incident as usize];
+    let Some(infection) = state.infections.get_mut(&asset) else { return };
+    if infection.detected.is_some() {
+        return;
+    }
+    infection.detected = Some(tick);
+    state.first_detected.get_or_insert(tick);
+    let org = m.assets[asset as usize].organisation;
+    let mut holders = teams_of(ctx, org);
+    holders.extend(team);
+    for t in holders {
+        ctx.ex.teams[t as usize].indicators.entry(incident).or_insert(tick);
+    }
+    if ctx.ex.awareness.contains_key(&(org, incident)) {
+        return;
+    }
+    ctx.ex.awareness.insert((org, incident), tick);
+    let personal = m.exercise.incidents[incident as usize].personal_data;
+    for (r, regime) in m.exercise.regimes.iter().enumerate() {
+        if regime.applies_to[org as usize] && (personal || !regime.personal_data_only) {
+            for stage in 0..regime.stages.len() {
+                ctx.ex.obligations.push(Obligation {
+                    regime: r as u32,
+                    organisation: org,
+                    incident,
+                    stage: stage as u32,
+                    filed: None,
+                    missed_at: None,
+                });
+            }
+        }
+    }
+    let text = format!("{} detected on {}.", incident_label(ctx, incident), m.scenario.assets[asset as usize].id);
+    let to = teams_of(ctx, org);
+    system_message(ctx, MessageKind::Alert, to, text, Some(incident));
+}
+
+fn incident_label(ctx: &Ctx, incident: u32) -> String {
+    let inc = &ctx.model.scenario.incidents[incident as usize];
+    if inc.name.is_empty() {
+        format!("{} ({})", inc.id, inc.kind.label())
+    } else {
+        format!("{} ({})", inc.name, inc.kind.label())
+    }
+}
+
+/// Teams of an organisation, in stable order.
+pub fn teams_of(ctx: &Ctx, org: u32) -> Vec<u32> {
+    (0..ctx.model.team_organisation.len() as u32).filter(|&t| ctx.model.team_organisation[t as usize] == org).collect()
+}
+
+/// A message from the engine to `to` (who alone see it).
+pub fn system_message(ctx: &mut Ctx, kind: MessageKind, to: Vec<u32>, text: String, incident: Option<u32>) {
+    let audience = to.clone();
+    push_message(ctx, kind, Sender::System, "exercise".to_string(), to, Tlp::Red, text, incident, audience);
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn push_message(
+    ctx: &mut Ctx,
+    kind: MessageKind,
+    sender: Sender,
+    from: String,
+    to: Vec<u32>,
+    tlp: Tlp,
+    text: String,
+    incident: Option<u32>,
+    audience: Vec<u32>,
+) {
+    ctx.ex.messages.push(Message { tick: ctx.tick, kind, sender, from, to, tlp, text, incident, audience });
+}
