@@ -5,6 +5,7 @@
 mod check;
 mod msel;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Command {
         /// Scenario file (.ron).
         file: PathBuf,
     },
+    /// Run a scenario under many seeds, every team played by its bot, and print the
+    /// distribution of outcomes (lost national service, objectives met).
+    Sweep(sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::Check { files } => check::check_files(&files),
         Command::Run(args) => run::run(&args),
         Command::Msel { file } => msel::print_msel(&file),
+        Command::Sweep(args) => sweep::sweep(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use cascade_engine::exercise::Status;
 use cascade_engine::{Model, Simulation, load_model};
 use clap::Args;
 use serde::Serialize;
@@ -28,6 +29,9 @@ pub struct RunArgs {
     /// Write every asset's id, level and integrity at the last tick as JSON.
     #[arg(long, value_name = "OUT.json")]
     final_state: Option<PathBuf>,
+    /// Write the exercise metrics of every tick as CSV (incidents, notifications, PIU).
+    #[arg(long, value_name = "OUT.csv")]
+    metrics: Option<PathBuf>,
 }
 
 pub fn run(args: &RunArgs) -> bool {
@@ -54,6 +58,7 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     let last_tick = args.ticks.unwrap_or(u64::MAX).min(model.scenario.duration_ticks);
     // Open outputs before simulating, so a bad path fails at once.
     let mut trace = args.trace.as_deref().map(TraceWriter::create).transpose()?;
+    let mut metrics = args.metrics.as_deref().map(MetricsWriter::create).transpose()?;
 
     let started = Instant::now();
     let mut sim = Simulation::new(Arc::new(model), seed);
@@ -62,17 +67,26 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
         trace.header(sim.model())?;
         trace.row(&sim)?;
     }
+    if let Some(metrics) = &mut metrics {
+        metrics.row(&sim)?;
+    }
     while sim.tick() < last_tick {
         sim.step();
         lows.observe(&sim);
         if let Some(trace) = &mut trace {
             trace.row(&sim)?;
         }
+        if let Some(metrics) = &mut metrics {
+            metrics.row(&sim)?;
+        }
     }
     let elapsed = started.elapsed();
 
     if let Some(trace) = trace {
         trace.finish()?;
+    }
+    if let Some(metrics) = metrics {
+        metrics.finish()?;
     }
     if let Some(path) = &args.final_state {
         write_final_state(path, &sim, seed)?;
@@ -147,6 +161,51 @@ impl TraceWriter {
 
     fn finish(mut self) -> Result<()> {
         self.out.flush().with_context(|| format!("cannot write trace file {}", self.path.display()))
+    }
+}
+
+/// Per-tick exercise metrics as CSV.
+struct MetricsWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl MetricsWriter {
+    const HEADER: &'static str = "tick,incidents_open,incidents_detected,incidents_contained,incidents_recovered,notifications_on_time,notifications_late,notifications_overdue,piu_level,messages\n";
+
+    fn create(path: &Path) -> Result<Self> {
+        let file = File::create(path).with_context(|| format!("cannot create metrics file {}", path.display()))?;
+        let mut writer = Self { path: path.to_path_buf(), out: BufWriter::new(file) };
+        writer.write(Self::HEADER.as_bytes())?;
+        Ok(writer)
+    }
+
+    fn row(&mut self, sim: &Simulation) -> Result<()> {
+        let ex = sim.exercise();
+        let m = &ex.metrics;
+        let piu = if ex.piu.active_since.is_some() { ex.piu.level } else { 0 };
+        let line = format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            sim.tick(),
+            m.incidents_open,
+            m.incidents_detected,
+            m.incidents_contained,
+            m.incidents_recovered,
+            m.notifications_on_time,
+            m.notifications_late,
+            m.notifications_overdue,
+            piu,
+            ex.messages.len()
+        );
+        self.write(line.as_bytes())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).with_context(|| format!("cannot write metrics file {}", self.path.display()))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.out.flush().with_context(|| format!("cannot write metrics file {}", self.path.display()))
     }
 }
 
@@ -248,5 +307,71 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
     }
     if !spared.is_empty() {
         println!("sectors not hit: {}", spared.join(", "));
+    }
+    print_exercise_summary(sim);
+}
+
+/// Minutes between two ticks, for "time to detect" and the like.
+fn minutes(model: &Model, from: u64, to: u64) -> String {
+    let total = to.saturating_sub(from) * u64::from(model.scenario.tick_seconds) / 60;
+    if total >= 120 { format!("{} h {:02} min", total / 60, total % 60) } else { format!("{total} min") }
+}
+
+fn print_exercise_summary(sim: &Simulation) {
+    let model = sim.model();
+    let s = &model.scenario;
+    let ex = sim.exercise();
+    let clock = &model.clock;
+    if !s.incidents.is_empty() {
+        println!("incidents (start; then time to detect, contain, recover):");
+        let width = s.incidents.iter().map(|i| i.id.len()).max().unwrap_or(0);
+        for (incident, state) in s.incidents.iter().zip(&ex.incidents) {
+            let Some(start) = state.started_at else {
+                println!("  {:<width$}  {:<14} never started", incident.id, incident.kind.label());
+                continue;
+            };
+            let after = |t: Option<u64>| t.map_or("never".to_string(), |t| format!("+{}", minutes(model, start, t)));
+            println!(
+                "  {:<width$}  {:<14} {}; detected {}, contained {}, recovered {}; {} asset(s) compromised",
+                incident.id,
+                incident.kind.label(),
+                clock.label(start),
+                after(state.first_detected),
+                after(state.contained_at),
+                after(state.recovered_at),
+                state.ever_compromised.len()
+            );
+        }
+    }
+    let m = &ex.metrics;
+    if !ex.obligations.is_empty() {
+        println!(
+            "notifications: {} on time, {} late, {} overdue (of {} owed)",
+            m.notifications_on_time,
+            m.notifications_late,
+            m.notifications_overdue,
+            ex.obligations.len()
+        );
+    }
+    match ex.piu.active_since {
+        Some(t) => println!("Cyber PIU: activated at {} (level {})", clock.label(t), ex.piu.level),
+        None if ex.first_critical_outage.is_some() => println!("Cyber PIU: not activated"),
+        None => {}
+    }
+    if !s.objectives.is_empty() {
+        println!("objectives:");
+        let width = s.objectives.iter().map(|o| o.id.len()).max().unwrap_or(0);
+        for (objective, status) in s.objectives.iter().zip(&ex.objectives) {
+            let verdict = match status {
+                Status::Met(t) => format!("met at {}", clock.label(*t)),
+                Status::Missed(t) => format!("MISSED at {}", clock.label(*t)),
+                Status::Pending => "pending (not decided by the end)".to_string(),
+            };
+            println!("  {:<width$}  {verdict}", objective.id);
+        }
+    }
+    if !s.teams.is_empty() {
+        let fired = ex.inject_fired.iter().filter(|f| f.is_some()).count();
+        println!("{} messages exchanged; {fired} of {} injects fired", ex.messages.len(), s.injects.len());
     }
 }

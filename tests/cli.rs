@@ -297,6 +297,8 @@ fn run_prints_a_summary() {
             "  water      0.0% at tick 16 (08:16); 100.0%",
             "  health    70.0% at tick 47 (08:47); 100.0%",
             "  finance   28.0% at tick 47 (08:47); 100.0%",
+            "Cyber PIU: not activated",
+            "0 messages exchanged; 0 of 0 injects fired",
         ]
     );
 }

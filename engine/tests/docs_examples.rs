@@ -32,4 +32,6 @@ fn the_format_reference_example_is_valid() {
     assert!(s.dependencies.iter().any(|d| d.group.is_some() && d.buffer_ticks == 0));
     assert!(s.links.iter().any(|l| l.directed));
     assert!(s.organisations.iter().any(|o| !o.constituency.is_empty()));
+    assert!(!s.incidents.is_empty() && !s.regimes.is_empty() && !s.objectives.is_empty());
+    assert!(s.injects.iter().any(|i| i.when.is_some()) && s.injects.iter().any(|i| !i.effects.is_empty()));
 }

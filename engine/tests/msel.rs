@@ -408,6 +408,20 @@ fn files_over_the_row_limit_are_refused() {
     );
 }
 
+#[test]
+fn the_format_reference_csv_example_is_read() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario-format.md");
+    let markdown = std::fs::read_to_string(&path).unwrap();
+    let start = markdown.find("```csv\n").expect("a ```csv block") + "```csv\n".len();
+    let end = start + markdown[start..].find("```").unwrap();
+    let injects = parse(&markdown[start..end]).unwrap_or_else(|e| panic!("{e:#?}"));
+    let ids: Vec<(&str, Option<u64>)> = injects.iter().map(|i| (i.id.as_str(), i.at)).collect();
+    assert_eq!(ids, [("m01", Some(21)), ("m02", Some(45)), ("m03", Some(24 * 60))]);
+    assert_eq!(injects[1].to, ["crisis-comms", "post-noc"]);
+    assert_eq!(injects[1].method, Method::Phone);
+    assert!(injects[1].message.contains('\n'));
+}
+
 // ---------------------------------------------------------------- loading
 
 /// A scenario file `scenario.ron` naming `msel.csv` beside it, in a temp dir.
