@@ -4,6 +4,7 @@
 
 mod check;
 mod msel;
+mod replay;
 mod run;
 mod sweep;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Run a scenario under many seeds, every team played by its bot, and print the
     /// distribution of outcomes (lost national service, objectives met).
     Sweep(sweep::SweepArgs),
+    /// Read a journal: summarise it, or with --verify re-simulate it and check
+    /// every checkpoint hash (exit 1 naming the first tick that differs).
+    Replay(replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Replay(args) => replay::replay(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

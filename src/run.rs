@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
+use cascade_engine::load::to_ron;
 use cascade_engine::{Model, Simulation, load_model};
+use cascade_replay::{Header, JournalWriter};
 use clap::Args;
 use serde::Serialize;
 
@@ -32,6 +34,9 @@ pub struct RunArgs {
     /// Write the exercise metrics of every tick as CSV (incidents, notifications, PIU).
     #[arg(long, value_name = "OUT.csv")]
     metrics: Option<PathBuf>,
+    /// Record the run as a journal (DESIGN §7), for `cascade replay`. Never overwrites.
+    #[arg(long, value_name = "OUT.jsonl")]
+    journal: Option<PathBuf>,
 }
 
 pub fn run(args: &RunArgs) -> bool {
@@ -61,6 +66,16 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     let mut metrics = args.metrics.as_deref().map(MetricsWriter::create).transpose()?;
 
     let started = Instant::now();
+    let mut journal = match &args.journal {
+        Some(path) => {
+            let header = Header::new(to_ron(&model.scenario), seed, jiff::Timestamp::now().to_string());
+            Some(
+                JournalWriter::create(path, &header)
+                    .with_context(|| format!("cannot create journal {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let mut sim = Simulation::new(Arc::new(model), seed);
     let mut lows = Lows::new(&sim);
     if let Some(trace) = &mut trace {
@@ -69,6 +84,9 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     }
     if let Some(metrics) = &mut metrics {
         metrics.row(&sim)?;
+    }
+    if let Some(journal) = &mut journal {
+        checkpoint(journal, &sim)?;
     }
     while sim.tick() < last_tick {
         sim.step();
@@ -79,6 +97,12 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
         if let Some(metrics) = &mut metrics {
             metrics.row(&sim)?;
         }
+        if let Some(journal) = &mut journal {
+            checkpoint(journal, &sim)?;
+        }
+    }
+    if let Some(journal) = &mut journal {
+        journal.sync().with_context(|| format!("cannot write journal {}", journal.path().display()))?;
     }
     let elapsed = started.elapsed();
 
@@ -93,6 +117,12 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     }
     print_summary(&sim, seed, &lows, elapsed);
     Ok(())
+}
+
+fn checkpoint(journal: &mut JournalWriter, sim: &Simulation) -> Result<()> {
+    journal
+        .append_checkpoint(sim.tick(), &sim.state_hash())
+        .with_context(|| format!("cannot write journal {}", journal.path().display()))
 }
 
 /// The lowest service seen, nationally and per sector, with the first tick of it.
@@ -325,14 +355,15 @@ fn print_exercise_summary(sim: &Simulation) {
     if !s.incidents.is_empty() {
         println!("incidents (start; then time to detect, contain, recover):");
         let width = s.incidents.iter().map(|i| i.id.len()).max().unwrap_or(0);
+        let kind_width = s.incidents.iter().map(|i| i.kind.label().len()).max().unwrap_or(0);
         for (incident, state) in s.incidents.iter().zip(&ex.incidents) {
             let Some(start) = state.started_at else {
-                println!("  {:<width$}  {:<14} never started", incident.id, incident.kind.label());
+                println!("  {:<width$}  {:<kind_width$}  never started", incident.id, incident.kind.label());
                 continue;
             };
             let after = |t: Option<u64>| t.map_or("never".to_string(), |t| format!("+{}", minutes(model, start, t)));
             println!(
-                "  {:<width$}  {:<14} {}; detected {}, contained {}, recovered {}; {} asset(s) compromised",
+                "  {:<width$}  {:<kind_width$}  {}; detected {}, contained {}, recovered {}; {} asset(s) compromised",
                 incident.id,
                 incident.kind.label(),
                 clock.label(start),

@@ -45,7 +45,6 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(args: &SweepArgs) -> bool {
-    let first_seed = args.first_seed;
     let model = match load_model(&args.file) {
         Ok(model) => model,
         Err(error) => {
@@ -55,7 +54,7 @@ pub fn sweep(args: &SweepArgs) -> bool {
             return false;
         }
     };
-    let first = first_seed.unwrap_or(model.scenario.seed);
+    let first = args.first_seed.unwrap_or(model.scenario.seed);
     if first.checked_add(u64::from(args.runs) - 1).is_none() {
         // A bad combination of arguments: exit 2, like clap's own errors.
         clap::Error::raw(

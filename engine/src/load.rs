@@ -179,3 +179,27 @@ fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     (line, column)
 }
+
+/// The scenario as RON text, as the journal header stores it (DESIGN §7): the
+/// scenario as loaded, with its MSEL rows already among the injects.
+pub fn to_ron(scenario: &Scenario) -> String {
+    ron::Options::default()
+        .to_string_pretty(scenario, ron::ser::PrettyConfig::default().indentor("  ".to_string()))
+        .expect("a scenario always serialises: it holds only strings, integers, lists and enums")
+}
+
+/// Parses and validates a scenario stored in a journal. It must be
+/// self-contained: a stored scenario that still names an MSEL file is refused,
+/// so a journal never makes the reader open another file.
+pub fn parse_stored_model(ron_text: &str, label: &Path) -> Result<Model, LoadError> {
+    let scenario = parse_scenario(ron_text.as_bytes(), label)?;
+    if scenario.msel.is_some() {
+        return Err(LoadError::Syntax {
+            path: label.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "a stored scenario must be self-contained, but it names an MSEL file".to_string(),
+        });
+    }
+    validate(scenario).map_err(|problems| LoadError::Invalid { path: label.to_path_buf(), problems })
+}

@@ -35,3 +35,17 @@ fn the_format_reference_example_is_valid() {
     assert!(!s.incidents.is_empty() && !s.regimes.is_empty() && !s.objectives.is_empty());
     assert!(s.injects.iter().any(|i| i.when.is_some()) && s.injects.iter().any(|i| !i.effects.is_empty()));
 }
+
+/// The journal stores scenarios as RON written by `to_ron`: it must read back
+/// to the same scenario, for every bundled one.
+#[test]
+fn scenarios_round_trip_through_ron() {
+    for name in ["tutorial.ron", "luxembourg.ron"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
+        let model = cascade_engine::load_model(&path).unwrap_or_else(|e| panic!("{e}"));
+        let text = cascade_engine::load::to_ron(&model.scenario);
+        let again = cascade_engine::load::parse_stored_model(&text, Path::new("stored.ron"))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        assert_eq!(again.scenario, model.scenario, "{name}");
+    }
+}

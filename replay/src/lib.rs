@@ -1,8 +1,17 @@
-//! cascade-replay: the exercise journal (DESIGN §7) — writer, reader, crash
-//! recovery, seek and the after-action report.
+//! cascade-replay: the exercise journal (DESIGN §7) — its format, the writer
+//! (append, fdatasync before acknowledging), the reader (a torn last line is
+//! tolerated) and re-simulation that checks every checkpoint hash.
 //!
-//! Not built yet: the journal arrives with the exercise host (issue #4). The crate
-//! exists now so that the workspace has the shape of DESIGN §1.
-//!
-//! It must never: simulate on its own terms (it drives cascade-engine), open
-//! sockets or draw on a terminal.
+//! It must never: decide anything the engine decides (it feeds recorded commands
+//! to `cascade_engine::Simulation` and compares), open sockets, or draw on a
+//! terminal. docs/journal.md documents the format.
+
+pub mod format;
+pub mod reader;
+pub mod replay;
+pub mod writer;
+
+pub use format::{CheckpointLine, CommandLine, DIRECTOR, FORMAT, Header};
+pub use reader::{Journal, JournalError, read_journal};
+pub use replay::{Replay, ReplayError};
+pub use writer::JournalWriter;

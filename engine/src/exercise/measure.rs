@@ -20,7 +20,9 @@ pub fn due(model: &Model, ex: &super::Exercise, o: &Obligation) -> Option<u64> {
                 Anchor::Awareness => ex.awareness.get(&key),
                 Anchor::Classification => ex.classification.get(&key),
             };
-            from.map(|t| t + ticks)
+            // Saturating: `within_minutes` is not bounded, and a deadline past
+            // u64::MAX is simply never reached (no overflow panic in debug).
+            from.map(|t| t.saturating_add(ticks))
         })
         .min()
 }
@@ -111,9 +113,10 @@ fn evaluate(ctx: &Ctx, rule: &ResolvedRule, sector_service: &[u64]) -> Status {
     let deadline = |from: Option<u64>, ticks: u64, done: Option<u64>| -> Status {
         match from {
             None => Status::Pending,
+            // Saturating, as in `due`: `minutes` is not bounded.
             Some(from) => match done {
-                Some(at) if at <= from + ticks => Status::Met(tick),
-                _ if tick > from + ticks => Status::Missed(tick),
+                Some(at) if at <= from.saturating_add(ticks) => Status::Met(tick),
+                _ if tick > from.saturating_add(ticks) => Status::Missed(tick),
                 _ => Status::Pending,
             },
         }

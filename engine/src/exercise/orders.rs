@@ -48,10 +48,15 @@ fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
 }
 
 /// The state-dependent checks.
-fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
+pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
     let m = ctx.model;
     let ex = &*ctx.ex;
     let org = m.team_organisation[team as usize];
+    // The same order already running for the same organisation: a second one
+    // would only double the effort (and could overwrite the first's result).
+    if ex.pending.iter().any(|p| p.order == *order && m.team_organisation[p.team as usize] == org) {
+        return Err(Refusal::new("in_progress", format!("the same {} is already in progress", order.name())));
+    }
     let asset_id = |a: u32| &m.scenario.assets[a as usize].id;
     let incident_id = |i: u32| &m.scenario.incidents[i as usize].id;
     if let Some(a) = order.asset() {
@@ -178,6 +183,8 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             for i in 0..ctx.ex.incidents.len() {
                 let Some(infection) = ctx.ex.incidents[i].infections.get(&a).copied() else { continue };
                 if infection.detected.is_some() {
+                    // Already known: the investigators collect its indicators too.
+                    ctx.ex.teams[team as usize].indicators.entry(i as u32).or_insert(tick);
                     found.push(i as u32);
                     continue;
                 }
@@ -266,7 +273,8 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
                     o.regime == *regime && o.stage == *stage && o.incident == *incident && o.organisation == org
                 })
             {
-                o.filed = Some(tick);
+                // The first filing counts: a later copy never makes it late.
+                o.filed.get_or_insert(tick);
             }
             let r = &m.exercise.regimes[*regime as usize];
             let authority_teams: Vec<u32> = teams_of(ctx, r.authority);

@@ -217,10 +217,11 @@ pub struct Regime {
     pub stages: Vec<Stage>,
     /// The authority organisation reports go to.
     pub authority: String,
-    /// Applies to organisations of these sectors (empty: any sector) …
+    /// Applies to the organisations of these sectors …
     #[serde(default)]
     pub sectors: Vec<String>,
-    /// … or to these organisations (empty: no restriction by name).
+    /// … and to these organisations. With neither list, to every organisation
+    /// (never to the authority itself).
     #[serde(default)]
     pub organisations: Vec<String>,
     /// Only incidents that affect personal data (the GDPR preset sets this).

@@ -183,10 +183,11 @@ pub(super) fn check(
             .collect();
         let applies_to = (0..organisation_sector.len() as u32)
             .map(|o| {
-                let by_sector = sectors.is_empty()
-                    || organisation_sector[o as usize].is_some_and(|sector| sectors.contains(&sector));
-                let by_name = named.is_empty() || named.contains(&o);
-                by_sector && by_name && o != authority
+                // Everyone when neither list is given; otherwise the organisations
+                // of the listed sectors and the listed organisations.
+                let everyone = sectors.is_empty() && named.is_empty();
+                let by_sector = organisation_sector[o as usize].is_some_and(|sector| sectors.contains(&sector));
+                (everyone || by_sector || named.contains(&o)) && o != authority
             })
             .collect();
         regime_stage_ids.push(stages.iter().map(|x| x.id.clone()).collect());

@@ -1,0 +1,149 @@
+//! Reading a journal: the header, then command and checkpoint lines in order.
+//!
+//! A last line without its newline, or that is not valid JSON, is torn (the
+//! writer died mid-line): it is ignored, and `valid_len` tells a resuming writer
+//! where to cut. Any other bad line is an error naming its line number.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::format::{CommandLine, Entry, FORMAT, Header};
+
+/// Largest journal accepted (a full-day exercise is a few MiB).
+pub const MAX_JOURNAL_BYTES: u64 = 1024 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: larger than the {} MiB limit for a journal", path.display(), MAX_JOURNAL_BYTES >> 20)]
+    TooLarge { path: PathBuf },
+    #[error("{}:{line}: {message}", path.display())]
+    Line { path: PathBuf, line: usize, message: String },
+}
+
+/// A journal read into memory.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    pub path: PathBuf,
+    pub header: Header,
+    pub commands: Vec<(usize, CommandLine)>,
+    /// Checkpoint hashes by tick (index = tick), from 0.
+    pub checkpoints: Vec<String>,
+    /// Bytes up to the end of the last good line.
+    pub valid_len: u64,
+    /// A torn last line was found (and ignored).
+    pub torn: bool,
+}
+
+impl Journal {
+    /// The last tick with a checkpoint.
+    pub fn last_tick(&self) -> u64 {
+        self.checkpoints.len().saturating_sub(1) as u64
+    }
+
+    /// The commands stamped for `tick`, in journal order, with their line numbers.
+    pub fn commands_for(&self, tick: u64) -> impl Iterator<Item = &(usize, CommandLine)> {
+        let start = self.commands.partition_point(|(_, c)| c.tick < tick);
+        self.commands[start..].iter().take_while(move |(_, c)| c.tick == tick)
+    }
+}
+
+pub fn read_journal(path: &Path) -> Result<Journal, JournalError> {
+    let io = |source| JournalError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_JOURNAL_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_JOURNAL_BYTES {
+        return Err(JournalError::TooLarge { path: path.to_path_buf() });
+    }
+    parse_journal(&bytes, path)
+}
+
+pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError> {
+    let error = |line: usize, message: String| JournalError::Line { path: path.to_path_buf(), line, message };
+    let mut header: Option<Header> = None;
+    let mut commands = Vec::new();
+    let mut checkpoints: Vec<String> = Vec::new();
+    let mut valid_len = 0u64;
+    let mut torn = false;
+    let mut offset = 0usize;
+    let mut number = 0usize;
+    while offset < bytes.len() {
+        number += 1;
+        let end = bytes[offset..].iter().position(|&b| b == b'\n').map(|i| offset + i);
+        let (text, next) = match end {
+            Some(e) => (&bytes[offset..e], e + 1),
+            None => (&bytes[offset..], bytes.len()),
+        };
+        let is_last = next >= bytes.len();
+        let parsed: Result<serde_json::Value, String> = std::str::from_utf8(text)
+            .map_err(|_| "not valid UTF-8".to_string())
+            .and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string()));
+        let value = match parsed {
+            // A last line without its newline was still being written.
+            _ if end.is_none() => {
+                torn = true;
+                break;
+            }
+            Ok(v) => v,
+            Err(_) if is_last => {
+                torn = true;
+                break;
+            }
+            Err(e) => return Err(error(number, format!("not a JSON line: {e}"))),
+        };
+        if header.is_none() {
+            let h: Header = serde_json::from_value(value).map_err(|e| error(number, format!("bad header: {e}")))?;
+            if h.format != FORMAT {
+                return Err(error(
+                    number,
+                    format!("journal format {} is not supported (this build reads {FORMAT})", h.format),
+                ));
+            }
+            let digest = blake3::hash(h.scenario.as_bytes()).to_hex().to_string();
+            if digest != h.scenario_blake3 {
+                return Err(error(number, "the scenario does not match its scenario_blake3".to_string()));
+            }
+            header = Some(h);
+        } else {
+            let entry: Entry = serde_json::from_value(value)
+                .map_err(|_| error(number, "neither a command line nor a checkpoint".to_string()))?;
+            match entry {
+                Entry::Checkpoint(c) => {
+                    if c.checkpoint != checkpoints.len() as u64 {
+                        return Err(error(
+                            number,
+                            format!("checkpoint {} out of order: expected {}", c.checkpoint, checkpoints.len()),
+                        ));
+                    }
+                    let well_formed =
+                        c.hash.len() == 64 && c.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+                    if !well_formed {
+                        return Err(error(number, "a checkpoint hash is 64 lowercase hex characters".to_string()));
+                    }
+                    checkpoints.push(c.hash);
+                }
+                Entry::Command(c) => {
+                    // A command is stamped for the first tick not yet computed.
+                    let expected = checkpoints.len() as u64;
+                    if checkpoints.is_empty() || c.tick != expected {
+                        return Err(error(
+                            number,
+                            format!(
+                                "a command stamped for tick {} after checkpoint {}",
+                                c.tick,
+                                expected.saturating_sub(1)
+                            ),
+                        ));
+                    }
+                    commands.push((number, c));
+                }
+            }
+        }
+        valid_len = next as u64;
+        offset = next;
+    }
+    let header = header.ok_or_else(|| error(1, "the journal has no header".to_string()))?;
+    Ok(Journal { path: path.to_path_buf(), header, commands, checkpoints, valid_len, torn })
+}

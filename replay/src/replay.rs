@@ -1,0 +1,93 @@
+//! Re-simulating a journal: the scenario and seed from its header, its commands at
+//! their ticks, and every checkpoint hash compared.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cascade_engine::exercise::{Action, Command};
+use cascade_engine::load::parse_stored_model;
+use cascade_engine::{Model, Simulation};
+
+use crate::format::DIRECTOR;
+use crate::reader::Journal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{0}")]
+    Scenario(String),
+    #[error("{path}:{line}: {message}")]
+    Command { path: String, line: usize, message: String },
+    #[error("checkpoint mismatch at tick {tick}: the journal has {expected}, re-simulation gives {actual}")]
+    Mismatch { tick: u64, expected: String, actual: String },
+}
+
+/// A journal with its scenario loaded, ready to re-simulate.
+pub struct Replay {
+    pub journal: Journal,
+    pub model: Arc<Model>,
+    pub seed: u64,
+}
+
+/// Director commands that only steer the wall clock: kept for the timeline,
+/// ignored by the simulation (DESIGN §7).
+const CLOCK_ONLY: [&str; 5] = ["start", "pause", "resume", "speed", "step"];
+
+impl Replay {
+    pub fn new(journal: Journal) -> Result<Self, ReplayError> {
+        let label = Path::new("journal header scenario");
+        let model = parse_stored_model(&journal.header.scenario, label).map_err(|e| {
+            ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", journal.path.display()))
+        })?;
+        let seed = journal.header.seed.parse::<u64>().map_err(|_| {
+            ReplayError::Scenario(format!(
+                "{}: seed {:?} is not a decimal u64",
+                journal.path.display(),
+                journal.header.seed
+            ))
+        })?;
+        Ok(Self { journal, model: Arc::new(model), seed })
+    }
+
+    /// The engine commands stamped for `tick`, in journal order.
+    pub fn commands_for(&self, sim: &Simulation, tick: u64) -> Result<Vec<Command>, ReplayError> {
+        let mut out = Vec::new();
+        for (line, c) in self.journal.commands_for(tick) {
+            let fail = |message: String| ReplayError::Command {
+                path: self.journal.path.display().to_string(),
+                line: *line,
+                message,
+            };
+            if c.team == DIRECTOR {
+                let name = c.command.get("action").and_then(|a| a.as_str()).unwrap_or("");
+                if CLOCK_ONLY.contains(&name) {
+                    continue;
+                }
+                return Err(fail(format!("director command {name:?} is not supported by this engine")));
+            }
+            let team = sim.team_index(&c.team).ok_or_else(|| fail(format!("unknown team {:?}", c.team)))?;
+            let action: Action =
+                serde_json::from_value(c.command.clone()).map_err(|e| fail(format!("bad command: {e}")))?;
+            out.push(Command { team, action });
+        }
+        Ok(out)
+    }
+
+    /// Re-simulates every checkpointed tick and compares the hashes; `progress` is
+    /// called after each tick. Returns the simulation at the last checkpoint.
+    pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<Simulation, ReplayError> {
+        let mut sim = Simulation::new(Arc::clone(&self.model), self.seed);
+        for (tick, expected) in self.journal.checkpoints.iter().enumerate() {
+            let tick = tick as u64;
+            if tick > 0 {
+                let commands = self.commands_for(&sim, tick)?;
+                sim.step_with(commands);
+            }
+            let actual = sim.state_hash().to_hex().to_string();
+            if actual != *expected {
+                return Err(ReplayError::Mismatch { tick, expected: expected.clone(), actual });
+            }
+            progress(tick);
+        }
+        Ok(sim)
+    }
+}
