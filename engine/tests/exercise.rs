@@ -326,7 +326,7 @@ impl Run {
 
     /// Tick at which `team` got `incident`'s indicators.
     fn indicators(&self, team: &str, incident: &str) -> Option<u64> {
-        self.ex().teams[self.team(team) as usize].indicators.get(&self.incident(incident)).copied()
+        self.ex().teams[self.team(team) as usize].indicators.get(&self.incident(incident)).map(|held| held.since)
     }
 
     fn busy(&self, team: &str) -> u32 {
@@ -1068,6 +1068,58 @@ fn a_red_share_reaches_no_other_team() {
         let expected = if team == "hospital-soc" { Some(1) } else { None };
         assert_eq!(run.indicators(team, "ransom"), expected, "{team}");
     }
+}
+
+#[test]
+fn indicators_are_passed_on_only_as_their_label_allows() {
+    // hospital-ops shares the indicators with circl under RED at 2 and with
+    // telco-ops under AMBER at 2; circl holds them under RED, telco-ops AMBER.
+    let script = |extra: Vec<(u64, &'static str, Action)>| {
+        let mut s: Vec<(u64, &str, Action)> = vec![
+            (2, "hospital-ops", share(&["circl"], Tlp::Red, Some("ransom"), "")),
+            (2, "hospital-ops", share(&["telco-ops"], Tlp::Amber, Some("ransom"), "")),
+        ];
+        s.extend(extra);
+        s
+    };
+    let cases: Vec<(&str, Action, Option<&str>)> = vec![
+        // RED: not passed on at all, whatever the label.
+        ("circl", share(&["telco-ops"], Tlp::Red, Some("ransom"), ""), Some("tlp_forbids")),
+        // AMBER: within the organisation (none here besides telco-ops) or its
+        // constituency (telco has none): bank-ops is outside.
+        ("telco-ops", share(&["bank-ops"], Tlp::Amber, Some("ransom"), ""), Some("tlp_forbids")),
+        // Never under a less restrictive label.
+        ("telco-ops", share(&["telco-ops"], Tlp::Green, Some("ransom"), ""), Some("tlp_forbids")),
+        // The hospital found them itself: it may share them with anyone.
+        ("hospital-soc", share(&["bank-ops"], Tlp::Green, Some("ransom"), ""), None),
+    ];
+    for (team, action, refusal) in cases {
+        let mut run = Run::new(ransom_detected_at_1());
+        run.play(&script(vec![]), 2);
+        let result = run.at(3, vec![(team, action.clone())]).remove(0);
+        match (refusal, result) {
+            (None, Ok(())) => {}
+            (Some(code), Err(r)) => {
+                assert_eq!(r.code, code, "{team} {action:?}");
+                assert!(r.message.contains("received the indicators of \"ransom\" under TLP:"), "{}", r.message);
+            }
+            (expected, got) => panic!("{team} {action:?}: expected {expected:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn bots_never_pass_on_red_indicators() {
+    // circl is a diligent bot; it gets the indicators under RED only.
+    let mut s = ransom_detected_at_1();
+    team_mut(&mut s, "circl").bot = BotPolicy::Responsive { delay: 0, skill: 1000 };
+    let mut run = Run::new(s);
+    run.play(&[(2, "hospital-ops", share(&["circl"], Tlp::Red, Some("ransom"), ""))], 20);
+    assert_eq!(run.indicators("circl", "ransom"), Some(2));
+    for team in ["telco-ops", "bank-ops", "ilr", "cnpd", "cssf", "crisis", "cerc", "comms"] {
+        assert_eq!(run.indicators(team, "ransom"), None, "{team}");
+    }
+    assert_eq!(run.sent_by("circl"), 0, "nothing to share, so nothing sent");
 }
 
 // ------------------------------------------------------------ reporting deadlines

@@ -90,26 +90,34 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
         TeamRole::Operator | TeamRole::Csirt => {
             // 1. Contain what is known to be compromised.
             out.extend(assets().filter(|&a| may_act(a) && detected(a) && !ex.isolated[a as usize]).map(Order::Isolate));
-            // 2. Share indicators: an operator with the CSIRTs that serve it; a
-            //    CSIRT with its constituency and the other CSIRTs (TLP:AMBER).
+            // 2. Share indicators, as TLP allows: an operator with the CSIRTs
+            //    that serve it; a CSIRT with its constituency, and with the other
+            //    CSIRTs when the indicators are its own or TLP:CLEAR/GREEN. Always
+            //    under TLP:AMBER at least (check() refuses what TLP forbids).
             let holding = &ex.teams[team as usize];
-            for (&incident, _) in
-                holding.indicators.iter().filter(|(i, got)| **got <= ripe && !holding.shared.contains(i))
+            for (&incident, held) in
+                holding.indicators.iter().filter(|(i, held)| held.since <= ripe && !holding.shared.contains(i))
             {
                 let to: Vec<u32> = if role == TeamRole::Csirt {
                     let constituency = &m.organisation_constituency[org as usize];
+                    let community = held.tlp <= Tlp::Green;
                     (0..m.scenario.teams.len() as u32)
                         .filter(|&t| {
                             t != team
                                 && (constituency.contains(&m.team_organisation[t as usize])
-                                    || m.scenario.teams[t as usize].role == TeamRole::Csirt)
+                                    || (community && m.scenario.teams[t as usize].role == TeamRole::Csirt))
                         })
                         .collect()
                 } else {
                     csirts_serving(org).collect()
                 };
                 if !to.is_empty() {
-                    out.push(Order::Share { to, tlp: Tlp::Amber, incident: Some(incident), text: String::new() });
+                    out.push(Order::Share {
+                        to,
+                        tlp: held.tlp.max(Tlp::Amber),
+                        incident: Some(incident),
+                        text: String::new(),
+                    });
                 }
             }
             // 3. Reports owed: the earliest due first.

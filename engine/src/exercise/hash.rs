@@ -56,9 +56,10 @@ pub fn encode(ex: &Exercise, out: &mut Vec<u8>) {
         out.push(u8::from(t.human));
         u32le(out, t.statements);
         count(out, t.indicators.len());
-        for (&incident, &got) in &t.indicators {
+        for (&incident, held) in &t.indicators {
             u32le(out, incident);
-            tick(out, Some(got));
+            tick(out, Some(held.since));
+            out.push(held.tlp as u8);
         }
         count(out, t.shared.len());
         for &incident in &t.shared {

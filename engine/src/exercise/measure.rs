@@ -87,10 +87,12 @@ pub fn measure(ctx: &mut Ctx, sector_service: &[u64]) {
         if state.infections.is_empty() {
             state.recovered_at.get_or_insert(tick);
         }
-        if state.recovered_at.is_none() {
-            metrics.incidents_open += 1;
-        } else {
+        // Counted on the current state: an incident that spreads back after a
+        // first recovery is open again (its recovered_at keeps the first time).
+        if state.infections.is_empty() {
             metrics.incidents_recovered += 1;
+        } else {
+            metrics.incidents_open += 1;
         }
         metrics.incidents_detected += u32::from(state.first_detected.is_some());
         metrics.incidents_contained += u32::from(state.contained_at.is_some());
@@ -156,7 +158,7 @@ fn evaluate(ctx: &Ctx, rule: &ResolvedRule, sector_service: &[u64]) -> Status {
         ResolvedRule::IndicatorsSharedWithin { incident, teams, ticks } => {
             let received = teams
                 .iter()
-                .map(|&t| ex.teams[t as usize].indicators.get(incident).copied())
+                .map(|&t| ex.teams[t as usize].indicators.get(incident).map(|held| held.since))
                 .try_fold(0u64, |latest, got| got.map(|g| latest.max(g)));
             deadline(ex.incidents[*incident as usize].first_detected, *ticks, received)
         }

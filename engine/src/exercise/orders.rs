@@ -95,11 +95,14 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
                 format!("isolate {:?} before restoring it from backup", asset_id(*a)),
             ));
         }
-        Order::Share { incident: Some(i), .. } if !ex.teams[team as usize].indicators.contains_key(i) => {
-            return Err(Refusal::new(
-                "no_indicators",
-                format!("your team holds no indicators of {:?} yet", incident_id(*i)),
-            ));
+        Order::Share { incident: Some(i), to, tlp, .. } => {
+            let Some(held) = ex.teams[team as usize].indicators.get(i) else {
+                return Err(Refusal::new(
+                    "no_indicators",
+                    format!("your team holds no indicators of {:?} yet", incident_id(*i)),
+                ));
+            };
+            pass_on(m, org, *i, held.tlp, to, *tlp)?;
         }
         Order::Report { regime, stage, incident } => {
             if !ex.awareness.contains_key(&(org, *incident)) {
@@ -155,6 +158,31 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// TLP 2.0 on passing indicators on: received under RED they stay with the
+/// team; under AMBER+STRICT they go only to the team's own organisation; under
+/// AMBER only to its organisation and its constituency (its clients); and never
+/// under a less restrictive label than they came with.
+fn pass_on(m: &crate::model::Model, org: u32, incident: u32, held: Tlp, to: &[u32], tlp: Tlp) -> Result<(), Refusal> {
+    let id = &m.scenario.incidents[incident as usize].id;
+    let within = |allowed: &dyn Fn(u32) -> bool| to.iter().all(|&t| allowed(m.team_organisation[t as usize]));
+    let allowed = match held {
+        Tlp::Red => false,
+        Tlp::AmberStrict => within(&|o| o == org),
+        Tlp::Amber => within(&|o| o == org || m.organisation_constituency[org as usize].contains(&o)),
+        Tlp::Green | Tlp::Clear => true,
+    };
+    if !allowed || tlp < held {
+        let rule = match held {
+            Tlp::Red => "they may not be passed on",
+            Tlp::AmberStrict => "share them only within your organisation, under TLP:AMBER+STRICT or TLP:RED",
+            Tlp::Amber => "share them only with your organisation and its constituency, under TLP:AMBER or stricter",
+            _ => "do not share them under a less restrictive label",
+        };
+        return Err(Refusal::new("tlp_forbids", format!("you received the indicators of {id:?} under {held}: {rule}")));
+    }
+    Ok(())
+}
+
 /// Lands the timed actions due at this tick (step 5), in the order they started.
 pub fn land_due(ctx: &mut Ctx) {
     let tick = ctx.tick;
@@ -184,7 +212,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
                 let Some(infection) = ctx.ex.incidents[i].infections.get(&a).copied() else { continue };
                 if infection.detected.is_some() {
                     // Already known: the investigators collect its indicators too.
-                    ctx.ex.teams[team as usize].indicators.entry(i as u32).or_insert(tick);
+                    ctx.ex.teams[team as usize].receive_indicators(i as u32, tick, Tlp::Clear);
                     found.push(i as u32);
                     continue;
                 }
@@ -240,7 +268,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             let audience = tlp::audience(m, *tlp, Some(team), to);
             if let Some(i) = incident {
                 for &t in &audience {
-                    ctx.ex.teams[t as usize].indicators.entry(*i).or_insert(tick);
+                    ctx.ex.teams[t as usize].receive_indicators(*i, tick, *tlp);
                 }
                 ctx.ex.teams[team as usize].shared.insert(*i);
             }
@@ -381,7 +409,7 @@ pub fn detect(ctx: &mut Ctx, incident: u32, asset: u32, team: Option<u32>) {
     let mut holders = teams_of(ctx, org);
     holders.extend(team);
     for t in holders {
-        ctx.ex.teams[t as usize].indicators.entry(incident).or_insert(tick);
+        ctx.ex.teams[t as usize].receive_indicators(incident, tick, Tlp::Clear);
     }
     if ctx.ex.awareness.contains_key(&(org, incident)) {
         return;

@@ -40,6 +40,25 @@ pub struct IncidentState {
     pub recovered_at: Option<u64>,
 }
 
+/// Indicators a team holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// The tick the team first got them.
+    pub since: u64,
+    /// The least restrictive label it has received them under; it bounds how the
+    /// team may pass them on (TLP 2.0).
+    pub tlp: Tlp,
+}
+
+impl TeamState {
+    /// Gives the team the indicators of `incident` under `tlp` (keeping the first
+    /// tick, and the least restrictive label seen).
+    pub fn receive_indicators(&mut self, incident: u32, tick: u64, tlp: Tlp) {
+        let held = self.indicators.entry(incident).or_insert(Held { since: tick, tlp });
+        held.tlp = held.tlp.min(tlp);
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TeamState {
     pub staff: u32,
@@ -47,8 +66,9 @@ pub struct TeamState {
     pub busy: u32,
     /// A human has taken the team over from its bot.
     pub human: bool,
-    /// Incidents whose indicators the team holds, with the tick it got them.
-    pub indicators: BTreeMap<u32, u64>,
+    /// Incidents whose indicators the team holds: since when, and under which
+    /// label (its own findings count as TLP:CLEAR).
+    pub indicators: BTreeMap<u32, Held>,
     /// Incidents whose indicators the team has shared.
     pub shared: BTreeSet<u32>,
     pub statements: u32,
