@@ -25,6 +25,8 @@ pub mod rng;
 pub mod scenario;
 pub mod simulation;
 pub mod validate;
+pub mod view;
+pub mod wire;
 pub mod world;
 
 pub use load::{LoadError, load_model, parse_model};

@@ -223,8 +223,15 @@ fn apply_commands(
     let mut ctx = ctx!(model, clock, ex, assets, rng);
     queue.outcomes.clear();
     for (index, command) in queue.commands.iter().enumerate() {
-        let result = exercise::command::resolve(ctx.model, command.team, &command.action)
-            .and_then(|order| exercise::orders::apply(&mut ctx, command.team, &order));
+        let result = if command.team == exercise::command::DIRECTOR_TEAM {
+            exercise::command::resolve_director(ctx.model, &command.action)
+                .map(|order| exercise::orders::apply_director(&mut ctx, &order))
+        } else if (command.team as usize) < ctx.model.scenario.teams.len() {
+            exercise::command::resolve(ctx.model, command.team, &command.action)
+                .and_then(|order| exercise::orders::apply(&mut ctx, command.team, &order))
+        } else {
+            Err(exercise::Refusal::new("unknown_team", format!("no team #{}", command.team)))
+        };
         queue.outcomes.push(Outcome { index, team: command.team, result });
     }
     for (team, order) in std::mem::take(&mut ctx.ex.bot_orders) {

@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cascade_engine::exercise::command::DIRECTOR_TEAM;
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::load::parse_stored_model;
+use cascade_engine::wire::DirectorAction;
 use cascade_engine::{Model, Simulation};
 
 use crate::format::DIRECTOR;
@@ -27,10 +29,6 @@ pub struct Replay {
     pub model: Arc<Model>,
     pub seed: u64,
 }
-
-/// Director commands that only steer the wall clock: kept for the timeline,
-/// ignored by the simulation (DESIGN §7).
-const CLOCK_ONLY: [&str; 5] = ["start", "pause", "resume", "speed", "step"];
 
 impl Replay {
     pub fn new(journal: Journal) -> Result<Self, ReplayError> {
@@ -58,11 +56,22 @@ impl Replay {
                 message,
             };
             if c.team == DIRECTOR {
-                let name = c.command.get("action").and_then(|a| a.as_str()).unwrap_or("");
-                if CLOCK_ONLY.contains(&name) {
-                    continue;
+                let action: DirectorAction = serde_json::from_value(c.command.clone())
+                    .map_err(|e| fail(format!("bad director command: {e}")))?;
+                match action {
+                    // The wall clock's business; `end` stops the ticks, which the
+                    // checkpoints already show.
+                    DirectorAction::Start
+                    | DirectorAction::Pause
+                    | DirectorAction::Resume
+                    | DirectorAction::Speed { .. }
+                    | DirectorAction::Step
+                    | DirectorAction::End => {}
+                    DirectorAction::Inject(live) => {
+                        out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live) })
+                    }
                 }
-                return Err(fail(format!("director command {name:?} is not supported by this engine")));
+                continue;
             }
             let team = sim.team_index(&c.team).ok_or_else(|| fail(format!("unknown team {:?}", c.team)))?;
             let action: Action =

@@ -19,6 +19,10 @@ pub const MAX_RECIPIENTS: usize = 1_000;
 /// Cyber PIU levels run from 1 to this.
 pub const MAX_PIU_LEVEL: u8 = 4;
 
+/// The team index the exercise director's commands carry inside the engine (the
+/// director is not a team of the scenario).
+pub const DIRECTOR_TEAM: u32 = u32::MAX;
+
 fn red() -> Tlp {
     Tlp::Red
 }
@@ -67,6 +71,8 @@ pub enum Action {
     },
     /// A human takes the team over from its bot.
     Takeover,
+    /// A live inject: the exercise director only.
+    Inject(crate::wire::LiveInject),
 }
 
 /// A command with ids resolved to stable indices, ready to apply.
@@ -76,15 +82,34 @@ pub enum Order {
     Isolate(u32),
     Restore(u32),
     Harden(u32),
-    Share { to: Vec<u32>, tlp: Tlp, incident: Option<u32>, text: String },
-    Report { regime: u32, stage: u32, incident: u32 },
+    Share {
+        to: Vec<u32>,
+        tlp: Tlp,
+        incident: Option<u32>,
+        text: String,
+    },
+    Report {
+        regime: u32,
+        stage: u32,
+        incident: u32,
+    },
     Classify(u32),
     RequestAssistance(u32),
     ActivatePiu(u8),
     SetPiuLevel(u8),
     PublicStatement(String),
-    Message { to: Vec<u32>, text: String, tlp: Tlp },
+    Message {
+        to: Vec<u32>,
+        text: String,
+        tlp: Tlp,
+    },
     Takeover,
+    /// A director's live inject with its recipients and effects resolved.
+    Inject {
+        live: Box<crate::wire::LiveInject>,
+        to: Vec<u32>,
+        effects: Vec<crate::model::ResolvedEffect>,
+    },
 }
 
 impl Order {
@@ -104,6 +129,7 @@ impl Order {
             Order::PublicStatement(_) => "public_statement",
             Order::Message { .. } => "message",
             Order::Takeover => "takeover",
+            Order::Inject { .. } => "inject",
         }
     }
 
@@ -146,6 +172,7 @@ impl Order {
             Order::PublicStatement(text) => Action::PublicStatement { text: text.clone() },
             Order::Message { to, text, tlp } => Action::Message { to: teams(to), text: text.clone(), tlp: *tlp },
             Order::Takeover => Action::Takeover,
+            Order::Inject { live, .. } => Action::Inject((**live).clone()),
         }
     }
 }
@@ -203,6 +230,7 @@ fn role_allows(role: TeamRole, action: &Action) -> bool {
         Action::ActivatePiu { .. } | Action::SetPiuLevel { .. } => matches!(role, CrisisCell),
         Action::Share { .. } => !matches!(role, Media),
         Action::PublicStatement { .. } | Action::Message { .. } | Action::Takeover => true,
+        Action::Inject(_) => false,
     }
 }
 
@@ -234,6 +262,7 @@ fn action_name(action: &Action) -> &'static str {
         Action::PublicStatement { .. } => "public_statement",
         Action::Message { .. } => "message",
         Action::Takeover => "takeover",
+        Action::Inject(_) => "inject",
     }
 }
 
@@ -371,7 +400,75 @@ pub fn resolve(model: &Model, team: u32, action: &Action) -> Result<Order, Refus
             Order::Message { to: recipients(to)?, text: text(t)?, tlp: *tlp }
         }
         Action::Takeover => Order::Takeover,
+        Action::Inject(_) => unreachable!("role_allows refuses injects for every team"),
     })
+}
+
+/// The checks on a director's command: only a live inject reaches the engine,
+/// with known recipients and effect targets.
+pub fn resolve_director(model: &Model, action: &Action) -> Result<Order, Refusal> {
+    use crate::model::ResolvedEffect;
+    use crate::scenario::Effect;
+    let Action::Inject(live) = action else {
+        return Err(Refusal::new("team_only", "that is a team's action, not the director's"));
+    };
+    let s = &model.scenario;
+    if live.message.trim().is_empty() && live.effects.is_empty() {
+        return Err(Refusal::new("empty_inject", "an inject needs a message or an effect"));
+    }
+    if live.message.chars().count() > MAX_COMMAND_TEXT || live.from.chars().count() > 200 {
+        return Err(Refusal::new("text_too_long", format!("text is longer than {MAX_COMMAND_TEXT} characters")));
+    }
+    let team = |id: &str| {
+        s.teams
+            .iter()
+            .position(|t| t.id == id)
+            .map(|t| t as u32)
+            .ok_or_else(|| Refusal::new("unknown_team", format!("no team {id:?}")))
+    };
+    let asset =
+        |id: &str| model.asset_index(id).ok_or_else(|| Refusal::new("unknown_asset", format!("no asset {id:?}")));
+    let incident = |id: &str| {
+        s.incidents
+            .iter()
+            .position(|x| x.id == id)
+            .map(|i| i as u32)
+            .ok_or_else(|| Refusal::new("unknown_incident", format!("no incident {id:?}")))
+    };
+    let mut to = Vec::with_capacity(live.to.len());
+    for id in &live.to {
+        let t = team(id)?;
+        if !to.contains(&t) {
+            to.push(t);
+        }
+    }
+    if to.is_empty() {
+        to = (0..s.teams.len() as u32).collect();
+    }
+    to.sort_unstable();
+    let mut effects = Vec::with_capacity(live.effects.len());
+    for effect in &live.effects {
+        let per_mille = |v: u32| {
+            if v > 1000 {
+                Err(Refusal::new("bad_value", format!("{v} is out of range 0..=1000")))
+            } else {
+                Ok(v as u16)
+            }
+        };
+        effects.push(match effect {
+            Effect::StartIncident(id) => ResolvedEffect::StartIncident(incident(id)?),
+            Effect::SetIntegrity { asset: a, integrity } => {
+                ResolvedEffect::SetIntegrity { asset: asset(a)?, integrity: per_mille(*integrity)? }
+            }
+            Effect::SetStaff { team: t, staff } => {
+                ResolvedEffect::SetStaff { team: team(t)?, staff: (*staff).min(10_000) }
+            }
+            Effect::Alert { incident: i, asset: a } => {
+                ResolvedEffect::Alert { incident: incident(i)?, asset: asset(a)? }
+            }
+        });
+    }
+    Ok(Order::Inject { live: Box::new(live.clone()), to, effects })
 }
 
 /// Whether a CSIRT's constituency authority needs a request first.

@@ -199,5 +199,10 @@ pub fn encode_order(order: &Order, out: &mut Vec<u8>) {
             text(out, t);
         }
         Order::Takeover => out.push(13),
+        Order::Inject { live, to, .. } => {
+            out.push(14);
+            list(out, to);
+            text(out, &serde_json::to_string(live).unwrap_or_default());
+        }
     }
 }

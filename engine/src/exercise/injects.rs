@@ -56,7 +56,13 @@ fn fire(ctx: &mut Ctx, index: usize) {
     ctx.ex.inject_fired[index] = Some(ctx.tick);
     let resolved = &m.exercise.injects[index];
     let source = &m.scenario.injects[index];
-    for effect in &resolved.effects {
+    deliver(ctx, Sender::Inject(index as u32), &source.from, &resolved.to, &source.message, &resolved.effects);
+}
+
+/// An inject's effects, in order, then its message to `to` (nothing is sent for
+/// an empty message: a control-only inject).
+pub fn deliver(ctx: &mut Ctx, sender: Sender, from: &str, to: &[u32], message: &str, effects: &[ResolvedEffect]) {
+    for effect in effects {
         match *effect {
             ResolvedEffect::StartIncident(i) => start_incident(ctx, i),
             ResolvedEffect::SetIntegrity { asset, integrity } => ctx.integrity[asset as usize] = integrity,
@@ -64,22 +70,22 @@ fn fire(ctx: &mut Ctx, index: usize) {
             ResolvedEffect::Alert { incident, asset } => detect(ctx, incident, asset, None),
         }
     }
-    if !source.message.is_empty() {
-        let from = if source.from.is_empty() { "exercise control".to_string() } else { source.from.clone() };
-        let incident = resolved.effects.iter().find_map(|e| match *e {
+    if !message.is_empty() {
+        let from = if from.is_empty() { "exercise control".to_string() } else { from.to_string() };
+        let incident = effects.iter().find_map(|e| match *e {
             ResolvedEffect::Alert { incident, .. } | ResolvedEffect::StartIncident(incident) => Some(incident),
             _ => None,
         });
         push_message(
             ctx,
             MessageKind::Inject,
-            Sender::Inject(index as u32),
+            sender,
             from,
-            resolved.to.clone(),
+            to.to_vec(),
             Tlp::Red,
-            source.message.clone(),
+            message.to_string(),
             incident,
-            resolved.to.clone(),
+            to.to_vec(),
         );
     }
 }

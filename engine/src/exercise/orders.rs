@@ -8,6 +8,13 @@ use super::{Ctx, tlp};
 use crate::rng::Purpose;
 use crate::scenario::{Cost, Tlp};
 
+/// Applies a director's order (a live inject) at the current tick.
+pub fn apply_director(ctx: &mut Ctx, order: &Order) {
+    if let Order::Inject { live, to, effects } = order {
+        super::injects::deliver(ctx, Sender::Director, &live.from, to, &live.message, effects);
+    }
+}
+
 /// Applies one order of `team` at the current tick: checks the state, then starts
 /// the action (timed) or does it (instant).
 pub fn apply(ctx: &mut Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
@@ -43,7 +50,7 @@ fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
         Order::ActivatePiu(_) | Order::SetPiuLevel(_) => r.activate_piu,
         Order::PublicStatement(_) => r.public_statement,
         Order::Message { .. } => r.message,
-        Order::Takeover => Cost::new(0, 0),
+        Order::Takeover | Order::Inject { .. } => Cost::new(0, 0),
     }
 }
 
@@ -384,6 +391,9 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             );
         }
         Order::Takeover => ctx.ex.teams[team as usize].human = true,
+        Order::Inject { live, to, effects } => {
+            super::injects::deliver(ctx, Sender::Director, &live.from, to, &live.message, effects);
+        }
     }
 }
 

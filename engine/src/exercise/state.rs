@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::command::Order;
 use crate::model::Model;
@@ -99,7 +99,7 @@ pub struct Obligation {
 }
 
 /// The state of an objective.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "status", content = "tick", rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -117,9 +117,11 @@ pub enum Sender {
     Inject(u32),
     /// The exercise engine itself (results of actions, alerts).
     System,
+    /// The exercise director (live injects).
+    Director,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     Inject,
@@ -157,7 +159,7 @@ pub struct Piu {
 }
 
 /// Per-tick counts for metrics and reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ExerciseMetrics {
     pub incidents_open: u32,
     pub incidents_detected: u32,

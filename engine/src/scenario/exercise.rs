@@ -275,7 +275,7 @@ pub enum Condition {
 }
 
 /// What an inject does besides delivering its message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
     /// Start an incident (one without `start`, or start it early).
     StartIncident(String),

@@ -1,0 +1,398 @@
+//! What each participant may see (DESIGN §5): one function per kind of viewer.
+//!
+//! `team_view` is the security boundary. A team sees its own organisation's
+//! assets in full (with the compromises *detected* on them, never undetected
+//! ones), other organisations' assets only as public outages (level, nothing
+//! else), the messages whose TLP audience includes it, its own pending actions,
+//! its organisation's reporting deadlines, the objectives that concern it, and
+//! public facts (national and sector service, the PIU). It never carries another
+//! team's private state nor the global state hash. `director_view` sees all.
+
+use serde::{Deserialize, Serialize};
+
+use crate::exercise::Status;
+use crate::exercise::measure::{Filing, due, filing};
+use crate::exercise::state::{Message, MessageKind, Sender};
+use crate::scenario::Tlp;
+use crate::simulation::Simulation;
+
+/// Most public outages listed in one view (the worst first).
+pub const MAX_OUTAGES_IN_VIEW: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub national: u64,
+    pub population: u64,
+    pub sectors: Vec<SectorService>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectorService {
+    pub id: String,
+    pub served: u64,
+    pub population: u64,
+}
+
+/// An asset of the viewer's own organisation (or any asset, for the director).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetView {
+    pub id: String,
+    pub name: String,
+    pub organisation: String,
+    pub sector: String,
+    pub level: u16,
+    pub integrity: u16,
+    pub cap: u16,
+    pub isolated: bool,
+    pub hardened: bool,
+    /// Incidents detected on it (for the director: every compromise, detected or not).
+    pub compromised: Vec<String>,
+}
+
+/// Another organisation's asset that is not at full service: public knowledge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutageView {
+    pub id: String,
+    pub name: String,
+    pub organisation: String,
+    pub sector: String,
+    pub level: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    /// Position in the exercise's message log (clients use it to de-duplicate).
+    pub index: u64,
+    pub tick: u64,
+    pub kind: MessageKind,
+    pub from: String,
+    /// The sending team's id, when a team sent it.
+    pub sender_team: Option<String>,
+    pub to: Vec<String>,
+    pub tlp: Tlp,
+    pub text: String,
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingView {
+    pub team: String,
+    pub command: crate::exercise::Action,
+    pub started: u64,
+    pub finish: u64,
+    pub staff: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadlineView {
+    pub organisation: String,
+    pub regime: String,
+    pub stage: String,
+    pub incident: String,
+    pub authority: String,
+    pub due: Option<u64>,
+    pub filed: Option<u64>,
+    /// `open`, `on_time`, `late` or `overdue`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveView {
+    pub id: String,
+    pub description: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PiuView {
+    pub active_since: Option<u64>,
+    pub level: u8,
+}
+
+/// A team's view of the exercise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub tick: u64,
+    pub clock: String,
+    pub team: String,
+    pub organisation: String,
+    pub staff: u32,
+    pub busy: u32,
+    pub service: Service,
+    pub piu: PiuView,
+    pub assets: Vec<AssetView>,
+    pub outages: Vec<OutageView>,
+    pub messages: Vec<MessageView>,
+    pub pending: Vec<PendingView>,
+    pub deadlines: Vec<DeadlineView>,
+    pub objectives: Vec<ObjectiveView>,
+    /// Incidents whose indicators the team holds.
+    pub indicators: Vec<String>,
+}
+
+/// A team as the director sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamSummary {
+    pub id: String,
+    pub organisation: String,
+    pub role: crate::scenario::TeamRole,
+    pub staff: u32,
+    pub busy: u32,
+    pub human: bool,
+    pub last_action: Option<(u64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub id: String,
+    pub kind: crate::scenario::IncidentKind,
+    pub started_at: Option<u64>,
+    pub first_detected: Option<u64>,
+    pub contained_at: Option<u64>,
+    pub recovered_at: Option<u64>,
+    pub compromised: Vec<String>,
+}
+
+/// The director's view: everything, with the state hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectorView {
+    pub tick: u64,
+    pub clock: String,
+    pub hash: String,
+    pub service: Service,
+    pub piu: PiuView,
+    pub assets: Vec<AssetView>,
+    pub incidents: Vec<IncidentView>,
+    pub teams: Vec<TeamSummary>,
+    pub messages: Vec<MessageView>,
+    pub pending: Vec<PendingView>,
+    pub deadlines: Vec<DeadlineView>,
+    pub objectives: Vec<ObjectiveView>,
+    pub metrics: crate::exercise::state::ExerciseMetrics,
+}
+
+fn service(sim: &Simulation) -> Service {
+    let m = sim.model();
+    Service {
+        national: sim.national_service(),
+        population: m.total_population,
+        sectors: m
+            .scenario
+            .sectors
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SectorService {
+                id: s.id.clone(),
+                served: sim.sector_service()[i],
+                population: m.sector_population[i],
+            })
+            .collect(),
+    }
+}
+
+fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
+    let m = sim.model();
+    let ex = sim.exercise();
+    let asset = &m.scenario.assets[a];
+    let compromised = ex
+        .incidents
+        .iter()
+        .enumerate()
+        .filter(|(_, state)| {
+            state.infections.get(&(a as u32)).is_some_and(|inf| all_compromises || inf.detected.is_some())
+        })
+        .map(|(i, _)| m.scenario.incidents[i].id.clone())
+        .collect();
+    AssetView {
+        id: asset.id.clone(),
+        name: asset.name.clone(),
+        organisation: asset.organisation.clone(),
+        sector: asset.sector.clone(),
+        level: sim.levels()[a],
+        integrity: sim.integrity()[a],
+        cap: sim.caps()[a],
+        isolated: ex.isolated[a],
+        hardened: ex.hardened[a],
+        compromised,
+    }
+}
+
+/// The messages of the log from `since` on, as `viewer` may see them (`None`:
+/// the director, who sees all).
+pub fn messages(sim: &Simulation, viewer: Option<u32>, since: usize) -> Vec<MessageView> {
+    let m = sim.model();
+    let team_id = |t: u32| m.scenario.teams[t as usize].id.clone();
+    sim.exercise()
+        .messages
+        .iter()
+        .enumerate()
+        .skip(since)
+        .filter(|(_, msg)| viewer.is_none_or(|t| msg.audience.binary_search(&t).is_ok()))
+        .map(|(index, msg): (usize, &Message)| MessageView {
+            index: index as u64,
+            tick: msg.tick,
+            kind: msg.kind,
+            from: msg.from.clone(),
+            sender_team: match msg.sender {
+                Sender::Team(t) => Some(team_id(t)),
+                _ => None,
+            },
+            to: msg.to.iter().map(|&t| team_id(t)).collect(),
+            tlp: msg.tlp,
+            text: msg.text.clone(),
+            incident: msg.incident.map(|i| m.scenario.incidents[i as usize].id.clone()),
+        })
+        .collect()
+}
+
+fn pending(sim: &Simulation, team: Option<u32>) -> Vec<PendingView> {
+    let m = sim.model();
+    sim.exercise()
+        .pending
+        .iter()
+        .filter(|p| team.is_none_or(|t| p.team == t))
+        .map(|p| PendingView {
+            team: m.scenario.teams[p.team as usize].id.clone(),
+            command: p.order.to_action(m),
+            started: p.started,
+            finish: p.finish,
+            staff: p.staff,
+        })
+        .collect()
+}
+
+fn deadlines(sim: &Simulation, organisation: Option<u32>) -> Vec<DeadlineView> {
+    let m = sim.model();
+    let ex = sim.exercise();
+    ex.obligations
+        .iter()
+        .filter(|o| organisation.is_none_or(|org| o.organisation == org))
+        .map(|o| {
+            let regime = &m.exercise.regimes[o.regime as usize];
+            DeadlineView {
+                organisation: m.scenario.organisations[o.organisation as usize].id.clone(),
+                regime: m.scenario.regimes[o.regime as usize].id.clone(),
+                stage: regime.stages[o.stage as usize].id.clone(),
+                incident: m.scenario.incidents[o.incident as usize].id.clone(),
+                authority: m.scenario.organisations[regime.authority as usize].id.clone(),
+                due: due(m, ex, o),
+                filed: o.filed,
+                status: match filing(m, ex, o, sim.tick()) {
+                    Filing::Open => "open",
+                    Filing::OnTime => "on_time",
+                    Filing::Late => "late",
+                    Filing::Overdue => "overdue",
+                }
+                .to_string(),
+            }
+        })
+        .collect()
+}
+
+fn objectives(sim: &Simulation, team: Option<u32>) -> Vec<ObjectiveView> {
+    let m = sim.model();
+    m.scenario
+        .objectives
+        .iter()
+        .zip(&m.exercise.objectives)
+        .zip(&sim.exercise().objectives)
+        .filter(|((_, resolved), _)| team.is_none_or(|t| resolved.teams.contains(&t)))
+        .map(|((o, _), status)| ObjectiveView { id: o.id.clone(), description: o.description.clone(), status: *status })
+        .collect()
+}
+
+fn piu(sim: &Simulation) -> PiuView {
+    let piu = sim.exercise().piu;
+    PiuView { active_since: piu.active_since, level: piu.level }
+}
+
+/// What `team` may see now. `messages_since` skips log entries the client
+/// already has (0 for a full snapshot).
+pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView {
+    let m = sim.model();
+    let ex = sim.exercise();
+    let org = m.team_organisation[team as usize];
+    let own = |a: usize| m.assets[a].organisation == org;
+    let mut outages: Vec<OutageView> = (0..m.assets.len())
+        .filter(|&a| !own(a) && sim.levels()[a] < 1000)
+        .map(|a| {
+            let asset = &m.scenario.assets[a];
+            OutageView {
+                id: asset.id.clone(),
+                name: asset.name.clone(),
+                organisation: asset.organisation.clone(),
+                sector: asset.sector.clone(),
+                level: sim.levels()[a],
+            }
+        })
+        .collect();
+    outages.sort_by_key(|o| o.level);
+    outages.truncate(MAX_OUTAGES_IN_VIEW);
+    let state = &ex.teams[team as usize];
+    TeamView {
+        tick: sim.tick(),
+        clock: m.clock.label(sim.tick()),
+        team: m.scenario.teams[team as usize].id.clone(),
+        organisation: m.scenario.organisations[org as usize].id.clone(),
+        staff: state.staff,
+        busy: state.busy,
+        service: service(sim),
+        piu: piu(sim),
+        assets: (0..m.assets.len()).filter(|&a| own(a)).map(|a| asset_view(sim, a, false)).collect(),
+        outages,
+        messages: messages(sim, Some(team), messages_since),
+        pending: pending(sim, Some(team)),
+        deadlines: deadlines(sim, Some(org)),
+        objectives: objectives(sim, Some(team)),
+        indicators: state.indicators.keys().map(|&i| m.scenario.incidents[i as usize].id.clone()).collect(),
+    }
+}
+
+/// Everything, for the exercise director.
+pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
+    let m = sim.model();
+    let ex = sim.exercise();
+    DirectorView {
+        tick: sim.tick(),
+        clock: m.clock.label(sim.tick()),
+        hash: sim.state_hash().to_hex().to_string(),
+        service: service(sim),
+        piu: piu(sim),
+        assets: (0..m.assets.len()).map(|a| asset_view(sim, a, true)).collect(),
+        incidents: m
+            .scenario
+            .incidents
+            .iter()
+            .zip(&ex.incidents)
+            .map(|(i, s)| IncidentView {
+                id: i.id.clone(),
+                kind: i.kind,
+                started_at: s.started_at,
+                first_detected: s.first_detected,
+                contained_at: s.contained_at,
+                recovered_at: s.recovered_at,
+                compromised: s.infections.keys().map(|&a| m.scenario.assets[a as usize].id.clone()).collect(),
+            })
+            .collect(),
+        teams: m
+            .scenario
+            .teams
+            .iter()
+            .zip(&ex.teams)
+            .map(|(t, s)| TeamSummary {
+                id: t.id.clone(),
+                organisation: t.organisation.clone(),
+                role: t.role,
+                staff: s.staff,
+                busy: s.busy,
+                human: s.human,
+                last_action: s.last_action.map(|(tick, name)| (tick, name.to_string())),
+            })
+            .collect(),
+        messages: messages(sim, None, messages_since),
+        pending: pending(sim, None),
+        deadlines: deadlines(sim, None),
+        objectives: objectives(sim, None),
+        metrics: ex.metrics,
+    }
+}

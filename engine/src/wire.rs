@@ -1,0 +1,127 @@
+//! Every message on the wire (DESIGN §6; docs/protocol.md documents each), with
+//! the limits checked here so that the host and the clients share one definition.
+//!
+//! Frames are JSON text, one object each, tagged by `"type"`. The engine owns
+//! these types so that views and commands have one shape everywhere; it does no
+//! I/O with them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{Effect, Method};
+use crate::view::{DirectorView, TeamView};
+
+/// The protocol version a client states in its hello.
+pub const PROTOCOL: u32 = 1;
+/// Largest frame a client may send, in bytes (the connection is closed with
+/// 1009 above it).
+pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
+/// Longest client id, in characters.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
+/// Longest token, in characters.
+pub const MAX_TOKEN_CHARS: usize = 128;
+
+/// Client → server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// The first frame: who the client is.
+    Hello { token: String, client: String, protocol: u32 },
+    /// A command; `seq` is unique per (team, client). A team's command is an
+    /// `exercise::Action`, the director's a `DirectorAction`.
+    Command { seq: u64, command: serde_json::Value },
+}
+
+/// The director's commands. `start`, `pause`, `resume`, `speed` and `step` steer
+/// the wall clock only (journaled for the timeline, ignored by replay); `inject`
+/// and `end` are part of the exercise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DirectorAction {
+    Start,
+    Pause,
+    Resume,
+    /// Ticks per wall-clock second (0.01 ..= 1000).
+    Speed {
+        ticks_per_second: f64,
+    },
+    /// Compute one tick now (while paused).
+    Step,
+    /// A live inject, delivered at the tick it is stamped for.
+    Inject(LiveInject),
+    /// End the exercise now.
+    End,
+}
+
+/// An inject the director writes during the exercise (or picks from the MSEL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveInject {
+    #[serde(default)]
+    pub from: String,
+    /// Recipient team ids; empty: every team.
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub method: Method,
+    pub message: String,
+    #[serde(default)]
+    pub expected_action: String,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
+}
+
+/// Server → client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to a good hello.
+    Welcome {
+        team: String,
+        /// The team's role, or `director`.
+        role: String,
+        tick: u64,
+        protocol: u32,
+        scenario: String,
+        running: bool,
+        ticks_per_second: f64,
+    },
+    /// A team's full view.
+    Snapshot(Box<TeamView>),
+    /// The director's full view.
+    DirectorSnapshot(Box<DirectorView>),
+    /// What changed for a team at a tick: its full view without the messages it
+    /// already has (`messages` holds only the new ones).
+    Tick(Box<TeamView>),
+    /// The same for the director.
+    DirectorTick(Box<DirectorView>),
+    /// The clock changed (start, pause, resume, speed, end).
+    Clock {
+        tick: u64,
+        running: bool,
+        ticks_per_second: f64,
+        ended: bool,
+    },
+    /// The command is durable in the journal and stamped for `tick`.
+    Ack {
+        seq: u64,
+        tick: u64,
+    },
+    /// Refused on receipt; not journaled.
+    Reject {
+        seq: u64,
+        code: String,
+        message: String,
+    },
+    /// What became of a journaled command when its tick applied it.
+    Outcome {
+        seq: u64,
+        tick: u64,
+        ok: bool,
+        code: String,
+        message: String,
+    },
+    Error {
+        code: String,
+        message: String,
+    },
+}
