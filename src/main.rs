@@ -3,6 +3,7 @@
 //! (0 success, 1 a problem with the input or outputs, 2 bad arguments).
 
 mod check;
+mod host;
 mod msel;
 mod replay;
 mod run;
@@ -41,6 +42,8 @@ enum Command {
     /// Read a journal: summarise it, or with --verify re-simulate it and check
     /// every checkpoint hash (exit 1 naming the first tick that differs).
     Replay(replay::ReplayArgs),
+    /// Host a live exercise over websockets (or continue one with --resume).
+    Serve(host::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Replay(args) => replay::replay(&args),
+        Command::Serve(args) => host::serve(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -1,0 +1,291 @@
+//! One websocket connection: the hello handshake, frame parsing and limits, and
+//! a writer task fed by a bounded queue. Bad input of any kind gets an `error`
+//! frame with a code (docs/protocol.md) and never reaches the exercise; a wrong
+//! token (1008), an oversize frame (1009) or a missing hello (1008) also close
+//! the connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use cascade_engine::wire::{
+    ClientMessage, MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_ID_CHARS, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tracing::{debug, info, warn};
+
+use super::exercise::{HOST_CLIENT, Outgoing, Request, SUBSCRIBER_QUEUE};
+use super::tokens::{Identity, Tokens};
+
+/// Limits of a connection, from the command line.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub hello_timeout: Duration,
+    /// Commands per second (a burst of as many is allowed).
+    pub commands_per_second: u32,
+    pub max_frame_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { hello_timeout: Duration::from_secs(5), commands_per_second: 20, max_frame_bytes: MAX_CLIENT_FRAME_BYTES }
+    }
+}
+
+/// What the connection needs from the host.
+pub struct Shared {
+    pub tokens: Tokens,
+    pub team_ids: Vec<String>,
+    pub requests: mpsc::Sender<Request>,
+    pub limits: Limits,
+}
+
+fn error(code: &str, message: impl Into<String>) -> ServerMessage {
+    ServerMessage::Error { code: code.to_string(), message: message.into() }
+}
+
+enum Close {
+    Policy(&'static str),
+    Size,
+}
+
+/// A token bucket: `rate` commands per second, bursts of `rate`.
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: u32) -> Self {
+        Self { rate: f64::from(rate), tokens: f64::from(rate), at: Instant::now() }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.rate);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, shared: Arc<Shared>, full: bool) {
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(shared.limits.max_frame_bytes))
+        .max_frame_size(Some(shared.limits.max_frame_bytes))
+        .max_write_buffer_size(4 * 1024 * 1024);
+    let ws = match tokio_tungstenite::accept_async_with_config(stream, Some(config)).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            debug!("connection {conn} from {peer}: handshake failed: {e}");
+            return;
+        }
+    };
+    let (mut sink, mut source) = ws.split();
+    if full {
+        let frame = serde_json::to_string(&error("server_full", "too many connections; try again later")).unwrap();
+        let _ = sink.send(Message::text(frame)).await;
+        let _ =
+            sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Again, reason: "server full".into() }))).await;
+        return;
+    }
+
+    // The writer: frames from the exercise and from this reader, in order.
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(SUBSCRIBER_QUEUE);
+    let (close_tx, mut close_rx) = mpsc::channel::<Close>(1);
+    let kicked = Arc::new(AtomicBool::new(false));
+    let writer_kicked = Arc::clone(&kicked);
+    let writer = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                frame = rx.recv() => match frame {
+                    Some(Outgoing::Message(message)) => {
+                        let text = serde_json::to_string(&message).expect("server messages serialise");
+                        if sink.send(Message::text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                    None => {
+                        if writer_kicked.load(Ordering::SeqCst) {
+                            let frame = CloseFrame { code: CloseCode::Again, reason: "too slow: reconnect".into() };
+                            let _ = sink.send(Message::Close(Some(frame))).await;
+                        }
+                        return;
+                    }
+                },
+                close = close_rx.recv() => {
+                    // Drain what is already queued (the error frame), then close.
+                    while let Ok(Outgoing::Message(message)) = rx.try_recv() {
+                        let _ = sink.send(Message::text(serde_json::to_string(&message).unwrap())).await;
+                    }
+                    let frame = match close {
+                        Some(Close::Policy(reason)) => CloseFrame { code: CloseCode::Policy, reason: reason.into() },
+                        Some(Close::Size) => CloseFrame { code: CloseCode::Size, reason: "frame too large".into() },
+                        None => return,
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+            }
+        }
+    });
+
+    let send = |message: ServerMessage| {
+        let _ = tx.try_send(Outgoing::Message(message));
+    };
+    let mut identity: Option<(Identity, String)> = None;
+    let mut bucket = Bucket::new(shared.limits.commands_per_second);
+    let hello_deadline = Instant::now() + shared.limits.hello_timeout;
+    loop {
+        let frame = if identity.is_none() {
+            match tokio::time::timeout_at(hello_deadline, source.next()).await {
+                Ok(frame) => frame,
+                Err(_) => {
+                    info!("connection {conn} from {peer}: no hello in time");
+                    send(error("hello_timeout", "no valid hello in time"));
+                    let _ = close_tx.try_send(Close::Policy("no hello"));
+                    break;
+                }
+            }
+        } else {
+            source.next().await
+        };
+        let text = match frame {
+            None | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                send(error("binary_frame", "frames are JSON text"));
+                continue;
+            }
+            Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
+            Some(Err(WsError::Capacity(e))) => {
+                warn!("connection {conn} from {peer}: frame over the limit ({e})");
+                send(error("frame_too_large", format!("frames are at most {} bytes", shared.limits.max_frame_bytes)));
+                let _ = close_tx.try_send(Close::Size);
+                break;
+            }
+            Some(Err(e)) => {
+                debug!("connection {conn} from {peer}: {e}");
+                break;
+            }
+        };
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                warn!("connection {conn} from {peer}: invalid JSON");
+                send(error("bad_json", format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        let kind = value.get("type").and_then(|t| t.as_str()).map(str::to_string);
+        let message: ClientMessage = match serde_json::from_value(value) {
+            Ok(m) => m,
+            Err(e) => {
+                let (code, text) = match kind.as_deref() {
+                    None => ("missing_type", "a frame needs a \"type\"".to_string()),
+                    Some("hello") | Some("command") => {
+                        ("bad_message", format!("bad {}: {e}", kind.as_deref().unwrap()))
+                    }
+                    Some(other) => ("unknown_type", format!("unknown message type {other:?}")),
+                };
+                warn!("connection {conn} from {peer}: {code}");
+                send(error(code, text));
+                continue;
+            }
+        };
+        match message {
+            ClientMessage::Hello { token, client, protocol } => {
+                if identity.is_some() {
+                    send(error("already_hello", "this connection has already said hello"));
+                    continue;
+                }
+                if protocol != PROTOCOL {
+                    send(error("bad_protocol", format!("this server speaks protocol {PROTOCOL}")));
+                    let _ = close_tx.try_send(Close::Policy("protocol"));
+                    break;
+                }
+                let client_ok = !client.is_empty()
+                    && client.chars().count() <= MAX_CLIENT_ID_CHARS
+                    && client != HOST_CLIENT
+                    && client.chars().all(|c| c.is_ascii_graphic());
+                if !client_ok {
+                    send(error(
+                        "bad_client",
+                        format!(
+                            "client ids are 1 to {MAX_CLIENT_ID_CHARS} printable ASCII characters (not {HOST_CLIENT:?})"
+                        ),
+                    ));
+                    continue;
+                }
+                let who = if token.len() <= MAX_TOKEN_CHARS {
+                    shared.tokens.identify(&token, |id| shared.team_ids.iter().position(|t| t == id).map(|i| i as u32))
+                } else {
+                    None
+                };
+                let Some(who) = who else {
+                    // Never log the token itself.
+                    warn!("connection {conn} from {peer}: wrong token");
+                    send(error("bad_token", "unknown token"));
+                    let _ = close_tx.try_send(Close::Policy("bad token"));
+                    break;
+                };
+                let (reply_tx, reply_rx) = oneshot::channel();
+                let subscribe =
+                    Request::Subscribe { who, conn, tx: tx.clone(), kicked: Arc::clone(&kicked), reply: reply_tx };
+                if shared.requests.send(subscribe).await.is_err() {
+                    break;
+                }
+                let Ok(welcome) = reply_rx.await else { break };
+                for message in welcome {
+                    send(message);
+                }
+                info!(
+                    "connection {conn} from {peer}: {} as client {client:?}",
+                    match who {
+                        Identity::Director => "director".to_string(),
+                        Identity::Team(t) => format!("team {}", shared.team_ids[t as usize]),
+                    }
+                );
+                identity = Some((who, client));
+            }
+            ClientMessage::Command { seq, command } => {
+                let Some((who, client)) = &identity else {
+                    send(error("hello_first", "say hello before sending commands"));
+                    continue;
+                };
+                if !bucket.take() {
+                    warn!(
+                        "connection {conn} from {peer}: over {} commands per second",
+                        shared.limits.commands_per_second
+                    );
+                    send(error(
+                        "rate_limited",
+                        format!("at most {} commands per second", shared.limits.commands_per_second),
+                    ));
+                    continue;
+                }
+                let request = Request::Command { who: *who, client: client.clone(), seq, command, tx: tx.clone() };
+                if shared.requests.send(request).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = shared.requests.send(Request::Unsubscribe { conn }).await;
+    drop(tx);
+    drop(close_tx);
+    let _ = writer.await;
+}

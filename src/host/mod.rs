@@ -1,0 +1,213 @@
+//! `cascade serve`: the exercise host. A tokio runtime with three kinds of task:
+//! the listener (accepts, caps connections), one task per connection
+//! (`connection`), and the exercise actor (`exercise`) that alone owns the
+//! simulation, the journal and the clock. The engine stays pure: this module does
+//! all the I/O around it.
+
+mod connection;
+mod exercise;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use cascade_engine::load::to_ron;
+use cascade_engine::{Simulation, load_model};
+use cascade_replay::{DIRECTOR, Header, JournalWriter, Replay, read_journal};
+use clap::Args;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::{info, warn};
+
+use connection::{Limits, Shared, serve_connection};
+use exercise::{Exercise, Request};
+use tokens::Tokens;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Scenario file (.ron); not with --resume.
+    #[arg(required_unless_present = "resume", conflicts_with = "resume")]
+    file: Option<PathBuf>,
+    /// Continue a crashed exercise from its journal (the scenario comes from it).
+    #[arg(long, value_name = "JOURNAL")]
+    resume: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    addr: String,
+    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl). Never overwritten.
+    #[arg(long, conflicts_with = "resume")]
+    journal: Option<PathBuf>,
+    /// Also write the tokens as JSON to this file (mode 0600).
+    #[arg(long, value_name = "PATH")]
+    tokens_out: Option<PathBuf>,
+    /// Ticks per second once started.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Seed for every random stream (default: the scenario's).
+    #[arg(long, conflicts_with = "resume")]
+    seed: Option<u64>,
+    /// Milliseconds a connection has to say hello.
+    #[arg(long, default_value_t = 5000)]
+    hello_timeout_ms: u64,
+    /// Commands per second allowed from one connection.
+    #[arg(long, default_value_t = 20)]
+    rate: u32,
+    /// Most simultaneous connections.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+}
+
+pub fn serve(args: &ServeArgs) -> bool {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "cascade=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return false;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            false
+        }
+    }
+}
+
+/// The default journal path for a scenario file.
+fn default_journal(scenario: &Path) -> Result<PathBuf> {
+    let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("exercise");
+    let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    std::fs::create_dir_all("journals").context("cannot create journals/")?;
+    Ok(PathBuf::from(format!("journals/{stem}-{now}.jsonl")))
+}
+
+async fn run(args: &ServeArgs) -> Result<()> {
+    if !(0.01..=1000.0).contains(&args.speed) {
+        bail!("--speed must be between 0.01 and 1000 ticks per second");
+    }
+    let (exercise, tokens, journal_path) = match &args.resume {
+        Some(journal) => resume(journal, args.speed)?,
+        None => start(args)?,
+    };
+    if let Some(path) = &args.tokens_out {
+        tokens.write(path)?;
+    }
+    let team_ids: Vec<String> = exercise.sim.model().scenario.teams.iter().map(|t| t.id.clone()).collect();
+    let listener = TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let local = listener.local_addr()?;
+    println!("listening on ws://{local}");
+    println!("journal {}", journal_path.display());
+    println!("tokens in {}", Tokens::path_beside(&journal_path).display());
+    println!("director token {}", tokens.director);
+    for (team, token) in &tokens.teams {
+        println!("team {team} token {token}");
+    }
+    println!("the exercise starts when the director sends start");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let (requests_tx, requests_rx) = mpsc::channel::<Request>(1024);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let actor = tokio::spawn(exercise.run(requests_rx, shutdown_rx));
+    let shared = Arc::new(Shared {
+        tokens,
+        team_ids,
+        requests: requests_tx,
+        limits: Limits {
+            hello_timeout: Duration::from_millis(args.hello_timeout_ms),
+            commands_per_second: args.rate.max(1),
+            ..Limits::default()
+        },
+    });
+    let slots = Arc::new(Semaphore::new(args.max_connections));
+    let ids = AtomicU64::new(0);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let conn = ids.fetch_add(1, Ordering::Relaxed);
+                let shared = Arc::clone(&shared);
+                let permit = Arc::clone(&slots).try_acquire_owned();
+                tokio::spawn(async move {
+                    let full = permit.is_err();
+                    serve_connection(stream, peer, conn, shared, full).await;
+                    drop(permit);
+                });
+            }
+            _ = &mut ctrl_c => {
+                info!("Ctrl-C: flushing the journal and stopping");
+                let _ = shutdown_tx.send(true);
+                break;
+            }
+        }
+    }
+    let _ = actor.await;
+    Ok(())
+}
+
+fn start(args: &ServeArgs) -> Result<(Exercise, Tokens, PathBuf)> {
+    let file = args.file.as_ref().expect("clap requires FILE without --resume");
+    let model = load_model(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seed = args.seed.unwrap_or(model.scenario.seed);
+    let journal_path = match &args.journal {
+        Some(p) => p.clone(),
+        None => default_journal(file)?,
+    };
+    let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
+    let tokens = Tokens::generate(&team_ids)?;
+    let header = Header::new(to_ron(&model.scenario), seed, jiff::Timestamp::now().to_string());
+    let mut journal = JournalWriter::create(&journal_path, &header)
+        .with_context(|| format!("cannot create journal {} (it must not exist yet)", journal_path.display()))?;
+    tokens.write(&Tokens::path_beside(&journal_path))?;
+    let sim = Simulation::new(Arc::new(model), seed);
+    journal.append_checkpoint(0, &sim.state_hash())?;
+    journal.sync()?;
+    Ok((Exercise::new(sim, journal, args.speed), tokens, journal_path))
+}
+
+/// Re-simulates the journal to its last checkpoint (checking every hash), cuts a
+/// torn last line, and requeues the commands acknowledged for the next tick.
+fn resume(path: &Path, speed: f64) -> Result<(Exercise, Tokens, PathBuf)> {
+    let journal = read_journal(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let valid_len = journal.valid_len;
+    let replay = Replay::new(journal).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sim = replay.verify(|_| {}).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let tokens = Tokens::read(&Tokens::path_beside(path))?;
+    let team_ids: Vec<String> = sim.model().scenario.teams.iter().map(|t| t.id.clone()).collect();
+    tokens.check_teams(&team_ids)?;
+    let next = sim.tick() + 1;
+    let pending = replay.commands_for(&sim, next).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let writer = JournalWriter::resume(path, valid_len)?;
+    let mut exercise = Exercise::new(sim, writer, speed);
+    for (_, line) in &replay.journal.commands {
+        exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick);
+    }
+    let ended = replay
+        .journal
+        .commands
+        .iter()
+        .any(|(_, c)| c.team == DIRECTOR && c.command.get("action").and_then(|a| a.as_str()) == Some("end"));
+    exercise.ended = ended || exercise.sim.is_finished();
+    exercise.requeue(pending);
+    info!("resumed {} at tick {}, paused until the director resumes", path.display(), exercise.sim.tick());
+    Ok((exercise, tokens, path.to_path_buf()))
+}
