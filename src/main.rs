@@ -2,9 +2,11 @@
 //! arguments, does the file I/O and printing, and maps failures to exit codes
 //! (0 success, 1 a problem with the input or outputs, 2 bad arguments).
 
+mod bot;
 mod check;
 mod host;
 mod msel;
+mod play;
 mod replay;
 mod run;
 mod sweep;
@@ -44,6 +46,10 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Host a live exercise over websockets (or continue one with --resume).
     Serve(host::ServeArgs),
+    /// Play a team in a live exercise from this terminal (ws://HOST:PORT --token T).
+    Play(play::PlayArgs),
+    /// Join a live exercise as a bot playing one team (ws://HOST:PORT --token T).
+    Bot(bot::BotArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +61,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Replay(args) => replay::replay(&args),
         Command::Serve(args) => host::serve(&args),
+        Command::Play(args) => play::play(&args),
+        Command::Bot(args) => bot::bot(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -142,6 +142,7 @@ pub enum ResolvedEffect {
     SetIntegrity { asset: u32, integrity: u16 },
     SetStaff { team: u32, staff: u32 },
     Alert { incident: u32, asset: u32 },
+    Indicators { incident: u32, to: Vec<u32>, tlp: crate::scenario::Tlp },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

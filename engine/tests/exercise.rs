@@ -1122,6 +1122,27 @@ fn bots_never_pass_on_red_indicators() {
     assert_eq!(run.sent_by("circl"), 0, "nothing to share, so nothing sent");
 }
 
+#[test]
+fn an_indicators_effect_hands_a_feed_to_teams_under_its_label() {
+    let mut s = world();
+    start(&mut s, "ransom", 1);
+    effects_at(
+        &mut s,
+        3,
+        vec![Effect::Indicators { incident: "ransom".into(), to: strings(&["circl", "bank-ops"]), tlp: Tlp::Amber }],
+    );
+    let mut run = Run::new(s);
+    run.to(3);
+    assert_eq!(run.indicators("circl", "ransom"), Some(3));
+    assert_eq!(run.indicators("bank-ops", "ransom"), Some(3));
+    assert_eq!(run.indicators("telco-ops", "ransom"), None);
+    let held = run.ex().teams[run.team("circl") as usize].indicators[&run.incident("ransom")];
+    assert_eq!(held.tlp, Tlp::Amber, "passed on only as TLP:AMBER allows");
+    // circl may pass them to its constituency, not to the bank.
+    assert_eq!(run.fails(4, "circl", share(&["bank-ops"], Tlp::Amber, Some("ransom"), "")).code, "tlp_forbids");
+    run.ok(5, "circl", share(&["hospital-ops"], Tlp::Amber, Some("ransom"), ""));
+}
+
 // ------------------------------------------------------------ reporting deadlines
 
 /// NIS2's early warning (24 h = 24 ticks of an hour) for the ransomware detected

@@ -1,8 +1,22 @@
 //! cascade-observer: the terminal screens (director console, replay viewer,
 //! player client) and their websocket client side.
 //!
-//! Not built yet: the screens arrive with the observer issue (#5). The crate
-//! exists now so that the workspace has the shape of DESIGN §1.
+//! Built so far: the websocket client (`client`: hello, frames as events,
+//! commands with sequence numbers, reconnection), the player client
+//! `cascade play` (`app` state and keys, `ui` drawing, `command` line parsing and
+//! completion, `play` the terminal loop) and `cascade bot` (`bot`: a policy that
+//! sees only its team's view). The director console and the replay viewer are
+//! still to come.
 //!
 //! It must never: compute simulation state (it renders views the engine computed)
 //! or write journals.
+
+pub mod app;
+pub mod bot;
+pub mod client;
+pub mod command;
+pub mod play;
+pub mod ui;
+
+#[cfg(test)]
+mod testing;

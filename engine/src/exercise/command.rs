@@ -466,6 +466,13 @@ pub fn resolve_director(model: &Model, action: &Action) -> Result<Order, Refusal
             Effect::Alert { incident: i, asset: a } => {
                 ResolvedEffect::Alert { incident: incident(i)?, asset: asset(a)? }
             }
+            Effect::Indicators { incident: i, to: recipients, tlp } => {
+                let mut teams = Vec::with_capacity(recipients.len());
+                for id in recipients {
+                    teams.push(team(id)?);
+                }
+                ResolvedEffect::Indicators { incident: incident(i)?, to: teams, tlp: *tlp }
+            }
         });
     }
     Ok(Order::Inject { live: Box::new(live.clone()), to, effects })

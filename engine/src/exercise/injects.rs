@@ -68,12 +68,19 @@ pub fn deliver(ctx: &mut Ctx, sender: Sender, from: &str, to: &[u32], message: &
             ResolvedEffect::SetIntegrity { asset, integrity } => ctx.integrity[asset as usize] = integrity,
             ResolvedEffect::SetStaff { team, staff } => ctx.ex.teams[team as usize].staff = staff,
             ResolvedEffect::Alert { incident, asset } => detect(ctx, incident, asset, None),
+            ResolvedEffect::Indicators { incident, ref to, tlp } => {
+                for &t in to {
+                    ctx.ex.teams[t as usize].receive_indicators(incident, ctx.tick, tlp);
+                }
+            }
         }
     }
     if !message.is_empty() {
         let from = if from.is_empty() { "exercise control".to_string() } else { from.to_string() };
         let incident = effects.iter().find_map(|e| match *e {
-            ResolvedEffect::Alert { incident, .. } | ResolvedEffect::StartIncident(incident) => Some(incident),
+            ResolvedEffect::Alert { incident, .. }
+            | ResolvedEffect::StartIncident(incident)
+            | ResolvedEffect::Indicators { incident, .. } => Some(incident),
             _ => None,
         });
         push_message(

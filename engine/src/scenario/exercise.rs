@@ -285,6 +285,9 @@ pub enum Effect {
     SetStaff { team: String, staff: u32 },
     /// An alert: the incident is detected on the asset (if compromised there).
     Alert { incident: String, asset: String },
+    /// Indicators of the incident reach these teams under a TLP label (a
+    /// partner CERT's or an ISAC's feed): as if shared with them.
+    Indicators { incident: String, to: Vec<String>, tlp: Tlp },
 }
 
 /// One MSEL entry: a message to teams, maybe with effects, scheduled or conditional.

@@ -256,6 +256,17 @@ pub(super) fn check(
                     incident: v.resolve(&it, "Alert", "incident", incident, &incident_ids),
                     asset: v.resolve(&it, "Alert", "asset", asset, refs.assets),
                 },
+                Effect::Indicators { incident, to, tlp } => {
+                    let to_teams = resolve_teams(v, &it, "Indicators to", to, refs.teams);
+                    if to_teams.is_empty() {
+                        v.problem(&it, "Indicators: name the teams that receive them");
+                    }
+                    ResolvedEffect::Indicators {
+                        incident: v.resolve(&it, "Indicators", "incident", incident, &incident_ids),
+                        to: to_teams,
+                        tlp: *tlp,
+                    }
+                }
             })
             .collect();
         injects.push(ResolvedInject {

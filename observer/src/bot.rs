@@ -1,0 +1,694 @@
+//! `cascade bot ws://HOST:PORT --token T --policy responsive`: a bot that joins a
+//! running exercise as an ordinary client of one team.
+//!
+//! It sees exactly what the team sees (its `TeamView`) and nothing more: unlike
+//! the engine's built-in bots (docs/model.md, *Bots*), it cannot know about
+//! undetected compromises, other teams' state, or which indicators it already
+//! shared before it started. Its commands are journaled like a human's (so its
+//! first one silences the team's built-in bot).
+//!
+//! Each tick it decides at most one command with [`decide`], a pure function of
+//! the view and its [`Memory`]. The responsive policy, in priority order:
+//!
+//! 1. isolate an own asset with a detected compromise;
+//! 2. restore an isolated asset once an investigation of it has finished since
+//!    it was isolated (so its compromises are, as far as the team can tell, all
+//!    known — a restore clears only the detected ones);
+//! 3. file the open (or overdue) report with the earliest due tick;
+//! 4. share indicators it holds and has not shared, under TLP:AMBER, with the
+//!    other teams named in messages it received (skipped while it knows none);
+//! 5. investigate an own asset below full integrity (or isolated and not yet
+//!    investigated since) that it has not investigated in the last `recheck`
+//!    ticks, the most damaged first.
+//!
+//! A situation must be at least `delay` ticks old (as the bot saw it) before it
+//! acts on it, and it acts on a tick with chance `skill` per mille (its own
+//! seeded generator). Asset actions wait for free staff. A command refused on
+//! receipt is never sent again; one that failed when applied waits 10 ticks,
+//! then 20, 40, … (at most 320) before it is tried again; one not yet answered
+//! is not repeated. The `passive` policy stays connected and does nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use cascade_engine::exercise::Action;
+use cascade_engine::scenario::Tlp;
+use cascade_engine::view::TeamView;
+use cascade_engine::wire::ServerMessage;
+
+use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
+use crate::command::describe;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Passive,
+    Responsive,
+}
+
+impl std::str::FromStr for Policy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "passive" => Ok(Policy::Passive),
+            "responsive" => Ok(Policy::Responsive),
+            other => Err(format!("unknown policy {other:?} (passive or responsive)")),
+        }
+    }
+}
+
+/// The responsive policy's knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// Ticks a situation must have been visible before the bot acts on it.
+    pub delay: u64,
+    /// Chance per mille of acting on a tick.
+    pub skill: u16,
+    /// Ticks before an asset is investigated again.
+    pub recheck: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self { delay: 0, skill: 1000, recheck: 60 }
+    }
+}
+
+/// Ticks a command waits for its answer before it may be sent again anyway
+/// (an answer lost with a dropped connection).
+const ANSWER_TICKS: u64 = 10;
+/// The first wait after a command failed when applied (it doubles per failure).
+const RETRY_TICKS: u64 = 10;
+const MAX_RETRY_TICKS: u64 = 320;
+
+/// Why a command may not be sent now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// Refused on receipt: it would be refused again.
+    Forever,
+    /// Until this tick (sent and unanswered, or failed `failures` times).
+    Until { tick: u64, failures: u32 },
+}
+
+/// What the bot remembers between ticks. Only `observe`, `sent` and `answer`
+/// change it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// The tick each current situation was first seen (keys like
+    /// `compromised:ASSET`, `isolated:ASSET`, `deadline:R/S/I`, `indicators:I`,
+    /// `degraded:ASSET`); a situation that ends is forgotten.
+    pub first_seen: BTreeMap<String, u64>,
+    /// Asset → the tick the bot last sent an investigation of it.
+    pub investigated: BTreeMap<String, u64>,
+    /// Asset → the tick its last investigation finished (seen leaving `pending`).
+    pub investigation_done: BTreeMap<String, u64>,
+    /// Assets with an investigation in `pending` at the last view.
+    running_investigations: BTreeSet<String>,
+    /// Incidents whose indicators the bot has shared.
+    pub shared: BTreeSet<String>,
+    /// Other teams named in messages received.
+    pub teams: BTreeSet<String>,
+    /// Commands (as their JSON) that may not be sent now.
+    pub blocked: BTreeMap<String, Block>,
+    /// seq → the command sent with it, until answered.
+    pub in_flight: HashMap<u64, Action>,
+    /// The last tick seen.
+    pub tick: u64,
+}
+
+fn key(action: &Action) -> String {
+    serde_json::to_string(action).expect("actions serialise")
+}
+
+impl Memory {
+    /// Takes in a view (before `decide`).
+    pub fn observe(&mut self, view: &TeamView) {
+        self.tick = view.tick;
+        let mut now = BTreeSet::new();
+        for a in &view.assets {
+            if !a.compromised.is_empty() && !a.isolated {
+                now.insert(format!("compromised:{}", a.id));
+            }
+            if a.isolated {
+                now.insert(format!("isolated:{}", a.id));
+            }
+            if a.integrity < 1000 {
+                now.insert(format!("degraded:{}", a.id));
+            }
+        }
+        for d in &view.deadlines {
+            if d.filed.is_none() {
+                now.insert(format!("deadline:{}/{}/{}", d.regime, d.stage, d.incident));
+            }
+        }
+        for i in &view.indicators {
+            now.insert(format!("indicators:{i}"));
+        }
+        self.first_seen.retain(|k, _| now.contains(k));
+        for k in now {
+            self.first_seen.entry(k).or_insert(view.tick);
+        }
+        let running: BTreeSet<String> = view
+            .pending
+            .iter()
+            .filter_map(|p| match &p.command {
+                Action::Investigate { asset } => Some(asset.clone()),
+                _ => None,
+            })
+            .collect();
+        for done in self.running_investigations.difference(&running) {
+            self.investigation_done.insert(done.clone(), view.tick);
+        }
+        self.running_investigations = running;
+        for m in &view.messages {
+            self.teams.extend(m.sender_team.iter().cloned());
+            self.teams.extend(m.to.iter().cloned());
+        }
+        self.teams.remove(&view.team);
+    }
+
+    /// Records a command sent with `seq` at the current tick.
+    pub fn sent(&mut self, seq: u64, action: &Action) {
+        match action {
+            Action::Investigate { asset } => {
+                self.investigated.insert(asset.clone(), self.tick);
+            }
+            Action::Share { incident: Some(i), .. } => {
+                self.shared.insert(i.clone());
+            }
+            _ => {}
+        }
+        let failures = match self.blocked.get(&key(action)) {
+            Some(Block::Until { failures, .. }) => *failures,
+            _ => 0,
+        };
+        self.blocked.insert(key(action), Block::Until { tick: self.tick + ANSWER_TICKS, failures });
+        self.in_flight.insert(seq, action.clone());
+    }
+
+    /// Takes in an answer (`reject` or `outcome`; other frames are ignored).
+    pub fn answer(&mut self, frame: &ServerMessage) {
+        let (seq, ok, forever) = match frame {
+            ServerMessage::Reject { seq, .. } => (*seq, false, true),
+            ServerMessage::Outcome { seq, ok, .. } => (*seq, *ok, false),
+            _ => return,
+        };
+        let Some(action) = self.in_flight.remove(&seq) else { return };
+        let k = key(&action);
+        if ok {
+            self.blocked.remove(&k);
+            return;
+        }
+        // Let the memory that stood for "done" go, so the block alone decides.
+        match &action {
+            Action::Investigate { asset } => {
+                self.investigated.remove(asset);
+            }
+            Action::Share { incident: Some(i), .. } => {
+                self.shared.remove(i);
+            }
+            _ => {}
+        }
+        let block = if forever {
+            Block::Forever
+        } else {
+            let failures = match self.blocked.get(&k) {
+                Some(Block::Until { failures, .. }) => failures + 1,
+                _ => 1,
+            };
+            let wait = (RETRY_TICKS << (failures - 1).min(10)).min(MAX_RETRY_TICKS);
+            Block::Until { tick: self.tick + wait, failures }
+        };
+        self.blocked.insert(k, block);
+    }
+
+    fn allowed(&self, action: &Action, tick: u64) -> bool {
+        match self.blocked.get(&key(action)) {
+            None => true,
+            Some(Block::Forever) => false,
+            Some(Block::Until { tick: until, .. }) => tick >= *until,
+        }
+    }
+
+    fn ripe(&self, situation: &str, tick: u64, delay: u64) -> bool {
+        self.first_seen.get(situation).is_some_and(|&seen| seen + delay <= tick)
+    }
+}
+
+/// The one command to give now, if any: a pure function of the view and the
+/// memory (call `Memory::observe` with the view first).
+pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Action> {
+    let tick = view.tick;
+    let ripe = |s: String| memory.ripe(&s, tick, params.delay);
+    let ok = |a: &Action| memory.allowed(a, tick) && !view.pending.iter().any(|p| p.command == *a);
+    let staff_free = view.staff > view.busy;
+    let running = |f: &dyn Fn(&Action) -> bool| view.pending.iter().any(|p| f(&p.command));
+
+    if staff_free {
+        // 1. Isolate detected compromises.
+        for a in &view.assets {
+            let action = Action::Isolate { asset: a.id.clone() };
+            if !a.isolated && !a.compromised.is_empty() && ripe(format!("compromised:{}", a.id)) && ok(&action) {
+                return Some(action);
+            }
+        }
+        // 2. Restore isolated assets investigated since their isolation.
+        for a in &view.assets {
+            let action = Action::Restore { asset: a.id.clone() };
+            let isolated_at = memory.first_seen.get(&format!("isolated:{}", a.id));
+            let checked = match (isolated_at, memory.investigation_done.get(&a.id)) {
+                (Some(isolated), Some(done)) => done >= isolated,
+                _ => false,
+            };
+            let investigating = running(&|c| matches!(c, Action::Investigate { asset } if *asset == a.id));
+            if a.isolated && checked && !investigating && ripe(format!("isolated:{}", a.id)) && ok(&action) {
+                return Some(action);
+            }
+        }
+    }
+    // 3. File the report due first.
+    let mut owed: Vec<_> = view
+        .deadlines
+        .iter()
+        .filter(|d| d.filed.is_none() && (d.status == "open" || d.status == "overdue"))
+        .filter_map(|d| d.due.map(|due| (due, d)))
+        .collect();
+    owed.sort_by_key(|(due, _)| *due);
+    for (_, d) in owed {
+        let action = Action::Report { regime: d.regime.clone(), stage: d.stage.clone(), incident: d.incident.clone() };
+        if ripe(format!("deadline:{}/{}/{}", d.regime, d.stage, d.incident)) && ok(&action) {
+            return Some(action);
+        }
+    }
+    // 4. Share indicators with the teams it has heard of.
+    if !memory.teams.is_empty() {
+        for i in &view.indicators {
+            let action = Action::Share {
+                to: memory.teams.iter().cloned().collect(),
+                tlp: Tlp::Amber,
+                incident: Some(i.clone()),
+                text: format!("Indicators of {i} from {}.", view.team),
+            };
+            if !memory.shared.contains(i) && ripe(format!("indicators:{i}")) && ok(&action) {
+                return Some(action);
+            }
+        }
+    }
+    // 5. Investigate damaged assets, the most damaged first.
+    if staff_free {
+        let mut candidates: Vec<_> = view.assets.iter().enumerate().collect();
+        candidates.sort_by_key(|(i, a)| (a.integrity, *i));
+        for (_, a) in candidates {
+            let action = Action::Investigate { asset: a.id.clone() };
+            let recently = memory.investigated.get(&a.id).is_some_and(|&t| t + params.recheck > tick);
+            let damaged = a.integrity < 1000 && ripe(format!("degraded:{}", a.id));
+            let unchecked_isolation = a.isolated
+                && memory
+                    .first_seen
+                    .get(&format!("isolated:{}", a.id))
+                    .is_some_and(|isolated| memory.investigation_done.get(&a.id).is_none_or(|done| done < isolated));
+            if (damaged || unchecked_isolation) && !recently && ok(&action) {
+                return Some(action);
+            }
+        }
+    }
+    None
+}
+
+/// A small seeded generator for the skill roll (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Self {
+        Dice(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// True with chance `per_mille` / 1000 (one draw each call).
+    pub fn chance(&mut self, per_mille: u16) -> bool {
+        ((self.next_u64() >> 32) * 1000) >> 32 < u64::from(per_mille)
+    }
+}
+
+/// `cascade bot`'s settings.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    pub url: String,
+    pub token: String,
+    /// Default `bot-<hostname>-<pid>`.
+    pub client: Option<String>,
+    pub policy: Policy,
+    pub params: Params,
+    pub seed: u64,
+    /// Consecutive failed reconnection attempts before giving up.
+    pub retries: u32,
+}
+
+/// Runs the bot until the connection is gone for good, the exercise ends, or
+/// Ctrl-C. `Ok` once it had joined; `Err` if it never could.
+pub fn run_bot(config: BotConfig) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(run(config))
+}
+
+fn log(text: String) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}
+
+async fn run(config: BotConfig) -> Result<(), String> {
+    let client_id = config.client.clone().unwrap_or_else(|| default_client_id("bot"));
+    let mut client_config = ClientConfig::new(&config.url, &config.token, client_id.clone());
+    client_config.max_retries = Some(config.retries);
+    let (mut client, mut events) = Client::spawn(client_config);
+    let mut memory = Memory::default();
+    let mut dice = Dice::new(config.seed);
+    let mut joined = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let policy = match config.policy {
+        Policy::Passive => "passive",
+        Policy::Responsive => "responsive",
+    };
+    log(format!("bot {client_id} ({policy}) connecting to {}", config.url));
+    let closed = loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = &mut ctrl_c => {
+                log("interrupted: closing".to_string());
+                break None;
+            }
+        };
+        let Some(event) = event else { break Some("the connection task ended".to_string()) };
+        match event {
+            ClientEvent::Connection(Connection::Closed { reason }) => break Some(reason),
+            ClientEvent::Connection(Connection::Lost { reason, retry_in }) => {
+                log(format!("connection lost ({reason}); retrying in {:.1}s", retry_in.as_secs_f32()));
+            }
+            ClientEvent::Connection(_) => {}
+            ClientEvent::Frame(frame) => match frame {
+                ServerMessage::Welcome { team, role, tick, scenario, .. } => {
+                    joined = true;
+                    log(format!("joined {scenario:?} as {team} ({role}) at tick {tick}"));
+                }
+                ServerMessage::Snapshot(view) | ServerMessage::Tick(view) => {
+                    memory.observe(&view);
+                    if config.policy == Policy::Responsive
+                        && dice.chance(config.params.skill)
+                        && let Some(action) = decide(&view, &memory, &config.params)
+                    {
+                        let seq = client.send(&action);
+                        memory.sent(seq, &action);
+                        log(format!("t{} send #{seq} {}", view.tick, describe(&action)));
+                    }
+                }
+                ServerMessage::Clock { ended: true, tick, .. } => {
+                    log(format!("the exercise ended at tick {tick}"));
+                    break None;
+                }
+                ServerMessage::Reject { seq, ref code, ref message } => {
+                    log(format!("#{seq} refused ({code}): {message}"));
+                    memory.answer(&frame);
+                }
+                ServerMessage::Outcome { seq, tick, ok, ref code, ref message } => {
+                    if ok {
+                        log(format!("t{tick} #{seq} applied"));
+                    } else {
+                        log(format!("t{tick} #{seq} failed ({code}): {message}"));
+                    }
+                    memory.answer(&frame);
+                }
+                ServerMessage::Error { code, message } => log(format!("server error {code}: {message}")),
+                _ => {}
+            },
+        }
+    };
+    client.close();
+    // Let the close frame go out (bounded).
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, ClientEvent::Connection(Connection::Closed { .. })) {
+                break;
+            }
+        }
+    })
+    .await;
+    match closed {
+        Some(reason) if !joined => Err(format!("cannot join {}: {reason}", config.url)),
+        Some(reason) => {
+            log(format!("disconnected: {reason}"));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{asset, message, sample_view};
+    use cascade_engine::view::{DeadlineView, PendingView};
+
+    fn quiet_view() -> TeamView {
+        let mut v = sample_view();
+        v.assets = vec![asset("a1", 1000, 1000), asset("a2", 1000, 1000)];
+        v.messages.clear();
+        v.pending.clear();
+        v.deadlines.clear();
+        v.indicators.clear();
+        v
+    }
+
+    fn step(view: &TeamView, memory: &mut Memory, params: &Params) -> Option<Action> {
+        memory.observe(view);
+        decide(view, memory, params)
+    }
+
+    #[test]
+    fn a_quiet_team_does_nothing() {
+        let v = quiet_view();
+        let mut m = Memory::default();
+        assert_eq!(step(&v, &mut m, &Params::default()), None);
+    }
+
+    #[test]
+    fn isolates_a_detected_compromise_first() {
+        let mut v = quiet_view();
+        v.assets[1].compromised = vec!["ransom-x".into()];
+        v.assets[1].integrity = 700;
+        v.deadlines.push(deadline("nis2", "early-warning", 100));
+        let mut m = Memory::default();
+        let p = Params::default();
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Isolate { asset: "a2".into() }));
+        // Sent and unanswered: not repeated; the next thing is the report.
+        m.sent(1, &Action::Isolate { asset: "a2".into() });
+        assert_eq!(step(&v, &mut m, &p), Some(report("nis2", "early-warning")));
+        // Once running (in pending), still not repeated.
+        m.answer(&ServerMessage::Outcome { seq: 1, tick: 47, ok: true, code: "ok".into(), message: "".into() });
+        v.pending.push(pending(Action::Isolate { asset: "a2".into() }));
+        assert_eq!(step(&v, &mut m, &p), Some(report("nis2", "early-warning")));
+    }
+
+    #[test]
+    fn the_delay_waits_for_situations_to_age() {
+        let mut v = quiet_view();
+        v.assets[0].compromised = vec!["ransom-x".into()];
+        let mut m = Memory::default();
+        let p = Params { delay: 5, ..Params::default() };
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick += 4;
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick += 1;
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Isolate { asset: "a1".into() }));
+    }
+
+    #[test]
+    fn no_asset_actions_without_free_staff() {
+        let mut v = quiet_view();
+        v.assets[0].compromised = vec!["ransom-x".into()];
+        v.busy = v.staff;
+        let mut m = Memory::default();
+        assert_eq!(step(&v, &mut m, &Params::default()), None);
+        v.deadlines.push(deadline("nis2", "early-warning", 100));
+        assert_eq!(step(&v, &mut m, &Params::default()), Some(report("nis2", "early-warning")));
+    }
+
+    #[test]
+    fn restores_only_after_an_investigation_since_isolation() {
+        let mut v = quiet_view();
+        v.assets[0].isolated = true;
+        v.assets[0].compromised = vec!["ransom-x".into()];
+        v.assets[0].integrity = 600;
+        let mut m = Memory::default();
+        let p = Params::default();
+        // Isolated but not checked since: investigate it.
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a1".into() }));
+        m.sent(1, &Action::Investigate { asset: "a1".into() });
+        m.answer(&ServerMessage::Outcome { seq: 1, tick: 48, ok: true, code: "ok".into(), message: "".into() });
+        v.tick = 48;
+        v.pending.push(pending(Action::Investigate { asset: "a1".into() }));
+        assert_eq!(step(&v, &mut m, &p), None);
+        // The investigation lands: restore.
+        v.tick = 78;
+        v.pending.clear();
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Restore { asset: "a1".into() }));
+    }
+
+    #[test]
+    fn files_the_report_due_first() {
+        let mut v = quiet_view();
+        v.deadlines.push(deadline("nis2", "notification", 4000));
+        v.deadlines.push(deadline("nis2", "early-warning", 1440));
+        let mut filed = deadline("gdpr", "breach-notification", 10);
+        filed.filed = Some(12);
+        filed.status = "late".into();
+        v.deadlines.push(filed);
+        let mut not_due = deadline("dora", "initial-notification", 0);
+        not_due.due = None;
+        v.deadlines.push(not_due);
+        let mut m = Memory::default();
+        assert_eq!(step(&v, &mut m, &Params::default()), Some(report("nis2", "early-warning")));
+    }
+
+    #[test]
+    fn shares_indicators_with_teams_it_heard_of_once() {
+        let mut v = quiet_view();
+        v.indicators = vec!["ransom-x".into()];
+        let mut m = Memory::default();
+        let p = Params::default();
+        // Nobody to share with yet.
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.messages = vec![message(3, 40, "GOVCERT", Some("govcert"), Tlp::Green, "hello")];
+        let share = step(&v, &mut m, &p).unwrap();
+        assert!(
+            matches!(&share, Action::Share { to, tlp: Tlp::Amber, incident: Some(i), .. }
+            if *to == vec!["govcert".to_string()] && i == "ransom-x"),
+            "{share:?}"
+        );
+        m.sent(2, &share);
+        v.messages.clear();
+        v.tick += 1;
+        assert_eq!(step(&v, &mut m, &p), None);
+        // Its own team is never a recipient.
+        assert!(!m.teams.contains("chem-ops"));
+    }
+
+    #[test]
+    fn investigates_damaged_assets_then_waits_recheck_ticks() {
+        let mut v = quiet_view();
+        v.assets[0].integrity = 900;
+        v.assets[1].integrity = 500;
+        let mut m = Memory::default();
+        let p = Params { recheck: 60, ..Params::default() };
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a2".into() }));
+        m.sent(1, &Action::Investigate { asset: "a2".into() });
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a1".into() }));
+        m.sent(2, &Action::Investigate { asset: "a1".into() });
+        m.answer(&ServerMessage::Outcome { seq: 1, tick: 48, ok: true, code: "ok".into(), message: "".into() });
+        m.answer(&ServerMessage::Outcome { seq: 2, tick: 48, ok: true, code: "ok".into(), message: "".into() });
+        v.tick = 47 + 59;
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick = 47 + 60;
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a2".into() }));
+    }
+
+    #[test]
+    fn refused_commands_are_not_repeated_and_failed_ones_back_off() {
+        let mut v = quiet_view();
+        v.assets[0].compromised = vec!["ransom-x".into()];
+        v.deadlines.push(deadline("nis2", "early-warning", 100));
+        let mut m = Memory::default();
+        let p = Params::default();
+        let isolate = Action::Isolate { asset: "a1".into() };
+        assert_eq!(step(&v, &mut m, &p), Some(isolate.clone()));
+        m.sent(1, &isolate);
+        m.answer(&ServerMessage::Reject { seq: 1, code: "not_your_asset".into(), message: "".into() });
+        v.tick += 1000;
+        assert_eq!(step(&v, &mut m, &p), Some(report("nis2", "early-warning")));
+        m.sent(2, &report("nis2", "early-warning"));
+        m.answer(&ServerMessage::Outcome {
+            seq: 2,
+            tick: v.tick,
+            ok: false,
+            code: "no_staff".into(),
+            message: "".into(),
+        });
+        let t0 = v.tick;
+        v.tick = t0 + 9;
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick = t0 + 10;
+        assert_eq!(step(&v, &mut m, &p), Some(report("nis2", "early-warning")));
+        // A second failure waits twice as long.
+        m.sent(3, &report("nis2", "early-warning"));
+        m.answer(&ServerMessage::Outcome { seq: 3, tick: v.tick, ok: false, code: "x".into(), message: "".into() });
+        let t1 = v.tick;
+        v.tick = t1 + 19;
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick = t1 + 20;
+        assert!(step(&v, &mut m, &p).is_some());
+        // Unanswered commands may go again after a while (a lost answer).
+        m.sent(4, &report("nis2", "early-warning"));
+        v.tick += ANSWER_TICKS - 1;
+        assert_eq!(step(&v, &mut m, &p), None);
+        v.tick += 1;
+        assert!(step(&v, &mut m, &p).is_some());
+        // Answers for unknown seqs change nothing.
+        let before = m.clone();
+        m.answer(&ServerMessage::Reject { seq: 999, code: "x".into(), message: "".into() });
+        assert_eq!(m, before);
+    }
+
+    #[test]
+    fn dice_are_seeded_and_fair_enough() {
+        let mut a = Dice::new(7);
+        let mut b = Dice::new(7);
+        let rolls: Vec<bool> = (0..1000).map(|_| a.chance(300)).collect();
+        assert_eq!(rolls, (0..1000).map(|_| b.chance(300)).collect::<Vec<_>>());
+        let hits = rolls.iter().filter(|r| **r).count();
+        assert!((200..400).contains(&hits), "{hits}");
+        assert!((0..100).all(|_| a.chance(1000)));
+        assert!((0..100).all(|_| !a.chance(0)));
+    }
+
+    #[test]
+    fn policies_parse() {
+        assert_eq!("responsive".parse::<Policy>(), Ok(Policy::Responsive));
+        assert_eq!("Passive".parse::<Policy>(), Ok(Policy::Passive));
+        assert!("eager".parse::<Policy>().is_err());
+    }
+
+    fn deadline(regime: &str, stage: &str, due: u64) -> DeadlineView {
+        DeadlineView {
+            organisation: "chem".into(),
+            regime: regime.into(),
+            stage: stage.into(),
+            incident: "ransom-x".into(),
+            authority: "ilr".into(),
+            due: Some(due),
+            filed: None,
+            status: "open".into(),
+        }
+    }
+
+    fn report(regime: &str, stage: &str) -> Action {
+        Action::Report { regime: regime.into(), stage: stage.into(), incident: "ransom-x".into() }
+    }
+
+    fn pending(command: Action) -> PendingView {
+        PendingView { team: "chem-ops".into(), command, started: 47, finish: 52, staff: 1 }
+    }
+}

@@ -1,0 +1,481 @@
+//! The player's command line: words to an [`Action`], and Tab completion over the
+//! ids the team's view shows.
+//!
+//! ```text
+//! investigate ASSET        isolate ASSET        restore ASSET        harden ASSET
+//! share TEAM[,TEAM…] TLP [INCIDENT] [TEXT…]
+//! report REGIME STAGE INCIDENT                  classify INCIDENT
+//! request_assistance CSIRT                      activate_piu LEVEL   set_piu_level LEVEL
+//! public_statement TEXT…                        message TEAM[,TEAM…] [TLP] TEXT…
+//! ```
+//!
+//! Action names may use `-` for `_`. A TLP is `clear`, `green`, `amber`,
+//! `amber+strict` or `red` (any case, with or without `TLP:`). In `share`, the
+//! third word is the incident when it names one whose indicators the team holds
+//! (or any incident it knows of), `-` for none; otherwise the text starts there.
+
+use std::collections::BTreeSet;
+
+use cascade_engine::exercise::Action;
+use cascade_engine::scenario::Tlp;
+use cascade_engine::view::{MessageView, TeamView};
+
+/// The actions a team can type, with their syntax.
+pub const ACTIONS: [(&str, &str); 12] = [
+    ("investigate", "investigate ASSET"),
+    ("isolate", "isolate ASSET"),
+    ("restore", "restore ASSET"),
+    ("harden", "harden ASSET"),
+    ("share", "share TEAM[,TEAM] TLP [INCIDENT] TEXT"),
+    ("report", "report REGIME STAGE INCIDENT"),
+    ("classify", "classify INCIDENT"),
+    ("request_assistance", "request_assistance CSIRT"),
+    ("activate_piu", "activate_piu LEVEL(1-4)"),
+    ("set_piu_level", "set_piu_level LEVEL(1-4)"),
+    ("public_statement", "public_statement TEXT"),
+    ("message", "message TEAM[,TEAM] [TLP] TEXT"),
+];
+
+/// TLP labels as typed.
+pub const TLP_WORDS: [&str; 5] = ["clear", "green", "amber", "amber+strict", "red"];
+
+/// The ids a team knows of, from its view and the messages it received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    /// Own assets first, then other organisations' assets seen in outages.
+    pub assets: Vec<String>,
+    /// Other teams named in messages (senders and recipients).
+    pub teams: Vec<String>,
+    /// Incidents whose indicators the team holds first, then others it has seen.
+    pub incidents: Vec<String>,
+    /// (regime, stage, incident) of every deadline the team's organisation owes.
+    pub deadlines: Vec<(String, String, String)>,
+}
+
+fn push_unique(list: &mut Vec<String>, id: &str) {
+    if !id.is_empty() && !list.iter().any(|x| x == id) {
+        list.push(id.to_string());
+    }
+}
+
+impl Known {
+    pub fn from_view<'a>(view: &TeamView, messages: impl IntoIterator<Item = &'a MessageView>) -> Self {
+        let mut known = Known::default();
+        for a in &view.assets {
+            push_unique(&mut known.assets, &a.id);
+        }
+        for o in &view.outages {
+            push_unique(&mut known.assets, &o.id);
+        }
+        for i in &view.indicators {
+            push_unique(&mut known.incidents, i);
+        }
+        for a in &view.assets {
+            for i in &a.compromised {
+                push_unique(&mut known.incidents, i);
+            }
+        }
+        for d in &view.deadlines {
+            push_unique(&mut known.incidents, &d.incident);
+            let key = (d.regime.clone(), d.stage.clone(), d.incident.clone());
+            if !known.deadlines.contains(&key) {
+                known.deadlines.push(key);
+            }
+        }
+        let mut teams = BTreeSet::new();
+        for m in messages {
+            if let Some(i) = &m.incident {
+                push_unique(&mut known.incidents, i);
+            }
+            teams.extend(m.sender_team.iter().cloned());
+            teams.extend(m.to.iter().cloned());
+        }
+        teams.remove(&view.team);
+        known.teams = teams.into_iter().collect();
+        known
+    }
+}
+
+/// The canonical action name for a typed word (`-` for `_`, a few short forms).
+fn action_name(word: &str) -> Option<&'static str> {
+    let word = word.to_ascii_lowercase().replace('-', "_");
+    let alias = match word.as_str() {
+        "assist" | "request" => "request_assistance",
+        "piu" => "activate_piu",
+        "statement" => "public_statement",
+        "msg" => "message",
+        other => other,
+    };
+    ACTIONS.iter().map(|(name, _)| *name).find(|name| *name == alias)
+}
+
+fn usage(name: &str) -> &'static str {
+    ACTIONS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u).unwrap_or("")
+}
+
+fn parse_tlp(word: &str) -> Option<Tlp> {
+    Tlp::parse(word)
+}
+
+fn parse_teams(word: &str) -> Result<Vec<String>, String> {
+    let teams: Vec<String> = word.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+    if teams.is_empty() {
+        return Err("name at least one team".to_string());
+    }
+    Ok(teams)
+}
+
+fn parse_level(word: Option<&str>, name: &str) -> Result<u8, String> {
+    let word = word.ok_or_else(|| format!("usage: {}", usage(name)))?;
+    match word.parse::<u8>() {
+        Ok(l @ 1..=4) => Ok(l),
+        _ => Err(format!("the PIU level is 1 to 4, not {word:?}")),
+    }
+}
+
+/// The rest of the line from word `n` on, as typed (inner spacing kept).
+fn text_from(line: &str, n: usize) -> String {
+    let mut rest = line.trim_start();
+    for _ in 0..n {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest.trim_end().to_string()
+}
+
+/// Parses one command line into an action (the server still checks it).
+pub fn parse(line: &str, known: &Known) -> Result<Action, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let Some(first) = words.first() else {
+        return Err("type an action: investigate, isolate, share, report, … (? for help)".to_string());
+    };
+    let Some(name) = action_name(first) else {
+        return Err(format!("unknown action {first:?} (Tab lists them; ? for help)"));
+    };
+    let arg = |i: usize| words.get(i).copied();
+    let need = |count: usize| {
+        if words.len() < count + 1 { Err(format!("usage: {}", usage(name))) } else { Ok(()) }
+    };
+    let exactly = |count: usize| {
+        if words.len() != count + 1 { Err(format!("usage: {}", usage(name))) } else { Ok(()) }
+    };
+    let action = match name {
+        "investigate" | "isolate" | "restore" | "harden" => {
+            exactly(1)?;
+            let asset = arg(1).unwrap().to_string();
+            match name {
+                "investigate" => Action::Investigate { asset },
+                "isolate" => Action::Isolate { asset },
+                "restore" => Action::Restore { asset },
+                _ => Action::Harden { asset },
+            }
+        }
+        "share" => {
+            need(2)?;
+            let to = parse_teams(arg(1).unwrap())?;
+            let tlp = parse_tlp(arg(2).unwrap()).ok_or_else(|| {
+                format!("{:?} is not a TLP label (clear, green, amber, amber+strict, red)", arg(2).unwrap())
+            })?;
+            let (incident, text_at) = match arg(3) {
+                Some("-") => (None, 4),
+                Some(w) if known.incidents.iter().any(|i| i == w) => (Some(w.to_string()), 4),
+                _ => (None, 3),
+            };
+            let text = text_from(line, text_at);
+            if incident.is_none() && text.is_empty() {
+                return Err("share what? name an incident whose indicators you hold, or write a text".to_string());
+            }
+            Action::Share { to, tlp, incident, text }
+        }
+        "report" => {
+            exactly(3)?;
+            Action::Report {
+                regime: arg(1).unwrap().to_string(),
+                stage: arg(2).unwrap().to_string(),
+                incident: arg(3).unwrap().to_string(),
+            }
+        }
+        "classify" => {
+            exactly(1)?;
+            Action::Classify { incident: arg(1).unwrap().to_string() }
+        }
+        "request_assistance" => {
+            exactly(1)?;
+            Action::RequestAssistance { csirt: arg(1).unwrap().to_string() }
+        }
+        "activate_piu" => {
+            exactly(1)?;
+            Action::ActivatePiu { level: parse_level(arg(1), name)? }
+        }
+        "set_piu_level" => {
+            exactly(1)?;
+            Action::SetPiuLevel { level: parse_level(arg(1), name)? }
+        }
+        "public_statement" => {
+            let text = text_from(line, 1);
+            if text.is_empty() {
+                return Err(format!("usage: {}", usage(name)));
+            }
+            Action::PublicStatement { text }
+        }
+        "message" => {
+            need(2)?;
+            let to = parse_teams(arg(1).unwrap())?;
+            let (tlp, text_at) = match parse_tlp(arg(2).unwrap()) {
+                Some(tlp) => (tlp, 3),
+                None => (Tlp::Red, 2),
+            };
+            let text = text_from(line, text_at);
+            if text.is_empty() {
+                return Err(format!("usage: {}", usage(name)));
+            }
+            Action::Message { to, text, tlp }
+        }
+        _ => unreachable!("every name of ACTIONS is handled"),
+    };
+    Ok(action)
+}
+
+/// A short line for people: `isolate chem-it`, `share circl,govcert TLP:AMBER ransom-x`.
+pub fn describe(action: &Action) -> String {
+    match action {
+        Action::Investigate { asset } => format!("investigate {asset}"),
+        Action::Isolate { asset } => format!("isolate {asset}"),
+        Action::Restore { asset } => format!("restore {asset}"),
+        Action::Harden { asset } => format!("harden {asset}"),
+        Action::Share { to, tlp, incident, .. } => {
+            let incident = incident.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
+            format!("share {} {tlp}{incident}", to.join(","))
+        }
+        Action::Report { regime, stage, incident } => format!("report {regime} {stage} {incident}"),
+        Action::Classify { incident } => format!("classify {incident}"),
+        Action::RequestAssistance { csirt } => format!("request_assistance {csirt}"),
+        Action::ActivatePiu { level } => format!("activate_piu {level}"),
+        Action::SetPiuLevel { level } => format!("set_piu_level {level}"),
+        Action::PublicStatement { .. } => "public_statement".to_string(),
+        Action::Message { to, tlp, .. } => format!("message {} {tlp}", to.join(",")),
+        Action::Takeover => "takeover".to_string(),
+        Action::Inject(_) => "inject".to_string(),
+    }
+}
+
+/// Completions for the word being typed at the end of `line`: each candidate is
+/// the whole replacement of that word (in a comma list, the earlier teams kept).
+pub fn complete(line: &str, known: &Known) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at_new_word = line.is_empty() || line.ends_with(char::is_whitespace);
+    let position = if at_new_word { words.len() } else { words.len() - 1 };
+    let partial = if at_new_word { "" } else { words[words.len() - 1] };
+    let name = words.first().and_then(|w| action_name(w));
+    let owned = |list: &[String]| list.to_vec();
+    let incidents_for = |regime: &str, stage: &str| {
+        let mut out = Vec::new();
+        for (r, s, i) in &known.deadlines {
+            if r == regime && s == stage {
+                push_unique(&mut out, i);
+            }
+        }
+        out
+    };
+    let tlp = || TLP_WORDS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let levels = || (1..=4).map(|l| l.to_string()).collect::<Vec<_>>();
+    let options: Vec<String> = match (position, name) {
+        (0, _) => ACTIONS.iter().map(|(n, _)| n.to_string()).collect(),
+        (_, None) => Vec::new(),
+        (1, Some("investigate" | "isolate" | "restore" | "harden")) => owned(&known.assets),
+        (1, Some("share" | "message" | "request_assistance")) => owned(&known.teams),
+        (2, Some("share" | "message")) => tlp(),
+        (3, Some("share")) => owned(&known.incidents),
+        (1, Some("classify")) => owned(&known.incidents),
+        (1, Some("activate_piu" | "set_piu_level")) => levels(),
+        (1, Some("report")) => {
+            let mut out = Vec::new();
+            for (r, _, _) in &known.deadlines {
+                push_unique(&mut out, r);
+            }
+            out
+        }
+        (2, Some("report")) => {
+            let mut out = Vec::new();
+            for (r, s, _) in &known.deadlines {
+                if r == words[1] {
+                    push_unique(&mut out, s);
+                }
+            }
+            out
+        }
+        (3, Some("report")) => incidents_for(words[1], words[2]),
+        _ => Vec::new(),
+    };
+    // Lists of teams complete after the last comma.
+    let is_list = position == 1 && matches!(name, Some("share" | "message"));
+    let (stem, part) = match partial.rfind(',') {
+        Some(i) if is_list => (&partial[..=i], &partial[i + 1..]),
+        _ => ("", partial),
+    };
+    let already: Vec<&str> = stem.split(',').collect();
+    let lower = part.to_ascii_lowercase();
+    options
+        .into_iter()
+        .filter(|o| o.to_ascii_lowercase().starts_with(&lower) && !(is_list && already.contains(&o.as_str())))
+        .map(|o| format!("{stem}{o}"))
+        .collect()
+}
+
+/// The longest prefix all candidates share.
+pub fn common_prefix(candidates: &[String]) -> String {
+    let Some(first) = candidates.first() else { return String::new() };
+    let mut prefix = first.as_str();
+    for c in &candidates[1..] {
+        let same: usize = prefix.chars().zip(c.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+        prefix = &prefix[..same];
+    }
+    prefix.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Known {
+        Known {
+            assets: vec!["chem-it".into(), "chem-scada".into(), "post-core".into()],
+            teams: vec!["circl".into(), "govcert".into(), "post-ops".into()],
+            incidents: vec!["ransom-x".into(), "ddos-y".into()],
+            deadlines: vec![
+                ("nis2".into(), "early-warning".into(), "ransom-x".into()),
+                ("nis2".into(), "notification".into(), "ransom-x".into()),
+                ("gdpr".into(), "breach-notification".into(), "ransom-x".into()),
+            ],
+        }
+    }
+
+    fn ok(line: &str) -> Action {
+        parse(line, &known()).unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
+    fn err(line: &str) -> String {
+        parse(line, &known()).expect_err(line)
+    }
+
+    #[test]
+    fn every_action_parses() {
+        assert_eq!(ok("investigate chem-it"), Action::Investigate { asset: "chem-it".into() });
+        assert_eq!(ok("isolate chem-it"), Action::Isolate { asset: "chem-it".into() });
+        assert_eq!(ok("  restore   chem-it "), Action::Restore { asset: "chem-it".into() });
+        assert_eq!(ok("harden post-core"), Action::Harden { asset: "post-core".into() });
+        assert_eq!(
+            ok("share circl,govcert amber ransom-x some  text"),
+            Action::Share {
+                to: vec!["circl".into(), "govcert".into()],
+                tlp: Tlp::Amber,
+                incident: Some("ransom-x".into()),
+                text: "some  text".into()
+            }
+        );
+        assert_eq!(
+            ok("share circl TLP:AMBER+STRICT ransom-x"),
+            Action::Share {
+                to: vec!["circl".into()],
+                tlp: Tlp::AmberStrict,
+                incident: Some("ransom-x".into()),
+                text: "".into()
+            }
+        );
+        assert_eq!(
+            ok("share circl red heads up"),
+            Action::Share { to: vec!["circl".into()], tlp: Tlp::Red, incident: None, text: "heads up".into() }
+        );
+        assert_eq!(
+            ok("share circl green - ransom-x is spreading"),
+            Action::Share {
+                to: vec!["circl".into()],
+                tlp: Tlp::Green,
+                incident: None,
+                text: "ransom-x is spreading".into()
+            }
+        );
+        assert_eq!(
+            ok("report nis2 early-warning ransom-x"),
+            Action::Report { regime: "nis2".into(), stage: "early-warning".into(), incident: "ransom-x".into() }
+        );
+        assert_eq!(ok("classify ransom-x"), Action::Classify { incident: "ransom-x".into() });
+        assert_eq!(ok("request-assistance circl"), Action::RequestAssistance { csirt: "circl".into() });
+        assert_eq!(ok("assist circl"), Action::RequestAssistance { csirt: "circl".into() });
+        assert_eq!(ok("activate_piu 2"), Action::ActivatePiu { level: 2 });
+        assert_eq!(ok("piu 3"), Action::ActivatePiu { level: 3 });
+        assert_eq!(ok("set_piu_level 4"), Action::SetPiuLevel { level: 4 });
+        assert_eq!(
+            ok("public_statement Water is safe to drink."),
+            Action::PublicStatement { text: "Water is safe to drink.".into() }
+        );
+        assert_eq!(
+            ok("message govcert,circl call me"),
+            Action::Message { to: vec!["govcert".into(), "circl".into()], text: "call me".into(), tlp: Tlp::Red }
+        );
+        assert_eq!(
+            ok("MESSAGE govcert green call me"),
+            Action::Message { to: vec!["govcert".into()], text: "call me".into(), tlp: Tlp::Green }
+        );
+    }
+
+    #[test]
+    fn bad_input_is_explained() {
+        assert!(err("").contains("type an action"));
+        assert!(err("nuke chem-it").contains("unknown action \"nuke\""));
+        assert!(err("isolate").contains("usage: isolate ASSET"));
+        assert!(err("isolate a b").contains("usage: isolate ASSET"));
+        assert!(err("share circl").contains("usage: share"));
+        assert!(err("share circl purple ransom-x").contains("not a TLP label"));
+        assert!(err("share circl amber").contains("share what?"));
+        assert!(err("share , amber ransom-x").contains("at least one team"));
+        assert!(err("report nis2 early-warning").contains("usage: report REGIME STAGE INCIDENT"));
+        assert!(err("classify").contains("usage"));
+        assert!(err("activate_piu 5").contains("1 to 4"));
+        assert!(err("set_piu_level two").contains("1 to 4"));
+        assert!(err("activate_piu").contains("usage"));
+        assert!(err("public_statement").contains("usage"));
+        assert!(err("message govcert").contains("usage"));
+        assert!(err("message govcert amber").contains("usage"));
+        assert!(err("request_assistance").contains("usage"));
+    }
+
+    #[test]
+    fn completion_uses_the_view() {
+        let k = known();
+        assert_eq!(complete("", &k).len(), ACTIONS.len());
+        assert_eq!(complete("is", &k), vec!["isolate"]);
+        assert_eq!(complete("isolate ", &k), vec!["chem-it", "chem-scada", "post-core"]);
+        assert_eq!(complete("isolate ch", &k), vec!["chem-it", "chem-scada"]);
+        assert_eq!(complete("isolate chem-it ", &k), Vec::<String>::new());
+        assert_eq!(complete("share ", &k), vec!["circl", "govcert", "post-ops"]);
+        assert_eq!(complete("share circl,g", &k), vec!["circl,govcert"]);
+        assert_eq!(complete("share circl,", &k), vec!["circl,govcert", "circl,post-ops"]);
+        assert_eq!(complete("share circl am", &k), vec!["amber", "amber+strict"]);
+        assert_eq!(complete("share circl amber ", &k), vec!["ransom-x", "ddos-y"]);
+        assert_eq!(complete("report ", &k), vec!["nis2", "gdpr"]);
+        assert_eq!(complete("report nis2 ", &k), vec!["early-warning", "notification"]);
+        assert_eq!(complete("report gdpr breach-notification ", &k), vec!["ransom-x"]);
+        assert_eq!(complete("piu ", &k), vec!["1", "2", "3", "4"]);
+        assert_eq!(complete("frobnicate ", &k), Vec::<String>::new());
+        assert_eq!(complete("public_statement ", &k), Vec::<String>::new());
+    }
+
+    #[test]
+    fn common_prefixes() {
+        assert_eq!(common_prefix(&["chem-it".into(), "chem-scada".into()]), "chem-");
+        assert_eq!(common_prefix(&["amber".into(), "amber+strict".into()]), "amber");
+        assert_eq!(common_prefix(&["a".into()]), "a");
+        assert_eq!(common_prefix(&[]), "");
+        assert_eq!(common_prefix(&["é1".into(), "é2".into()]), "é");
+    }
+
+    #[test]
+    fn descriptions_are_short() {
+        assert_eq!(
+            describe(&ok("share circl,govcert amber ransom-x long text")),
+            "share circl,govcert TLP:AMBER ransom-x"
+        );
+        assert_eq!(describe(&ok("isolate chem-it")), "isolate chem-it");
+    }
+}

@@ -1,0 +1,151 @@
+//! `cascade play ws://HOST:PORT --token T`: the terminal player client.
+//!
+//! One loop consumes one stream of [`Event`]s: keys (from a reader thread),
+//! the client's frames and connection changes (from the websocket task), and
+//! frame ticks at a fixed rate (10 per second by default, independent of the
+//! exercise's speed). It redraws on a frame tick when something changed. The
+//! terminal is restored on exit and, by ratatui's panic hook, on a panic.
+
+use std::time::Duration;
+
+use crossterm::event::{self as term, Event as TermEvent};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, Event};
+use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
+
+/// `cascade play`'s settings.
+#[derive(Debug, Clone)]
+pub struct PlayConfig {
+    pub url: String,
+    pub token: String,
+    /// The client id; default `play-<hostname>-<pid>`.
+    pub client: Option<String>,
+    /// Redraws per second.
+    pub fps: u32,
+}
+
+/// Runs the player until `q`; returns an error for people if the terminal
+/// cannot be set up or the server refused the token.
+pub fn play(config: PlayConfig) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(run(config))
+}
+
+async fn run(config: PlayConfig) -> Result<(), String> {
+    let client_id = config.client.clone().unwrap_or_else(|| default_client_id("play"));
+    let (mut client, mut client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
+    let (tx, mut events) = mpsc::channel::<Event>(1024);
+
+    // Server frames and connection changes.
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(event) = client_events.recv().await {
+            if forward.send(Event::Client(event)).await.is_err() {
+                break;
+            }
+        }
+    });
+    // Frame ticks.
+    let frames = tx.clone();
+    let period = Duration::from_millis(1000 / u64::from(config.fps.clamp(1, 60)));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if frames.send(Event::Frame).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    // Keys: crossterm's reader blocks, so it gets a thread of its own.
+    let keys = tx.clone();
+    std::thread::spawn(move || {
+        while !keys.is_closed() {
+            match term::poll(Duration::from_millis(100)) {
+                Ok(true) => match term::read() {
+                    Ok(TermEvent::Key(key)) => {
+                        if keys.blocking_send(Event::Key(key)).is_err() {
+                            break;
+                        }
+                    }
+                    // A resize is drawn on the next frame tick.
+                    Ok(TermEvent::Resize(..)) => {
+                        if keys.blocking_send(Event::Frame).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                },
+                Ok(false) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    drop(tx);
+
+    let mut app = App::new(&config.url);
+    let mut dirty = true;
+    let mut refused = None;
+    let mut result = Ok(());
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Frame => {
+                if dirty {
+                    if let Err(e) = terminal.draw(|frame| crate::ui::draw(frame, &app)) {
+                        result = Err(format!("cannot draw: {e}"));
+                        break;
+                    }
+                    dirty = false;
+                }
+            }
+            Event::Key(key) => {
+                dirty = true;
+                match app.handle_key(key) {
+                    Effect::Quit => break,
+                    Effect::Send(action) => {
+                        let seq = client.send(&action);
+                        app.sent(seq, action);
+                    }
+                    Effect::None => {}
+                }
+            }
+            Event::Client(event) => {
+                dirty = true;
+                if let ClientEvent::Connection(Connection::Closed { reason }) = &event
+                    && app.team.is_none()
+                {
+                    // Never welcomed (a wrong token, say): nothing to look at.
+                    refused = Some(reason.clone());
+                }
+                app.on_client(event);
+                if refused.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+    ratatui::restore();
+    client.close();
+    // Let the close frame go out (bounded).
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, Event::Client(ClientEvent::Connection(Connection::Closed { .. }))) {
+                break;
+            }
+        }
+    })
+    .await;
+    if let Some(reason) = refused {
+        return Err(format!("cannot join {}: {reason}", config.url));
+    }
+    result
+}

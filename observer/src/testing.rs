@@ -1,0 +1,110 @@
+//! Fixtures for the unit tests: a team view with a bit of everything.
+
+use cascade_engine::exercise::Action;
+use cascade_engine::exercise::Status;
+use cascade_engine::exercise::state::MessageKind;
+use cascade_engine::scenario::Tlp;
+use cascade_engine::view::{
+    AssetView, DeadlineView, MessageView, ObjectiveView, OutageView, PendingView, PiuView, SectorService, Service,
+    TeamView,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::App;
+
+pub fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+pub fn type_str(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+}
+
+pub fn asset(id: &str, level: u16, integrity: u16) -> AssetView {
+    AssetView {
+        id: id.into(),
+        name: id.into(),
+        organisation: "chem".into(),
+        sector: "health".into(),
+        level,
+        integrity,
+        cap: 1000,
+        isolated: false,
+        hardened: false,
+        compromised: Vec::new(),
+    }
+}
+
+pub fn message(index: u64, tick: u64, from: &str, sender: Option<&str>, tlp: Tlp, text: &str) -> MessageView {
+    MessageView {
+        index,
+        tick,
+        kind: if sender.is_some() { MessageKind::Share } else { MessageKind::Inject },
+        from: from.into(),
+        sender_team: sender.map(str::to_string),
+        to: vec!["chem-ops".into()],
+        tlp,
+        text: text.into(),
+        incident: None,
+    }
+}
+
+/// Team `chem-ops`: `chem-it` fine, `chem-scada` isolated with a detected
+/// ransomware, `chem-lab` down; one outage elsewhere, two messages, a deadline,
+/// an objective, an investigation running, indicators of `ransom-x`.
+pub fn sample_view() -> TeamView {
+    let mut scada = asset("chem-scada", 200, 600);
+    scada.isolated = true;
+    scada.cap = 200;
+    scada.compromised = vec!["ransom-x".into()];
+    let mut share = message(0, 30, "GOVCERT.LU", Some("govcert"), Tlp::Amber, "IOC for ransom-x: C2 198.51.100.7");
+    share.incident = Some("ransom-x".into());
+    TeamView {
+        tick: 47,
+        clock: "08:47".into(),
+        team: "chem-ops".into(),
+        organisation: "chem".into(),
+        staff: 6,
+        busy: 2,
+        service: Service {
+            national: 900_000,
+            population: 1_000_000,
+            sectors: vec![SectorService { id: "health".into(), served: 90_000, population: 100_000 }],
+        },
+        piu: PiuView { active_since: None, level: 0 },
+        assets: vec![asset("chem-it", 1000, 1000), scada, asset("chem-lab", 0, 1000)],
+        outages: vec![OutageView {
+            id: "post-core".into(),
+            name: "POST core".into(),
+            organisation: "post".into(),
+            sector: "telecom".into(),
+            level: 300,
+        }],
+        messages: vec![share, message(1, 40, "RTL journalist", None, Tlp::Clear, "Is the hospital affected?")],
+        pending: vec![PendingView {
+            team: "chem-ops".into(),
+            command: Action::Investigate { asset: "chem-it".into() },
+            started: 40,
+            finish: 70,
+            staff: 2,
+        }],
+        deadlines: vec![DeadlineView {
+            organisation: "chem".into(),
+            regime: "nis2".into(),
+            stage: "early-warning".into(),
+            incident: "ransom-x".into(),
+            authority: "ilr".into(),
+            due: Some(1470),
+            filed: None,
+            status: "open".into(),
+        }],
+        objectives: vec![ObjectiveView {
+            id: "contain-fast".into(),
+            description: "Ransomware contained within 2 hours".into(),
+            status: Status::Pending,
+        }],
+        indicators: vec!["ransom-x".into()],
+    }
+}
