@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use cascade_engine::wire::{
@@ -14,7 +13,7 @@ use cascade_engine::wire::{
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -39,6 +38,10 @@ impl Default for Limits {
     }
 }
 
+/// How long a close frame may take to reach a client that was dropped for
+/// being too slow, before the connection is simply cut.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// What the connection needs from the host.
 pub struct Shared {
     pub tokens: Tokens,
@@ -54,6 +57,15 @@ fn error(code: &str, message: impl Into<String>) -> ServerMessage {
 enum Close {
     Policy(&'static str),
     Size,
+}
+
+impl Close {
+    fn frame(self) -> CloseFrame {
+        match self {
+            Close::Policy(reason) => CloseFrame { code: CloseCode::Policy, reason: reason.into() },
+            Close::Size => CloseFrame { code: CloseCode::Size, reason: "frame too large".into() },
+        }
+    }
 }
 
 /// A token bucket: `rate` commands per second, bursts of `rate`.
@@ -105,23 +117,41 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     // The writer: frames from the exercise and from this reader, in order.
     let (tx, mut rx) = mpsc::channel::<Outgoing>(SUBSCRIBER_QUEUE);
     let (close_tx, mut close_rx) = mpsc::channel::<Close>(1);
-    let kicked = Arc::new(AtomicBool::new(false));
+    // The exercise notifies this when it drops a client that fell too far behind.
+    let kicked = Arc::new(Notify::new());
     let writer_kicked = Arc::clone(&kicked);
+    // Dropped when the writer ends, which ends the reader too: a connection the
+    // writer has given up on (too slow, or gone) must not linger.
+    let (writer_done_tx, mut writer_done) = oneshot::channel::<()>();
     let writer = tokio::spawn(async move {
+        let _done = writer_done_tx;
+        let too_slow =
+            || Message::Close(Some(CloseFrame { code: CloseCode::Again, reason: "too slow: reconnect".into() }));
         loop {
             tokio::select! {
                 biased;
                 frame = rx.recv() => match frame {
                     Some(Outgoing::Message(message)) => {
                         let text = serde_json::to_string(&message).expect("server messages serialise");
-                        if sink.send(Message::text(text)).await.is_err() {
-                            return;
+                        tokio::select! {
+                            biased;
+                            sent = sink.send(Message::text(text)) => if sent.is_err() {
+                                return;
+                            },
+                            // Stuck writing to a client that does not read, and
+                            // dropped by the exercise: try to say so, then give up.
+                            _ = writer_kicked.notified() => {
+                                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(too_slow())).await;
+                                return;
+                            }
                         }
                     }
                     None => {
-                        if writer_kicked.load(Ordering::SeqCst) {
-                            let frame = CloseFrame { code: CloseCode::Again, reason: "too slow: reconnect".into() };
-                            let _ = sink.send(Message::Close(Some(frame))).await;
+                        // The reader is gone. It may have asked for a close just
+                        // before dropping its sender: the biased select sees the
+                        // end of `rx` first, so look for that request here.
+                        if let Ok(close) = close_rx.try_recv() {
+                            let _ = sink.send(Message::Close(Some(close.frame()))).await;
                         }
                         return;
                     }
@@ -131,12 +161,13 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
                     while let Ok(Outgoing::Message(message)) = rx.try_recv() {
                         let _ = sink.send(Message::text(serde_json::to_string(&message).unwrap())).await;
                     }
-                    let frame = match close {
-                        Some(Close::Policy(reason)) => CloseFrame { code: CloseCode::Policy, reason: reason.into() },
-                        Some(Close::Size) => CloseFrame { code: CloseCode::Size, reason: "frame too large".into() },
-                        None => return,
-                    };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    let Some(close) = close else { return };
+                    let _ = sink.send(Message::Close(Some(close.frame()))).await;
+                    return;
+                }
+                // Dropped by the exercise for falling behind (after what was queued).
+                _ = writer_kicked.notified() => {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(too_slow())).await;
                     return;
                 }
             }
@@ -150,18 +181,27 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     let mut bucket = Bucket::new(shared.limits.commands_per_second);
     let hello_deadline = Instant::now() + shared.limits.hello_timeout;
     loop {
-        let frame = if identity.is_none() {
-            match tokio::time::timeout_at(hello_deadline, source.next()).await {
-                Ok(frame) => frame,
-                Err(_) => {
+        let next = async {
+            if identity.is_none() {
+                tokio::time::timeout_at(hello_deadline, source.next()).await.ok()
+            } else {
+                Some(source.next().await)
+            }
+        };
+        let frame = tokio::select! {
+            next = next => match next {
+                Some(frame) => frame,
+                None => {
                     info!("connection {conn} from {peer}: no hello in time");
                     send(error("hello_timeout", "no valid hello in time"));
                     let _ = close_tx.try_send(Close::Policy("no hello"));
                     break;
                 }
+            },
+            _ = &mut writer_done => {
+                debug!("connection {conn} from {peer}: closed by the writer");
+                break;
             }
-        } else {
-            source.next().await
         };
         let text = match frame {
             None | Some(Ok(Message::Close(_))) => break,
@@ -248,10 +288,8 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
                 if shared.requests.send(subscribe).await.is_err() {
                     break;
                 }
-                let Ok(welcome) = reply_rx.await else { break };
-                for message in welcome {
-                    send(message);
-                }
+                // The exercise queues the welcome, snapshot and clock itself.
+                let Ok(()) = reply_rx.await else { break };
                 info!(
                     "connection {conn} from {peer}: {} as client {client:?}",
                     match who {

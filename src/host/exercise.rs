@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use cascade_engine::Simulation;
@@ -15,7 +14,7 @@ use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{director_view, team_view};
 use cascade_engine::wire::{DirectorAction, ServerMessage};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
@@ -40,8 +39,10 @@ pub enum Request {
         who: Identity,
         conn: u64,
         tx: mpsc::Sender<Outgoing>,
-        kicked: Arc<AtomicBool>,
-        reply: oneshot::Sender<Vec<ServerMessage>>,
+        kicked: Arc<Notify>,
+        /// Answered once the welcome, snapshot and clock are queued for the
+        /// connection (before any tick can be: the actor queues them itself).
+        reply: oneshot::Sender<()>,
     },
     Unsubscribe {
         conn: u64,
@@ -58,7 +59,9 @@ pub enum Request {
 struct Subscriber {
     who: Identity,
     tx: mpsc::Sender<Outgoing>,
-    kicked: Arc<AtomicBool>,
+    /// Notified when the subscriber is dropped for lagging: its connection
+    /// then closes (1013).
+    kicked: Arc<Notify>,
     /// Messages of the log this subscriber has been sent.
     seen: usize,
     lagging: u32,
@@ -182,10 +185,15 @@ impl Exercise {
     fn handle(&mut self, request: Request) {
         match request {
             Request::Subscribe { who, conn, tx, kicked, reply } => {
-                let messages = self.welcome(who);
+                // Queued here, not by the connection: a tick broadcast right after
+                // the subscription must never overtake the welcome and snapshot.
+                // The queue holds at most a few error frames before a hello, so they fit.
+                for message in self.welcome(who) {
+                    let _ = tx.try_send(Outgoing::Message(message));
+                }
                 let seen = self.sim.exercise().messages.len();
                 self.subscribers.insert(conn, Subscriber { who, tx, kicked, seen, lagging: 0 });
-                let _ = reply.send(messages);
+                let _ = reply.send(());
             }
             Request::Unsubscribe { conn } => {
                 self.subscribers.remove(&conn);
@@ -430,7 +438,7 @@ impl Exercise {
                     sub.lagging += 1;
                     if sub.lagging > MAX_LAG_TICKS {
                         warn!("connection {conn} fell {MAX_LAG_TICKS} ticks behind; closing it (1013)");
-                        sub.kicked.store(true, Ordering::SeqCst);
+                        sub.kicked.notify_one();
                         gone.push(conn);
                     }
                 }

@@ -1,0 +1,555 @@
+//! Helpers for the end-to-end tests of `cascade serve` (tests/host.rs): a small
+//! scenario, the real binary as a child process (killed on drop), its tokens, a
+//! websocket client that keeps every frame it received, and journal readers.
+//! Every wait is bounded by `TIMEOUT` so that a bug fails a test, never hangs it.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The longest any single wait may take.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Two operators (alpha with two linked assets, bravo with one) and a CSIRT over
+/// both; ransomware on alpha's core from tick 1 that any investigation finds;
+/// bravo's core degraded at tick 2 (a public outage); quick investigate/isolate.
+pub const SCENARIO: &str = r#"Scenario(
+    name: "Host test",
+    seed: 7,
+    tick_seconds: 60,
+    duration_ticks: 200,
+    start: "2026-03-10T08:00",
+    sectors: [Sector(id: "energy"), Sector(id: "telecom")],
+    organisations: [
+        Organisation(id: "alpha", kind: Operator, sector: "energy"),
+        Organisation(id: "bravo", kind: Operator, sector: "telecom"),
+        Organisation(id: "cert", kind: Csirt, constituency: ["alpha", "bravo"]),
+    ],
+    assets: [
+        Asset(id: "a-core", name: "Alpha core", organisation: "alpha", sector: "energy", population: 1000),
+        Asset(id: "a-edge", name: "Alpha edge", organisation: "alpha", sector: "energy", population: 500),
+        Asset(id: "b-core", name: "Bravo core", organisation: "bravo", sector: "telecom", population: 800),
+    ],
+    links: [Link(from: "a-core", to: "a-edge")],
+    teams: [
+        Team(id: "team-a", organisation: "alpha", role: Operator),
+        Team(id: "team-b", organisation: "bravo", role: Operator),
+        Team(id: "csirt", organisation: "cert", role: Csirt),
+    ],
+    disruptions: [Disruption(tick: 2, asset: "b-core", integrity: 400, note: "Bravo core degraded.")],
+    incidents: [
+        Incident(id: "ransom-a", kind: Ransomware, targets: ["a-core"], start: 1, impact: 1, floor: 900,
+                 detectability: 1000),
+    ],
+    response: Response(investigate: Cost(ticks: 2, staff: 1), isolate: Cost(ticks: 1, staff: 1)),
+)
+"#;
+
+pub fn cascade_bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("cascade")
+}
+
+/// The tokens file written by `--tokens-out` (and beside the journal).
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub director: String,
+    pub teams: BTreeMap<String, String>,
+}
+
+impl Tokens {
+    pub fn read(path: &Path) -> Tokens {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let v: Value = serde_json::from_str(&text).expect("the tokens file is JSON");
+        let director = v["director"].as_str().expect("a director token").to_string();
+        let teams = v["teams"]
+            .as_object()
+            .expect("a teams object")
+            .iter()
+            .map(|(k, t)| (k.clone(), t.as_str().expect("team tokens are strings").to_string()))
+            .collect();
+        Tokens { director, teams }
+    }
+
+    pub fn team(&self, id: &str) -> &str {
+        &self.teams[id]
+    }
+}
+
+/// A running `cascade serve`, killed (SIGKILL) and reaped on drop. Its stderr
+/// goes to a log file that is printed if the test fails.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub journal: PathBuf,
+    pub tokens_out: Option<PathBuf>,
+    pub tokens: Tokens,
+    pub log: PathBuf,
+    /// What it printed on stdout before (and including) the `listening on` line,
+    /// and after it, as far as read.
+    pub stdout: Vec<String>,
+}
+
+/// `SCENARIO` with a third operator owning `assets` more assets (bulky
+/// director views), lasting `ticks` ticks.
+pub fn bulky_scenario(assets: usize, ticks: u64) -> String {
+    let mut extra = String::new();
+    for i in 0..assets {
+        extra.push_str(&format!(
+            "        Asset(id: \"c-{i}\", name: \"Charlie asset number {i}\", organisation: \"charlie\", sector: \"energy\", integrity: 700),\n"
+        ));
+    }
+    scenario_lasting(ticks)
+        .replace(
+            "        Organisation(id: \"cert\"",
+            "        Organisation(id: \"charlie\", kind: Operator, sector: \"energy\"),\n        Organisation(id: \"cert\"",
+        )
+        .replace("    ],\n    links:", &format!("{extra}    ],\n    links:"))
+}
+
+/// `SCENARIO` lasting `ticks` ticks instead of 200.
+pub fn scenario_lasting(ticks: u64) -> String {
+    SCENARIO.replace("duration_ticks: 200,", &format!("duration_ticks: {ticks},"))
+}
+
+impl Server {
+    /// `cascade serve SCENARIO --addr 127.0.0.1:0 --journal DIR/NAME.jsonl
+    /// --tokens-out DIR/NAME.tokens-out.json` plus `extra`.
+    pub fn start(dir: &Path, name: &str, extra: &[&str]) -> Server {
+        Self::start_scenario(dir, name, SCENARIO, extra)
+    }
+
+    /// The same with another scenario text.
+    pub fn start_scenario(dir: &Path, name: &str, text: &str, extra: &[&str]) -> Server {
+        let scenario = dir.join(format!("{name}.ron"));
+        std::fs::write(&scenario, text).unwrap();
+        let journal = dir.join(format!("{name}.jsonl"));
+        let tokens_out = dir.join(format!("{name}.tokens-out.json"));
+        let mut command = Command::new(cascade_bin());
+        command
+            .arg("serve")
+            .arg(&scenario)
+            .args(["--addr", "127.0.0.1:0", "--journal"])
+            .arg(&journal)
+            .arg("--tokens-out")
+            .arg(&tokens_out)
+            .args(extra);
+        Self::spawn(command, dir.join(format!("{name}.log")), journal, Some(tokens_out))
+    }
+
+    /// `cascade serve --resume JOURNAL --addr 127.0.0.1:0` plus `extra`.
+    pub fn resume(journal: &Path, extra: &[&str]) -> Server {
+        let mut command = Command::new(cascade_bin());
+        command.arg("serve").arg("--resume").arg(journal).args(["--addr", "127.0.0.1:0"]).args(extra);
+        let mut log = journal.as_os_str().to_owned();
+        log.push(".resumed.log");
+        Self::spawn(command, PathBuf::from(log), journal.to_path_buf(), None)
+    }
+
+    fn spawn(mut command: Command, log: PathBuf, journal: PathBuf, tokens_out: Option<PathBuf>) -> Server {
+        let log_file = std::fs::File::create(&log).unwrap();
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log_file);
+        command.env("RUST_LOG", "cascade=debug,warn");
+        let mut child = command.spawn().expect("cannot start cascade serve");
+        let stdout = child.stdout.take().unwrap();
+        // A thread drains stdout (so the server never blocks on it) and hands the
+        // lines over; the test waits for them with a timeout.
+        let (tx, rx) = std_mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        let url = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let url = line.strip_prefix("listening on ").map(str::to_string);
+                    lines.push(line);
+                    if let Some(url) = url {
+                        assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
+                        break url;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "cascade serve did not say `listening on` ({lines:?}); its log:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+            }
+        };
+        assert_eq!(lines.len(), 1, "`listening on` is the first line on stdout: {lines:?}");
+        // The rest of the banner comes right after; take what is there.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            lines.push(line);
+            if lines.last().is_some_and(|l| l.starts_with("the exercise starts")) {
+                break;
+            }
+        }
+        let tokens_path = tokens_out.clone().unwrap_or_else(|| tokens_beside(&journal));
+        let tokens = Tokens::read(&tokens_path);
+        Server { child, url, journal, tokens_out, tokens, log, stdout: lines }
+    }
+
+    /// SIGKILL, as `kill -9`, and reap.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().unwrap();
+    }
+
+    /// Still running (no input has crashed it)?
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    pub async fn connect(&self) -> Client {
+        Client::connect(&self.url).await
+    }
+
+    /// A connected client that has said hello with `token` and read its welcome,
+    /// snapshot and clock.
+    pub async fn join(&self, token: &str, client: &str) -> Client {
+        let mut c = self.connect().await;
+        c.hello(token, client).await;
+        c
+    }
+
+    pub async fn director(&self) -> Client {
+        self.join(&self.tokens.director, "director-console").await
+    }
+
+    pub async fn team(&self, team: &str, client: &str) -> Client {
+        self.join(self.tokens.team(team), client).await
+    }
+
+    pub fn journal_text(&self) -> String {
+        std::fs::read_to_string(&self.journal).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- last lines of {} ---", self.log.display());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+pub fn tokens_beside(journal: &Path) -> PathBuf {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".tokens.json");
+    PathBuf::from(name)
+}
+
+/// What a read from the socket gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Frame(Value),
+    /// The connection closed: the close code if a close frame came.
+    Closed(Option<u16>),
+}
+
+/// A websocket client that remembers every text frame it received.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every text frame, as received.
+    pub raw: Vec<String>,
+    pub closed: Option<Option<u16>>,
+    pub welcome: Value,
+    /// The snapshot (or director snapshot) that followed the welcome.
+    pub snapshot: Value,
+}
+
+/// The `type` of a frame.
+pub fn kind(frame: &Value) -> &str {
+    frame["type"].as_str().unwrap_or("")
+}
+
+/// Whether a frame carries a view (and so a tick number).
+pub fn is_view(frame: &Value) -> bool {
+    matches!(kind(frame), "snapshot" | "tick" | "director_snapshot" | "director_tick")
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connecting timed out")
+            .expect("websocket handshake");
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+    }
+
+    /// A client over an existing stream (e.g. one with a tiny receive buffer).
+    pub async fn over(url: &str, stream: TcpStream) -> Client {
+        let (ws, _) = timeout(TIMEOUT, tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)))
+            .await
+            .expect("handshake timed out")
+            .expect("websocket handshake");
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+    }
+
+    pub async fn send_text(&mut self, text: impl Into<String>) {
+        let text: String = text.into();
+        timeout(TIMEOUT, self.ws.send(Message::text(text))).await.expect("send timed out").expect("send");
+    }
+
+    /// Sends, not minding if the server already closed.
+    pub async fn try_send_text(&mut self, text: impl Into<String>) {
+        let text: String = text.into();
+        let _ = timeout(TIMEOUT, self.ws.send(Message::text(text))).await;
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        timeout(TIMEOUT, self.ws.send(Message::binary(bytes))).await.expect("send timed out").expect("send");
+    }
+
+    /// Writes, straight to the socket, the header of a masked text frame that
+    /// announces `len` bytes, and nothing of its payload: the server can tell
+    /// the frame is too large from the header, with no unread data left behind
+    /// (which would make its close a TCP reset that can overtake its last frames).
+    pub async fn send_frame_header(&mut self, len: u64) {
+        use tokio::io::AsyncWriteExt;
+        let mut header = vec![0x81, 0x80 | 127];
+        header.extend_from_slice(&len.to_be_bytes());
+        header.extend_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+        let stream = self.ws.get_mut();
+        timeout(TIMEOUT, async {
+            stream.write_all(&header).await?;
+            stream.flush().await
+        })
+        .await
+        .expect("send timed out")
+        .expect("send");
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.send_text(value.to_string()).await;
+    }
+
+    pub async fn send_hello(&mut self, token: &str, client: &str) {
+        self.send(json!({"type": "hello", "token": token, "client": client, "protocol": 1})).await;
+    }
+
+    /// Says hello and reads the welcome, the snapshot and the clock, in that order.
+    pub async fn hello(&mut self, token: &str, client: &str) {
+        self.send_hello(token, client).await;
+        let welcome = self.frame().await;
+        assert_eq!(kind(&welcome), "welcome", "the first frame after hello is the welcome: {welcome}");
+        let snapshot = self.frame().await;
+        let role = welcome["role"].as_str().unwrap();
+        let expected = if role == "director" { "director_snapshot" } else { "snapshot" };
+        assert_eq!(kind(&snapshot), expected, "then the full view: {snapshot}");
+        assert_eq!(snapshot["tick"], welcome["tick"], "the snapshot is of the welcome's tick");
+        let clock = self.frame().await;
+        assert_eq!(kind(&clock), "clock", "then the clock: {clock}");
+        self.welcome = welcome;
+        self.snapshot = snapshot;
+    }
+
+    pub async fn command(&mut self, seq: u64, command: Value) {
+        self.send(json!({"type": "command", "seq": seq, "command": command})).await;
+    }
+
+    /// The next event, waiting at most `TIMEOUT`.
+    pub async fn event(&mut self) -> Event {
+        self.event_within(TIMEOUT).await.expect("timed out waiting for a frame")
+    }
+
+    /// The next event within `wait`, or `None`.
+    pub async fn event_within(&mut self, wait: Duration) -> Option<Event> {
+        if let Some(code) = self.closed {
+            return Some(Event::Closed(code));
+        }
+        loop {
+            let next = timeout(wait, self.ws.next()).await.ok()?;
+            let event = match next {
+                Some(Ok(Message::Text(text))) => {
+                    self.raw.push(text.to_string());
+                    let value: Value = serde_json::from_str(&text).expect("server frames are JSON");
+                    assert!(value.is_object(), "server frames are objects: {value}");
+                    Event::Frame(value)
+                }
+                Some(Ok(Message::Close(frame))) => Event::Closed(frame.map(|f| u16::from(f.code))),
+                Some(Ok(Message::Binary(_))) => panic!("the server sent a binary frame"),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => Event::Closed(None),
+            };
+            if let Event::Closed(code) = event {
+                self.closed = Some(code);
+            }
+            return Some(event);
+        }
+    }
+
+    /// The next frame; panics if the connection closes instead.
+    pub async fn frame(&mut self) -> Value {
+        match self.event().await {
+            Event::Frame(v) => v,
+            Event::Closed(code) => panic!("the connection closed ({code:?}) while a frame was expected"),
+        }
+    }
+
+    /// Reads until a frame matches (within `TIMEOUT` in all).
+    pub async fn wait_for(&mut self, what: &str, mut matches: impl FnMut(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.event_within(left).await {
+                Some(Event::Frame(v)) if matches(&v) => return v,
+                Some(Event::Frame(_)) => {}
+                Some(Event::Closed(code)) => panic!("closed ({code:?}) while waiting for {what}"),
+                None => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    /// The `ack` or `reject` of `seq`.
+    pub async fn answer(&mut self, seq: u64) -> Value {
+        self.wait_for(&format!("the answer to seq {seq}"), |v| matches!(kind(v), "ack" | "reject") && v["seq"] == seq)
+            .await
+    }
+
+    /// Sends a command and returns its ack (panics on a reject).
+    pub async fn acked(&mut self, seq: u64, command: Value) -> u64 {
+        self.command(seq, command.clone()).await;
+        let answer = self.answer(seq).await;
+        assert_eq!(kind(&answer), "ack", "{command} was not acknowledged: {answer}");
+        answer["tick"].as_u64().unwrap()
+    }
+
+    /// Sends a command and returns its reject code (panics on an ack).
+    pub async fn rejected(&mut self, seq: u64, command: Value) -> String {
+        self.command(seq, command.clone()).await;
+        let answer = self.answer(seq).await;
+        assert_eq!(kind(&answer), "reject", "{command} should have been refused: {answer}");
+        answer["code"].as_str().unwrap().to_string()
+    }
+
+    pub async fn outcome(&mut self, seq: u64) -> Value {
+        self.wait_for(&format!("the outcome of seq {seq}"), |v| kind(v) == "outcome" && v["seq"] == seq).await
+    }
+
+    /// The next `error` frame's code (panics on a close first).
+    pub async fn error_code(&mut self) -> String {
+        let e = self.wait_for("an error frame", |v| kind(v) == "error").await;
+        e["code"].as_str().unwrap().to_string()
+    }
+
+    /// A view of tick `tick` or later.
+    pub async fn view_at(&mut self, tick: u64) -> Value {
+        self.wait_for(&format!("a view of tick {tick}"), |v| is_view(v) && v["tick"].as_u64() >= Some(tick)).await
+    }
+
+    /// The next view frame.
+    pub async fn next_view(&mut self) -> Value {
+        self.wait_for("a view", is_view).await
+    }
+
+    /// Reads until the connection closes; returns the close code and the frames
+    /// that came before it.
+    pub async fn closing(&mut self) -> (Option<u16>, Vec<Value>) {
+        let mut frames = Vec::new();
+        loop {
+            match self.event().await {
+                Event::Frame(v) => frames.push(v),
+                Event::Closed(code) => return (code, frames),
+            }
+        }
+    }
+
+    /// The frames that arrive within `wait` (the connection staying open).
+    pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + wait;
+        let mut frames = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return frames;
+            }
+            match self.event_within(left).await {
+                Some(Event::Frame(v)) => frames.push(v),
+                Some(Event::Closed(code)) => panic!("closed ({code:?}) unexpectedly"),
+                None => return frames,
+            }
+        }
+    }
+
+    /// Every frame received so far.
+    pub fn frames(&self) -> Vec<Value> {
+        self.raw.iter().map(|t| serde_json::from_str(t).unwrap()).collect()
+    }
+
+    /// The last view received so far.
+    pub fn last_view(&self) -> Option<Value> {
+        self.frames().into_iter().rev().find(is_view)
+    }
+
+    /// Everything received so far, as one string (for leak checks).
+    pub fn all_text(&self) -> String {
+        self.raw.join("\n")
+    }
+
+    pub async fn close(mut self) {
+        let _ = timeout(Duration::from_secs(2), self.ws.close(None)).await;
+    }
+}
+
+/// The journal's lines, parsed (a torn last line skipped).
+pub fn journal_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect()
+}
+
+/// The journal's command lines.
+pub fn journal_commands(path: &Path) -> Vec<Value> {
+    journal_lines(path).into_iter().filter(|l| l.get("command").is_some()).collect()
+}
+
+/// The command lines of (team, client, seq).
+pub fn journaled(path: &Path, team: &str, client: &str, seq: u64) -> Vec<Value> {
+    journal_commands(path)
+        .into_iter()
+        .filter(|l| l["team"] == team && l["client"] == client && l["seq"] == seq)
+        .collect()
+}
+
+/// The last checkpoint: (tick, hash).
+pub fn last_checkpoint(path: &Path) -> (u64, String) {
+    journal_lines(path)
+        .iter()
+        .rev()
+        .find_map(|l| Some((l.get("checkpoint")?.as_u64()?, l["hash"].as_str()?.to_string())))
+        .expect("a checkpoint")
+}
+
+/// `cascade replay JOURNAL --verify`: (success, stdout, stderr).
+pub fn replay_verify(journal: &Path) -> (bool, String, String) {
+    let out = Command::new(cascade_bin()).args(["replay", "--verify"]).arg(journal).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
