@@ -22,40 +22,20 @@
 //!   hospital-it and payments still read mobile-net's 200 of tick 75.
 //! - tick 77: everything is back: 87000 people served.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+#[path = "common/cli.rs"]
+mod common;
+use common::*;
 
-use assert_cmd::Command;
+
 use tempfile::TempDir;
 
 // ---- helpers ----
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
-fn tutorial() -> PathBuf {
-    repo().join("scenarios/tutorial.ron")
-}
 
-/// `cascade` with `args`, run in `dir`.
-fn cascade_in(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("cascade").unwrap().current_dir(dir).args(args).output().unwrap()
-}
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
-    assert!(!stderr(output).contains("panicked"), "the binary panicked:\n{}", stderr(output));
-}
 
 /// Runs the tutorial in a fresh temp dir with `--trace t.csv --final-state f.json`
 /// and `extra` arguments; asserts success.

@@ -1,10 +1,12 @@
 //! End-to-end tests of `cascade msel` and of a scenario whose `msel` field names a
 //! CSV file beside it.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+#[path = "common/cli.rs"]
+mod common;
+use common::*;
 
-use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
 use tempfile::TempDir;
 
 const HEADER: &str = "number,time,from,to,method,message,expected_action";
@@ -40,23 +42,9 @@ const CSV: &str = "number,time,from,to,method,message,expected_action\n\
                    journalist,08:45,RTL journalist,csirt,phone,\"Is it a cyberattack? We go live, now.\",Holding statement.\n\
                    memo,T+90,\"CHEM \"\"duty\"\" officer\",\"csirt, chem-ops\",Portal,\"Line one.\nLine two.\",\n";
 
-fn cascade_in(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("cascade").unwrap().current_dir(dir).args(args).output().unwrap()
-}
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
-    assert!(!stderr(output).contains("panicked"), "the binary panicked:\n{}", stderr(output));
-}
 
 /// `scenario.ron` (naming `file.csv`) and `file.csv` with `csv`, in a temp dir.
 fn exercise(csv: &str) -> (TempDir, PathBuf) {

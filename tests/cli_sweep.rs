@@ -2,40 +2,21 @@
 //! independence from the number of threads, and the lost national service checked
 //! against the tutorial's story worked out by hand (see tests/cli.rs).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+#[path = "common/cli.rs"]
+mod common;
+use common::*;
 
-use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
 use tempfile::TempDir;
 
 // ---- helpers ----
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
-fn tutorial() -> PathBuf {
-    repo().join("scenarios/tutorial.ron")
-}
 
-/// `cascade` with `args`, run in `dir`.
-fn cascade_in(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("cascade").unwrap().current_dir(dir).args(args).output().unwrap()
-}
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
-    assert!(!stderr(output).contains("panicked"), "the binary panicked:\n{}", stderr(output));
-}
 
 /// Sweeps `scenario` in a fresh temp dir with `args` after the file; asserts exit 0
 /// and returns stdout and the CSV (when `--csv out.csv` is among `args`).
