@@ -26,16 +26,9 @@
 mod common;
 use common::*;
 
-
 use tempfile::TempDir;
 
 // ---- helpers ----
-
-
-
-
-
-
 
 /// Runs the tutorial in a fresh temp dir with `--trace t.csv --final-state f.json`
 /// and `extra` arguments; asserts success.

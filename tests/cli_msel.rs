@@ -42,10 +42,6 @@ const CSV: &str = "number,time,from,to,method,message,expected_action\n\
                    journalist,08:45,RTL journalist,csirt,phone,\"Is it a cyberattack? We go live, now.\",Holding statement.\n\
                    memo,T+90,\"CHEM \"\"duty\"\" officer\",\"csirt, chem-ops\",Portal,\"Line one.\nLine two.\",\n";
 
-
-
-
-
 /// `scenario.ron` (naming `file.csv`) and `file.csv` with `csv`, in a temp dir.
 fn exercise(csv: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();

@@ -12,12 +12,6 @@ use tempfile::TempDir;
 
 // ---- helpers ----
 
-
-
-
-
-
-
 /// Sweeps `scenario` in a fresh temp dir with `args` after the file; asserts exit 0
 /// and returns stdout and the CSV (when `--csv out.csv` is among `args`).
 fn sweep(scenario: &Path, args: &[&str]) -> (String, Option<String>) {
