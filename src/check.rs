@@ -1,8 +1,22 @@
 //! `cascade check FILE…`: validate scenarios and report every problem.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use cascade_engine::load_model;
+use cascade_engine::{Model, load_model};
+
+/// Loads a scenario for a command that needs one; on failure prints every problem
+/// on stderr (the command then exits 1).
+pub fn load_or_report(path: &Path) -> Option<Model> {
+    match load_model(path) {
+        Ok(model) => Some(model),
+        Err(error) => {
+            for message in error.messages() {
+                eprintln!("{message}");
+            }
+            None
+        }
+    }
+}
 
 /// Checks each file; prints a one-line summary per valid file on stdout and every
 /// problem on stderr. Returns true when all files are valid.

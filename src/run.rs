@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
 use cascade_engine::load::to_ron;
-use cascade_engine::{Model, Simulation, load_model};
+use cascade_engine::{Model, Simulation};
 use cascade_replay::{Header, JournalWriter};
 use clap::Args;
 use serde::Serialize;
@@ -40,14 +40,8 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> bool {
-    let model = match load_model(&args.file) {
-        Ok(model) => model,
-        Err(error) => {
-            for message in error.messages() {
-                eprintln!("{message}");
-            }
-            return false;
-        }
+    let Some(model) = crate::check::load_or_report(&args.file) else {
+        return false;
     };
     match run_model(model, args) {
         Ok(()) => true,

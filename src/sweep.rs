@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
-use cascade_engine::{Model, Simulation, load_model};
+use cascade_engine::{Model, Simulation};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -45,14 +45,8 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(args: &SweepArgs) -> bool {
-    let model = match load_model(&args.file) {
-        Ok(model) => model,
-        Err(error) => {
-            for message in error.messages() {
-                eprintln!("{message}");
-            }
-            return false;
-        }
+    let Some(model) = crate::check::load_or_report(&args.file) else {
+        return false;
     };
     let first = args.first_seed.unwrap_or(model.scenario.seed);
     if first.checked_add(u64::from(args.runs) - 1).is_none() {
