@@ -8,6 +8,7 @@ mod host;
 mod msel;
 mod play;
 mod replay;
+mod report;
 mod run;
 mod sweep;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Read a journal: summarise it, or with --verify re-simulate it and check
     /// every checkpoint hash (exit 1 naming the first tick that differs).
     Replay(replay::ReplayArgs),
+    /// Write the after-action report of a journal (report.md, report.html,
+    /// report.json) into --out DIR, re-simulating it and checking every checkpoint.
+    Report(report::ReportArgs),
     /// Host a live exercise over websockets (or continue one with --resume).
     Serve(host::ServeArgs),
     /// Play a team in a live exercise from this terminal (ws://HOST:PORT --token T).
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Replay(args) => replay::replay(&args),
+        Command::Report(args) => report::report(&args),
         Command::Serve(args) => host::serve(&args),
         Command::Play(args) => play::play(&args),
         Command::Bot(args) => bot::bot(&args),

@@ -9,6 +9,7 @@
 pub mod format;
 pub mod reader;
 pub mod replay;
+pub mod report;
 pub mod writer;
 
 pub use format::{CheckpointLine, CommandLine, DIRECTOR, FORMAT, Header};

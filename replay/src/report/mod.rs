@@ -1,0 +1,670 @@
+//! The after-action report (HSEEP AAR) of a journal: the journal is re-simulated
+//! tick by tick (every checkpoint checked, as `Replay::verify` does) while the
+//! per-tick service, the actions teams start and the decisions on objectives are
+//! collected; the final state gives incidents, notifications and the message log.
+//!
+//! `Report` is plain data (serialised as `report.json`); `render` turns it into
+//! Markdown and a self-contained HTML page with SVG charts. Strengths and areas
+//! for improvement are derived from the numbers by the rules in `rules`.
+
+pub mod render;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cascade_engine::exercise::Status;
+use cascade_engine::exercise::state::MessageKind;
+use cascade_engine::scenario::Rule;
+use cascade_engine::view::director_view;
+use cascade_engine::{Model, Simulation};
+use serde::Serialize;
+
+use crate::replay::{Replay, ReplayError};
+
+/// A point in exercise time: the tick and the exercise clock ("09:41").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    pub tick: u64,
+    pub clock: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub overview: Overview,
+    pub service: ServiceSeries,
+    pub lowest_service: Lowest,
+    pub incidents: Vec<IncidentResult>,
+    pub objectives: Vec<ObjectiveResult>,
+    pub notifications: Vec<Notification>,
+    pub teams: Vec<TeamActivity>,
+    pub timeline: Vec<TimelineEntry>,
+    pub strengths: Vec<String>,
+    pub improvements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    pub scenario: String,
+    pub description: String,
+    pub seed: String,
+    /// The exercise clock at tick 0 (`YYYY-MM-DD HH:MM zone`).
+    pub start: String,
+    /// When the recorded run started (wall clock, from the journal header).
+    pub recorded_at: String,
+    pub engine: String,
+    pub tick_seconds: u32,
+    pub duration_ticks: u64,
+    /// Ticks computed and checkpointed (the last checkpoint).
+    pub ticks_run: u64,
+    /// The exercise clock at the last tick.
+    pub end: String,
+    pub teams: usize,
+    pub final_hash: String,
+    /// Every checkpoint matched the re-simulation (a report is only made then).
+    pub verified: bool,
+}
+
+/// People served per tick (index = tick).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSeries {
+    pub population: u64,
+    pub national: Vec<u64>,
+    pub sectors: Vec<SectorSeries>,
+    /// About seven evenly spaced times, for chart axes.
+    pub axis: Vec<Moment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectorSeries {
+    pub id: String,
+    pub name: String,
+    pub population: u64,
+    pub served: Vec<u64>,
+}
+
+/// The lowest national service, at its first tick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lowest {
+    pub served: u64,
+    pub per_mille: u64,
+    pub at: Moment,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentResult {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub started: Option<Moment>,
+    pub detected: Option<Moment>,
+    pub contained: Option<Moment>,
+    pub recovered: Option<Moment>,
+    /// Minutes from the start to the first detection, containment, recovery.
+    pub ttd_minutes: Option<u64>,
+    pub ttc_minutes: Option<u64>,
+    pub ttr_minutes: Option<u64>,
+    /// Every asset it ever compromised.
+    pub compromised: Vec<String>,
+    /// Some team shared its indicators.
+    pub indicators_shared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectiveResult {
+    pub id: String,
+    pub description: String,
+    pub teams: Vec<String>,
+    /// `met`, `missed` or `pending`.
+    pub status: String,
+    pub decided: Option<Moment>,
+    /// Short sentences: what the decision rests on.
+    pub evidence: Vec<String>,
+    /// For rules with a time limit: the minutes it took, and the limit.
+    pub minutes_taken: Option<u64>,
+    pub minutes_allowed: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    pub organisation: String,
+    pub regime: String,
+    pub stage: String,
+    pub incident: String,
+    pub authority: String,
+    pub due: Option<Moment>,
+    pub filed: Option<Moment>,
+    /// `open`, `on_time`, `late` or `overdue`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamActivity {
+    pub id: String,
+    pub name: String,
+    pub organisation: String,
+    pub role: String,
+    /// Played by a human (a takeover, or commands in the journal) rather than its bot.
+    pub human: bool,
+    /// Command lines the journal holds for the team.
+    pub commands_journaled: usize,
+    /// Actions started, by action name.
+    pub actions: BTreeMap<String, u64>,
+    pub total_actions: u64,
+    pub first_action: Option<Moment>,
+    pub last_action: Option<Moment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub tick: u64,
+    pub clock: String,
+    /// A message kind (`inject`, `alert`, `piu`, `report`, `share`, `statement`,
+    /// `assistance`) or an incident milestone (`incident`), or `outage`.
+    pub kind: String,
+    pub from: String,
+    pub text: String,
+}
+
+/// Incidents contained more than this many minutes after their start are an area
+/// for improvement.
+pub const SLOW_CONTAINMENT_MINUTES: u64 = 60;
+
+pub fn moment(model: &Model, tick: u64) -> Moment {
+    Moment { tick, clock: model.clock.label(tick) }
+}
+
+/// Minutes in `ticks` ticks (rounded down).
+pub fn minutes(model: &Model, ticks: u64) -> u64 {
+    ticks.saturating_mul(u64::from(model.clock.tick_seconds())) / 60
+}
+
+fn kebab<T: std::fmt::Debug>(value: &T) -> String {
+    let debug = format!("{value:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What is learnt tick by tick (the final state does not keep it).
+struct Collector {
+    national: Vec<u64>,
+    sectors: Vec<Vec<u64>>,
+    /// Per team: (tick, action) for each action started.
+    actions: Vec<Vec<(u64, String)>>,
+    /// Per objective: its evidence at the tick it was decided.
+    decided_evidence: Vec<Option<Vec<String>>>,
+}
+
+impl Collector {
+    fn new(sim: &Simulation) -> Self {
+        let m = sim.model();
+        Self {
+            national: Vec::new(),
+            sectors: vec![Vec::new(); m.scenario.sectors.len()],
+            actions: vec![Vec::new(); m.scenario.teams.len()],
+            decided_evidence: vec![None; m.scenario.objectives.len()],
+        }
+    }
+
+    fn observe(&mut self, sim: &Simulation) {
+        let tick = sim.tick();
+        self.national.push(sim.national_service());
+        for (series, &served) in self.sectors.iter_mut().zip(sim.sector_service()) {
+            series.push(served);
+        }
+        let ex = sim.exercise();
+        for (team, log) in self.actions.iter_mut().enumerate() {
+            // Timed actions started this tick are pending; an instant one shows
+            // only as the team's last action.
+            let started: Vec<&'static str> = ex
+                .pending
+                .iter()
+                .filter(|p| p.team as usize == team && p.started == tick)
+                .map(|p| p.order.name())
+                .collect();
+            for name in &started {
+                log.push((tick, (*name).to_string()));
+            }
+            if let Some((at, name)) = ex.teams[team].last_action
+                && at == tick
+                && tick > 0
+                && !started.contains(&name)
+            {
+                log.push((tick, name.to_string()));
+            }
+        }
+        for (i, status) in ex.objectives.iter().enumerate() {
+            if self.decided_evidence[i].is_none() && *status != Status::Pending {
+                self.decided_evidence[i] = Some(objective_evidence(sim, i).0);
+            }
+        }
+    }
+}
+
+/// Re-simulates the journal (checking every checkpoint; `progress` after each
+/// tick) and builds its report.
+pub fn build(replay: &Replay, mut progress: impl FnMut(u64)) -> Result<Report, ReplayError> {
+    let mut sim = Simulation::new(Arc::clone(&replay.model), replay.seed);
+    let mut collector = Collector::new(&sim);
+    for (tick, expected) in replay.journal.checkpoints.iter().enumerate() {
+        let tick = tick as u64;
+        if tick > 0 {
+            let commands = replay.commands_for(&sim, tick)?;
+            sim.step_with(commands);
+        }
+        let actual = sim.state_hash().to_hex().to_string();
+        if actual != *expected {
+            return Err(ReplayError::Mismatch { tick, expected: expected.clone(), actual });
+        }
+        collector.observe(&sim);
+        progress(tick);
+    }
+    let mut report = assemble(replay, &sim, collector);
+    let (strengths, improvements) = rules::derive(&report);
+    report.strengths = strengths;
+    report.improvements = improvements;
+    Ok(report)
+}
+
+fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
+    let m = sim.model();
+    let s = &m.scenario;
+    let ex = sim.exercise();
+    let view = director_view(sim, usize::MAX);
+    let at = |tick: Option<u64>| tick.map(|t| moment(m, t));
+    let since = |from: Option<u64>, to: Option<u64>| match (from, to) {
+        (Some(a), Some(b)) => Some(minutes(m, b.saturating_sub(a))),
+        _ => None,
+    };
+
+    let overview = Overview {
+        scenario: s.name.clone(),
+        description: s.description.clone(),
+        seed: replay.seed.to_string(),
+        start: m.clock.start_label(),
+        recorded_at: replay.journal.header.started_at.clone(),
+        engine: replay.journal.header.engine.clone(),
+        tick_seconds: m.clock.tick_seconds(),
+        duration_ticks: s.duration_ticks,
+        ticks_run: sim.tick(),
+        end: m.clock.label(sim.tick()),
+        teams: s.teams.len(),
+        final_hash: sim.state_hash().to_hex().to_string(),
+        verified: true,
+    };
+
+    let (low_tick, low) = collector
+        .national
+        .iter()
+        .enumerate()
+        .min_by_key(|&(t, &v)| (v, t))
+        .map(|(t, &v)| (t as u64, v))
+        .unwrap_or((0, m.total_population));
+    let lowest_service = Lowest { served: low, per_mille: per_mille(low, m.total_population), at: moment(m, low_tick) };
+
+    let last = sim.tick();
+    let step = last.div_ceil(6).max(1);
+    let service = ServiceSeries {
+        axis: (0..=last).step_by(step as usize).map(|t| moment(m, t)).collect(),
+        population: m.total_population,
+        national: collector.national,
+        sectors: s
+            .sectors
+            .iter()
+            .zip(collector.sectors)
+            .enumerate()
+            .map(|(i, (sector, served))| SectorSeries {
+                id: sector.id.clone(),
+                name: if sector.name.is_empty() { sector.id.clone() } else { sector.name.clone() },
+                population: m.sector_population[i],
+                served,
+            })
+            .collect(),
+    };
+
+    let incidents = s
+        .incidents
+        .iter()
+        .zip(&ex.incidents)
+        .enumerate()
+        .map(|(i, (inc, state))| IncidentResult {
+            id: inc.id.clone(),
+            name: inc.name.clone(),
+            kind: kebab(&inc.kind),
+            started: at(state.started_at),
+            detected: at(state.first_detected),
+            contained: at(state.contained_at),
+            recovered: at(state.recovered_at),
+            ttd_minutes: since(state.started_at, state.first_detected),
+            ttc_minutes: since(state.started_at, state.contained_at),
+            ttr_minutes: since(state.started_at, state.recovered_at),
+            compromised: state.ever_compromised.iter().map(|&a| s.assets[a as usize].id.clone()).collect(),
+            indicators_shared: ex.teams.iter().any(|t| t.shared.contains(&(i as u32))),
+        })
+        .collect();
+
+    let objectives = s
+        .objectives
+        .iter()
+        .zip(&ex.objectives)
+        .enumerate()
+        .map(|(i, (o, status))| {
+            let (final_evidence, taken, allowed) = objective_evidence(sim, i);
+            let (status, decided) = match *status {
+                Status::Met(t) => ("met", Some(moment(m, t))),
+                Status::Missed(t) => ("missed", Some(moment(m, t))),
+                Status::Pending => ("pending", None),
+            };
+            let mut evidence = collector.decided_evidence[i].clone().unwrap_or(final_evidence);
+            if status == "pending" {
+                evidence.push("Not decided by the end of the run.".to_string());
+            }
+            ObjectiveResult {
+                id: o.id.clone(),
+                description: o.description.clone(),
+                teams: o.teams.clone(),
+                status: status.to_string(),
+                decided,
+                evidence,
+                minutes_taken: taken,
+                minutes_allowed: allowed,
+            }
+        })
+        .collect();
+
+    let notifications = view
+        .deadlines
+        .iter()
+        .map(|d| Notification {
+            organisation: d.organisation.clone(),
+            regime: d.regime.clone(),
+            stage: d.stage.clone(),
+            incident: d.incident.clone(),
+            authority: d.authority.clone(),
+            due: at(d.due),
+            filed: at(d.filed),
+            status: d.status.clone(),
+        })
+        .collect();
+
+    let journaled = |id: &str| replay.journal.commands.iter().filter(|(_, c)| c.team == id).count();
+    let teams = s
+        .teams
+        .iter()
+        .zip(&ex.teams)
+        .zip(collector.actions)
+        .map(|((team, state), log)| {
+            let mut actions = BTreeMap::new();
+            for (_, name) in &log {
+                *actions.entry(name.clone()).or_insert(0u64) += 1;
+            }
+            let commands_journaled = journaled(&team.id);
+            TeamActivity {
+                id: team.id.clone(),
+                name: if team.name.is_empty() { team.id.clone() } else { team.name.clone() },
+                organisation: team.organisation.clone(),
+                role: kebab(&team.role),
+                human: state.human || commands_journaled > 0,
+                commands_journaled,
+                total_actions: log.len() as u64,
+                actions,
+                first_action: log.first().map(|(t, _)| moment(m, *t)),
+                last_action: log.last().map(|(t, _)| moment(m, *t)),
+            }
+        })
+        .collect();
+
+    Report {
+        overview,
+        service,
+        lowest_service,
+        incidents,
+        objectives,
+        notifications,
+        teams,
+        timeline: timeline(sim),
+        strengths: Vec::new(),
+        improvements: Vec::new(),
+    }
+}
+
+fn per_mille(served: u64, population: u64) -> u64 {
+    served.saturating_mul(1000).checked_div(population).unwrap_or(1000)
+}
+
+/// The timeline: incident milestones, the first critical outage, and the
+/// messages that mark the response (not action results nor chat).
+fn timeline(sim: &Simulation) -> Vec<TimelineEntry> {
+    let m = sim.model();
+    let ex = sim.exercise();
+    let mut out = Vec::new();
+    let mut push = |tick: u64, kind: &str, from: &str, text: String| {
+        out.push(TimelineEntry {
+            tick,
+            clock: m.clock.label(tick),
+            kind: kind.to_string(),
+            from: from.to_string(),
+            text,
+        })
+    };
+    if let Some(t) = ex.first_critical_outage {
+        push(t, "outage", "exercise", "First critical outage.".to_string());
+    }
+    for (inc, state) in m.scenario.incidents.iter().zip(&ex.incidents) {
+        let milestones = [
+            (state.started_at, "starts"),
+            (state.first_detected, "is first detected"),
+            (state.contained_at, "is contained"),
+            (state.recovered_at, "is recovered"),
+        ];
+        for (tick, what) in milestones {
+            if let Some(t) = tick {
+                push(t, "incident", "exercise", format!("Incident {} {what}.", inc.id));
+            }
+        }
+    }
+    for msg in &ex.messages {
+        if matches!(msg.kind, MessageKind::Result | MessageKind::Chat) {
+            continue;
+        }
+        push(msg.tick, &kebab(&msg.kind), &msg.from, msg.text.clone());
+    }
+    out.sort_by_key(|e| e.tick);
+    out
+}
+
+/// The evidence for objective `i` in the current state, with the minutes taken
+/// and allowed for rules with a time limit.
+fn objective_evidence(sim: &Simulation, i: usize) -> (Vec<String>, Option<u64>, Option<u64>) {
+    let m = sim.model();
+    let ex = sim.exercise();
+    let label = |t: u64| m.clock.label(t);
+    let mut evidence = Vec::new();
+    let (mut taken, mut allowed) = (None, None);
+    match &m.scenario.objectives[i].rule {
+        Rule::PiuActivatedWithin { minutes: limit } => {
+            allowed = Some(*limit);
+            match ex.first_critical_outage {
+                Some(t) => evidence.push(format!("First critical outage at {} (tick {t}).", label(t))),
+                None => evidence.push("No critical outage.".to_string()),
+            }
+            match ex.piu.active_since {
+                Some(a) => evidence.push(format!("PIU activated at {} (tick {a}).", label(a))),
+                None => evidence.push("PIU not activated.".to_string()),
+            }
+            if let (Some(o), Some(a)) = (ex.first_critical_outage, ex.piu.active_since) {
+                let took = minutes(m, a.saturating_sub(o));
+                taken = Some(took);
+                evidence
+                    .push(format!("PIU activated {took} min after the first critical outage (objective: {limit})."));
+            }
+        }
+        Rule::ContainedWithin { incident, minutes: limit } => {
+            allowed = Some(*limit);
+            if let Some(k) = m.scenario.incidents.iter().position(|x| &x.id == incident) {
+                let state = &ex.incidents[k];
+                match state.first_detected {
+                    Some(d) => evidence.push(format!("{incident} first detected at {} (tick {d}).", label(d))),
+                    None => evidence.push(format!("{incident} not detected.")),
+                }
+                match state.contained_at {
+                    Some(c) => evidence.push(format!("{incident} contained at {} (tick {c}).", label(c))),
+                    None => evidence.push(format!("{incident} not contained.")),
+                }
+                if let (Some(d), Some(c)) = (state.first_detected, state.contained_at) {
+                    let took = minutes(m, c.saturating_sub(d));
+                    taken = Some(took);
+                    evidence.push(format!("Contained {took} min after detection (objective: {limit})."));
+                }
+            }
+        }
+        Rule::ReportsOnTime { regime, stage } => {
+            let view = director_view(sim, usize::MAX);
+            let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+            for d in
+                view.deadlines.iter().filter(|d| &d.regime == regime && stage.as_ref().is_none_or(|s| &d.stage == s))
+            {
+                *counts.entry(d.status.as_str()).or_default() += 1;
+            }
+            let what = match stage {
+                Some(s) => format!("{regime} {s}"),
+                None => regime.clone(),
+            };
+            if counts.is_empty() {
+                evidence.push(format!("No {what} report was due."));
+            } else {
+                let list: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+                evidence.push(format!("{what} reports: {}.", list.join(", ")));
+            }
+        }
+        Rule::AssetLevelBy { asset, at_least, .. } => {
+            if let Some(a) = m.asset_index(asset) {
+                evidence.push(format!(
+                    "{asset} at {}‰ at {} (required: at least {at_least}‰).",
+                    sim.levels()[a as usize],
+                    label(sim.tick())
+                ));
+            }
+        }
+        Rule::SectorServiceBy { sector, at_least, .. } => {
+            if let Some(k) = m.scenario.sectors.iter().position(|x| &x.id == sector) {
+                let served = per_mille(sim.sector_service()[k], m.sector_population[k]);
+                evidence.push(format!(
+                    "{sector} service at {served}‰ at {} (required: at least {at_least}‰).",
+                    label(sim.tick())
+                ));
+            }
+        }
+        Rule::IndicatorsSharedWithin { incident, teams, minutes: limit } => {
+            allowed = Some(*limit);
+            if let Some(k) = m.scenario.incidents.iter().position(|x| &x.id == incident) {
+                let (mut holding, mut missing) = (Vec::new(), Vec::new());
+                for id in teams {
+                    if let Some(t) = sim.team_index(id) {
+                        match ex.teams[t as usize].indicators.get(&(k as u32)) {
+                            Some(h) => holding.push(format!("{id} ({})", label(h.since))),
+                            None => missing.push(id.clone()),
+                        }
+                    }
+                }
+                if !holding.is_empty() {
+                    evidence.push(format!("Indicators of {incident} held by {}.", holding.join(", ")));
+                }
+                if !missing.is_empty() {
+                    evidence.push(format!("Not held by {}.", missing.join(", ")));
+                }
+            }
+        }
+    }
+    (evidence, taken, allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use cascade_engine::exercise::{Action, Command};
+    use cascade_engine::load::to_ron;
+    use cascade_engine::load_model;
+
+    use super::*;
+    use crate::{CommandLine, Header, JournalWriter, read_journal};
+
+    /// The tutorial for 10 ticks, with hospital-ops (a passive bot) isolating
+    /// hospital-it by hand at tick 3.
+    fn journal_with_a_human_command(dir: &Path) -> Replay {
+        let model = load_model(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tutorial.ron")).unwrap();
+        let path = dir.join("j.jsonl");
+        let header = Header::new(to_ron(&model.scenario), 42, "t".into());
+        let mut writer = JournalWriter::create(&path, &header).unwrap();
+        let mut sim = Simulation::new(Arc::new(model), 42);
+        writer.append_checkpoint(0, &sim.state_hash()).unwrap();
+        let hospital = sim.team_index("hospital-ops").unwrap();
+        for tick in 1..=10u64 {
+            let mut commands = Vec::new();
+            if tick == 3 {
+                let action = Action::Isolate { asset: "hospital-it".into() };
+                let line = CommandLine {
+                    tick,
+                    team: "hospital-ops".into(),
+                    client: "laptop-1".into(),
+                    seq: 1,
+                    command: serde_json::to_value(&action).unwrap(),
+                };
+                writer.append_command(&line).unwrap();
+                commands.push(Command { team: hospital, action });
+            }
+            sim.step_with(commands);
+            writer.append_checkpoint(tick, &sim.state_hash()).unwrap();
+        }
+        writer.sync().unwrap();
+        Replay::new(read_journal(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_journaled_command_counts_as_a_human_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let replay = journal_with_a_human_command(dir.path());
+        let mut ticks = Vec::new();
+        let report = build(&replay, |t| ticks.push(t)).unwrap();
+        assert_eq!(ticks, (0..=10).collect::<Vec<_>>(), "progress after every tick");
+        assert_eq!(report.overview.ticks_run, 10);
+        assert!(report.overview.verified);
+        let hospital = report.teams.iter().find(|t| t.id == "hospital-ops").unwrap();
+        assert!(hospital.human);
+        assert_eq!(hospital.commands_journaled, 1);
+        assert_eq!(hospital.actions, BTreeMap::from([("isolate".to_string(), 1)]));
+        assert_eq!(hospital.first_action, Some(Moment { tick: 3, clock: "08:03".into() }));
+        let csirt = report.teams.iter().find(|t| t.id == "csirt").unwrap();
+        assert!(!csirt.human);
+        assert_eq!(csirt.total_actions, 0);
+        // The isolation lands at tick 8 (5 ticks), after that tick's levels, so
+        // hospital-it is held to 200‰ from tick 9: its 20000 people lose 80%,
+        // nothing else is down yet.
+        assert_eq!(report.service.national.len(), 11);
+        assert_eq!(report.lowest_service.at.tick, 9);
+        assert_eq!(report.lowest_service.served, report.service.population - 16000);
+        assert_eq!(report.service.axis.first().map(|m| m.clock.as_str()), Some("08:00"));
+    }
+
+    #[test]
+    fn a_mismatch_is_reported_at_its_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replay = journal_with_a_human_command(dir.path());
+        replay.journal.checkpoints[6] = "f".repeat(64);
+        match build(&replay, |_| {}) {
+            Err(ReplayError::Mismatch { tick, .. }) => assert_eq!(tick, 6),
+            other => panic!("expected a mismatch, got {:?}", other.map(|r| r.overview)),
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! The report as Markdown (HSEEP AAR headings) and as one self-contained HTML page
+//! (inline CSS, inline SVG charts, no script, nothing fetched). Scenario text is
+//! user input: every string is escaped for the format it goes into.
+
+use std::fmt::Write;
+
+use super::{Moment, Report};
+
+const PALETTE: [&str; 10] =
+    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+fn clock(m: &Option<Moment>) -> String {
+    m.as_ref().map(|m| m.clock.clone()).unwrap_or_else(|| "—".to_string())
+}
+
+fn mins(m: Option<u64>) -> String {
+    m.map(|m| m.to_string()).unwrap_or_else(|| "—".to_string())
+}
+
+fn pct(served: u64, population: u64) -> String {
+    if population == 0 {
+        return "100.0%".to_string();
+    }
+    format!("{:.1}%", served as f64 * 100.0 / population as f64)
+}
+
+/// A Markdown table cell: one line, pipes and markup escaped.
+fn cell(text: &str) -> String {
+    md(text)
+}
+
+/// Text for Markdown prose: one line, characters Markdown or HTML would interpret escaped.
+fn md(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn markdown(r: &Report) -> String {
+    let o = &r.overview;
+    let mut s = String::new();
+    let _ = writeln!(s, "# After-Action Report: {}\n", md(&o.scenario));
+    let _ = writeln!(s, "## Exercise Overview\n");
+    if !o.description.is_empty() {
+        let _ = writeln!(s, "{}\n", md(&o.description));
+    }
+    let _ = writeln!(s, "| | |\n|---|---|");
+    let rows = [
+        ("Scenario", cell(&o.scenario)),
+        ("Seed", o.seed.clone()),
+        ("Start", cell(&o.start)),
+        ("End", cell(&o.end)),
+        ("Duration", format!("{} ticks of {} s ({} run)", o.duration_ticks, o.tick_seconds, o.ticks_run)),
+        ("Teams", o.teams.to_string()),
+        ("Recorded", cell(&o.recorded_at)),
+        ("Engine", cell(&o.engine)),
+        ("Final state hash", format!("`{}`", o.final_hash)),
+        ("Re-simulation", if o.verified { "every checkpoint matched" } else { "NOT verified" }.to_string()),
+        (
+            "Lowest national service",
+            format!(
+                "{} ({} of {} people) at {} (tick {})",
+                pct(r.lowest_service.served, r.service.population),
+                r.lowest_service.served,
+                r.service.population,
+                r.lowest_service.at.clock,
+                r.lowest_service.at.tick
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(s, "| {k} | {v} |");
+    }
+
+    let _ = writeln!(s, "\n## Analysis of Objectives\n");
+    if r.objectives.is_empty() {
+        let _ = writeln!(s, "The scenario has no objectives.");
+    }
+    for ob in &r.objectives {
+        let when = ob.decided.as_ref().map(|d| format!(" at {} (tick {})", d.clock, d.tick)).unwrap_or_default();
+        let _ = writeln!(s, "### {}: {}{when}\n", md(&ob.id), ob.status.to_uppercase());
+        if !ob.description.is_empty() {
+            let _ = writeln!(s, "{}\n", md(&ob.description));
+        }
+        for e in &ob.evidence {
+            let _ = writeln!(s, "- {}", md(e));
+        }
+        let _ = writeln!(s);
+    }
+
+    let _ = writeln!(s, "## Timeline\n");
+    let _ = writeln!(s, "| Time | Tick | Kind | From | Event |\n|---|---|---|---|---|");
+    for e in &r.timeline {
+        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", e.clock, e.tick, e.kind, cell(&e.from), cell(&e.text));
+    }
+
+    let _ = writeln!(s, "\n## Incidents\n");
+    let _ = writeln!(
+        s,
+        "| Incident | Kind | Started | Detected | Contained | Recovered | TTD (min) | TTC (min) | TTR (min) | Assets compromised |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for i in &r.incidents {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&i.id),
+            i.kind,
+            clock(&i.started),
+            clock(&i.detected),
+            clock(&i.contained),
+            clock(&i.recovered),
+            mins(i.ttd_minutes),
+            mins(i.ttc_minutes),
+            mins(i.ttr_minutes),
+            cell(&i.compromised.join(", "))
+        );
+    }
+    let _ = writeln!(s, "\nTimes to detect, contain and recover are counted from the incident's start.");
+
+    let _ = writeln!(s, "\n## Notifications\n");
+    if r.notifications.is_empty() {
+        let _ = writeln!(s, "No report was owed.");
+    } else {
+        let _ = writeln!(
+            s,
+            "| Organisation | Regime | Stage | Incident | Authority | Due | Filed | Status |\n|---|---|---|---|---|---|---|---|"
+        );
+        for n in &r.notifications {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&n.organisation),
+                cell(&n.regime),
+                cell(&n.stage),
+                cell(&n.incident),
+                cell(&n.authority),
+                clock(&n.due),
+                clock(&n.filed),
+                n.status.replace('_', " ")
+            );
+        }
+    }
+
+    let _ = writeln!(s, "\n## Team Activity\n");
+    let _ =
+        writeln!(s, "| Team | Played by | Actions | By kind | First action | Last action |\n|---|---|---|---|---|---|");
+    for t in &r.teams {
+        let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&t.id),
+            if t.human { "human" } else { "bot" },
+            t.total_actions,
+            cell(&kinds.join(", ")),
+            clock(&t.first_action),
+            clock(&t.last_action)
+        );
+    }
+
+    let _ = writeln!(s, "\n## Strengths\n");
+    list_md(&mut s, &r.strengths, "None identified.");
+    let _ = writeln!(s, "\n## Areas for Improvement\n");
+    list_md(&mut s, &r.improvements, "None identified.");
+    s
+}
+
+fn list_md(s: &mut String, items: &[String], none: &str) {
+    if items.is_empty() {
+        let _ = writeln!(s, "{none}");
+    }
+    for i in items {
+        let _ = writeln!(s, "- {}", md(i));
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
+th{background:#f0f0f0}.met{color:#1a7f37;font-weight:bold}.missed{color:#c62828;font-weight:bold}.pending{color:#777}\
+.late,.overdue{color:#c62828}.on_time{color:#1a7f37}svg{background:#fff;border:1px solid #ddd}code{font-size:.85em}\
+.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}";
+
+pub fn html(r: &Report) -> String {
+    let o = &r.overview;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>After-Action Report: {}</title><style>{CSS}</style></head><body>\n",
+        esc(&o.scenario)
+    );
+    let _ = writeln!(s, "<h1>After-Action Report: {}</h1>", esc(&o.scenario));
+    let _ = writeln!(s, "<h2>Exercise Overview</h2>");
+    if !o.description.is_empty() {
+        let _ = writeln!(s, "<p>{}</p>", esc(&o.description));
+    }
+    let _ = writeln!(s, "<table>");
+    let rows = [
+        ("Seed", esc(&o.seed)),
+        ("Start", esc(&o.start)),
+        ("End", esc(&o.end)),
+        ("Duration", format!("{} ticks of {} s ({} run)", o.duration_ticks, o.tick_seconds, o.ticks_run)),
+        ("Teams", o.teams.to_string()),
+        ("Recorded", esc(&o.recorded_at)),
+        ("Engine", esc(&o.engine)),
+        ("Final state hash", format!("<code>{}</code>", esc(&o.final_hash))),
+        ("Re-simulation", if o.verified { "every checkpoint matched" } else { "NOT verified" }.to_string()),
+        (
+            "Lowest national service",
+            format!(
+                "{} ({} of {} people) at {} (tick {})",
+                pct(r.lowest_service.served, r.service.population),
+                r.lowest_service.served,
+                r.service.population,
+                esc(&r.lowest_service.at.clock),
+                r.lowest_service.at.tick
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(s, "<tr><th>{k}</th><td>{v}</td></tr>");
+    }
+    let _ = writeln!(s, "</table>");
+    let _ = writeln!(s, "<h3>Service over time</h3>");
+    s.push_str(&service_chart(r));
+
+    let _ = writeln!(s, "<h2>Analysis of Objectives</h2>");
+    if r.objectives.is_empty() {
+        let _ = writeln!(s, "<p>The scenario has no objectives.</p>");
+    }
+    for ob in &r.objectives {
+        let when = ob.decided.as_ref().map(|d| format!(" at {} (tick {})", esc(&d.clock), d.tick)).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "<h3>{}: <span class=\"{}\">{}</span>{when}</h3>",
+            esc(&ob.id),
+            esc(&ob.status),
+            esc(&ob.status.to_uppercase())
+        );
+        if !ob.description.is_empty() {
+            let _ = writeln!(s, "<p>{}</p>", esc(&ob.description));
+        }
+        list_html(&mut s, &ob.evidence, "");
+    }
+
+    let _ = writeln!(
+        s,
+        "<h2>Timeline</h2>\n<table><tr><th>Time</th><th>Tick</th><th>Kind</th><th>From</th><th>Event</th></tr>"
+    );
+    for e in &r.timeline {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&e.clock),
+            e.tick,
+            esc(&e.kind),
+            esc(&e.from),
+            esc(&e.text)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+
+    let _ = writeln!(s, "<h2>Incidents</h2>");
+    s.push_str(&gantt(r));
+    let _ = writeln!(
+        s,
+        "<table><tr><th>Incident</th><th>Kind</th><th>Started</th><th>Detected</th><th>Contained</th><th>Recovered</th><th>TTD (min)</th><th>TTC (min)</th><th>TTR (min)</th><th>Assets compromised</th></tr>"
+    );
+    for i in &r.incidents {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&i.id),
+            esc(&i.kind),
+            esc(&clock(&i.started)),
+            esc(&clock(&i.detected)),
+            esc(&clock(&i.contained)),
+            esc(&clock(&i.recovered)),
+            mins(i.ttd_minutes),
+            mins(i.ttc_minutes),
+            mins(i.ttr_minutes),
+            esc(&i.compromised.join(", "))
+        );
+    }
+    let _ = writeln!(s, "</table><p>Times to detect, contain and recover are counted from the incident's start.</p>");
+
+    let _ = writeln!(s, "<h2>Notifications</h2>");
+    if r.notifications.is_empty() {
+        let _ = writeln!(s, "<p>No report was owed.</p>");
+    } else {
+        let _ = writeln!(
+            s,
+            "<table><tr><th>Organisation</th><th>Regime</th><th>Stage</th><th>Incident</th><th>Authority</th><th>Due</th><th>Filed</th><th>Status</th></tr>"
+        );
+        for n in &r.notifications {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                esc(&n.organisation),
+                esc(&n.regime),
+                esc(&n.stage),
+                esc(&n.incident),
+                esc(&n.authority),
+                esc(&clock(&n.due)),
+                esc(&clock(&n.filed)),
+                esc(&n.status),
+                esc(&n.status.replace('_', " "))
+            );
+        }
+        let _ = writeln!(s, "</table>");
+    }
+
+    let _ = writeln!(
+        s,
+        "<h2>Team Activity</h2>\n<table><tr><th>Team</th><th>Played by</th><th>Actions</th><th>By kind</th><th>First action</th><th>Last action</th></tr>"
+    );
+    for t in &r.teams {
+        let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.id),
+            if t.human { "human" } else { "bot" },
+            t.total_actions,
+            esc(&kinds.join(", ")),
+            esc(&clock(&t.first_action)),
+            esc(&clock(&t.last_action))
+        );
+    }
+    let _ = writeln!(s, "</table>");
+
+    let _ = writeln!(s, "<h2>Strengths</h2>");
+    list_html(&mut s, &r.strengths, "None identified.");
+    let _ = writeln!(s, "<h2>Areas for Improvement</h2>");
+    list_html(&mut s, &r.improvements, "None identified.");
+    s.push_str("</body></html>\n");
+    s
+}
+
+fn list_html(s: &mut String, items: &[String], none: &str) {
+    if items.is_empty() {
+        if !none.is_empty() {
+            let _ = writeln!(s, "<p>{none}</p>");
+        }
+        return;
+    }
+    s.push_str("<ul>");
+    for i in items {
+        let _ = write!(s, "<li>{}</li>", esc(i));
+    }
+    s.push_str("</ul>\n");
+}
+
+const W: f64 = 960.0;
+const LEFT: f64 = 170.0;
+const RIGHT: f64 = 20.0;
+
+/// x of `tick` in a chart spanning ticks 0..=last.
+fn x_of(tick: u64, last: u64) -> f64 {
+    LEFT + (W - LEFT - RIGHT) * tick as f64 / last.max(1) as f64
+}
+
+/// The axis labels of `r.service.axis` along the x axis, at `y`, with grid lines
+/// from `top`.
+fn time_axis(s: &mut String, r: &Report, top: f64, y: f64) {
+    let last = r.overview.ticks_run;
+    for m in &r.service.axis {
+        let x = x_of(m.tick, last);
+        let _ = write!(
+            s,
+            "<line x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            y + 14.0,
+            esc(&m.clock)
+        );
+    }
+}
+
+/// National and per-sector service (per cent of population) over time.
+pub fn service_chart(r: &Report) -> String {
+    let (h, top, bottom) = (320.0, 15.0, 290.0);
+    let last = r.overview.ticks_run;
+    let y_of = |served: u64, pop: u64| -> f64 {
+        let frac = if pop == 0 { 1.0 } else { served as f64 / pop as f64 };
+        bottom - (bottom - top) * frac
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Service over time\">"
+    );
+    for p in [0u64, 25, 50, 75, 100] {
+        let y = y_of(p, 100);
+        let _ = write!(
+            s,
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{p}%</text>",
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+    time_axis(&mut s, r, top, bottom);
+    let line = |s: &mut String, series: &[u64], pop: u64, colour: &str, width: f64, name: &str| {
+        // Consecutive equal values are merged: a long flat run is two points.
+        let mut points = String::new();
+        for (t, &v) in series.iter().enumerate() {
+            let keep = t == 0 || t + 1 == series.len() || series[t - 1] != v || series[t + 1] != v;
+            if keep {
+                let _ = write!(points, "{:.1},{:.1} ", x_of(t as u64, last), y_of(v, pop));
+            }
+        }
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\" points=\"{}\"><title>{}</title></polyline>",
+            points.trim_end(),
+            esc(name)
+        );
+    };
+    for (k, sector) in r.service.sectors.iter().enumerate() {
+        line(&mut s, &sector.served, sector.population, PALETTE[k % PALETTE.len()], 1.5, &sector.name);
+    }
+    line(&mut s, &r.service.national, r.service.population, "#000", 3.0, "National");
+    s.push_str("</svg>\n<p class=\"legend\"><span><i style=\"background:#000\"></i>National</span>");
+    for (k, sector) in r.service.sectors.iter().enumerate() {
+        let _ =
+            write!(s, "<span><i style=\"background:{}\"></i>{}</span>", PALETTE[k % PALETTE.len()], esc(&sector.name));
+    }
+    s.push_str("</p>\n");
+    s
+}
+
+/// One bar per incident: started → detected (red), → contained (orange), →
+/// recovered (blue); a phase not reached runs to the end of the run.
+pub fn gantt(r: &Report) -> String {
+    let last = r.overview.ticks_run;
+    let row = 26.0;
+    let top = 10.0;
+    let bottom = top + row * r.incidents.len().max(1) as f64;
+    let h = bottom + 25.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Incident timeline\">"
+    );
+    time_axis(&mut s, r, top, bottom);
+    for (k, i) in r.incidents.iter().enumerate() {
+        let y = top + row * k as f64 + 4.0;
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+            LEFT - 4.0,
+            y + 13.0,
+            esc(&i.id)
+        );
+        let Some(start) = i.started.as_ref().map(|m| m.tick) else { continue };
+        let ticks = [i.detected.as_ref(), i.contained.as_ref(), i.recovered.as_ref()].map(|m| m.map(|m| m.tick));
+        let phases = [
+            ("#d62728", "undetected"),
+            ("#ff7f0e", "detected, not contained"),
+            ("#1f77b4", "contained, not recovered"),
+        ];
+        let mut from = start;
+        for (phase, (colour, name)) in phases.iter().enumerate() {
+            let to = ticks[phase].unwrap_or(last);
+            if to > from || (to == from && ticks[phase].is_none()) {
+                let (x0, x1) = (x_of(from, last), x_of(to, last));
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"18\" fill=\"{colour}\"><title>{}: {name}</title></rect>",
+                    (x1 - x0).max(1.0),
+                    esc(&i.id)
+                );
+            }
+            match ticks[phase] {
+                Some(t) => from = t,
+                None => break,
+            }
+        }
+    }
+    s.push_str("</svg>\n<p class=\"legend\"><span><i style=\"background:#d62728\"></i>undetected</span><span><i style=\"background:#ff7f0e\"></i>detected</span><span><i style=\"background:#1f77b4\"></i>contained</span></p>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escaping_covers_markup_and_quotes() {
+        assert_eq!(esc("<script>\"a\" & 'b'</script>"), "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;");
+    }
+
+    #[test]
+    fn markdown_cells_stay_on_one_line() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("early-warning"), "early-warning");
+        assert_eq!(md("<b>*x*</b>"), "\\<b\\>\\*x\\*\\</b\\>");
+    }
+}

@@ -1,0 +1,237 @@
+//! Strengths and areas for improvement, derived from the report's numbers by
+//! fixed rules (so two reports of one journal always say the same).
+
+use super::{Report, SLOW_CONTAINMENT_MINUTES};
+
+/// Returns (strengths, areas for improvement).
+pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
+    let mut strengths = Vec::new();
+    let mut improvements = Vec::new();
+
+    for o in &report.objectives {
+        let when = o.decided.as_ref().map(|d| format!(" at {}", d.clock)).unwrap_or_default();
+        let detail = match (o.minutes_taken, o.minutes_allowed) {
+            (Some(t), Some(a)) => format!(": {t} min (objective: {a})"),
+            _ => o.evidence.last().map(|e| format!(": {e}")).unwrap_or_default(),
+        };
+        match o.status.as_str() {
+            "met" => strengths.push(format!("Objective {} met{when}{detail}", o.id)),
+            "missed" => improvements.push(format!("Objective {} missed{when}{detail}", o.id)),
+            _ => {}
+        }
+    }
+
+    let count = |status: &str| report.notifications.iter().filter(|n| n.status == status).count();
+    let on_time = count("on_time");
+    let decided = on_time + count("late") + count("overdue");
+    if decided > 0 && on_time == decided {
+        strengths.push(format!("Every notification due was filed on time ({on_time} of {decided})."));
+    }
+    for n in &report.notifications {
+        let what = format!("{} {} report of {} for {}", n.regime, n.stage, n.organisation, n.incident);
+        let due = n.due.as_ref().map(|d| d.clock.clone()).unwrap_or_default();
+        match n.status.as_str() {
+            "late" => improvements.push(format!(
+                "{what} filed late: at {} (due {due}).",
+                n.filed.as_ref().map(|f| f.clock.as_str()).unwrap_or("?")
+            )),
+            "overdue" => improvements.push(format!("{what} never filed (due {due}).")),
+            _ => {}
+        }
+    }
+
+    for i in &report.incidents {
+        if i.started.is_none() {
+            continue;
+        }
+        match i.ttc_minutes {
+            Some(ttc) if ttc <= SLOW_CONTAINMENT_MINUTES => strengths.push(format!(
+                "Incident {} contained {ttc} min after it started (detected after {} min).",
+                i.id,
+                i.ttd_minutes.unwrap_or(0)
+            )),
+            Some(ttc) => improvements.push(format!(
+                "Incident {} contained only {ttc} min after it started (more than {SLOW_CONTAINMENT_MINUTES}).",
+                i.id
+            )),
+            None if i.detected.is_some() => improvements.push(format!("Incident {} was never contained.", i.id)),
+            None => improvements.push(format!("Incident {} was never detected.", i.id)),
+        }
+        if i.detected.is_some() && !i.indicators_shared {
+            improvements.push(format!("The indicators of incident {} were never shared.", i.id));
+        }
+    }
+
+    let idle: Vec<&str> = report.teams.iter().filter(|t| t.total_actions == 0).map(|t| t.id.as_str()).collect();
+    if !idle.is_empty() && report.incidents.iter().any(|i| i.started.is_some()) {
+        improvements.push(format!("Teams that took no action: {}.", idle.join(", ")));
+    }
+    (strengths, improvements)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::report::*;
+
+    fn at(tick: u64) -> Option<Moment> {
+        Some(Moment { tick, clock: format!("08:{tick:02}") })
+    }
+
+    fn empty() -> Report {
+        Report {
+            overview: Overview {
+                scenario: "s".into(),
+                description: String::new(),
+                seed: "1".into(),
+                start: String::new(),
+                recorded_at: String::new(),
+                engine: String::new(),
+                tick_seconds: 60,
+                duration_ticks: 10,
+                ticks_run: 10,
+                end: String::new(),
+                teams: 0,
+                final_hash: String::new(),
+                verified: true,
+            },
+            service: ServiceSeries { population: 0, national: vec![], sectors: vec![], axis: vec![] },
+            lowest_service: Lowest { served: 0, per_mille: 1000, at: at(0).unwrap() },
+            incidents: vec![],
+            objectives: vec![],
+            notifications: vec![],
+            teams: vec![],
+            timeline: vec![],
+            strengths: vec![],
+            improvements: vec![],
+        }
+    }
+
+    fn objective(status: &str, taken: Option<u64>) -> ObjectiveResult {
+        ObjectiveResult {
+            id: "piu".into(),
+            description: String::new(),
+            teams: vec![],
+            status: status.into(),
+            decided: at(20),
+            evidence: vec!["PIU activated 12 min after the first critical outage (objective: 60).".into()],
+            minutes_taken: taken,
+            minutes_allowed: Some(60),
+        }
+    }
+
+    fn incident(ttc: Option<u64>, shared: bool) -> IncidentResult {
+        IncidentResult {
+            id: "worm".into(),
+            name: String::new(),
+            kind: "ransomware".into(),
+            started: at(5),
+            detected: at(6),
+            contained: ttc.and_then(|t| at(5 + t)),
+            recovered: None,
+            ttd_minutes: Some(1),
+            ttc_minutes: ttc,
+            ttr_minutes: None,
+            compromised: vec!["hub".into()],
+            indicators_shared: shared,
+        }
+    }
+
+    fn notification(status: &str) -> Notification {
+        Notification {
+            organisation: "op".into(),
+            regime: "nis2".into(),
+            stage: "early_warning".into(),
+            incident: "worm".into(),
+            authority: "csirt".into(),
+            due: at(30),
+            filed: if status == "overdue" { None } else { at(40) },
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn a_met_objective_is_a_strength_with_its_minutes() {
+        let mut r = empty();
+        r.objectives.push(objective("met", Some(12)));
+        let (s, i) = derive(&r);
+        assert_eq!(s, vec!["Objective piu met at 08:20: 12 min (objective: 60)".to_string()]);
+        assert!(i.is_empty());
+    }
+
+    #[test]
+    fn a_missed_objective_is_an_area_for_improvement() {
+        let mut r = empty();
+        r.objectives.push(objective("missed", None));
+        let (s, i) = derive(&r);
+        assert!(s.is_empty());
+        assert_eq!(i.len(), 1);
+        assert!(i[0].starts_with("Objective piu missed at 08:20"), "{i:?}");
+        // Pending objectives say nothing.
+        let mut r = empty();
+        r.objectives.push(objective("pending", None));
+        assert_eq!(derive(&r), (vec![], vec![]));
+    }
+
+    #[test]
+    fn late_and_overdue_notifications_are_areas_for_improvement() {
+        let mut r = empty();
+        r.notifications = vec![notification("on_time"), notification("late"), notification("overdue")];
+        let (s, i) = derive(&r);
+        assert!(s.is_empty(), "{s:?}");
+        assert_eq!(
+            i,
+            vec![
+                "nis2 early_warning report of op for worm filed late: at 08:40 (due 08:30).".to_string(),
+                "nis2 early_warning report of op for worm never filed (due 08:30).".to_string(),
+            ]
+        );
+        r.notifications = vec![notification("on_time"), notification("open")];
+        let (s, i) = derive(&r);
+        assert_eq!(s, vec!["Every notification due was filed on time (1 of 1).".to_string()]);
+        assert!(i.is_empty());
+    }
+
+    #[test]
+    fn containment_time_decides_strength_or_improvement() {
+        let mut r = empty();
+        r.incidents.push(incident(Some(SLOW_CONTAINMENT_MINUTES), true));
+        let (s, i) = derive(&r);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(i.is_empty(), "{i:?}");
+        r.incidents[0] = incident(Some(SLOW_CONTAINMENT_MINUTES + 1), true);
+        let (s, i) = derive(&r);
+        assert!(s.is_empty());
+        assert!(i[0].contains("contained only 61 min"), "{i:?}");
+        r.incidents[0] = incident(None, true);
+        assert_eq!(derive(&r).1, vec!["Incident worm was never contained.".to_string()]);
+    }
+
+    #[test]
+    fn indicators_never_shared_and_idle_teams_are_areas_for_improvement() {
+        let mut r = empty();
+        r.incidents.push(incident(Some(10), false));
+        r.teams.push(TeamActivity {
+            id: "ops".into(),
+            name: "ops".into(),
+            organisation: "op".into(),
+            role: "operator".into(),
+            human: false,
+            commands_journaled: 0,
+            actions: BTreeMap::new(),
+            total_actions: 0,
+            first_action: None,
+            last_action: None,
+        });
+        let (_, i) = derive(&r);
+        assert_eq!(
+            i,
+            vec![
+                "The indicators of incident worm were never shared.".to_string(),
+                "Teams that took no action: ops.".to_string(),
+            ]
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! `cascade report JOURNAL --out DIR`: the after-action report of a recorded run,
+//! as report.md, a self-contained report.html and report.json.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use cascade_replay::report::{build, render};
+use cascade_replay::{Replay, read_journal};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Journal file (.jsonl).
+    journal: PathBuf,
+    /// Directory for report.md, report.html and report.json (created if needed).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn report(args: &ReportArgs) -> bool {
+    match make(args) {
+        Ok(paths) => {
+            for path in paths {
+                println!("{}", path.display());
+            }
+            true
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            false
+        }
+    }
+}
+
+fn make(args: &ReportArgs) -> Result<Vec<PathBuf>, String> {
+    let journal = read_journal(&args.journal).map_err(|e| e.to_string())?;
+    let replay = Replay::new(journal).map_err(|e| e.to_string())?;
+    // The output directory first, so an unwritable one fails before the work.
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: cannot create directory: {e}", args.out.display()))?;
+    let total = replay.journal.checkpoints.len() as u64;
+    let bar = progress_bar(total);
+    let result = build(&replay, |_| bar.inc(1));
+    bar.finish_and_clear();
+    let report = result.map_err(|e| format!("{}: {e}", args.journal.display()))?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| format!("cannot serialise the report: {e}"))?;
+    let outputs = [
+        ("report.md", render::markdown(&report)),
+        ("report.html", render::html(&report)),
+        ("report.json", json + "\n"),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in outputs {
+        let path = args.out.join(name);
+        write(&path, &text)?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() { indicatif::ProgressBar::new(total) } else { indicatif::ProgressBar::hidden() }
+}
