@@ -4,8 +4,10 @@
 
 mod bot;
 mod check;
+mod exercise_cmd;
 mod host;
 mod msel;
+mod observe;
 mod play;
 mod replay;
 mod report;
@@ -20,8 +22,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "cascade", version, about = "Cascade: a deterministic national cyber-crisis exercise engine")]
 struct Cli {
+    /// With no subcommand: `cascade exercise scenarios/luxembourg.ron`.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -54,11 +57,32 @@ enum Command {
     Play(play::PlayArgs),
     /// Join a live exercise as a bot playing one team (ws://HOST:PORT --token T).
     Bot(bot::BotArgs),
+    /// Direct a live exercise from this terminal: the director console
+    /// (ws://HOST:PORT --token DIRECTOR).
+    Observe(observe::ObserveArgs),
+    /// Host an exercise in this process and direct it from this terminal; every
+    /// team is played by its bot until a human joins with its token.
+    Exercise(exercise_cmd::ExerciseArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ok = match cli.command {
+    // No subcommand: the bundled exercise for a person at a terminal; a usage
+    // error (exit 2) for scripts.
+    let command = cli.command.unwrap_or_else(|| {
+        use std::io::IsTerminal;
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingSubcommand,
+                    "a subcommand is needed when not on a terminal (on one, `cascade` runs the bundled exercise)",
+                )
+                .exit();
+        }
+        Command::Exercise(exercise_cmd::ExerciseArgs::default_exercise())
+    });
+    let ok = match command {
         Command::Check { files } => check::check_files(&files),
         Command::Run(args) => run::run(&args),
         Command::Msel { file } => msel::print_msel(&file),
@@ -68,6 +92,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => host::serve(&args),
         Command::Play(args) => play::play(&args),
         Command::Bot(args) => bot::bot(&args),
+        Command::Observe(args) => observe::observe(&args),
+        Command::Exercise(args) => exercise_cmd::exercise(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -944,7 +944,9 @@ async fn after_kill_9_the_resumed_exercise_is_the_same_exercise() {
         journaled_once(&journal, team, client, seq, tick);
     }
     let (crash_tick, crash_hash) = last_checkpoint(&journal);
-    assert!(crash_tick >= 10);
+    // The last ack before the pause was stamped for tick 10 or later, so at least
+    // tick 9 had been computed (a tick may or may not have run before the pause).
+    assert!(crash_tick >= 9, "crash at tick {crash_tick}");
     let pending = journal_commands(&journal).iter().filter(|c| c["tick"].as_u64() > Some(crash_tick)).count();
     assert!(pending >= 6, "acked commands wait for tick {}", crash_tick + 1);
 

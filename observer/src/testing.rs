@@ -108,3 +108,80 @@ pub fn sample_view() -> TeamView {
         indicators: vec!["ransom-x".into()],
     }
 }
+
+/// The director's view of the same moment: four assets in two sectors (one
+/// compromised by `ransom-x`, one down), one detected incident, three teams
+/// (one human), three messages, one pending action, two objectives.
+pub fn director_view() -> cascade_engine::view::DirectorView {
+    use cascade_engine::scenario::{IncidentKind, TeamRole};
+    use cascade_engine::view::{DirectorView, IncidentView, TeamSummary};
+    let team = sample_view();
+    let mut post = asset("post-core", 300, 1000);
+    post.organisation = "post".into();
+    post.sector = "telecom".into();
+    let mut messages = team.messages.clone();
+    let mut alert = message(2, 45, "EXCON", None, Tlp::Clear, "Power cut in Esch");
+    alert.to = vec!["post-ops".into()];
+    messages.push(alert);
+    let summary = |id: &str, organisation: &str, role: TeamRole, human: bool, last: Option<(u64, &str)>| TeamSummary {
+        id: id.into(),
+        organisation: organisation.into(),
+        role,
+        staff: 6,
+        busy: 2,
+        human,
+        last_action: last.map(|(t, a)| (t, a.to_string())),
+    };
+    DirectorView {
+        tick: 47,
+        clock: "08:47".into(),
+        hash: "ab12cd34ef".into(),
+        service: Service {
+            national: 900_000,
+            population: 1_000_000,
+            sectors: vec![
+                SectorService { id: "health".into(), served: 90_000, population: 100_000 },
+                SectorService { id: "telecom".into(), served: 300_000, population: 400_000 },
+            ],
+        },
+        piu: PiuView { active_since: Some(40), level: 2 },
+        assets: vec![team.assets[0].clone(), team.assets[1].clone(), team.assets[2].clone(), post],
+        incidents: vec![
+            IncidentView {
+                id: "ransom-x".into(),
+                kind: IncidentKind::Ransomware,
+                started_at: Some(12),
+                first_detected: Some(30),
+                contained_at: None,
+                recovered_at: None,
+                compromised: vec!["chem-scada".into()],
+            },
+            IncidentView {
+                id: "ddos-later".into(),
+                kind: IncidentKind::Ddos,
+                started_at: None,
+                first_detected: None,
+                contained_at: None,
+                recovered_at: None,
+                compromised: vec![],
+            },
+        ],
+        teams: vec![
+            summary("chem-ops", "chem", TeamRole::Operator, true, Some((40, "investigate"))),
+            summary("govcert", "govcert", TeamRole::Csirt, false, Some((30, "share"))),
+            summary("post-ops", "post", TeamRole::Operator, false, None),
+        ],
+        messages,
+        pending: team.pending.clone(),
+        deadlines: team.deadlines.clone(),
+        objectives: vec![
+            team.objectives[0].clone(),
+            ObjectiveView {
+                id: "piu".into(),
+                description: "PIU activated within 1 hour".into(),
+                status: Status::Met(40),
+            },
+        ],
+        metrics: Default::default(),
+    }
+}

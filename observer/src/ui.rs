@@ -43,7 +43,7 @@ const OK: Color = Color::Green;
 const WARN: Color = Color::Yellow;
 const BAD: Color = Color::Red;
 
-fn dim() -> Style {
+pub(crate) fn dim() -> Style {
     Style::new().fg(Color::DarkGray)
 }
 
@@ -56,12 +56,12 @@ pub fn level_symbol(level: u16) -> (&'static str, Color) {
     }
 }
 
-fn panel(title: String) -> Block<'static> {
+pub(crate) fn panel(title: String) -> Block<'static> {
     Block::new().borders(Borders::TOP).border_style(dim()).title(Span::styled(title, Style::new().bold()))
 }
 
 /// Cuts `s` to `width` characters, with an ellipsis when cut.
-fn fit(s: &str, width: usize) -> String {
+pub(crate) fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         format!("{s:<width$}")
     } else if width == 0 {
@@ -100,7 +100,7 @@ fn asset_flags(a: &AssetView) -> Vec<Span<'static>> {
 }
 
 /// Column widths of the assets panel: (id, bar).
-fn asset_columns(assets: &[AssetView], width: usize) -> (usize, usize) {
+pub(crate) fn asset_columns(assets: &[AssetView], width: usize) -> (usize, usize) {
     // Fixed parts: symbol and space, a space after the id, " 1000/1000 ".
     let fixed = 14;
     let longest_id = assets.iter().map(|a| a.id.chars().count()).max().unwrap_or(4);
@@ -111,7 +111,7 @@ fn asset_columns(assets: &[AssetView], width: usize) -> (usize, usize) {
     (id_width, bar_width)
 }
 
-fn asset_line(a: &AssetView, id_width: usize, bar_width: usize) -> Line<'static> {
+pub(crate) fn asset_line(a: &AssetView, id_width: usize, bar_width: usize) -> Line<'static> {
     let (symbol, colour) = level_symbol(a.level);
     let (full, mid, rest) = bar(a.level, a.integrity, bar_width);
     let mut spans = vec![

@@ -91,7 +91,48 @@ fn default_journal(scenario: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(format!("journals/{stem}-{now}.jsonl")))
 }
 
+impl ServeArgs {
+    /// The settings of an in-process host (`cascade exercise`): a new exercise
+    /// of `file`, the other options at their defaults.
+    pub fn in_process(file: PathBuf, addr: String, journal: Option<PathBuf>, speed: f64) -> ServeArgs {
+        ServeArgs {
+            file: Some(file),
+            resume: None,
+            addr,
+            journal,
+            tokens_out: None,
+            speed,
+            seed: None,
+            hello_timeout_ms: 5000,
+            rate: 20,
+            max_connections: 256,
+        }
+    }
+}
+
+/// What an in-process host reports once it listens (see [`run_until`]).
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// `ws://HOST:PORT`, with the port actually bound.
+    pub url: String,
+    pub director: String,
+    pub journal: PathBuf,
+}
+
 async fn run(args: &ServeArgs) -> Result<()> {
+    run_until(args, None, None).await
+}
+
+/// The host, as `cascade serve` runs it, for a caller in the same process
+/// (`cascade exercise`): once it listens it sends the bound address, the
+/// director's token and the journal on `ready`, and it stops (flushing the
+/// journal) when `stop` turns true or its sender is dropped, as on Ctrl-C.
+/// The listing of tokens is printed to stdout as by `cascade serve`.
+pub async fn run_until(
+    args: &ServeArgs,
+    ready: Option<tokio::sync::oneshot::Sender<Ready>>,
+    stop: Option<watch::Receiver<bool>>,
+) -> Result<()> {
     if !(0.01..=1000.0).contains(&args.speed) {
         bail!("--speed must be between 0.01 and 1000 ticks per second");
     }
@@ -115,6 +156,19 @@ async fn run(args: &ServeArgs) -> Result<()> {
     println!("the exercise starts when the director sends start");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    if let Some(ready) = ready {
+        let url = format!("ws://{local}");
+        let _ = ready.send(Ready { url, director: tokens.director.clone(), journal: journal_path.clone() });
+    }
+    let stopped = async move {
+        match stop {
+            Some(mut stop) => {
+                let _ = stop.wait_for(|s| *s).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stopped);
 
     let (requests_tx, requests_rx) = mpsc::channel::<Request>(1024);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -155,6 +209,11 @@ async fn run(args: &ServeArgs) -> Result<()> {
             }
             _ = &mut ctrl_c => {
                 info!("Ctrl-C: flushing the journal and stopping");
+                let _ = shutdown_tx.send(true);
+                break;
+            }
+            _ = &mut stopped => {
+                info!("stopped by its caller: flushing the journal");
                 let _ = shutdown_tx.send(true);
                 break;
             }

@@ -1,0 +1,979 @@
+//! The director console's state and its transitions (`cascade observe`): pure,
+//! so tests drive it with key events and server frames without a terminal.
+//!
+//! It keeps the latest director view, every message received (by log index),
+//! a history of national and per-sector service (one value per tick, from the
+//! `director_snapshot` / `director_tick` frames), the clock, the connection,
+//! the director commands sent with their answers, and the screen state: the
+//! focused panel, a selection per panel, a filter, the inject form, overlays.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use cascade_engine::view::{AssetView, DirectorView, IncidentView, MessageView, ObjectiveView, TeamSummary};
+use cascade_engine::wire::{DirectorAction, LiveInject, ServerMessage};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::app::{ClockState, Tone};
+use crate::client::{ClientEvent, CommandStatus, Connection};
+
+/// Most service values kept per series (older ones scroll out).
+pub const HISTORY: usize = 2_000;
+/// Speeds the `+` / `-` keys step through, in ticks per second.
+pub const SPEEDS: [f64; 12] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 500.0, 1000.0];
+
+/// What the loop must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    None,
+    Quit,
+    /// Send this command (then call [`DirectorApp::sent`] with its seq).
+    Send(DirectorAction),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// Typing the filter.
+    Filter,
+    /// Details of the selected item.
+    Details,
+    /// The inject form.
+    Inject,
+    /// "Quit while the exercise runs?"
+    ConfirmQuit,
+}
+
+/// The panels Tab moves between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Panel {
+    Assets,
+    Incidents,
+    Teams,
+    Timeline,
+    Objectives,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 5] = [Panel::Assets, Panel::Incidents, Panel::Teams, Panel::Timeline, Panel::Objectives];
+
+    fn index(self) -> usize {
+        Panel::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Panel {
+        Panel::ALL[(self.index() + 1) % Panel::ALL.len()]
+    }
+
+    pub fn prev(self) -> Panel {
+        Panel::ALL[(self.index() + Panel::ALL.len() - 1) % Panel::ALL.len()]
+    }
+}
+
+/// A field of the inject form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    To,
+    From,
+    Message,
+}
+
+/// The inject form: recipients (team ids, comma- or space-separated; empty:
+/// every team), sender label and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectForm {
+    pub field: Field,
+    pub to: String,
+    pub from: String,
+    pub message: String,
+    /// The candidates of the last Tab in `to` (shown under the form).
+    pub candidates: Vec<String>,
+    pub error: Option<String>,
+    /// The MSEL entry loaded into the form (its index), if any: its method,
+    /// expected action and effects go with the inject.
+    pub msel: Option<usize>,
+    pub template: Option<LiveInject>,
+}
+
+impl Default for InjectForm {
+    fn default() -> Self {
+        Self {
+            field: Field::To,
+            to: String::new(),
+            from: "EXCON".into(),
+            message: String::new(),
+            candidates: Vec::new(),
+            error: None,
+            msel: None,
+            template: None,
+        }
+    }
+}
+
+impl InjectForm {
+    /// The recipients as typed.
+    pub fn recipients(&self) -> Vec<String> {
+        self.to.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
+    fn input(&mut self) -> &mut String {
+        match self.field {
+            Field::To => &mut self.to,
+            Field::From => &mut self.from,
+            Field::Message => &mut self.message,
+        }
+    }
+}
+
+/// Service over time: national, then each sector, in permille of population.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceHistory {
+    pub ticks: VecDeque<u64>,
+    pub national: VecDeque<u64>,
+    /// Per sector id, in the view's order.
+    pub sectors: Vec<(String, VecDeque<u64>)>,
+}
+
+fn permille(served: u64, population: u64) -> u64 {
+    served.saturating_mul(1000).checked_div(population).unwrap_or(1000)
+}
+
+impl ServiceHistory {
+    /// Records the view's service for its tick (replacing the value of a tick
+    /// already recorded, e.g. a snapshot after a tick frame).
+    pub fn record(&mut self, view: &DirectorView) {
+        let tick = view.tick;
+        if let Some(&last) = self.ticks.back()
+            && tick < last
+        {
+            // A different (resumed?) timeline: start over.
+            *self = ServiceHistory::default();
+        }
+        let replace = self.ticks.back() == Some(&tick);
+        let push = |series: &mut VecDeque<u64>, value: u64| {
+            if replace && !series.is_empty() {
+                *series.back_mut().expect("not empty") = value;
+            } else {
+                series.push_back(value);
+                if series.len() > HISTORY {
+                    series.pop_front();
+                }
+            }
+        };
+        push(&mut self.ticks, tick);
+        push(&mut self.national, permille(view.service.national, view.service.population));
+        for s in &view.service.sectors {
+            let i = match self.sectors.iter().position(|(id, _)| id == &s.id) {
+                Some(i) => i,
+                None => {
+                    // A sector first seen now: pad it to the others' length.
+                    let len = self.ticks.len().saturating_sub(1);
+                    self.sectors.push((s.id.clone(), std::iter::repeat_n(1000, len).collect()));
+                    self.sectors.len() - 1
+                }
+            };
+            push(&mut self.sectors[i].1, permille(s.served, s.population));
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DirectorApp {
+    pub url: String,
+    pub scenario: String,
+    pub view: Option<DirectorView>,
+    /// Every message received, by log index.
+    pub messages: BTreeMap<u64, MessageView>,
+    pub history: ServiceHistory,
+    pub clock: ClockState,
+    pub connection: Connection,
+    /// Director commands sent: seq → (what, status).
+    pub commands: BTreeMap<u64, (String, CommandStatus)>,
+    pub status: Option<(Tone, String)>,
+    pub mode: Mode,
+    pub focus: Panel,
+    /// The selected row of each panel (in its filtered list).
+    pub selected: BTreeMap<Panel, usize>,
+    /// Case-insensitive substring filter over every list.
+    pub filter: String,
+    pub inject: InjectForm,
+    /// Frame ticks since the last server frame (to show a silent server).
+    pub quiet_frames: u32,
+    /// Frame ticks per second of the loop (to turn `quiet_frames` into time).
+    pub fps: u32,
+    /// The scenario's MSEL, when the console has the scenario file: (inject id,
+    /// the inject as the director would send it). The inject form loads them.
+    pub msel: Vec<(String, LiveInject)>,
+}
+
+impl DirectorApp {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            scenario: String::new(),
+            view: None,
+            messages: BTreeMap::new(),
+            history: ServiceHistory::default(),
+            clock: ClockState::default(),
+            connection: Connection::Connecting { attempt: 1 },
+            commands: BTreeMap::new(),
+            status: None,
+            mode: Mode::Normal,
+            focus: Panel::Assets,
+            selected: BTreeMap::new(),
+            filter: String::new(),
+            inject: InjectForm::default(),
+            quiet_frames: 0,
+            fps: 10,
+            msel: Vec::new(),
+        }
+    }
+
+    /// One frame tick of the loop (fixed rate).
+    pub fn on_frame_tick(&mut self) {
+        self.quiet_frames = self.quiet_frames.saturating_add(1);
+    }
+
+    /// Seconds the server has been silent while it should be ticking, if that
+    /// is clearly longer than a tick takes (`None`: all is well).
+    pub fn silent_for(&self) -> Option<f64> {
+        if !self.clock.running || self.clock.ended || !self.connection.is_connected() {
+            return None;
+        }
+        let quiet = f64::from(self.quiet_frames) / f64::from(self.fps.max(1));
+        let expected = 1.0 / self.clock.ticks_per_second.max(0.01);
+        (quiet > (3.0 * expected).max(2.0)).then_some(quiet)
+    }
+
+    pub fn on_client(&mut self, event: ClientEvent) {
+        match event {
+            ClientEvent::Connection(c) => {
+                if let Connection::Closed { reason } = &c {
+                    self.status = Some((Tone::Bad, format!("disconnected: {reason}")));
+                }
+                self.connection = c;
+            }
+            ClientEvent::Frame(frame) => {
+                self.quiet_frames = 0;
+                self.on_frame(frame);
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: ServerMessage) {
+        let answer = match &frame {
+            ServerMessage::Ack { seq, tick } => Some((*seq, CommandStatus::Acked { tick: *tick })),
+            ServerMessage::Reject { seq, code, message } => {
+                Some((*seq, CommandStatus::Rejected { code: code.clone(), message: message.clone() }))
+            }
+            ServerMessage::Outcome { seq, tick, ok: true, .. } => Some((*seq, CommandStatus::Applied { tick: *tick })),
+            ServerMessage::Outcome { seq, tick, ok: false, code, message } => {
+                Some((*seq, CommandStatus::Failed { tick: *tick, code: code.clone(), message: message.clone() }))
+            }
+            _ => None,
+        };
+        if let Some((seq, status)) = answer {
+            if let Some((what, current)) = self.commands.get_mut(&seq) {
+                if !(matches!(status, CommandStatus::Acked { .. }) && current.is_final()) {
+                    *current = status.clone();
+                }
+                self.status = Some(match &status {
+                    CommandStatus::Sent => (Tone::Info, format!("{what}: sent")),
+                    CommandStatus::Acked { tick } => (Tone::Info, format!("{what}: accepted for tick {tick}")),
+                    CommandStatus::Rejected { code, message } => {
+                        (Tone::Bad, format!("{what}: refused ({code}) {message}"))
+                    }
+                    CommandStatus::Applied { tick } => (Tone::Good, format!("{what}: applied at tick {tick}")),
+                    CommandStatus::Failed { tick, code, message } => {
+                        (Tone::Bad, format!("{what}: failed at tick {tick} ({code}) {message}"))
+                    }
+                });
+            }
+            return;
+        }
+        match frame {
+            ServerMessage::Welcome { role, tick, scenario, running, ticks_per_second, .. } => {
+                if role != "director" {
+                    self.status =
+                        Some((Tone::Bad, format!("this token is a team's ({role}): use cascade play for a team")));
+                }
+                self.scenario = scenario;
+                self.clock.tick = tick;
+                self.clock.running = running;
+                self.clock.ticks_per_second = ticks_per_second;
+            }
+            ServerMessage::DirectorSnapshot(view) | ServerMessage::DirectorTick(view) => {
+                let mut view = *view;
+                self.history.record(&view);
+                for m in view.messages.drain(..) {
+                    self.messages.insert(m.index, m);
+                }
+                self.clock.tick = view.tick;
+                self.view = Some(view);
+            }
+            ServerMessage::Clock { tick, running, ticks_per_second, ended } => {
+                self.clock = ClockState { tick, running, ticks_per_second, ended };
+            }
+            ServerMessage::Error { code, message } => {
+                self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
+            }
+            _ => {}
+        }
+    }
+
+    /// Records a command the loop has just queued with `seq`.
+    pub fn sent(&mut self, seq: u64, action: &DirectorAction) {
+        let what = describe(action);
+        self.status = Some((Tone::Info, format!("{what}: sent")));
+        self.commands.insert(seq, (what, CommandStatus::Sent));
+    }
+
+    /// Whether `text` passes the filter.
+    pub fn matches(&self, text: &str) -> bool {
+        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
+    }
+
+    /// The assets shown, by sector then id, filtered.
+    pub fn assets(&self) -> Vec<&AssetView> {
+        let Some(v) = &self.view else { return Vec::new() };
+        let mut assets: Vec<&AssetView> = v
+            .assets
+            .iter()
+            .filter(|a| {
+                self.matches(&format!(
+                    "{} {} {} {} {}",
+                    a.sector,
+                    a.id,
+                    a.name,
+                    a.organisation,
+                    a.compromised.join(" ")
+                ))
+            })
+            .collect();
+        assets.sort_by(|a, b| (&a.sector, &a.id).cmp(&(&b.sector, &b.id)));
+        assets
+    }
+
+    /// The incidents shown: started ones first (open before recovered).
+    pub fn incidents(&self) -> Vec<&IncidentView> {
+        let Some(v) = &self.view else { return Vec::new() };
+        let mut incidents: Vec<&IncidentView> =
+            v.incidents.iter().filter(|i| self.matches(&format!("{} {:?}", i.id, i.kind))).collect();
+        incidents.sort_by_key(|i| (i.started_at.is_none(), i.recovered_at.is_some(), i.started_at));
+        incidents
+    }
+
+    pub fn teams(&self) -> Vec<&TeamSummary> {
+        let Some(v) = &self.view else { return Vec::new() };
+        v.teams.iter().filter(|t| self.matches(&format!("{} {}", t.id, t.organisation))).collect()
+    }
+
+    /// The timeline, newest first.
+    pub fn timeline(&self) -> Vec<&MessageView> {
+        self.messages
+            .values()
+            .rev()
+            .filter(|m| self.matches(&format!("{} {} {} {}", m.from, m.to.join(" "), m.text, m.tlp.label())))
+            .collect()
+    }
+
+    pub fn objectives(&self) -> Vec<&ObjectiveView> {
+        let Some(v) = &self.view else { return Vec::new() };
+        v.objectives.iter().filter(|o| self.matches(&format!("{} {}", o.id, o.description))).collect()
+    }
+
+    fn count(&self, panel: Panel) -> usize {
+        match panel {
+            Panel::Assets => self.assets().len(),
+            Panel::Incidents => self.incidents().len(),
+            Panel::Teams => self.teams().len(),
+            Panel::Timeline => self.timeline().len(),
+            Panel::Objectives => self.objectives().len(),
+        }
+    }
+
+    /// The selected row of `panel`, kept inside its list.
+    pub fn selection(&self, panel: Panel) -> usize {
+        let n = self.count(panel);
+        self.selected.get(&panel).copied().unwrap_or(0).min(n.saturating_sub(1))
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let n = self.count(self.focus);
+        let current = self.selection(self.focus) as isize;
+        let next = (current + delta).clamp(0, n.saturating_sub(1) as isize) as usize;
+        self.selected.insert(self.focus, next);
+    }
+
+    /// Team ids, for the inject form's completion.
+    pub fn team_ids(&self) -> Vec<String> {
+        self.view.as_ref().map(|v| v.teams.iter().map(|t| t.id.clone()).collect()).unwrap_or_default()
+    }
+
+    /// One key press. Pure: the returned effect tells the loop what to do.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Effect {
+        if key.kind == KeyEventKind::Release {
+            return Effect::None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return Effect::Quit;
+        }
+        match self.mode {
+            Mode::Help | Mode::Details => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?') | KeyCode::Char('q')) {
+                    self.mode = Mode::Normal;
+                }
+                Effect::None
+            }
+            Mode::ConfirmQuit => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') | KeyCode::Enter => Effect::Quit,
+                _ => {
+                    self.mode = Mode::Normal;
+                    self.status = None;
+                    Effect::None
+                }
+            },
+            Mode::Filter => {
+                match key.code {
+                    KeyCode::Esc => {
+                        self.filter.clear();
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Enter => self.mode = Mode::Normal,
+                    KeyCode::Backspace => {
+                        self.filter.pop();
+                    }
+                    KeyCode::Char('u') if ctrl => self.filter.clear(),
+                    KeyCode::Char(c) if !ctrl && self.filter.chars().count() < 200 => self.filter.push(c),
+                    _ => {}
+                }
+                Effect::None
+            }
+            Mode::Inject => self.inject_key(key, ctrl),
+            Mode::Normal => self.normal_key(key),
+        }
+    }
+
+    fn normal_key(&mut self, key: KeyEvent) -> Effect {
+        match key.code {
+            KeyCode::Char('q') => {
+                if self.clock.running && !self.clock.ended && self.connection.is_connected() {
+                    self.mode = Mode::ConfirmQuit;
+                } else {
+                    return Effect::Quit;
+                }
+            }
+            KeyCode::Char(' ') | KeyCode::Char('p') => {
+                return Effect::Send(if self.clock.running {
+                    DirectorAction::Pause
+                } else if self.clock.tick == 0 {
+                    DirectorAction::Start
+                } else {
+                    DirectorAction::Resume
+                });
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') => return self.speed(true),
+            KeyCode::Char('-') | KeyCode::Char('_') => return self.speed(false),
+            KeyCode::Char('s') | KeyCode::Right => {
+                if self.clock.running {
+                    self.status = Some((Tone::Bad, "pause (space) before stepping".into()));
+                } else {
+                    return Effect::Send(DirectorAction::Step);
+                }
+            }
+            KeyCode::Char('i') => {
+                self.inject = InjectForm::default();
+                self.mode = Mode::Inject;
+            }
+            KeyCode::Char('/') => self.mode = Mode::Filter,
+            KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
+            KeyCode::Tab | KeyCode::Char('l') => self.focus = self.focus.next(),
+            KeyCode::BackTab | KeyCode::Char('h') | KeyCode::Left => self.focus = self.focus.prev(),
+            KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
+            KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
+            KeyCode::PageDown => self.move_selection(10),
+            KeyCode::PageUp => self.move_selection(-10),
+            KeyCode::Home | KeyCode::Char('g') => {
+                self.selected.insert(self.focus, 0);
+            }
+            KeyCode::End | KeyCode::Char('G') => {
+                let n = self.count(self.focus);
+                self.selected.insert(self.focus, n.saturating_sub(1));
+            }
+            KeyCode::Enter if self.count(self.focus) > 0 => self.mode = Mode::Details,
+            KeyCode::Esc => {
+                self.status = None;
+                self.filter.clear();
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn speed(&mut self, faster: bool) -> Effect {
+        let now = self.clock.ticks_per_second;
+        let next = if faster {
+            SPEEDS.iter().copied().find(|&s| s > now + 1e-9)
+        } else {
+            SPEEDS.iter().rev().copied().find(|&s| s < now - 1e-9)
+        };
+        match next {
+            Some(ticks_per_second) => Effect::Send(DirectorAction::Speed { ticks_per_second }),
+            None => {
+                self.status = Some((Tone::Info, format!("speed is already ×{}", speed_label(now))));
+                Effect::None
+            }
+        }
+    }
+
+    fn inject_key(&mut self, key: KeyEvent, ctrl: bool) -> Effect {
+        let form = &mut self.inject;
+        if key.code != KeyCode::Tab {
+            form.candidates.clear();
+        }
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Char('n') if ctrl => self.load_msel(true),
+            KeyCode::Char('p') if ctrl => self.load_msel(false),
+            KeyCode::PageDown => self.load_msel(true),
+            KeyCode::PageUp => self.load_msel(false),
+            KeyCode::Tab => {
+                if form.field == Field::To && !form.to.is_empty() && !form.to.ends_with([',', ' ']) {
+                    self.complete_recipient();
+                } else {
+                    form.field = next_field(form.field);
+                }
+            }
+            KeyCode::BackTab | KeyCode::Up => form.field = prev_field(form.field),
+            KeyCode::Down => form.field = next_field(form.field),
+            KeyCode::Enter => {
+                if form.field != Field::Message {
+                    form.field = next_field(form.field);
+                    return Effect::None;
+                }
+                return self.submit_inject();
+            }
+            KeyCode::Backspace => {
+                form.input().pop();
+            }
+            KeyCode::Char('u') if ctrl => form.input().clear(),
+            KeyCode::Char(c) if !ctrl && form.input().chars().count() < 4_000 => form.input().push(c),
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// Loads the next (or previous) MSEL entry into the form.
+    fn load_msel(&mut self, forward: bool) {
+        let n = self.msel.len();
+        let form = &mut self.inject;
+        if n == 0 {
+            form.error = Some("no MSEL: give the console the scenario (--scenario FILE)".into());
+            return;
+        }
+        let next = match (form.msel, forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        let inject = &self.msel[next].1;
+        form.to = inject.to.join(",");
+        form.from = inject.from.clone();
+        form.message = inject.message.clone();
+        form.msel = Some(next);
+        form.template = Some(inject.clone());
+        form.error = None;
+        form.field = Field::Message;
+    }
+
+    fn complete_recipient(&mut self) {
+        let teams = self.team_ids();
+        let form = &mut self.inject;
+        let start = form.to.rfind([',', ' ']).map_or(0, |i| i + 1);
+        let partial = form.to[start..].to_string();
+        let candidates: Vec<String> = teams.into_iter().filter(|t| t.starts_with(&partial)).collect();
+        match candidates.len() {
+            0 => form.error = Some(format!("no team starts with {partial:?}")),
+            1 => {
+                form.to.truncate(start);
+                form.to.push_str(&candidates[0]);
+                form.to.push(',');
+                form.error = None;
+            }
+            _ => {
+                let prefix = crate::command::common_prefix(&candidates);
+                form.to.truncate(start);
+                form.to.push_str(&prefix);
+                form.candidates = candidates;
+                form.error = None;
+            }
+        }
+    }
+
+    fn submit_inject(&mut self) -> Effect {
+        let teams = self.team_ids();
+        let form = &mut self.inject;
+        if form.message.trim().is_empty() {
+            form.error = Some("write the inject's message".into());
+            return Effect::None;
+        }
+        let to = form.recipients();
+        if let Some(unknown) = to.iter().find(|t| !teams.is_empty() && !teams.contains(t)) {
+            form.error = Some(format!("unknown team {unknown:?} (Tab completes)"));
+            form.field = Field::To;
+            return Effect::None;
+        }
+        let template = form.template.clone();
+        let inject = LiveInject {
+            from: form.from.trim().to_string(),
+            to,
+            method: template.as_ref().map(|t| t.method).unwrap_or_default(),
+            message: form.message.trim().to_string(),
+            expected_action: template.as_ref().map(|t| t.expected_action.clone()).unwrap_or_default(),
+            effects: template.map(|t| t.effects).unwrap_or_default(),
+        };
+        self.mode = Mode::Normal;
+        Effect::Send(DirectorAction::Inject(inject))
+    }
+}
+
+fn next_field(f: Field) -> Field {
+    match f {
+        Field::To => Field::From,
+        Field::From => Field::Message,
+        Field::Message => Field::To,
+    }
+}
+
+fn prev_field(f: Field) -> Field {
+    match f {
+        Field::To => Field::Message,
+        Field::From => Field::To,
+        Field::Message => Field::From,
+    }
+}
+
+/// A scenario's MSEL as the inject form offers it: (inject id, the inject as
+/// a live one). Condition and time are dropped: a live inject is delivered at
+/// the tick it is stamped for.
+pub fn msel_of(scenario: &cascade_engine::scenario::Scenario) -> Vec<(String, LiveInject)> {
+    scenario
+        .injects
+        .iter()
+        .map(|i| {
+            let live = LiveInject {
+                from: i.from.clone(),
+                to: i.to.clone(),
+                method: i.method,
+                message: i.message.clone(),
+                expected_action: i.expected_action.clone(),
+                effects: i.effects.clone(),
+            };
+            (i.id.clone(), live)
+        })
+        .collect()
+}
+
+/// A speed without trailing zeros: `0.25`, `2`, `1000`.
+pub fn speed_label(tps: f64) -> String {
+    let s = format!("{tps:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A director command in a few words.
+pub fn describe(action: &DirectorAction) -> String {
+    match action {
+        DirectorAction::Start => "start".into(),
+        DirectorAction::Pause => "pause".into(),
+        DirectorAction::Resume => "resume".into(),
+        DirectorAction::Speed { ticks_per_second } => format!("speed ×{}", speed_label(*ticks_per_second)),
+        DirectorAction::Step => "step".into(),
+        DirectorAction::Inject(i) => {
+            let to = if i.to.is_empty() { "all teams".to_string() } else { i.to.join(",") };
+            format!("inject to {to}")
+        }
+        DirectorAction::End => "end".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{director_view, key};
+
+    fn app() -> DirectorApp {
+        let mut a = DirectorApp::new("ws://127.0.0.1:7878");
+        a.on_client(ClientEvent::Connection(Connection::Connected));
+        a.on_client(ClientEvent::Frame(ServerMessage::Welcome {
+            team: "director".into(),
+            role: "director".into(),
+            tick: 0,
+            protocol: 1,
+            scenario: "Test".into(),
+            running: false,
+            ticks_per_second: 1.0,
+        }));
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorSnapshot(Box::new(director_view()))));
+        a
+    }
+
+    fn typed(a: &mut DirectorApp, text: &str) {
+        for c in text.chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn clock(a: &mut DirectorApp, running: bool, tps: f64) {
+        let tick = a.clock.tick;
+        a.on_client(ClientEvent::Frame(ServerMessage::Clock { tick, running, ticks_per_second: tps, ended: false }));
+    }
+
+    #[test]
+    fn space_starts_pauses_and_resumes() {
+        let mut a = app();
+        a.clock.tick = 0;
+        assert_eq!(a.handle_key(key(KeyCode::Char(' '))), Effect::Send(DirectorAction::Start));
+        clock(&mut a, true, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char(' '))), Effect::Send(DirectorAction::Pause));
+        a.clock.tick = 5;
+        clock(&mut a, false, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char(' '))), Effect::Send(DirectorAction::Resume));
+    }
+
+    #[test]
+    fn plus_and_minus_step_the_speed() {
+        let mut a = app();
+        clock(&mut a, true, 1.0);
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('+'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 2.0 })
+        );
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('-'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 0.5 })
+        );
+        clock(&mut a, true, 3.0);
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('+'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 4.0 })
+        );
+        clock(&mut a, true, 1000.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char('+'))), Effect::None);
+        assert_eq!(a.status.as_ref().unwrap().1, "speed is already ×1000");
+        clock(&mut a, true, 0.25);
+        assert_eq!(a.handle_key(key(KeyCode::Char('-'))), Effect::None);
+    }
+
+    #[test]
+    fn step_only_while_paused() {
+        let mut a = app();
+        assert_eq!(a.handle_key(key(KeyCode::Char('s'))), Effect::Send(DirectorAction::Step));
+        assert_eq!(a.handle_key(key(KeyCode::Right)), Effect::Send(DirectorAction::Step));
+        clock(&mut a, true, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char('s'))), Effect::None);
+        assert_eq!(a.status.as_ref().unwrap().0, Tone::Bad);
+    }
+
+    #[test]
+    fn q_asks_first_while_the_exercise_runs() {
+        let mut a = app();
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::Quit);
+        clock(&mut a, true, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::None);
+        assert_eq!(a.mode, Mode::ConfirmQuit);
+        assert_eq!(a.handle_key(key(KeyCode::Char('n'))), Effect::None);
+        assert_eq!(a.mode, Mode::Normal);
+        a.handle_key(key(KeyCode::Char('q')));
+        assert_eq!(a.handle_key(key(KeyCode::Char('y'))), Effect::Quit);
+        // Offline, there is nothing to confirm.
+        a.mode = Mode::Normal;
+        a.on_client(ClientEvent::Connection(Connection::Closed { reason: "bye".into() }));
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::Quit);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(app().handle_key(ctrl_c), Effect::Quit);
+    }
+
+    #[test]
+    fn tab_moves_the_focus_and_jk_the_selection() {
+        let mut a = app();
+        assert_eq!(a.focus, Panel::Assets);
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.focus, Panel::Incidents);
+        a.handle_key(key(KeyCode::BackTab));
+        a.handle_key(key(KeyCode::Char('h')));
+        assert_eq!(a.focus, Panel::Objectives);
+        a.handle_key(key(KeyCode::Char('l')));
+        assert_eq!(a.focus, Panel::Assets);
+        // Four assets: j moves down and stops at the last.
+        for _ in 0..10 {
+            a.handle_key(key(KeyCode::Char('j')));
+        }
+        assert_eq!(a.selection(Panel::Assets), 3);
+        a.handle_key(key(KeyCode::Up));
+        assert_eq!(a.selection(Panel::Assets), 2);
+        a.handle_key(key(KeyCode::Char('g')));
+        assert_eq!(a.selection(Panel::Assets), 0);
+        a.handle_key(key(KeyCode::Char('G')));
+        assert_eq!(a.selection(Panel::Assets), 3);
+        // Enter opens the details, Esc closes them.
+        a.handle_key(key(KeyCode::Enter));
+        assert_eq!(a.mode, Mode::Details);
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.mode, Mode::Normal);
+        a.handle_key(key(KeyCode::Char('?')));
+        assert_eq!(a.mode, Mode::Help);
+        // In help, q closes it rather than quitting.
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::None);
+        assert_eq!(a.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn slash_filters_every_list() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('/')));
+        assert_eq!(a.mode, Mode::Filter);
+        typed(&mut a, "SCADA q");
+        a.handle_key(key(KeyCode::Backspace));
+        a.handle_key(key(KeyCode::Backspace));
+        assert_eq!(a.filter, "SCADA");
+        a.handle_key(key(KeyCode::Enter));
+        assert_eq!(a.mode, Mode::Normal);
+        let ids: Vec<&str> = a.assets().iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["chem-scada"]);
+        // Esc in normal mode clears it.
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.assets().len(), 4);
+    }
+
+    #[test]
+    fn the_inject_form_completes_teams_and_sends() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('i')));
+        assert_eq!(a.mode, Mode::Inject);
+        // An empty message is refused.
+        a.inject.field = Field::Message;
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::None);
+        assert!(a.inject.error.is_some());
+        a.inject.field = Field::To;
+        typed(&mut a, "ch");
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.inject.to, "chem-ops,");
+        typed(&mut a, "g");
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.inject.to, "chem-ops,govcert,");
+        // Tab after a complete id goes to the next field.
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.inject.field, Field::From);
+        a.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        typed(&mut a, "RTL");
+        a.handle_key(key(KeyCode::Enter));
+        assert_eq!(a.inject.field, Field::Message);
+        typed(&mut a, "Is the hospital down?");
+        let effect = a.handle_key(key(KeyCode::Enter));
+        let Effect::Send(DirectorAction::Inject(inject)) = &effect else { panic!("{effect:?}") };
+        assert_eq!(inject.to, ["chem-ops", "govcert"]);
+        assert_eq!(inject.from, "RTL");
+        assert_eq!(inject.message, "Is the hospital down?");
+        assert_eq!(a.mode, Mode::Normal);
+        // The wire form is the protocol's.
+        let Effect::Send(action) = effect else { unreachable!() };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(json["action"], "inject");
+        assert_eq!(json["to"], serde_json::json!(["chem-ops", "govcert"]));
+        a.sent(3, &action);
+        assert_eq!(a.status.as_ref().unwrap().1, "inject to chem-ops,govcert: sent");
+        a.on_client(ClientEvent::Frame(ServerMessage::Ack { seq: 3, tick: 48 }));
+        assert_eq!(a.status.as_ref().unwrap().1, "inject to chem-ops,govcert: accepted for tick 48");
+    }
+
+    #[test]
+    fn an_unknown_recipient_is_refused_and_esc_cancels() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('i')));
+        typed(&mut a, "nobody");
+        a.inject.field = Field::Message;
+        typed(&mut a, "hello");
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::None);
+        assert_eq!(a.inject.field, Field::To);
+        assert!(a.inject.error.as_ref().unwrap().contains("nobody"));
+        // In the form, q and space are text.
+        a.inject.field = Field::Message;
+        typed(&mut a, " q");
+        assert_eq!(a.inject.message, "hello q");
+        assert_eq!(a.handle_key(key(KeyCode::Esc)), Effect::None);
+        assert_eq!(a.mode, Mode::Normal);
+        // Empty recipients: every team.
+        a.handle_key(key(KeyCode::Char('i')));
+        a.inject.field = Field::Message;
+        typed(&mut a, "to all");
+        let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
+        assert!(inject.to.is_empty());
+    }
+
+    #[test]
+    fn the_inject_form_loads_msel_entries() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('i')));
+        let ctrl_n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        a.handle_key(ctrl_n);
+        assert!(a.inject.error.as_ref().unwrap().contains("no MSEL"));
+        let entry = |to: &[&str], message: &str| LiveInject {
+            from: "ILR".into(),
+            to: to.iter().map(|s| s.to_string()).collect(),
+            method: cascade_engine::scenario::Method::Phone,
+            message: message.into(),
+            expected_action: "report".into(),
+            effects: Vec::new(),
+        };
+        a.msel = vec![("one".into(), entry(&["chem-ops"], "first")), ("two".into(), entry(&[], "second"))];
+        a.handle_key(ctrl_n);
+        assert_eq!((a.inject.to.as_str(), a.inject.message.as_str()), ("chem-ops", "first"));
+        a.handle_key(ctrl_n);
+        assert_eq!((a.inject.to.as_str(), a.inject.message.as_str()), ("", "second"));
+        a.handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+        assert_eq!(a.inject.msel, Some(0));
+        // Edited, then sent: the entry's method and expected action go with it.
+        typed(&mut a, "!");
+        let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
+        assert_eq!(inject, LiveInject { message: "first!".into(), ..entry(&["chem-ops"], "") });
+    }
+
+    #[test]
+    fn frames_build_the_service_history() {
+        let mut a = app();
+        assert_eq!(a.history.national, [900]);
+        let mut v = director_view();
+        v.tick = 48;
+        v.service.national = 800_000;
+        v.messages.clear();
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(v.clone()))));
+        assert_eq!(a.history.national, [900, 800]);
+        assert_eq!(a.history.ticks, [47, 48]);
+        assert_eq!(a.history.sectors[0].0, "health");
+        assert_eq!(a.history.sectors[0].1, [900, 900]);
+        // A snapshot of the same tick replaces, not appends.
+        v.service.national = 700_000;
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorSnapshot(Box::new(v))));
+        assert_eq!(a.history.national, [900, 700]);
+        assert_eq!(a.messages.len(), 3, "messages are kept across frames");
+        assert_eq!(a.clock.tick, 48);
+    }
+
+    #[test]
+    fn a_silent_server_shows() {
+        let mut a = app();
+        clock(&mut a, true, 1.0);
+        for _ in 0..25 {
+            a.on_frame_tick();
+        }
+        assert_eq!(a.silent_for(), None);
+        for _ in 0..10 {
+            a.on_frame_tick();
+        }
+        assert_eq!(a.silent_for(), Some(3.5));
+        a.on_client(ClientEvent::Frame(ServerMessage::Ack { seq: 1, tick: 1 }));
+        assert_eq!(a.silent_for(), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! `cascade observe ws://HOST:PORT --token DIRECTOR`: the live director console.
+//!
+//! The same loop as `cascade play` ([`crate::play`]): one stream of events —
+//! keys (a reader thread), the websocket client's frames and connection changes
+//! (its task), and frame ticks at a fixed rate independent of the exercise's
+//! speed. Nothing in the loop waits on the network: commands are only queued, a
+//! silent or gone server shows in the header. The terminal is restored on exit
+//! and, by ratatui's panic hook, on a panic.
+
+use std::time::Duration;
+
+use crossterm::event::{self as term, Event as TermEvent};
+use tokio::sync::mpsc;
+
+use crate::app::Event;
+use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
+use crate::director::{DirectorApp, Effect};
+
+/// `cascade observe`'s settings.
+#[derive(Debug, Clone)]
+pub struct ObserveConfig {
+    pub url: String,
+    pub token: String,
+    /// The client id; default `director-<hostname>-<pid>`.
+    pub client: Option<String>,
+    /// Redraws per second.
+    pub fps: u32,
+    /// The scenario's MSEL for the inject form (see [`crate::director::msel_of`]).
+    pub msel: Vec<(String, cascade_engine::wire::LiveInject)>,
+}
+
+/// Runs the console until `q`, in a runtime of its own.
+pub fn observe(config: ObserveConfig) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(run(config))
+}
+
+/// Runs the console until `q` inside the caller's tokio runtime.
+pub async fn run(config: ObserveConfig) -> Result<(), String> {
+    let client_id = config.client.clone().unwrap_or_else(|| default_client_id("director"));
+    let (mut client, mut client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
+    let (tx, mut events) = mpsc::channel::<Event>(1024);
+
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(event) = client_events.recv().await {
+            if forward.send(Event::Client(event)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let fps = config.fps.clamp(1, 60);
+    let frames = tx.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps)));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if frames.send(Event::Frame).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let keys = tx.clone();
+    std::thread::spawn(move || {
+        while !keys.is_closed() {
+            match term::poll(Duration::from_millis(100)) {
+                Ok(true) => match term::read() {
+                    Ok(TermEvent::Key(key)) => {
+                        if keys.blocking_send(Event::Key(key)).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(TermEvent::Resize(..)) => {
+                        if keys.blocking_send(Event::Frame).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                },
+                Ok(false) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    drop(tx);
+
+    let mut app = DirectorApp::new(&config.url);
+    app.fps = fps;
+    app.msel = config.msel.clone();
+    let mut dirty = true;
+    let mut refused = None;
+    let mut welcomed = false;
+    let mut result = Ok(());
+    let mut silent = false;
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Frame => {
+                app.on_frame_tick();
+                // The "server silent" warning appears without any other event.
+                let now_silent = app.silent_for().is_some();
+                if now_silent || silent != now_silent {
+                    dirty = true;
+                }
+                silent = now_silent;
+                if dirty {
+                    if let Err(e) = terminal.draw(|frame| crate::director_ui::draw(frame, &app)) {
+                        result = Err(format!("cannot draw: {e}"));
+                        break;
+                    }
+                    dirty = false;
+                }
+            }
+            Event::Key(key) => {
+                dirty = true;
+                match app.handle_key(key) {
+                    Effect::Quit => break,
+                    Effect::Send(action) => {
+                        let command = serde_json::to_value(&action).expect("director actions serialise");
+                        let seq = client.send_value(command);
+                        app.sent(seq, &action);
+                    }
+                    Effect::None => {}
+                }
+            }
+            Event::Client(event) => {
+                dirty = true;
+                if matches!(event, ClientEvent::Frame(cascade_engine::wire::ServerMessage::Welcome { .. })) {
+                    welcomed = true;
+                }
+                if let ClientEvent::Connection(Connection::Closed { reason }) = &event
+                    && !welcomed
+                {
+                    refused = Some(reason.clone());
+                }
+                app.on_client(event);
+                if refused.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+    ratatui::restore();
+    client.close();
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, Event::Client(ClientEvent::Connection(Connection::Closed { .. }))) {
+                break;
+            }
+        }
+    })
+    .await;
+    if let Some(reason) = refused {
+        return Err(format!("cannot join {} as the director: {reason}", config.url));
+    }
+    result
+}

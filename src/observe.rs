@@ -1,0 +1,45 @@
+//! `cascade observe`: the live director console (cascade-observer does the work).
+
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ObserveArgs {
+    /// The server, as `cascade serve` printed it: ws://HOST:PORT.
+    url: String,
+    /// The director's token (printed by `cascade serve`).
+    #[arg(long)]
+    token: String,
+    /// Client id, kept across reconnects (default: director-<hostname>-<pid>).
+    #[arg(long = "client", value_name = "ID")]
+    client: Option<String>,
+    /// The exercise's scenario file, to pick injects from its MSEL (`i`, then Ctrl-N).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<std::path::PathBuf>,
+    /// Redraws per second (independent of the exercise's speed).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+    fps: u32,
+}
+
+pub fn observe(args: &ObserveArgs) -> bool {
+    let msel = match &args.scenario {
+        Some(path) => match crate::check::load_or_report(path) {
+            Some(model) => cascade_observer::director::msel_of(&model.scenario),
+            None => return false,
+        },
+        None => Vec::new(),
+    };
+    let config = cascade_observer::observe::ObserveConfig {
+        url: args.url.clone(),
+        token: args.token.clone(),
+        client: args.client.clone(),
+        fps: args.fps,
+        msel,
+    };
+    match cascade_observer::observe::observe(config) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    }
+}
