@@ -19,6 +19,7 @@ pub mod client;
 pub mod command;
 pub mod director;
 pub mod director_ui;
+pub mod inputs;
 pub mod observe;
 pub mod play;
 pub mod ui;

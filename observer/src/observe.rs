@@ -9,9 +9,6 @@
 
 use std::time::Duration;
 
-use crossterm::event::{self as term, Event as TermEvent};
-use tokio::sync::mpsc;
-
 use crate::app::Event;
 use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
 use crate::director::{DirectorApp, Effect};
@@ -42,55 +39,10 @@ pub fn observe(config: ObserveConfig) -> Result<(), String> {
 /// Runs the console until `q` inside the caller's tokio runtime.
 pub async fn run(config: ObserveConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("director"));
-    let (mut client, mut client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
-    let (tx, mut events) = mpsc::channel::<Event>(1024);
-
-    let forward = tx.clone();
-    tokio::spawn(async move {
-        while let Some(event) = client_events.recv().await {
-            if forward.send(Event::Client(event)).await.is_err() {
-                break;
-            }
-        }
-    });
-    let fps = config.fps.clamp(1, 60);
-    let frames = tx.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_millis(1000 / u64::from(fps)));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            interval.tick().await;
-            if frames.send(Event::Frame).await.is_err() {
-                break;
-            }
-        }
-    });
-
+    let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let keys = tx.clone();
-    std::thread::spawn(move || {
-        while !keys.is_closed() {
-            match term::poll(Duration::from_millis(100)) {
-                Ok(true) => match term::read() {
-                    Ok(TermEvent::Key(key)) => {
-                        if keys.blocking_send(Event::Key(key)).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(TermEvent::Resize(..)) => {
-                        if keys.blocking_send(Event::Frame).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                },
-                Ok(false) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    drop(tx);
+    let mut events = crate::inputs::spawn(client_events, config.fps);
+    let fps = config.fps.clamp(1, 60);
 
     let mut app = DirectorApp::new(&config.url);
     app.fps = fps;

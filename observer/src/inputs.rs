@@ -1,0 +1,65 @@
+//! The event sources every screen's loop reads from, merged into one channel of
+//! `app::Event`: server frames and connection changes from the client task,
+//! frame ticks at a fixed rate (drawing is independent of the exercise's ticks),
+//! and keys from the terminal (crossterm's reader blocks, so it gets a thread).
+
+use std::time::Duration;
+
+use crossterm::event::{self as term, Event as TermEvent};
+use tokio::sync::mpsc;
+
+use crate::app::Event;
+use crate::client::ClientEvent;
+
+/// Starts the three sources; `fps` is clamped to 1..=60. Call it after the
+/// terminal is set up. The channel closes once every source has stopped.
+pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> mpsc::Receiver<Event> {
+    let (tx, events) = mpsc::channel::<Event>(1024);
+
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(event) = client_events.recv().await {
+            if forward.send(Event::Client(event)).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let frames = tx.clone();
+    let period = Duration::from_millis(1000 / u64::from(fps.clamp(1, 60)));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if frames.send(Event::Frame).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    std::thread::spawn(move || {
+        while !tx.is_closed() {
+            match term::poll(Duration::from_millis(100)) {
+                Ok(true) => match term::read() {
+                    Ok(TermEvent::Key(key)) => {
+                        if tx.blocking_send(Event::Key(key)).is_err() {
+                            break;
+                        }
+                    }
+                    // A resize is drawn on the next frame.
+                    Ok(TermEvent::Resize(..)) => {
+                        if tx.blocking_send(Event::Frame).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                },
+                Ok(false) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    events
+}
