@@ -23,10 +23,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::app::Tone;
 use crate::client::Connection;
 use crate::director::{DirectorApp, Field, Mode, Panel, speed_label};
-use crate::ui::{asset_columns, asset_line, dim, fit, panel, tlp_style};
+use crate::ui::{asset_columns, asset_line, dim, fit, panel, status_text, tlp_style};
 
 const OK: Color = Color::Green;
 const WARN: Color = Color::Yellow;
@@ -428,17 +427,7 @@ fn status_line(app: &DirectorApp) -> Line<'static> {
             Style::new().fg(WARN).bold(),
         );
     }
-    match &app.status {
-        Some((tone, text)) => {
-            let style = match tone {
-                Tone::Info => Style::new(),
-                Tone::Good => Style::new().fg(OK),
-                Tone::Bad => Style::new().fg(BAD),
-            };
-            Line::styled(text.clone(), style)
-        }
-        None => Line::styled("ready", dim()),
-    }
+    status_text(&app.status)
 }
 
 /// Every key, for the `?` overlay.

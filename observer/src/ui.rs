@@ -401,7 +401,12 @@ fn status_line(app: &App) -> Line<'static> {
         }
         return Line::from(spans);
     }
-    match &app.status {
+    status_text(&app.status)
+}
+
+/// The status line's text: the last command's fate, coloured by its tone.
+pub(crate) fn status_text(status: &Option<(Tone, String)>) -> Line<'static> {
+    match status {
         Some((tone, text)) => {
             let style = match tone {
                 Tone::Info => Style::new(),
