@@ -32,4 +32,4 @@ pub mod world;
 pub use load::{LoadError, load_model, parse_model};
 pub use model::Model;
 pub use scenario::Scenario;
-pub use simulation::Simulation;
+pub use simulation::{Simulation, Snapshot};

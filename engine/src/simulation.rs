@@ -10,9 +10,46 @@ use crate::exercise::command::{Action, Order, Refusal, resolve};
 use crate::exercise::{Command, Exercise, Outcome};
 use crate::model::Model;
 use crate::world::{
-    AssetStates, Cascade, Clock, CommandQueue, ExerciseState, ServiceMetrics, StateHash, build_tick_schedule,
-    build_world,
+    AssetStates, Cascade, Clock, CommandQueue, ExerciseState, Randomness, ServiceMetrics, StateHash,
+    build_tick_schedule, build_world,
 };
+
+/// Everything a tick changes, copied out of a simulation (see
+/// [`Simulation::snapshot`]). The world's entities and the compiled graph never
+/// change after tick 0, so they are not copied: a snapshot only restores into a
+/// simulation of the same model.
+#[derive(Clone)]
+pub struct Snapshot {
+    model: Arc<Model>,
+    clock: Clock,
+    assets: AssetStates,
+    outage: Vec<u32>,
+    randomness: Randomness,
+    metrics: ServiceMetrics,
+    exercise: ExerciseState,
+    hash: blake3::Hash,
+}
+
+impl Snapshot {
+    /// The tick the snapshot was taken at.
+    pub fn tick(&self) -> u64 {
+        self.clock.tick
+    }
+
+    /// The state hash at that tick.
+    pub fn state_hash(&self) -> blake3::Hash {
+        self.hash
+    }
+
+    /// Approximate heap bytes held, for snapshot budgets.
+    pub fn approximate_bytes(&self) -> usize {
+        let a = &self.assets;
+        (a.integrity.len() + a.cap.len() + a.level.len() * 2) * 2
+            + self.outage.len() * 4
+            + self.metrics.per_sector.len() * 16
+            + self.exercise.0.approximate_bytes()
+    }
+}
 
 /// One running simulation of a model with a seed.
 pub struct Simulation {
@@ -123,6 +160,41 @@ impl Simulation {
             out[cascade.graph.stable_index_of_row(row) as usize] = value;
         }
         out
+    }
+
+    /// A copy of the state after the last computed tick: restoring it later
+    /// (into this simulation or another of the same model) continues exactly
+    /// as this one would, hash for hash.
+    pub fn snapshot(&self) -> Snapshot {
+        let w = &self.world;
+        Snapshot {
+            model: Arc::clone(&self.model),
+            clock: *w.resource::<Clock>(),
+            assets: w.resource::<AssetStates>().clone(),
+            outage: w.resource::<Cascade>().outage.clone(),
+            randomness: w.resource::<Randomness>().clone(),
+            metrics: w.resource::<ServiceMetrics>().clone(),
+            exercise: w.resource::<ExerciseState>().clone(),
+            hash: w.resource::<StateHash>().hash,
+        }
+    }
+
+    /// Puts the simulation back to `snapshot`'s tick. The snapshot must come
+    /// from a simulation of this same model (the same `Arc`): anything else is
+    /// a programming error.
+    pub fn restore(&mut self, snapshot: &Snapshot) {
+        assert!(Arc::ptr_eq(&self.model, &snapshot.model), "a snapshot restores only into a simulation of its model");
+        let w = &mut self.world;
+        *w.resource_mut::<Clock>() = snapshot.clock;
+        w.resource_mut::<AssetStates>().clone_from(&snapshot.assets);
+        w.resource_mut::<Cascade>().outage.clone_from(&snapshot.outage);
+        w.resource_mut::<Randomness>().clone_from(&snapshot.randomness);
+        w.resource_mut::<ServiceMetrics>().clone_from(&snapshot.metrics);
+        w.resource_mut::<ExerciseState>().clone_from(&snapshot.exercise);
+        w.resource_mut::<StateHash>().hash = snapshot.hash;
+        let mut queue = w.resource_mut::<CommandQueue>();
+        queue.commands.clear();
+        queue.outcomes.clear();
     }
 
     /// Read access to the world, for views and tests.

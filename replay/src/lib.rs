@@ -7,12 +7,14 @@
 //! terminal. docs/journal.md documents the format.
 
 pub mod format;
+pub mod player;
 pub mod reader;
 pub mod replay;
 pub mod report;
 pub mod writer;
 
 pub use format::{CheckpointLine, CommandLine, DIRECTOR, FORMAT, Header};
+pub use player::Player;
 pub use reader::{Journal, JournalError, read_journal};
 pub use replay::{Replay, ReplayError};
 pub use writer::JournalWriter;

@@ -247,6 +247,13 @@ fn role_name(role: TeamRole) -> &'static str {
     }
 }
 
+impl Action {
+    /// The action's wire name (`isolate`, `report`, …).
+    pub fn name(&self) -> &'static str {
+        action_name(self)
+    }
+}
+
 fn action_name(action: &Action) -> &'static str {
     match action {
         Action::Investigate { .. } => "investigate",

@@ -222,6 +222,17 @@ impl Exercise {
         }
     }
 
+    /// Approximate heap bytes held (snapshot budgets; not exact).
+    pub fn approximate_bytes(&self) -> usize {
+        let messages: usize =
+            self.messages.iter().map(|m| 96 + m.from.len() + m.text.len() + (m.to.len() + m.audience.len()) * 4).sum();
+        let teams: usize = self.teams.iter().map(|t| 96 + t.indicators.len() * 48 + t.shared.len() * 32).sum();
+        let incidents = self.incidents.len() * 128;
+        let assets = self.isolated.len() * 18;
+        let maps = (self.assistance.len() + self.awareness.len() + self.classification.len()) * 48;
+        messages + teams + incidents + assets + maps + (self.pending.len() + self.obligations.len()) * 64
+    }
+
     pub fn free_staff(&self, team: u32) -> u32 {
         let t = &self.teams[team as usize];
         t.staff.saturating_sub(t.busy)

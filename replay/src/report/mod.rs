@@ -224,24 +224,7 @@ impl Collector {
         }
         let ex = sim.exercise();
         for (team, log) in self.actions.iter_mut().enumerate() {
-            // Timed actions started this tick are pending; an instant one shows
-            // only as the team's last action.
-            let started: Vec<&'static str> = ex
-                .pending
-                .iter()
-                .filter(|p| p.team as usize == team && p.started == tick)
-                .map(|p| p.order.name())
-                .collect();
-            for name in &started {
-                log.push((tick, (*name).to_string()));
-            }
-            if let Some((at, name)) = ex.teams[team].last_action
-                && at == tick
-                && tick > 0
-                && !started.contains(&name)
-            {
-                log.push((tick, name.to_string()));
-            }
+            log.extend(actions_started(sim, team).into_iter().map(|name| (tick, name.to_string())));
         }
         for (i, status) in ex.objectives.iter().enumerate() {
             if self.decided_evidence[i].is_none() && *status != Status::Pending {
@@ -249,6 +232,24 @@ impl Collector {
             }
         }
     }
+}
+
+/// The actions `team` started at the simulation's last tick, by name. Timed
+/// actions started this tick are pending; an instant one shows only as the
+/// team's last action.
+pub(crate) fn actions_started(sim: &Simulation, team: usize) -> Vec<&'static str> {
+    let tick = sim.tick();
+    let ex = sim.exercise();
+    let mut started: Vec<&'static str> =
+        ex.pending.iter().filter(|p| p.team as usize == team && p.started == tick).map(|p| p.order.name()).collect();
+    if let Some((at, name)) = ex.teams[team].last_action
+        && at == tick
+        && tick > 0
+        && !started.contains(&name)
+    {
+        started.push(name);
+    }
+    started
 }
 
 /// Re-simulates the journal (checking every checkpoint; `progress` after each
@@ -444,7 +445,7 @@ fn per_mille(served: u64, population: u64) -> u64 {
 
 /// The timeline: incident milestones, the first critical outage, and the
 /// messages that mark the response (not action results nor chat).
-fn timeline(sim: &Simulation) -> Vec<TimelineEntry> {
+pub(crate) fn timeline(sim: &Simulation) -> Vec<TimelineEntry> {
     let m = sim.model();
     let ex = sim.exercise();
     let mut out = Vec::new();
