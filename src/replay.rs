@@ -1,10 +1,14 @@
-//! `cascade replay JOURNAL [--verify]`: summarise a journal, or re-simulate it and
-//! check every checkpoint hash.
+//! `cascade replay JOURNAL`: on a terminal, the director console on the
+//! recording (play, step back and forth, seek, jump to events, branch a live
+//! exercise with `b`); otherwise, or with `--summary`, a summary of the
+//! journal; with `--verify`, re-simulate it and check every checkpoint hash.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use cascade_replay::{Replay, read_journal};
+use cascade_observer::replay_console::ReplayExit;
+use cascade_replay::player::SNAPSHOT_BUDGET_BYTES;
+use cascade_replay::{Player, Replay, read_journal};
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -14,6 +18,15 @@ pub struct ReplayArgs {
     /// Re-simulate every tick and compare each checkpoint hash.
     #[arg(long)]
     verify: bool,
+    /// Print the summary even on a terminal (no console).
+    #[arg(long, conflicts_with = "verify")]
+    summary: bool,
+    /// Tick the console opens at (default 0).
+    #[arg(long, value_name = "TICK")]
+    at: Option<u64>,
+    /// Redraws per second of the console.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+    fps: u32,
 }
 
 pub fn replay(args: &ReplayArgs) -> bool {
@@ -51,7 +64,11 @@ pub fn replay(args: &ReplayArgs) -> bool {
         if torn { "; a torn last line was ignored" } else { "" }
     );
     if !args.verify {
-        return true;
+        let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        if args.summary || !terminal {
+            return true;
+        }
+        return console(args, replay);
     }
     let total = j.checkpoints.len() as u64;
     let bar = progress_bar(total);
@@ -64,6 +81,48 @@ pub fn replay(args: &ReplayArgs) -> bool {
         Err(error) => {
             bar.finish_and_clear();
             eprintln!("{}: {error}", args.journal.display());
+            false
+        }
+    }
+}
+
+/// The console on the recording; `b` in it starts a live exercise branched
+/// from the tick shown (`cascade exercise --branch JOURNAL --at TICK`).
+fn console(args: &ReplayArgs, replay: Replay) -> bool {
+    let bar = progress_bar(replay.journal.checkpoints.len() as u64);
+    let started = std::time::Instant::now();
+    let player = Player::open(replay, SNAPSHOT_BUDGET_BYTES, |_| bar.inc(1));
+    bar.finish_and_clear();
+    let mut player = match player {
+        Ok(player) => player,
+        Err(error) => {
+            eprintln!("{}: {error}", args.journal.display());
+            return false;
+        }
+    };
+    let (count, bytes) = player.snapshots();
+    println!(
+        "re-simulated and checked in {:.2} s; {count} snapshots ({:.1} MiB), one every {} ticks",
+        started.elapsed().as_secs_f64(),
+        bytes as f64 / (1024.0 * 1024.0),
+        player.interval()
+    );
+    if let Some(at) = args.at
+        && at > player.last_tick()
+    {
+        eprintln!("--at {at}: the journal's last tick is {}", player.last_tick());
+        return false;
+    }
+    let label =
+        args.journal.file_name().map_or_else(|| args.journal.display().to_string(), |n| n.to_string_lossy().into());
+    match cascade_observer::replay_console::run(&mut player, label, args.fps, args.at.unwrap_or(0)) {
+        Ok(ReplayExit::Quit) => true,
+        Ok(ReplayExit::Branch(tick)) => {
+            println!("branching a live exercise from {} at tick {tick}", args.journal.display());
+            crate::exercise_cmd::exercise(&crate::exercise_cmd::ExerciseArgs::branch_of(args.journal.clone(), tick))
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
             false
         }
     }

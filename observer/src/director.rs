@@ -15,6 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
 use crate::client::{ClientEvent, CommandStatus, Connection};
+use crate::replay_state::ReplayState;
 
 /// Most service values kept per series (older ones scroll out).
 pub const HISTORY: usize = 2_000;
@@ -28,6 +29,10 @@ pub enum Effect {
     Quit,
     /// Send this command (then call [`DirectorApp::sent`] with its seq).
     Send(DirectorAction),
+    /// Replay: show this tick.
+    Seek(u64),
+    /// Replay: start a live exercise from this tick of the recording.
+    Branch(u64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,12 @@ pub enum Mode {
     Inject,
     /// "Quit while the exercise runs?"
     ConfirmQuit,
+    /// "End the exercise now?"
+    ConfirmEnd,
+    /// Replay: typing the tick or time to go to.
+    Goto,
+    /// Replay: "Start a live exercise from this tick?"
+    ConfirmBranch,
 }
 
 /// The panels Tab moves between.
@@ -204,6 +215,8 @@ pub struct DirectorApp {
     /// The scenario's MSEL, when the console has the scenario file: (inject id,
     /// the inject as the director would send it). The inject form loads them.
     pub msel: Vec<(String, LiveInject)>,
+    /// Set when the console shows a recording (`cascade replay`), not a host.
+    pub replay: Option<ReplayState>,
 }
 
 impl DirectorApp {
@@ -226,6 +239,7 @@ impl DirectorApp {
             quiet_frames: 0,
             fps: 10,
             msel: Vec::new(),
+            replay: None,
         }
     }
 
@@ -382,11 +396,12 @@ impl DirectorApp {
         v.objectives.iter().filter(|o| self.matches(&format!("{} {}", o.id, o.description))).collect()
     }
 
-    fn count(&self, panel: Panel) -> usize {
+    pub(crate) fn count(&self, panel: Panel) -> usize {
         match panel {
             Panel::Assets => self.assets().len(),
             Panel::Incidents => self.incidents().len(),
             Panel::Teams => self.teams().len(),
+            Panel::Timeline if self.replay.is_some() => self.replay_events().len(),
             Panel::Timeline => self.timeline().len(),
             Panel::Objectives => self.objectives().len(),
         }
@@ -426,6 +441,23 @@ impl DirectorApp {
                 }
                 Effect::None
             }
+            Mode::ConfirmEnd => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    return Effect::Send(DirectorAction::End);
+                }
+                self.status = Some((Tone::Info, "the exercise goes on".into()));
+                Effect::None
+            }
+            Mode::ConfirmBranch => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter) {
+                    return Effect::Branch(self.clock.tick);
+                }
+                self.status = None;
+                Effect::None
+            }
+            Mode::Goto => self.goto_key(key, ctrl),
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') | KeyCode::Enter => Effect::Quit,
                 _ => {
@@ -451,7 +483,10 @@ impl DirectorApp {
                 Effect::None
             }
             Mode::Inject => self.inject_key(key, ctrl),
-            Mode::Normal => self.normal_key(key),
+            Mode::Normal => match self.replay_key(key) {
+                Some(effect) => effect,
+                None => self.normal_key(key),
+            },
         }
     }
 
@@ -485,6 +520,13 @@ impl DirectorApp {
             KeyCode::Char('i') => {
                 self.inject = InjectForm::default();
                 self.mode = Mode::Inject;
+            }
+            KeyCode::Char('E') => {
+                if self.clock.ended {
+                    self.status = Some((Tone::Info, "the exercise has ended".into()));
+                } else {
+                    self.mode = Mode::ConfirmEnd;
+                }
             }
             KeyCode::Char('/') => self.mode = Mode::Filter,
             KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
@@ -793,6 +835,26 @@ mod tests {
         assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::Quit);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(app().handle_key(ctrl_c), Effect::Quit);
+    }
+
+    #[test]
+    fn shift_e_ends_the_exercise_after_a_confirmation() {
+        let mut a = app();
+        clock(&mut a, true, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char('E'))), Effect::None);
+        assert_eq!(a.mode, Mode::ConfirmEnd);
+        assert_eq!(a.handle_key(key(KeyCode::Char('n'))), Effect::None, "anything but y goes on");
+        assert_eq!(a.mode, Mode::Normal);
+        a.handle_key(key(KeyCode::Char('E')));
+        assert_eq!(a.handle_key(key(KeyCode::Char('y'))), Effect::Send(DirectorAction::End));
+        a.on_client(ClientEvent::Frame(ServerMessage::Clock {
+            tick: 47,
+            running: false,
+            ticks_per_second: 1.0,
+            ended: true,
+        }));
+        assert_eq!(a.handle_key(key(KeyCode::Char('E'))), Effect::None);
+        assert_eq!(a.mode, Mode::Normal, "nothing to end twice");
     }
 
     #[test]

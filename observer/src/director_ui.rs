@@ -63,9 +63,44 @@ fn header(app: &DirectorApp, width: u16) -> Line<'static> {
     let name = fit(&name, room).trim_end().to_string();
     let mut spans = vec![Span::styled(name, Style::new().bold()), sep()];
     let clock = app.view.as_ref().map(|v| v.clock.clone()).unwrap_or_else(|| "--:--".into());
+    let speed = speed_label(app.clock.ticks_per_second);
+    if let Some(r) = &app.replay {
+        // A recording: the position in it instead of the connection.
+        spans.push(Span::raw(format!("{clock} t{}/{}", app.clock.tick, r.last_tick)));
+        spans.push(sep());
+        spans.push(if r.playing {
+            Span::styled(format!("▶ playing ×{speed}"), Style::new().fg(OK).bold())
+        } else {
+            Span::styled(format!("⏸ paused ×{speed}"), Style::new().fg(WARN).bold())
+        });
+        spans.push(sep());
+        spans.push(Span::styled("⏵ REPLAY", Style::new().fg(Color::Magenta).bold()));
+        if let Some(d) = r.last_seek {
+            spans.push(Span::styled(format!(" seek {:.1} ms", d.as_secs_f64() * 1000.0), dim()));
+        }
+    } else {
+        live_clock(app, &clock, &speed, &mut spans);
+    }
+    if let Some(v) = &app.view {
+        if let Some(&national) = app.history.national.back() {
+            spans.push(sep());
+            spans.push(Span::styled(format!("service {}", percent(national)), permille_style(national)));
+        }
+        if v.piu.active_since.is_some() {
+            spans.push(sep());
+            spans.push(Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()));
+        }
+        spans.push(sep());
+        spans.push(Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()));
+    }
+    Line::from(spans)
+}
+
+/// The live part of the header: clock, running state and connection.
+fn live_clock(app: &DirectorApp, clock: &str, speed: &str, spans: &mut Vec<Span<'static>>) {
+    let sep = || Span::styled(" │ ", dim());
     spans.push(Span::raw(format!("{clock} t{}", app.clock.tick)));
     spans.push(sep());
-    let speed = speed_label(app.clock.ticks_per_second);
     spans.push(if app.clock.ended {
         Span::styled("■ ended", Style::new().fg(BAD).bold())
     } else if app.clock.running {
@@ -86,19 +121,6 @@ fn header(app: &DirectorApp, width: u16) -> Line<'static> {
         }
         Connection::Closed { .. } => Span::styled("✗ disconnected", Style::new().fg(BAD).bold()),
     });
-    if let Some(v) = &app.view {
-        if let Some(&national) = app.history.national.back() {
-            spans.push(sep());
-            spans.push(Span::styled(format!("service {}", percent(national)), permille_style(national)));
-        }
-        if v.piu.active_since.is_some() {
-            spans.push(sep());
-            spans.push(Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()));
-        }
-        spans.push(sep());
-        spans.push(Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()));
-    }
-    Line::from(spans)
 }
 
 /// Rows the service panel wants: title plus its entries in `columns`.
@@ -304,7 +326,49 @@ fn teams_lines(app: &DirectorApp) -> ListLines {
     ListLines { lines, selected, empty: none_text(app, "teams") }
 }
 
+/// A recording's timeline: every event of the exercise, those still to come
+/// dimmed, the current tick's in bold.
+fn replay_timeline_lines(app: &DirectorApp) -> ListLines {
+    let chosen = app.selection(Panel::Timeline);
+    let now = app.clock.tick;
+    let lines = app
+        .replay_events()
+        .iter()
+        .map(|(_, e)| {
+            let style = match e.tick.cmp(&now) {
+                std::cmp::Ordering::Greater => dim(),
+                std::cmp::Ordering::Equal => Style::new().bold(),
+                std::cmp::Ordering::Less => Style::new(),
+            };
+            let marker = if e.tick <= now { "•" } else { "·" };
+            Line::from(vec![
+                Span::styled(format!("{marker} t{} ", e.tick), dim()),
+                Span::styled(
+                    format!("{} ", e.kind),
+                    if e.tick > now { style } else { style.fg(event_colour(&e.kind)) },
+                ),
+                Span::styled(format!("{}: ", e.who), style.bold()),
+                Span::styled(e.text.lines().next().unwrap_or("").to_string(), style),
+            ])
+        })
+        .collect::<Vec<_>>();
+    let selected = (!lines.is_empty()).then_some(chosen);
+    ListLines { lines, selected, empty: none_text(app, "events") }
+}
+
+fn event_colour(kind: &str) -> Color {
+    match kind {
+        "incident" | "outage" | "failed" | "alert" => BAD,
+        "objective" | "action" => OK,
+        "director" | "inject" => Color::Magenta,
+        _ => Color::Reset,
+    }
+}
+
 fn timeline_lines(app: &DirectorApp) -> ListLines {
+    if app.replay.is_some() {
+        return replay_timeline_lines(app);
+    }
     let chosen = app.selection(Panel::Timeline);
     let lines = app
         .timeline()
@@ -398,7 +462,11 @@ fn body(frame: &mut Frame, area: Rect, app: &DirectorApp) {
 
     let incidents = (Panel::Incidents, format!("Incidents ({})", app.incidents().len()), incidents_lines(app));
     let teams = (Panel::Teams, format!("Teams ({})", app.teams().len()), teams_lines(app));
-    let timeline = (Panel::Timeline, format!("Timeline ({})", app.timeline().len()), timeline_lines(app));
+    let timeline_title = match &app.replay {
+        Some(r) => format!("Timeline ({}/{} events)", app.replay_events().len(), r.events.len()),
+        None => format!("Timeline ({})", app.timeline().len()),
+    };
+    let timeline = (Panel::Timeline, timeline_title, timeline_lines(app));
     let objectives = (Panel::Objectives, objectives_title(app), objectives_lines(app));
     // Wide: incidents and teams in the middle, timeline and objectives right.
     let stacks = match right {
@@ -421,6 +489,22 @@ fn body(frame: &mut Frame, area: Rect, app: &DirectorApp) {
 }
 
 fn status_line(app: &DirectorApp) -> Line<'static> {
+    if app.mode == Mode::ConfirmEnd {
+        return Line::styled(
+            "End the exercise now for every team? y ends it (journaled), any other key goes on",
+            Style::new().fg(BAD).bold(),
+        );
+    }
+    if app.mode == Mode::ConfirmBranch {
+        let clock = app.view.as_ref().map(|v| v.clock.clone()).unwrap_or_default();
+        return Line::styled(
+            format!(
+                "Start a live exercise from tick {} ({clock}), with a new journal? y/Enter starts it, any other key stays",
+                app.clock.tick
+            ),
+            Style::new().fg(WARN).bold(),
+        );
+    }
     if app.mode == Mode::ConfirmQuit {
         return Line::styled(
             "The exercise is running: quit the console? y/q/Enter quits, any other key stays",
@@ -435,6 +519,7 @@ pub const HELP: &[&str] = &[
     "Clock",
     "  space p     start / pause / resume     + -     faster / slower",
     "  s →         step one tick (paused)     i       write an inject",
+    "  E           end the exercise (asks)",
     "Moving",
     "  Tab l       next panel                 S-Tab h ←  previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
@@ -459,11 +544,34 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
     Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height }
 }
 
-fn help(frame: &mut Frame, area: Rect) {
-    let popup = centred(area, 78, HELP.len() as u16 + 2);
+/// Every key of the console on a recording, for the `?` overlay.
+pub const REPLAY_HELP: &[&str] = &[
+    "Replay (a recording: nothing here changes it)",
+    "  space p     play / pause               + -     faster / slower",
+    "  s →         one tick forward           S ←     one tick back",
+    "  n ]         next event                 N [     previous event",
+    "  t :         go to a tick (120), a time (09:30), start or end",
+    "  Enter       on a timeline event: go to its tick",
+    "  b           branch: a live exercise from this tick (asks)",
+    "Moving",
+    "  Tab l       next panel                 S-Tab h    previous panel",
+    "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
+    "  Enter       details of the selection   /       filter every list",
+    "  Esc         close / clear the filter   ?  F1   this help",
+    "  q           quit                       Ctrl-C  quit at once",
+    "Symbols",
+    "  ✓ ok  ▼ degraded  ✗ down  ⛔ isolated  ☣ compromised  ⚒ hardened",
+    "  incidents: · not started ◌ undetected ☣ detected ◐ contained ✓ recovered",
+    "  teams: ◉ human  ⚙ bot; timeline: • happened  · still to come",
+    "  objectives: ✓ met  ✗ missed  … pending",
+];
+
+fn help(frame: &mut Frame, area: Rect, replay: bool) {
+    let text = if replay { REPLAY_HELP } else { HELP };
+    let popup = centred(area, 78, text.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = Block::bordered().title(" Help — Esc or ? to close ").border_style(Style::new().fg(FOCUS));
-    let lines: Vec<Line> = HELP
+    let lines: Vec<Line> = text
         .iter()
         .map(|l| if l.starts_with(' ') { Line::raw(*l) } else { Line::styled(*l, Style::new().bold()) })
         .collect();
@@ -614,23 +722,29 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
     frame.render_widget(Paragraph::new(header(app, area.width)).style(Style::new().reversed()), top);
     body(frame, middle, app);
     frame.render_widget(Paragraph::new(status_line(app)), status);
-    if app.mode == Mode::Filter {
-        let shown = format!("/{}", app.filter);
+    let prompt = match (app.mode, &app.replay) {
+        (Mode::Filter, _) => Some(format!("/{}", app.filter)),
+        (Mode::Goto, Some(r)) => Some(format!("go to tick or time (Enter, Esc): {}", r.goto)),
+        _ => None,
+    };
+    if let Some(shown) = prompt {
         let cursor = shown.chars().count() as u16;
         frame.render_widget(Paragraph::new(shown), hints);
         frame.set_cursor_position(Position::new(hints.x + cursor.min(hints.width.saturating_sub(1)), hints.y));
     } else {
-        let mut spans = vec![Span::styled(
-            "space pause/resume  +/- speed  s step  i inject  Tab panel  Enter details  / filter  ? help  q quit",
-            dim(),
-        )];
+        let keys = if app.replay.is_some() {
+            "space play  +/- speed  s/S step ±1  n/N event  t go to  b branch  ? help  q quit"
+        } else {
+            "space pause/resume  +/- speed  s step  i inject  E end  Tab panel  Enter details  / filter  ? help  q quit"
+        };
+        let mut spans = vec![Span::styled(keys, dim())];
         if !app.filter.is_empty() {
             spans.insert(0, Span::styled(format!("/{} (Esc clears)  ", app.filter), Style::new().fg(FOCUS)));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), hints);
     }
     match app.mode {
-        Mode::Help => help(frame, area),
+        Mode::Help => help(frame, area, app.replay.is_some()),
         Mode::Details => details_popup(frame, area, app),
         Mode::Inject => inject_popup(frame, area, app),
         _ => {}
@@ -714,6 +828,78 @@ mod tests {
         panic!("{needle:?} not on screen:\n{}", screen(buffer));
     }
 
+    /// The console on a recording of 480 ticks, shown at tick 47.
+    fn replay_app() -> DirectorApp {
+        use crate::replay_state::ReplayState;
+        use cascade_replay::player::Event;
+        let event = |tick: u64, kind: &str, who: &str, text: &str| Event {
+            tick,
+            kind: kind.into(),
+            who: who.into(),
+            text: text.into(),
+        };
+        let events = vec![
+            event(12, "incident", "exercise", "Incident ransom-x starts."),
+            event(47, "objective", "piu", "met: PIU activated within 1 hour"),
+            event(300, "action", "chem-ops", "recover (bot)"),
+        ];
+        let labels = (0..=480).map(|t| format!("t{t}")).collect();
+        let mut state = ReplayState::new("grey-tuesday.jsonl".into(), 480, events, labels);
+        state.last_seek = Some(std::time::Duration::from_micros(420));
+        let mut a = DirectorApp::replaying(state);
+        a.scenario = "Test".into();
+        let v = director_view();
+        let national = vec![v.service.national; 481];
+        let sectors: Vec<Vec<u64>> = v.service.sectors.iter().map(|s| vec![s.served; 481]).collect();
+        a.show_replay(v, &national, &sectors);
+        a
+    }
+
+    #[test]
+    fn a_replay_says_so_and_shows_every_event_at_80x24() {
+        let mut a = replay_app();
+        a.focus = Panel::Timeline;
+        let b = render(&a, 80, 24);
+        let s = screen(&b);
+        let rows = rows(&b);
+        assert!(
+            rows[0].starts_with("Test │ 08:47 t47/480 │ ⏸ paused ×4 │ ⏵ REPLAY seek 0.4 ms │ service 90.0%"),
+            "{}",
+            rows[0]
+        );
+        for needle in [
+            "Timeline (3/3 events)",
+            "• t12 incident exercise: Incident ranso",
+            "• t47 objective piu: met",
+            "· t300 action chem-ops: recover (bot)",
+            "s/S step ±1",
+            "b branch  ? help  q quit",
+        ] {
+            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
+        }
+        assert!(!s.contains("online"), "no connection to show:\n{s}");
+        // Events still to come are dimmed; the selection follows the tick.
+        let (x, y) = find(&b, "t300 action");
+        assert_eq!(b[(x + 5, y)].fg, Color::DarkGray, "{:?}", b[(x + 5, y)]);
+        let (x, y) = find(&b, "t12 incident");
+        assert_eq!(b[(x + 4, y)].fg, BAD, "{:?}", b[(x + 4, y)]);
+        let (x, y) = find(&b, "t47 objective");
+        assert!(b[(x, y)].modifier.contains(Modifier::REVERSED));
+
+        a.handle_key(key(KeyCode::Char('b')));
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("Start a live exercise from tick 47 (08:47)"), "{s}");
+        a.handle_key(key(KeyCode::Esc));
+        a.handle_key(key(KeyCode::Char('t')));
+        a.handle_key(key(KeyCode::Char('9')));
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("go to tick or time (Enter, Esc): 9"), "{s}");
+        a.handle_key(key(KeyCode::Esc));
+        a.handle_key(key(KeyCode::Char('?')));
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("one tick back") && s.contains("branch: a live exercise"), "{s}");
+    }
+
     #[test]
     fn the_console_fits_80x24() {
         let b = render(&app(), 80, 24);
@@ -740,6 +926,7 @@ mod tests {
             "Timeline (3)",
             "Objectives ✓1 ✗0 …1",
             "space pause/resume",
+            "E end",
         ] {
             assert!(s.contains(needle), "{needle:?} missing:\n{s}");
         }

@@ -79,7 +79,8 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                         let seq = client.send_value(command);
                         app.sent(seq, &action);
                     }
-                    Effect::None => {}
+                    // Only a recording seeks or branches.
+                    Effect::None | Effect::Seek(_) | Effect::Branch(_) => {}
                 }
             }
             Event::Client(event) => {
