@@ -202,10 +202,11 @@ impl Drop for Console {
     }
 }
 
-/// The tick in the header: `Name │ 08:00 t12 │ ▶ running ×10 │ …`.
+/// The tick in the header: `Name │ 08:00 t12 │ ▶ running ×10 │ …`, or on a
+/// recording `Name │ 08:00 t12/180 │ …`.
 fn tick(rows: &[String]) -> Option<u64> {
     let clock = rows.first()?.split('│').nth(1)?;
-    clock.split_whitespace().find_map(|w| w.strip_prefix('t')?.parse().ok())
+    clock.split_whitespace().find_map(|w| w.strip_prefix('t')?.split('/').next()?.parse().ok())
 }
 
 fn screen_has(rows: &[String], needle: &str) -> bool {
@@ -299,4 +300,68 @@ fn the_director_console_runs_in_a_real_terminal() {
 
     let unhandled = console.parser().callbacks().unhandled.clone();
     eprintln!("pty test: {:.2?}; unhandled CSI sequences: {unhandled:?}", started.elapsed());
+}
+
+/// The checkpoint hashes of a journal, by tick.
+fn checkpoints(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no journal {}: {e}", path.display()));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| Some(l.get("hash")?.as_str()?.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_replay_console_seeks_and_branches_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("recorded.jsonl");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let recorded = std::process::Command::new(assert_cmd::cargo::cargo_bin("cascade"))
+        .args(["run", "scenarios/tutorial.ron", "--journal"])
+        .arg(&journal)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(recorded.status.success(), "{}", String::from_utf8_lossy(&recorded.stderr));
+    let recorded_hashes = checkpoints(&journal);
+    assert_eq!(recorded_hashes.len(), 181, "the tutorial's 180 ticks and tick 0");
+
+    // Run from the temporary directory: the branch's journal goes to its journals/.
+    let mut console = Console::spawn(&["replay", journal.to_str().unwrap()], dir.path());
+    console.wait_for_screen("the replay console at t0", |rows| {
+        rows[0].contains("08:00 t0/180") && screen_has(rows, "⏵ REPLAY") && screen_has(rows, "Timeline")
+    });
+    // Go to a tick, step back, jump to the previous event (the tutorial's
+    // only one: the first critical outage, at tick 15).
+    console.press("t90\r");
+    console.wait_for_screen("tick 90", |rows| rows[0].contains(" t90/180"));
+    console.press("S");
+    console.wait_for_screen("tick 89", |rows| rows[0].contains(" t89/180"));
+    console.press("N");
+    let rows = console.wait_for_screen("the previous event", |rows| tick(rows).is_some_and(|t| t < 89));
+    let at = tick(&rows).unwrap();
+    // b asks, then starts a live exercise from that tick in the same terminal.
+    console.press("b");
+    console.wait_for_screen("the branch confirmation", |rows| {
+        screen_has(rows, &format!("Start a live exercise from tick {at}"))
+    });
+    console.press("y");
+    let rows = console.wait_for_screen("the live console on the branch, at the same tick", |rows| {
+        screen_has(rows, "● online") && !screen_has(rows, "REPLAY") && tick(rows) == Some(at)
+    });
+    assert!(screen_has(&rows, "⏸ paused"), "a branch waits for the director; {}", console.describe());
+    console.press("q");
+    let status = console.wait_for_exit();
+    assert!(status.success(), "exit status {status}; {}", console.describe());
+
+    // The branch's journal: the recording up to that tick, hash for hash.
+    let branches: Vec<_> = std::fs::read_dir(dir.path().join("journals"))
+        .expect("the branch wrote journals/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(branches.len(), 1, "{branches:?}");
+    let branched = checkpoints(&branches[0]);
+    assert!(branched.len() > at as usize, "{} checkpoints", branched.len());
+    assert_eq!(branched[..=at as usize], recorded_hashes[..=at as usize]);
 }
