@@ -1014,3 +1014,52 @@ async fn after_kill_9_the_resumed_exercise_is_the_same_exercise() {
     assert!(ok, "{out}\n{err}");
     assert!(out.contains(&format!("tick {end_tick} hash {}", last["hash"].as_str().unwrap())), "{out}");
 }
+
+/// The `connections` of each team in a `presence` frame, in frame order.
+fn presence(frame: &Value) -> Vec<(String, u64)> {
+    assert_eq!(kind(frame), "presence", "{frame}");
+    let teams = frame["teams"].as_array().unwrap();
+    teams.iter().map(|t| (t["team"].as_str().unwrap().to_string(), t["connections"].as_u64().unwrap())).collect()
+}
+
+fn counts(a: u64, b: u64, csirt: u64) -> Vec<(String, u64)> {
+    vec![("team-a".into(), a), ("team-b".into(), b), ("csirt".into(), csirt)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_director_sees_which_teams_are_connected() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "presence", &[]);
+    // Right after the welcome, snapshot and clock: every team, in scenario order.
+    let mut d = server.director().await;
+    assert_eq!(presence(&d.frame().await), counts(0, 0, 0));
+    // A second director is told too, and its arrival changes no team's count.
+    let mut d2 = server.join(&server.tokens.director, "second-console").await;
+    assert_eq!(presence(&d2.frame().await), counts(0, 0, 0));
+
+    let mut a = server.team("team-a", "ui-a").await;
+    assert_eq!(presence(&d.frame().await), counts(1, 0, 0));
+    assert_eq!(presence(&d2.frame().await), counts(1, 0, 0));
+    let a2 = server.team("team-a", "ui-a-laptop").await;
+    assert_eq!(presence(&d.frame().await), counts(2, 0, 0));
+    let b = server.team("team-b", "ui-b").await;
+    assert_eq!(presence(&d.frame().await), counts(2, 1, 0));
+
+    // Closing a connection, or a connection dropping, counts down.
+    a2.close().await;
+    assert_eq!(presence(&d.frame().await), counts(1, 1, 0));
+    b.close().await;
+    assert_eq!(presence(&d.frame().await), counts(1, 0, 0));
+    a.acked(1, message(&["team-b"], "hello", "TLP:GREEN")).await;
+    a.close().await;
+    let last = d.wait_for("presence", |v| kind(v) == "presence").await;
+    assert_eq!(presence(&last), counts(0, 0, 0));
+
+    // A director leaving changes no count; teams never get presence frames.
+    let mut c = server.team("csirt", "ui-c").await;
+    assert_eq!(presence(&d.frame().await), counts(0, 0, 1));
+    d2.close().await;
+    c.acked(1, message(&["team-a"], "anyone?", "TLP:GREEN")).await;
+    assert!(d.drain(Duration::from_millis(200)).await.iter().all(|f| kind(f) != "presence"));
+    assert!(c.frames().iter().all(|f| kind(f) != "presence"), "{:?}", c.frames());
+}

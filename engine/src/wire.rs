@@ -124,4 +124,17 @@ pub enum ServerMessage {
         code: String,
         message: String,
     },
+    /// Who is connected (to the director only): on welcome, and whenever a
+    /// team's connection count changes.
+    Presence {
+        teams: Vec<TeamPresence>,
+    },
+}
+
+/// One scenario team in a `presence` frame: the open, welcomed connections
+/// holding its token (0: nobody, its bot plays unless a human took over).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamPresence {
+    pub team: String,
+    pub connections: u32,
 }

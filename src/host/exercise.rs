@@ -2,7 +2,8 @@
 //! clock. Connections talk to it through a bounded channel of `Request`s; it
 //! answers each command with an ack only after the journal line is fdatasynced,
 //! applies commands at the tick they were stamped for, and sends every subscriber
-//! its own view each tick without ever waiting for a slow one.
+//! its own view each tick without ever waiting for a slow one. It also counts
+//! each team's connections and tells the director (`presence`) when they change.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use cascade_engine::Simulation;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{director_view, team_view};
-use cascade_engine::wire::{DirectorAction, ServerMessage};
+use cascade_engine::wire::{DirectorAction, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
@@ -65,6 +66,9 @@ struct Subscriber {
     /// Messages of the log this subscriber has been sent.
     seen: usize,
     lagging: u32,
+    /// A `presence` could not be queued (full queue): send it again with the
+    /// next view that fits.
+    presence_missed: bool,
 }
 
 /// Where an outcome goes once its command applies.
@@ -87,6 +91,9 @@ pub struct Exercise {
     /// Teams whose takeover is already journaled.
     taken_over: Vec<bool>,
     subscribers: HashMap<u64, Subscriber>,
+    /// Per team (scenario order): its subscribers, i.e. open, welcomed
+    /// connections holding its token. Sent to the director as `presence`.
+    presence: Vec<u32>,
     acks: Vec<(mpsc::Sender<Outgoing>, ServerMessage)>,
     host_seq: u64,
     step_now: bool,
@@ -107,6 +114,7 @@ impl Exercise {
             waiting: Vec::new(),
             taken_over,
             subscribers: HashMap::new(),
+            presence: vec![0; teams],
             acks: Vec::new(),
             host_seq: 0,
             step_now: false,
@@ -192,13 +200,52 @@ impl Exercise {
                     let _ = tx.try_send(Outgoing::Message(message));
                 }
                 let seen = self.sim.exercise().messages.len();
-                self.subscribers.insert(conn, Subscriber { who, tx, kicked, seen, lagging: 0 });
+                if who == Identity::Director {
+                    let _ = tx.try_send(Outgoing::Message(self.presence_message()));
+                }
+                let sub = Subscriber { who, tx, kicked, seen, lagging: 0, presence_missed: false };
+                self.subscribers.insert(conn, sub);
+                if let Identity::Team(t) = who {
+                    self.presence[t as usize] += 1;
+                    self.broadcast_presence();
+                }
                 let _ = reply.send(());
             }
             Request::Unsubscribe { conn } => {
-                self.subscribers.remove(&conn);
+                if self.remove_subscriber(conn) {
+                    self.broadcast_presence();
+                }
             }
             Request::Command { who, client, seq, command, tx } => self.command(who, client, seq, command, tx),
+        }
+    }
+
+    /// Forgets a subscriber; true if it was a team's (its count changed).
+    fn remove_subscriber(&mut self, conn: u64) -> bool {
+        match self.subscribers.remove(&conn) {
+            Some(Subscriber { who: Identity::Team(t), .. }) => {
+                self.presence[t as usize] -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn presence_message(&self) -> ServerMessage {
+        let teams = self.sim.model().scenario.teams.iter().zip(&self.presence);
+        ServerMessage::Presence {
+            teams: teams.map(|(t, &connections)| TeamPresence { team: t.id.clone(), connections }).collect(),
+        }
+    }
+
+    /// Tells every director who is connected (after a team's count changed).
+    fn broadcast_presence(&mut self) {
+        if !self.subscribers.values().any(|s| s.who == Identity::Director) {
+            return;
+        }
+        let presence = self.presence_message();
+        for sub in self.subscribers.values_mut().filter(|s| s.who == Identity::Director) {
+            sub.presence_missed = sub.tx.try_send(Outgoing::Message(presence.clone())).is_err();
         }
     }
 
@@ -418,6 +465,7 @@ impl Exercise {
 
     fn broadcast_views(&mut self) {
         let total = self.sim.exercise().messages.len();
+        let presence = self.subscribers.values().any(|s| s.presence_missed).then(|| self.presence_message());
         let mut gone = Vec::new();
         for (&conn, sub) in self.subscribers.iter_mut() {
             // A lagging client gets a fresh snapshot rather than the deltas it missed.
@@ -433,6 +481,11 @@ impl Exercise {
                 Ok(()) => {
                     sub.seen = total;
                     sub.lagging = 0;
+                    if sub.presence_missed
+                        && let Some(presence) = &presence
+                    {
+                        sub.presence_missed = sub.tx.try_send(Outgoing::Message(presence.clone())).is_err();
+                    }
                 }
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     sub.lagging += 1;
@@ -445,8 +498,12 @@ impl Exercise {
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(conn),
             }
         }
+        let mut changed = false;
         for conn in gone {
-            self.subscribers.remove(&conn);
+            changed |= self.remove_subscriber(conn);
+        }
+        if changed {
+            self.broadcast_presence();
         }
     }
 }
