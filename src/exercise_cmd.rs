@@ -2,28 +2,48 @@
 //! as `cascade serve`, on a port of its own) and opens the director console on
 //! it over the same websocket protocol. Every team is played by its bot until a
 //! human joins with the team's token (printed before the console opens, and in
-//! the tokens file beside the journal). Quitting the console stops the host,
-//! which flushes the journal. `cascade` with no subcommand runs the bundled
-//! Luxembourg exercise this way.
+//! the tokens file beside the journal), unless `--bots` names the teams bots
+//! play. Quitting the console stops the host, which flushes the journal.
+//! `cascade` with no subcommand runs the bundled Luxembourg exercise this way.
+//! `cascade exercise --branch JOURNAL --at TICK` does the same for a new
+//! exercise that starts from a recording's state at a tick.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::host::{self, Ready, ServeArgs};
+use crate::host::{self, Ready, ServeArgs, Source};
+
+/// The scenario's injects, for the console's inject form.
+type Msel = Vec<(String, cascade_engine::wire::LiveInject)>;
 
 /// The scenario `cascade` runs with no subcommand.
 pub const DEFAULT_SCENARIO: &str = "scenarios/luxembourg.ron";
 
 #[derive(Args, Debug)]
 pub struct ExerciseArgs {
-    /// Scenario file (.ron).
-    file: PathBuf,
+    /// Scenario file (.ron); not with --branch.
+    // Conflicts with --branch: see `host::branch::refuse_with`.
+    #[arg(required_unless_present = "branch")]
+    file: Option<PathBuf>,
+    /// Start a new exercise from the state of a recorded one at --at TICK
+    /// (scenario and seed from its journal), paused until you resume it.
+    #[arg(long, value_name = "JOURNAL", requires = "at")]
+    branch: Option<PathBuf>,
+    /// The tick of the --branch journal to start from (one of its checkpoints).
+    #[arg(long, value_name = "TICK", requires = "branch")]
+    at: Option<u64>,
+    /// Teams the scenario's bots play: `all` (every team, until a human's first
+    /// command), `none`, or team ids separated by commas; every other team is
+    /// human from the first tick.
+    #[arg(long, value_name = "TEAM,…")]
+    bots: Option<String>,
     /// Address to listen on, for humans joining from elsewhere (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: String,
-    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl). Never overwritten.
+    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl, with --branch
+    /// journals/<source>-branch-t<TICK>-<UTC time>.jsonl). Never overwritten.
     #[arg(long)]
     journal: Option<PathBuf>,
     /// Ticks per second once started.
@@ -38,16 +58,53 @@ impl ExerciseArgs {
     /// `cascade exercise scenarios/luxembourg.ron` with the defaults.
     pub fn default_exercise() -> ExerciseArgs {
         ExerciseArgs {
-            file: PathBuf::from(DEFAULT_SCENARIO),
+            file: Some(PathBuf::from(DEFAULT_SCENARIO)),
+            branch: None,
+            at: None,
+            bots: None,
             addr: "127.0.0.1:0".into(),
             journal: None,
             speed: 1.0,
             fps: 10,
         }
     }
+
+    /// `cascade exercise --branch JOURNAL --at TICK` with the defaults: a new
+    /// exercise from the state of the recording `journal` at tick `at` (for the
+    /// replay console's branch key). Call [`exercise`] outside any async runtime.
+    pub fn branch_of(journal: PathBuf, at: u64) -> ExerciseArgs {
+        ExerciseArgs { file: None, branch: Some(journal), at: Some(at), ..ExerciseArgs::default_exercise() }
+    }
+
+    /// What the host runs, checked before anything starts (so that a broken
+    /// scenario, a bad --bots or an impossible branch leaves no journal
+    /// behind), and the MSEL for the inject form.
+    fn source(&self) -> anyhow::Result<(Source, Msel)> {
+        if let (Some(journal), Some(at)) = (&self.branch, self.at) {
+            let plan = host::branch::plan(journal, at)?;
+            let msel = cascade_observer::director::msel_of(&plan.replay.model.scenario);
+            return Ok((Source::Branch { journal: journal.clone(), at }, msel));
+        }
+        let file = self.file.clone().ok_or_else(|| anyhow::anyhow!("name a scenario file, or --branch JOURNAL"))?;
+        if !file.exists() {
+            anyhow::bail!("no scenario {} (run cascade from the project's directory, or name one)", file.display());
+        }
+        let Some(model) = crate::check::load_or_report(&file) else {
+            anyhow::bail!("{} is not a valid scenario", file.display());
+        };
+        if let Some(bots) = &self.bots {
+            let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
+            host::bots::human_teams(bots, &team_ids)?;
+        }
+        let msel = cascade_observer::director::msel_of(&model.scenario);
+        Ok((Source::Scenario { file, bots: self.bots.clone() }, msel))
+    }
 }
 
 pub fn exercise(args: &ExerciseArgs) -> bool {
+    if args.branch.is_some() {
+        host::branch::refuse_with(&[("[FILE]", args.file.is_some()), ("--bots <TEAM,…>", args.bots.is_some())]);
+    }
     match run(args) {
         Ok(journal) => {
             println!("journal {}", journal.display());
@@ -61,16 +118,8 @@ pub fn exercise(args: &ExerciseArgs) -> bool {
 }
 
 fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
-    if !args.file.exists() {
-        anyhow::bail!("no scenario {} (run cascade from the project's directory, or name one)", args.file.display());
-    }
-    // Checked before anything starts, so that a broken scenario leaves no
-    // journal behind (the host loads it again; this copy feeds the inject
-    // form's MSEL).
-    let Some(model) = crate::check::load_or_report(&args.file) else {
-        anyhow::bail!("{} is not a valid scenario", args.file.display());
-    };
-    let msel = cascade_observer::director::msel_of(&model.scenario);
+    // The host checks and loads it again; this copy feeds the inject form.
+    let (source, msel) = args.source()?;
     {
         use std::io::IsTerminal;
         if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
@@ -79,7 +128,7 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let serve = ServeArgs::in_process(args.file.clone(), args.addr.clone(), args.journal.clone(), args.speed);
+        let serve = ServeArgs::in_process(source, args.addr.clone(), args.journal.clone(), args.speed);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let host = tokio::spawn(async move { host::run_until(&serve, Some(ready_tx), Some(stop_rx)).await });

@@ -1063,3 +1063,53 @@ async fn the_director_sees_which_teams_are_connected() {
     assert!(d.drain(Duration::from_millis(200)).await.iter().all(|f| kind(f) != "presence"));
     assert!(c.frames().iter().all(|f| kind(f) != "presence"), "{:?}", c.frames());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_bots_for_some_teams_the_others_are_taken_over_at_tick_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "bots", &["--bots", "team-a"]);
+    // The host's takeovers come first, stamped for tick 1, in scenario order.
+    let lines = journal_lines(&server.journal);
+    assert_eq!(lines[1], json!({"checkpoint": 0, "hash": lines[1]["hash"]}));
+    let takeover = |team: &str, seq: u64| json!({"tick": 1, "team": team, "client": "host", "seq": seq, "command": {"action": "takeover"}});
+    assert_eq!(lines[2..], [takeover("team-b", 1), takeover("csirt", 2)], "{lines:?}");
+
+    // The director sees team-b human from tick 1, team-a still a bot; a human's
+    // first command takes over no team twice.
+    let mut d = server.director().await;
+    let mut b = server.team("team-b", "ui-b").await;
+    assert_eq!(b.acked(1, message(&["team-a"], "we are here", "TLP:GREEN")).await, 1);
+    d.acked(1, json!({"action": "step"})).await;
+    let view = d.view_at(1).await;
+    let human = |id: &str| view["teams"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["human"].clone();
+    assert_eq!((human("team-a"), human("team-b"), human("csirt")), (json!(false), json!(true), json!(true)));
+    let takeovers: Vec<Value> =
+        journal_commands(&server.journal).into_iter().filter(|c| c["command"]["action"] == "takeover").collect();
+    assert_eq!(takeovers, [takeover("team-b", 1), takeover("csirt", 2)]);
+    drop(server);
+    let journal = dir.path().join("bots.jsonl");
+    let (ok, out, err) = replay_verify(&journal);
+    assert!(ok, "{out}\n{err}");
+}
+
+#[test]
+fn an_unknown_team_for_bots_is_named_and_no_journal_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.ron");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let out = std::process::Command::new(cascade_bin())
+        .current_dir(dir.path())
+        .arg("serve")
+        .arg(&scenario)
+        .args(["--bots", "team-a,csirtt", "--addr", "127.0.0.1:0", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(1 | 2)), "{:?} {stderr}", out.status);
+    assert!(stderr.contains("unknown team \"csirtt\" (did you mean \"csirt\"?)"), "{stderr}");
+    assert!(stderr.contains("team-a, team-b, csirt"), "{stderr}");
+    assert!(!journal.exists() && !tokens_beside(&journal).exists());
+    assert!(!dir.path().join("journals").exists());
+}

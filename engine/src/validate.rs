@@ -336,8 +336,9 @@ impl Validator {
     }
 }
 
-/// The known id nearest to `id`, if it is close enough to be a likely typo.
-fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+/// The known id nearest to `id`, if it is close enough to be a likely typo
+/// (also used for the ids given on the command line).
+pub fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let budget = (id.chars().count() / 3).clamp(1, 3);
     known.map(|k| (strsim::osa_distance(id, k), k)).filter(|(distance, _)| *distance <= budget).min().map(|(_, k)| k)
 }

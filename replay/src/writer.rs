@@ -43,7 +43,13 @@ impl JournalWriter {
     }
 
     pub fn append_checkpoint(&mut self, tick: u64, hash: &blake3::Hash) -> io::Result<()> {
-        self.line(&CheckpointLine { checkpoint: tick, hash: hash.to_hex().to_string() })
+        self.append_checkpoint_hex(tick, &hash.to_hex())
+    }
+
+    /// A checkpoint whose hash is already hex (copied from another journal, as
+    /// a branch does).
+    pub fn append_checkpoint_hex(&mut self, tick: u64, hash: &str) -> io::Result<()> {
+        self.line(&CheckpointLine { checkpoint: tick, hash: hash.to_string() })
     }
 
     /// Makes everything appended so far durable (write, then fdatasync).

@@ -133,6 +133,19 @@ impl Exercise {
         }
     }
 
+    /// Makes `teams` human from the first tick (`--bots`): a takeover for each,
+    /// journaled and synced before anything else, as ahead of a human's first
+    /// command.
+    pub fn take_over_from_start(&mut self, teams: &[u32]) -> std::io::Result<()> {
+        let stamp = self.sim.tick() + 1;
+        for &team in teams {
+            if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp) {
+                return Err(std::io::Error::other("the journal cannot be written"));
+            }
+        }
+        self.journal.sync()
+    }
+
     pub fn note_seen(&mut self, team: String, client: String, seq: u64, tick: u64) {
         if client == HOST_CLIENT {
             self.host_seq = self.host_seq.max(seq);
@@ -371,22 +384,8 @@ impl Exercise {
                 }
                 // The first command of a human silences the team's bot: journal
                 // the takeover first, so replay sees it in the same order.
-                if !self.taken_over[team as usize] {
-                    self.taken_over[team as usize] = true;
-                    self.host_seq += 1;
-                    let line = CommandLine {
-                        tick: stamp,
-                        team: team_id.clone(),
-                        client: HOST_CLIENT.to_string(),
-                        seq: self.host_seq,
-                        command: serde_json::json!({"action": "takeover"}),
-                    };
-                    if !self.append(&line) {
-                        return Self::reject(&tx, seq, "journal_error", "the journal cannot be written".into());
-                    }
-                    self.seen.insert((team_id.clone(), HOST_CLIENT.to_string(), self.host_seq), stamp);
-                    self.queued.push(Command { team, action: Action::Takeover });
-                    self.waiting.push(Waiting { seq: 0, tx: None });
+                if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp) {
+                    return Self::reject(&tx, seq, "journal_error", "the journal cannot be written".into());
                 }
                 Some(Command { team, action })
             }
@@ -404,6 +403,28 @@ impl Exercise {
         if who == Identity::Director {
             self.broadcast_clock();
         }
+    }
+
+    /// Journals the host's takeover of `team` for tick `stamp` and queues it
+    /// (its bot falls silent from that tick). False if the journal failed.
+    fn journal_takeover(&mut self, team: u32, stamp: u64) -> bool {
+        let team_id = self.sim.model().scenario.teams[team as usize].id.clone();
+        self.host_seq += 1;
+        let line = CommandLine {
+            tick: stamp,
+            team: team_id.clone(),
+            client: HOST_CLIENT.to_string(),
+            seq: self.host_seq,
+            command: serde_json::json!({"action": "takeover"}),
+        };
+        if !self.append(&line) {
+            return false;
+        }
+        self.taken_over[team as usize] = true;
+        self.seen.insert((team_id, HOST_CLIENT.to_string(), self.host_seq), stamp);
+        self.queued.push(Command { team, action: Action::Takeover });
+        self.waiting.push(Waiting { seq: 0, tx: None });
+        true
     }
 
     fn append(&mut self, line: &CommandLine) -> bool {

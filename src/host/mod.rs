@@ -2,8 +2,12 @@
 //! the listener (accepts, caps connections), one task per connection
 //! (`connection`), and the exercise actor (`exercise`) that alone owns the
 //! simulation, the journal and the clock. The engine stays pure: this module does
-//! all the I/O around it.
+//! all the I/O around it. An exercise starts from a scenario (`start`), from its
+//! own journal after a crash (`--resume`) or from another's at a tick
+//! (`--branch`, in `branch`).
 
+pub mod bots;
+pub mod branch;
 mod connection;
 mod exercise;
 pub mod tokens;
@@ -16,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use cascade_engine::load::to_ron;
 use cascade_engine::{Simulation, load_model};
-use cascade_replay::{DIRECTOR, Header, JournalWriter, Replay, read_journal};
+use cascade_replay::{DIRECTOR, Header, Journal, JournalWriter, Replay, read_journal};
 use clap::Args;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -28,16 +32,32 @@ use tokens::Tokens;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Scenario file (.ron); not with --resume.
-    #[arg(required_unless_present = "resume", conflicts_with = "resume")]
+    /// Scenario file (.ron); not with --resume or --branch.
+    // Conflicts with --branch are checked by `branch::refuse_with`: declared to
+    // clap they would hide "--at needs --branch" (clap skips a required argument
+    // that conflicts with one present).
+    #[arg(required_unless_present_any = ["resume", "branch"], conflicts_with = "resume")]
     file: Option<PathBuf>,
     /// Continue a crashed exercise from its journal (the scenario comes from it).
-    #[arg(long, value_name = "JOURNAL")]
+    #[arg(long, value_name = "JOURNAL", conflicts_with = "branch")]
     resume: Option<PathBuf>,
+    /// Start a new exercise from the state of a recorded one at --at TICK
+    /// (scenario and seed from its journal), paused until the director resumes.
+    #[arg(long, value_name = "JOURNAL", requires = "at")]
+    branch: Option<PathBuf>,
+    /// The tick of the --branch journal to start from (one of its checkpoints).
+    #[arg(long, value_name = "TICK", requires = "branch", conflicts_with = "resume")]
+    at: Option<u64>,
+    /// Teams the scenario's bots play: `all` (every team, until a human's first
+    /// command), `none`, or team ids separated by commas; every other team is
+    /// human from the first tick.
+    #[arg(long, value_name = "TEAM,…", conflicts_with = "resume")]
+    bots: Option<String>,
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:7878")]
     addr: String,
-    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl). Never overwritten.
+    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl, with --branch
+    /// journals/<source>-branch-t<TICK>-<UTC time>.jsonl). Never overwritten.
     #[arg(long, conflicts_with = "resume")]
     journal: Option<PathBuf>,
     /// Also write the tokens as JSON to this file (mode 0600).
@@ -61,6 +81,13 @@ pub struct ServeArgs {
 }
 
 pub fn serve(args: &ServeArgs) -> bool {
+    if args.branch.is_some() {
+        branch::refuse_with(&[
+            ("[FILE]", args.file.is_some()),
+            ("--seed <SEED>", args.seed.is_some()),
+            ("--bots <TEAM,…>", args.bots.is_some()),
+        ]);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "cascade=info,warn".into()),
@@ -83,21 +110,35 @@ pub fn serve(args: &ServeArgs) -> bool {
     }
 }
 
-/// The default journal path for a scenario file.
-fn default_journal(scenario: &Path) -> Result<PathBuf> {
-    let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("exercise");
+/// `journals/<stem>-<UTC time>.jsonl` (creating journals/).
+fn default_journal(stem: &str) -> Result<PathBuf> {
     let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
     std::fs::create_dir_all("journals").context("cannot create journals/")?;
     Ok(PathBuf::from(format!("journals/{stem}-{now}.jsonl")))
 }
 
+/// What an in-process host runs: a new exercise of a scenario, or a branch of
+/// a recorded one.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Scenario { file: PathBuf, bots: Option<String> },
+    Branch { journal: PathBuf, at: u64 },
+}
+
 impl ServeArgs {
-    /// The settings of an in-process host (`cascade exercise`): a new exercise
-    /// of `file`, the other options at their defaults.
-    pub fn in_process(file: PathBuf, addr: String, journal: Option<PathBuf>, speed: f64) -> ServeArgs {
+    /// The settings of an in-process host (`cascade exercise`), the other
+    /// options at their defaults.
+    pub fn in_process(source: Source, addr: String, journal: Option<PathBuf>, speed: f64) -> ServeArgs {
+        let (file, bots, branch, at) = match source {
+            Source::Scenario { file, bots } => (Some(file), bots, None, None),
+            Source::Branch { journal, at } => (None, None, Some(journal), Some(at)),
+        };
         ServeArgs {
-            file: Some(file),
+            file,
             resume: None,
+            branch,
+            at,
+            bots,
             addr,
             journal,
             tokens_out: None,
@@ -108,6 +149,15 @@ impl ServeArgs {
             max_connections: 256,
         }
     }
+}
+
+/// An exercise ready to serve.
+struct Prepared {
+    exercise: Exercise,
+    tokens: Tokens,
+    journal: PathBuf,
+    /// Where it came from, for the startup print (branches).
+    origin: Option<String>,
 }
 
 /// What an in-process host reports once it listens (see [`run_until`]).
@@ -136,10 +186,15 @@ pub async fn run_until(
     if !(0.01..=1000.0).contains(&args.speed) {
         bail!("--speed must be between 0.01 and 1000 ticks per second");
     }
-    let (exercise, tokens, journal_path) = match &args.resume {
-        Some(journal) => resume(journal, args.speed)?,
-        None => start(args)?,
+    let prepared = match (&args.resume, &args.branch) {
+        (Some(journal), _) => resume(journal, args.speed)?,
+        (None, Some(source)) => {
+            let at = args.at.expect("clap requires --at with --branch");
+            branch::branch(source, at, args.journal.as_deref(), args.speed)?
+        }
+        (None, None) => start(args)?,
     };
+    let Prepared { exercise, tokens, journal: journal_path, origin } = prepared;
     if let Some(path) = &args.tokens_out {
         tokens.write(path)?;
     }
@@ -148,6 +203,9 @@ pub async fn run_until(
     let local = listener.local_addr()?;
     println!("listening on ws://{local}");
     println!("journal {}", journal_path.display());
+    if let Some(origin) = &origin {
+        println!("{origin}");
+    }
     println!("tokens in {}", Tokens::path_beside(&journal_path).display());
     println!("director token {}", tokens.director);
     for (team, token) in &tokens.teams {
@@ -223,15 +281,17 @@ pub async fn run_until(
     Ok(())
 }
 
-fn start(args: &ServeArgs) -> Result<(Exercise, Tokens, PathBuf)> {
-    let file = args.file.as_ref().expect("clap requires FILE without --resume");
+fn start(args: &ServeArgs) -> Result<Prepared> {
+    let file = args.file.as_ref().expect("clap requires FILE without --resume or --branch");
     let model = load_model(file).map_err(|e| anyhow::anyhow!("{e}"))?;
     let seed = args.seed.unwrap_or(model.scenario.seed);
+    let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
+    // Checked before anything is written.
+    let humans = bots::human_teams(args.bots.as_deref().unwrap_or("all"), &team_ids)?;
     let journal_path = match &args.journal {
         Some(p) => p.clone(),
-        None => default_journal(file)?,
+        None => default_journal(file.file_stem().and_then(|s| s.to_str()).unwrap_or("exercise"))?,
     };
-    let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
     let tokens = Tokens::generate(&team_ids)?;
     let header = Header::new(to_ron(&model.scenario), seed, jiff::Timestamp::now().to_string());
     let mut journal = JournalWriter::create(&journal_path, &header)
@@ -240,12 +300,34 @@ fn start(args: &ServeArgs) -> Result<(Exercise, Tokens, PathBuf)> {
     let sim = Simulation::new(Arc::new(model), seed);
     journal.append_checkpoint(0, &sim.state_hash())?;
     journal.sync()?;
-    Ok((Exercise::new(sim, journal, args.speed), tokens, journal_path))
+    let mut exercise = Exercise::new(sim, journal, args.speed);
+    exercise
+        .take_over_from_start(&humans)
+        .with_context(|| format!("cannot write journal {}", journal_path.display()))?;
+    Ok(Prepared { exercise, tokens, journal: journal_path, origin: None })
 }
 
-/// Re-simulates the journal to its last checkpoint (checking every hash), cuts a
-/// torn last line, and requeues the commands acknowledged for the next tick.
-fn resume(path: &Path, speed: f64) -> Result<(Exercise, Tokens, PathBuf)> {
+/// `--resume`: the exercise of a crashed host, paused at its last checkpoint.
+fn resume(path: &Path, speed: f64) -> Result<Prepared> {
+    let (exercise, tokens) = resume_journal(path, speed)?;
+    info!("resumed {} at tick {}, paused until the director resumes", path.display(), exercise.sim.tick());
+    Ok(Prepared { exercise, tokens, journal: path.to_path_buf(), origin: None })
+}
+
+/// The tick of the first director `end` in a journal, if any.
+fn end_stamp(journal: &Journal) -> Option<u64> {
+    journal
+        .commands
+        .iter()
+        .find(|(_, c)| c.team == DIRECTOR && c.command.get("action").and_then(|a| a.as_str()) == Some("end"))
+        .map(|(_, c)| c.tick)
+}
+
+/// What `--resume` and `--branch` share: re-simulates the journal at `path` to
+/// its last checkpoint (checking every hash), reads the tokens beside it, cuts
+/// a torn last line, and requeues the commands acknowledged for the next tick.
+/// The exercise comes back paused.
+fn resume_journal(path: &Path, speed: f64) -> Result<(Exercise, Tokens)> {
     let journal = read_journal(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let valid_len = journal.valid_len;
     let replay = Replay::new(journal).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -260,13 +342,7 @@ fn resume(path: &Path, speed: f64) -> Result<(Exercise, Tokens, PathBuf)> {
     for (_, line) in &replay.journal.commands {
         exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick);
     }
-    let ended = replay
-        .journal
-        .commands
-        .iter()
-        .any(|(_, c)| c.team == DIRECTOR && c.command.get("action").and_then(|a| a.as_str()) == Some("end"));
-    exercise.ended = ended || exercise.sim.is_finished();
+    exercise.ended = end_stamp(&replay.journal).is_some() || exercise.sim.is_finished();
     exercise.requeue(pending);
-    info!("resumed {} at tick {}, paused until the director resumes", path.display(), exercise.sim.tick());
-    Ok((exercise, tokens, path.to_path_buf()))
+    Ok((exercise, tokens))
 }

@@ -157,6 +157,26 @@ impl Server {
         Self::spawn(command, PathBuf::from(log), journal.to_path_buf(), None)
     }
 
+    /// `cascade serve --branch SOURCE --at AT --addr 127.0.0.1:0 --tokens-out
+    /// DIR/branch.tokens-out.json` plus `extra`, run in `dir`; with `journal`
+    /// `None` the host picks the journal's name (read from its startup print).
+    pub fn branch(dir: &Path, source: &Path, at: u64, journal: Option<&Path>, extra: &[&str]) -> Server {
+        let tokens_out = dir.join("branch.tokens-out.json");
+        let mut command = Command::new(cascade_bin());
+        command.current_dir(dir).arg("serve").arg("--branch").arg(source).arg("--at").arg(at.to_string());
+        command.args(["--addr", "127.0.0.1:0", "--tokens-out"]).arg(&tokens_out).args(extra);
+        if let Some(journal) = journal {
+            command.arg("--journal").arg(journal);
+        }
+        let named = journal.map(Path::to_path_buf).unwrap_or_default();
+        let mut server = Self::spawn(command, dir.join("branch.log"), named, Some(tokens_out));
+        if journal.is_none() {
+            let printed = server.stdout.iter().find_map(|l| l.strip_prefix("journal ")).expect("a `journal` line");
+            server.journal = dir.join(printed);
+        }
+        server
+    }
+
     fn spawn(mut command: Command, log: PathBuf, journal: PathBuf, tokens_out: Option<PathBuf>) -> Server {
         let log_file = std::fs::File::create(&log).unwrap();
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log_file);
