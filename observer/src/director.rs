@@ -217,6 +217,9 @@ pub struct DirectorApp {
     pub msel: Vec<(String, LiveInject)>,
     /// Set when the console shows a recording (`cascade replay`), not a host.
     pub replay: Option<ReplayState>,
+    /// Open connections per team id, from the host's `presence` frames (None
+    /// until one arrives: a recording has none).
+    pub presence: Option<BTreeMap<String, u32>>,
 }
 
 impl DirectorApp {
@@ -240,6 +243,7 @@ impl DirectorApp {
             fps: 10,
             msel: Vec::new(),
             replay: None,
+            presence: None,
         }
     }
 
@@ -331,6 +335,9 @@ impl DirectorApp {
             ServerMessage::Error { code, message } => {
                 self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
             }
+            ServerMessage::Presence { teams } => {
+                self.presence = Some(teams.into_iter().map(|t| (t.team, t.connections)).collect());
+            }
             _ => {}
         }
     }
@@ -379,7 +386,22 @@ impl DirectorApp {
 
     pub fn teams(&self) -> Vec<&TeamSummary> {
         let Some(v) = &self.view else { return Vec::new() };
-        v.teams.iter().filter(|t| self.matches(&format!("{} {}", t.id, t.organisation))).collect()
+        v.teams
+            .iter()
+            .filter(|t| {
+                let online = match self.connections(&t.id) {
+                    Some(0) => "offline",
+                    Some(_) => "online",
+                    None => "",
+                };
+                self.matches(&format!("{} {} {online}", t.id, t.organisation))
+            })
+            .collect()
+    }
+
+    /// Open connections of team `id`, if the host says.
+    pub fn connections(&self, id: &str) -> Option<u32> {
+        self.presence.as_ref().map(|p| p.get(id).copied().unwrap_or(0))
     }
 
     /// The timeline, newest first.
@@ -457,7 +479,7 @@ impl DirectorApp {
                 self.status = None;
                 Effect::None
             }
-            Mode::Goto => self.goto_key(key, ctrl),
+            Mode::Goto => self.goto_key(key),
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') | KeyCode::Enter => Effect::Quit,
                 _ => {
@@ -473,12 +495,9 @@ impl DirectorApp {
                         self.mode = Mode::Normal;
                     }
                     KeyCode::Enter => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        self.filter.pop();
+                    _ => {
+                        edit_text(&mut self.filter, key, 200);
                     }
-                    KeyCode::Char('u') if ctrl => self.filter.clear(),
-                    KeyCode::Char(c) if !ctrl && self.filter.chars().count() < 200 => self.filter.push(c),
-                    _ => {}
                 }
                 Effect::None
             }
@@ -596,12 +615,9 @@ impl DirectorApp {
                 }
                 return self.submit_inject();
             }
-            KeyCode::Backspace => {
-                form.input().pop();
+            _ => {
+                edit_text(form.input(), key, 4_000);
             }
-            KeyCode::Char('u') if ctrl => form.input().clear(),
-            KeyCode::Char(c) if !ctrl && form.input().chars().count() < 4_000 => form.input().push(c),
-            _ => {}
         }
         Effect::None
     }
@@ -679,6 +695,26 @@ impl DirectorApp {
         self.mode = Mode::Normal;
         Effect::Send(DirectorAction::Inject(inject))
     }
+}
+
+/// One key of a one-line text input: Backspace deletes, Ctrl-U clears, a
+/// character is added while the text is under `max_chars`. Returns whether
+/// the key was for the text.
+pub(crate) fn edit_text(text: &mut String, key: KeyEvent, max_chars: usize) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char('u') if ctrl => text.clear(),
+        KeyCode::Char(c) if !ctrl => {
+            if text.chars().count() < max_chars {
+                text.push(c);
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn next_field(f: Field) -> Field {

@@ -309,11 +309,16 @@ fn teams_lines(app: &DirectorApp) -> ListLines {
                 Some((tick, action)) => format!(" {action} t{tick}"),
                 None => " —".to_string(),
             };
-            let mut spans = vec![
-                Span::styled(symbol, style),
-                Span::raw(format!(" {} ", t.id)),
-                Span::styled(format!("{}/{} free", t.staff.saturating_sub(t.busy), t.staff), dim()),
-            ];
+            let mut spans = vec![Span::styled(symbol, style)];
+            // ● connected (how many), ○ nobody connected with its token.
+            match app.connections(&t.id) {
+                Some(0) => spans.push(Span::styled("○", dim())),
+                Some(1) => spans.push(Span::styled("●", Style::new().fg(OK))),
+                Some(n) => spans.push(Span::styled(format!("●{n}"), Style::new().fg(OK))),
+                None => {}
+            }
+            spans.push(Span::raw(format!(" {} ", t.id)));
+            spans.push(Span::styled(format!("{}/{} free", t.staff.saturating_sub(t.busy), t.staff), dim()));
             let n = pending(&t.id);
             if n > 0 {
                 spans.push(Span::styled(format!(" ⧗{n}"), Style::new().fg(WARN)));
@@ -534,7 +539,7 @@ pub const HELP: &[&str] = &[
     "  ✓ ok  ▼ degraded  ✗ down  ⛔ isolated  ☣ compromised  ⚒ hardened",
     "  incidents: · not started ◌ undetected ☣ detected ◐ contained ✓ recovered",
     "    s d c r: tick started, detected, contained, recovered; (n) assets hit",
-    "  teams: ◉ human  ⚙ bot; free staff; last action; ⧗ pending actions",
+    "  teams: ◉ human ⚙ bot ● connected ○ not; free staff; ⧗ pending actions",
     "  objectives: ✓ met  ✗ missed  … pending",
 ];
 
@@ -608,6 +613,9 @@ pub fn details(app: &DirectorApp) -> (String, Vec<String>) {
         Panel::Teams => match app.teams().get(app.selection(Panel::Teams)) {
             Some(t) => {
                 let mut lines = pretty(serde_json::to_value(*t).unwrap_or_default());
+                if let Some(n) = app.connections(&t.id) {
+                    lines.push(format!("connections: {n}"));
+                }
                 if let Some(v) = &app.view {
                     for p in v.pending.iter().filter(|p| p.team == t.id) {
                         lines.push(format!(
@@ -901,6 +909,28 @@ mod tests {
     }
 
     #[test]
+    fn the_teams_show_who_is_connected() {
+        use cascade_engine::wire::TeamPresence;
+        let mut a = app();
+        let presence = |counts: &[(&str, u32)]| ServerMessage::Presence {
+            teams: counts.iter().map(|(t, n)| TeamPresence { team: t.to_string(), connections: *n }).collect(),
+        };
+        a.on_client(ClientEvent::Frame(presence(&[("chem-ops", 2), ("govcert", 1), ("post-ops", 0)])));
+        let s = screen(&render(&a, 80, 24));
+        for needle in ["◉●2 chem-ops", "⚙● govcert", "⚙○ post-ops"] {
+            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
+        }
+        a.filter = "offline".into();
+        assert_eq!(a.teams().iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["post-ops"]);
+        a.filter.clear();
+        a.on_client(ClientEvent::Frame(presence(&[("chem-ops", 0), ("govcert", 1), ("post-ops", 0)])));
+        let b = render(&a, 80, 24);
+        assert!(screen(&b).contains("◉○ chem-ops"), "{}", screen(&b));
+        let (x, y) = find(&b, "● govcert");
+        assert_eq!(b[(x, y)].fg, OK);
+    }
+
+    #[test]
     fn the_console_fits_80x24() {
         let b = render(&app(), 80, 24);
         let s = screen(&b);
@@ -1055,9 +1085,10 @@ mod tests {
         for needle in ["pause / resume", "step one tick", "write an inject", "filter every list", "details", "quit"] {
             assert!(s.contains(needle), "{needle:?} missing:\n{s}");
         }
-        for line in HELP {
+        for line in HELP.iter().chain(REPLAY_HELP) {
             assert!(Span::raw(*line).width() <= 76, "{line}");
         }
+        assert!(HELP.len() + 2 <= 24 && REPLAY_HELP.len() + 2 <= 24, "the overlays fit 24 rows");
     }
 
     #[test]

@@ -63,3 +63,17 @@ pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> mpsc::
     });
     events
 }
+
+/// Draws a frame if anything changed since the last one (`dirty`), then
+/// clears `dirty`. The error says what failed, for the loop to stop on.
+pub fn redraw(
+    terminal: &mut ratatui::DefaultTerminal,
+    dirty: &mut bool,
+    draw: impl FnOnce(&mut ratatui::Frame),
+) -> Result<(), String> {
+    if *dirty {
+        terminal.draw(draw).map_err(|e| format!("cannot draw: {e}"))?;
+        *dirty = false;
+    }
+    Ok(())
+}

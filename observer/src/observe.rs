@@ -62,12 +62,11 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                     dirty = true;
                 }
                 silent = now_silent;
-                if dirty {
-                    if let Err(e) = terminal.draw(|frame| crate::director_ui::draw(frame, &app)) {
-                        result = Err(format!("cannot draw: {e}"));
-                        break;
-                    }
-                    dirty = false;
+                if let Err(e) =
+                    crate::inputs::redraw(&mut terminal, &mut dirty, |frame| crate::director_ui::draw(frame, &app))
+                {
+                    result = Err(e);
+                    break;
                 }
             }
             Event::Key(key) => {

@@ -46,12 +46,9 @@ async fn run(config: PlayConfig) -> Result<(), String> {
     while let Some(event) = events.recv().await {
         match event {
             Event::Frame => {
-                if dirty {
-                    if let Err(e) = terminal.draw(|frame| crate::ui::draw(frame, &app)) {
-                        result = Err(format!("cannot draw: {e}"));
-                        break;
-                    }
-                    dirty = false;
+                if let Err(e) = crate::inputs::redraw(&mut terminal, &mut dirty, |frame| crate::ui::draw(frame, &app)) {
+                    result = Err(e);
+                    break;
                 }
             }
             Event::Key(key) => {

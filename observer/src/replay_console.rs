@@ -69,12 +69,11 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64) -> Result<Re
                         show(&mut app, player, tick);
                         dirty = true;
                     }
-                    if dirty {
-                        if let Err(e) = terminal.draw(|frame| crate::director_ui::draw(frame, &app)) {
-                            exit = Err(format!("cannot draw: {e}"));
-                            break;
-                        }
-                        dirty = false;
+                    if let Err(e) =
+                        crate::inputs::redraw(&mut terminal, &mut dirty, |frame| crate::director_ui::draw(frame, &app))
+                    {
+                        exit = Err(e);
+                        break;
                     }
                 }
                 Event::Key(key) => {

@@ -17,7 +17,7 @@ use cascade_replay::player::Event;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::app::Tone;
-use crate::director::{DirectorApp, Effect, HISTORY, Mode, Panel, SPEEDS, ServiceHistory, speed_label};
+use crate::director::{DirectorApp, Effect, HISTORY, Mode, Panel, SPEEDS, ServiceHistory, edit_text, speed_label};
 
 /// The replay's part of the console state.
 #[derive(Debug, Clone, Default)]
@@ -146,7 +146,7 @@ impl DirectorApp {
     }
 
     /// Keys of the `t` prompt.
-    pub(crate) fn goto_key(&mut self, key: KeyEvent, ctrl: bool) -> Effect {
+    pub(crate) fn goto_key(&mut self, key: KeyEvent) -> Effect {
         let Some(r) = self.replay.as_mut() else {
             self.mode = Mode::Normal;
             return Effect::None;
@@ -161,12 +161,9 @@ impl DirectorApp {
                 }
                 Err(e) => self.status = Some((Tone::Bad, e)),
             },
-            KeyCode::Backspace => {
-                r.goto.pop();
+            _ => {
+                edit_text(&mut r.goto, key, 40);
             }
-            KeyCode::Char('u') if ctrl => r.goto.clear(),
-            KeyCode::Char(c) if !ctrl && r.goto.chars().count() < 40 => r.goto.push(c),
-            _ => {}
         }
         Effect::None
     }
