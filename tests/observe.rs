@@ -65,6 +65,18 @@ async fn the_console_steers_a_live_exercise() {
     let teams: Vec<&str> = app.view.as_ref().unwrap().teams.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(teams, ["team-a", "team-b", "csirt"]);
 
+    // Who is connected: nobody yet; then a team's client, shown in its panel.
+    until(&mut app, &mut events, "presence", |a| a.presence.is_some()).await;
+    assert_eq!(app.connections("team-b"), Some(0));
+    let mut team_config = ClientConfig::new(&server.url, &server.tokens.teams["team-b"], "team-b-laptop");
+    team_config.max_retries = Some(0);
+    let (team_client, _team_events) = Client::spawn(team_config);
+    until(&mut app, &mut events, "team-b connected", |a| a.connections("team-b") == Some(1)).await;
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("⚙● team-b") && s.contains("⚙○ team-a"), "{s}");
+    team_client.close();
+    until(&mut app, &mut events, "team-b gone", |a| a.connections("team-b") == Some(0)).await;
+
     // Paused at tick 0: s steps one tick.
     press(&mut app, &mut client, KeyCode::Char('s'));
     until(&mut app, &mut events, "tick 1", |a| a.view.as_ref().is_some_and(|v| v.tick >= 1)).await;
@@ -110,6 +122,12 @@ async fn the_console_steers_a_live_exercise() {
     assert!(s.contains("EXCON → team-b: Press call") && s.contains("Teams (3)"), "{s}");
     let s = screen(&app, 160, 48);
     assert!(s.contains("Incidents (1)") && s.contains("Press call from RTL"), "{s}");
+    // E ends the exercise, after a confirmation.
+    press(&mut app, &mut client, KeyCode::Char('E'));
+    assert_eq!(app.mode, Mode::ConfirmEnd);
+    press(&mut app, &mut client, KeyCode::Char('y'));
+    until(&mut app, &mut events, "ended", |a| a.clock.ended).await;
+    assert!(screen(&app, 80, 24).contains("■ ended"));
     assert_eq!(app.handle_key(key(KeyCode::Char('q'))), Effect::Quit);
     client.close();
     let _ = tokio::time::timeout(Duration::from_secs(2), async { while events.recv().await.is_some() {} }).await;
