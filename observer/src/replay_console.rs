@@ -30,6 +30,8 @@ pub fn replay_state(player: &Player, journal: String) -> ReplayState {
     let mut state = ReplayState::new(journal, player.last_tick(), player.events().to_vec(), labels);
     let (count, bytes) = player.snapshots();
     state.snapshots = (count, bytes, player.interval());
+    let end = player.replay().journal.end_stamp().unwrap_or(u64::MAX);
+    state.branch_before = end.min(model.scenario.duration_ticks);
     state
 }
 

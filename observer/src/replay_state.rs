@@ -40,11 +40,14 @@ pub struct ReplayState {
     pub last_seek: Option<Duration>,
     /// Snapshots kept, their approximate bytes and the ticks between them.
     pub snapshots: (usize, usize, u64),
+    /// A live exercise can branch from ticks before this one: the scenario's
+    /// end, or the director's `end` if it came first.
+    pub branch_before: u64,
 }
 
 impl ReplayState {
     pub fn new(journal: String, last_tick: u64, events: Vec<Event>, labels: Vec<String>) -> Self {
-        Self { journal, last_tick, events, labels, speed: 4.0, ..Self::default() }
+        Self { journal, last_tick, events, labels, speed: 4.0, branch_before: u64::MAX, ..Self::default() }
     }
 
     /// The tick `input` names: a tick number, a clock time as shown in the
@@ -254,8 +257,15 @@ impl DirectorApp {
                 Effect::None
             }
             KeyCode::Char('b') => {
+                let before = r.branch_before;
                 self.pause_replay();
-                self.mode = Mode::ConfirmBranch;
+                if tick >= before {
+                    let last = before.saturating_sub(1);
+                    self.status =
+                        Some((Tone::Bad, format!("the exercise is over at tick {tick}: branch at {last} or earlier")));
+                } else {
+                    self.mode = Mode::ConfirmBranch;
+                }
                 Effect::None
             }
             KeyCode::Char('i') | KeyCode::Char('E') => {
@@ -423,6 +433,15 @@ mod tests {
         assert_eq!(app.mode, Mode::Normal, "any other key stays in the replay");
         press(&mut app, KeyCode::Char('b'));
         assert_eq!(press(&mut app, KeyCode::Char('y')), Effect::Branch(47));
+        // Not from the tick the exercise ended at, or after it.
+        app.replay.as_mut().unwrap().branch_before = 47;
+        assert_eq!(press(&mut app, KeyCode::Char('b')), Effect::None);
+        assert_eq!(app.mode, Mode::Normal);
+        assert!(
+            matches!(&app.status, Some((Tone::Bad, t)) if t.contains("branch at 46 or earlier")),
+            "{:?}",
+            app.status
+        );
     }
 
     #[test]

@@ -58,7 +58,6 @@ impl Player {
     /// Re-simulates the whole journal, checking every checkpoint (`progress`
     /// after each tick), and keeps snapshots within `budget` bytes.
     pub fn open(replay: Replay, budget: usize, mut progress: impl FnMut(u64)) -> Result<Player, ReplayError> {
-        let mut sim = Simulation::new(Arc::clone(&replay.model), replay.seed);
         let sector_count = replay.model.scenario.sectors.len();
         let mut player = Player {
             commands: vec![Vec::new()],
@@ -72,15 +71,16 @@ impl Player {
             sim: Simulation::new(Arc::clone(&replay.model), replay.seed),
             replay,
         };
-        let mut objectives = sim.exercise().objectives.clone();
+        let mut objectives = player.sim.exercise().objectives.clone();
         for (tick, expected) in player.replay.journal.checkpoints.clone().iter().enumerate() {
             let tick = tick as u64;
+            let sim = &mut player.sim;
             if tick > 0 {
-                let commands = player.replay.commands_for(&sim, tick)?;
-                player.commands.push(commands.clone());
+                let commands = player.replay.commands_for(sim, tick)?;
                 let outcomes = sim.step_with(commands.clone());
-                player.note_commands(&sim, tick, &commands, &outcomes);
-                player.note_changes(&sim, &mut objectives);
+                note_commands(&mut player.events, &player.replay, sim, &commands, &outcomes);
+                note_changes(&mut player.events, sim, &mut objectives);
+                player.commands.push(commands);
             }
             let actual = sim.state_hash().to_hex().to_string();
             if actual != *expected {
@@ -91,16 +91,16 @@ impl Player {
                 series.push(served);
             }
             if tick.is_multiple_of(player.interval) {
-                player.keep(sim.snapshot());
+                let snapshot = sim.snapshot();
+                player.keep(snapshot);
             }
             progress(tick);
         }
         // Incident milestones and messages, as the report's timeline has them.
-        for entry in timeline(&sim) {
+        for entry in timeline(&player.sim) {
             player.events.push(Event { tick: entry.tick, kind: entry.kind, who: entry.from, text: entry.text });
         }
         player.events.sort_by_key(|e| e.tick);
-        player.sim = sim;
         Ok(player)
     }
 
@@ -114,69 +114,6 @@ impl Player {
             let interval = self.interval;
             self.snapshots.retain(|s| s.tick().is_multiple_of(interval));
             self.snapshot_bytes = self.snapshots.iter().map(Snapshot::approximate_bytes).sum();
-        }
-    }
-
-    /// Journaled commands of `tick` as events: the director's, and team
-    /// commands that failed when applied (the ones that worked show as actions).
-    fn note_commands(
-        &mut self,
-        sim: &Simulation,
-        tick: u64,
-        commands: &[Command],
-        outcomes: &[cascade_engine::exercise::Outcome],
-    ) {
-        for (_, line) in self.replay.journal.commands_for(tick) {
-            if line.team == DIRECTOR {
-                self.events.push(Event {
-                    tick,
-                    kind: "director".into(),
-                    who: DIRECTOR.into(),
-                    text: command_text(&line.command),
-                });
-            }
-        }
-        let teams = &sim.model().scenario.teams;
-        for outcome in outcomes {
-            if let (Err(refusal), Some(command)) = (&outcome.result, commands.get(outcome.index)) {
-                let who = teams.get(command.team as usize).map_or_else(|| DIRECTOR.to_string(), |t| t.id.clone());
-                self.events.push(Event {
-                    tick,
-                    kind: "failed".into(),
-                    who,
-                    text: format!("{} failed ({}): {}", command.action.name(), refusal.code, refusal.message),
-                });
-            }
-        }
-    }
-
-    /// Actions started and objectives decided at the simulation's tick.
-    fn note_changes(&mut self, sim: &Simulation, objectives: &mut [Status]) {
-        let tick = sim.tick();
-        let ex = sim.exercise();
-        for (team, t) in sim.model().scenario.teams.iter().enumerate() {
-            let by = if ex.teams[team].human { "" } else { " (bot)" };
-            for name in actions_started(sim, team) {
-                self.events.push(Event { tick, kind: "action".into(), who: t.id.clone(), text: format!("{name}{by}") });
-            }
-        }
-        for (i, (before, now)) in objectives.iter_mut().zip(&ex.objectives).enumerate() {
-            if before != now {
-                let o = &sim.model().scenario.objectives[i];
-                let what = match now {
-                    Status::Met(_) => "met",
-                    Status::Missed(_) => "missed",
-                    Status::Pending => "pending again",
-                };
-                let text = if o.description.is_empty() { o.id.clone() } else { o.description.clone() };
-                self.events.push(Event {
-                    tick,
-                    kind: "objective".into(),
-                    who: o.id.clone(),
-                    text: format!("{what}: {text}"),
-                });
-                *before = *now;
-            }
         }
     }
 
@@ -259,6 +196,65 @@ impl Player {
     /// Snapshots kept, and their approximate bytes.
     pub fn snapshots(&self) -> (usize, usize) {
         (self.snapshots.len(), self.snapshot_bytes)
+    }
+}
+
+/// Journaled commands of `tick` as events: the director's, and team
+/// commands that failed when applied (the ones that worked show as actions).
+fn note_commands(
+    events: &mut Vec<Event>,
+    replay: &Replay,
+    sim: &Simulation,
+    commands: &[Command],
+    outcomes: &[cascade_engine::exercise::Outcome],
+) {
+    let tick = sim.tick();
+    for (_, line) in replay.journal.commands_for(tick) {
+        if line.team == DIRECTOR {
+            events.push(Event {
+                tick,
+                kind: "director".into(),
+                who: DIRECTOR.into(),
+                text: command_text(&line.command),
+            });
+        }
+    }
+    let teams = &sim.model().scenario.teams;
+    for outcome in outcomes {
+        if let (Err(refusal), Some(command)) = (&outcome.result, commands.get(outcome.index)) {
+            let who = teams.get(command.team as usize).map_or_else(|| DIRECTOR.to_string(), |t| t.id.clone());
+            events.push(Event {
+                tick,
+                kind: "failed".into(),
+                who,
+                text: format!("{} failed ({}): {}", command.action.name(), refusal.code, refusal.message),
+            });
+        }
+    }
+}
+
+/// Actions started and objectives decided at the simulation's tick.
+fn note_changes(events: &mut Vec<Event>, sim: &Simulation, objectives: &mut [Status]) {
+    let tick = sim.tick();
+    let ex = sim.exercise();
+    for (team, t) in sim.model().scenario.teams.iter().enumerate() {
+        let by = if ex.teams[team].human { "" } else { " (bot)" };
+        for name in actions_started(sim, team) {
+            events.push(Event { tick, kind: "action".into(), who: t.id.clone(), text: format!("{name}{by}") });
+        }
+    }
+    for (i, (before, now)) in objectives.iter_mut().zip(&ex.objectives).enumerate() {
+        if before != now {
+            let o = &sim.model().scenario.objectives[i];
+            let what = match now {
+                Status::Met(_) => "met",
+                Status::Missed(_) => "missed",
+                Status::Pending => "pending again",
+            };
+            let text = if o.description.is_empty() { o.id.clone() } else { o.description.clone() };
+            events.push(Event { tick, kind: "objective".into(), who: o.id.clone(), text: format!("{what}: {text}") });
+            *before = *now;
+        }
     }
 }
 

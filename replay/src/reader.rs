@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::format::{CommandLine, Entry, FORMAT, Header};
+use crate::format::{CommandLine, DIRECTOR, Entry, FORMAT, Header};
 
 /// Largest journal accepted (a full-day exercise is a few MiB).
 pub const MAX_JOURNAL_BYTES: u64 = 1024 * 1024 * 1024;
@@ -40,6 +40,14 @@ impl Journal {
     /// The last tick with a checkpoint.
     pub fn last_tick(&self) -> u64 {
         self.checkpoints.len().saturating_sub(1) as u64
+    }
+
+    /// The tick of the first director `end`, if the director ended the exercise.
+    pub fn end_stamp(&self) -> Option<u64> {
+        self.commands
+            .iter()
+            .find(|(_, c)| c.team == DIRECTOR && c.command.get("action").and_then(|a| a.as_str()) == Some("end"))
+            .map(|(_, c)| c.tick)
     }
 
     /// The commands stamped for `tick`, in journal order, with their line numbers.

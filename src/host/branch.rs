@@ -15,7 +15,7 @@ use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use serde::Serialize;
 
 use super::tokens::Tokens;
-use super::{Prepared, default_journal, end_stamp, resume_journal};
+use super::{Prepared, default_journal, resume_journal};
 
 /// Exits as clap does (status 2) if any of `others` (argument, present) is
 /// given with `--branch`, which takes the scenario, seed and takeovers from its
@@ -59,7 +59,7 @@ pub fn plan(source: &Path, at: u64) -> Result<Plan> {
     if at > last {
         bail!("{shown}: cannot branch at tick {at}: the recording's last checkpoint is tick {last}");
     }
-    if let Some(end) = end_stamp(&journal)
+    if let Some(end) = journal.end_stamp()
         && end <= at
     {
         bail!("{shown}: cannot branch at tick {at}: the director ended the exercise at tick {end}; branch before it");

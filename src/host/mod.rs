@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use cascade_engine::load::to_ron;
 use cascade_engine::{Simulation, load_model};
-use cascade_replay::{DIRECTOR, Header, Journal, JournalWriter, Replay, read_journal};
+use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use clap::Args;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -314,15 +314,6 @@ fn resume(path: &Path, speed: f64) -> Result<Prepared> {
     Ok(Prepared { exercise, tokens, journal: path.to_path_buf(), origin: None })
 }
 
-/// The tick of the first director `end` in a journal, if any.
-fn end_stamp(journal: &Journal) -> Option<u64> {
-    journal
-        .commands
-        .iter()
-        .find(|(_, c)| c.team == DIRECTOR && c.command.get("action").and_then(|a| a.as_str()) == Some("end"))
-        .map(|(_, c)| c.tick)
-}
-
 /// What `--resume` and `--branch` share: re-simulates the journal at `path` to
 /// its last checkpoint (checking every hash), reads the tokens beside it, cuts
 /// a torn last line, and requeues the commands acknowledged for the next tick.
@@ -342,7 +333,7 @@ fn resume_journal(path: &Path, speed: f64) -> Result<(Exercise, Tokens)> {
     for (_, line) in &replay.journal.commands {
         exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick);
     }
-    exercise.ended = end_stamp(&replay.journal).is_some() || exercise.sim.is_finished();
+    exercise.ended = replay.journal.end_stamp().is_some() || exercise.sim.is_finished();
     exercise.requeue(pending);
     Ok((exercise, tokens))
 }
