@@ -52,6 +52,10 @@ pub struct ExerciseArgs {
     /// Redraws per second of the console (independent of the exercise's speed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     fps: u32,
+    /// Key bindings (RON: {"pause": "p", …}; default: $CASCADE_KEYS, else
+    /// ~/.config/cascade/keys.ron if it exists). README lists the actions.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
 }
 
 impl ExerciseArgs {
@@ -66,6 +70,7 @@ impl ExerciseArgs {
             journal: None,
             speed: 1.0,
             fps: 10,
+            keys: None,
         }
     }
 
@@ -74,6 +79,11 @@ impl ExerciseArgs {
     /// replay console's branch key). Call [`exercise`] outside any async runtime.
     pub fn branch_of(journal: PathBuf, at: u64) -> ExerciseArgs {
         ExerciseArgs { file: None, branch: Some(journal), at: Some(at), ..ExerciseArgs::default_exercise() }
+    }
+
+    /// The same with the console's keys from `keys` (see `--keys`).
+    pub fn with_keys(self, keys: Option<PathBuf>) -> ExerciseArgs {
+        ExerciseArgs { keys, ..self }
     }
 
     /// What the host runs, checked before anything starts (so that a broken
@@ -120,6 +130,7 @@ pub fn exercise(args: &ExerciseArgs) -> bool {
 fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
     // The host checks and loads it again; this copy feeds the inject form.
     let (source, msel) = args.source()?;
+    let keys = cascade_observer::keymap::KeyMap::from_args(args.keys.as_deref()).map_err(anyhow::Error::msg)?;
     {
         use std::io::IsTerminal;
         if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
@@ -149,6 +160,7 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
             client: None,
             fps: args.fps,
             msel,
+            keys,
         };
         let console = cascade_observer::observe::run(config).await;
         let _ = stop_tx.send(true);

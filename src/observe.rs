@@ -18,9 +18,20 @@ pub struct ObserveArgs {
     /// Redraws per second (independent of the exercise's speed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     fps: u32,
+    /// Key bindings (RON: {"pause": "p", …}; default: $CASCADE_KEYS, else
+    /// ~/.config/cascade/keys.ron if it exists). README lists the actions.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<std::path::PathBuf>,
 }
 
 pub fn observe(args: &ObserveArgs) -> bool {
+    let keys = match cascade_observer::keymap::KeyMap::from_args(args.keys.as_deref()) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
     let msel = match &args.scenario {
         Some(path) => match crate::check::load_or_report(path) {
             Some(model) => cascade_observer::director::msel_of(&model.scenario),
@@ -34,6 +45,7 @@ pub fn observe(args: &ObserveArgs) -> bool {
         client: args.client.clone(),
         fps: args.fps,
         msel,
+        keys,
     };
     match cascade_observer::observe::observe(config) {
         Ok(()) => true,

@@ -27,6 +27,10 @@ pub struct ReplayArgs {
     /// Redraws per second of the console.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     fps: u32,
+    /// Key bindings (RON: {"pause": "p", …}; default: $CASCADE_KEYS, else
+    /// ~/.config/cascade/keys.ron if it exists). README lists the actions.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
 }
 
 pub fn replay(args: &ReplayArgs) -> bool {
@@ -89,6 +93,13 @@ pub fn replay(args: &ReplayArgs) -> bool {
 /// The console on the recording; `b` in it starts a live exercise branched
 /// from the tick shown (`cascade exercise --branch JOURNAL --at TICK`).
 fn console(args: &ReplayArgs, replay: Replay) -> bool {
+    let keys = match cascade_observer::keymap::KeyMap::from_args(args.keys.as_deref()) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
     let bar = progress_bar(replay.journal.checkpoints.len() as u64);
     let started = std::time::Instant::now();
     let player = Player::open(replay, SNAPSHOT_BUDGET_BYTES, |_| bar.inc(1));
@@ -115,11 +126,12 @@ fn console(args: &ReplayArgs, replay: Replay) -> bool {
     }
     let label =
         args.journal.file_name().map_or_else(|| args.journal.display().to_string(), |n| n.to_string_lossy().into());
-    match cascade_observer::replay_console::run(&mut player, label, args.fps, args.at.unwrap_or(0)) {
+    match cascade_observer::replay_console::run(&mut player, label, args.fps, args.at.unwrap_or(0), keys) {
         Ok(ReplayExit::Quit) => true,
         Ok(ReplayExit::Branch(tick)) => {
             println!("branching a live exercise from {} at tick {tick}", args.journal.display());
-            crate::exercise_cmd::exercise(&crate::exercise_cmd::ExerciseArgs::branch_of(args.journal.clone(), tick))
+            let branch = crate::exercise_cmd::ExerciseArgs::branch_of(args.journal.clone(), tick);
+            crate::exercise_cmd::exercise(&branch.with_keys(args.keys.clone()))
         }
         Err(error) => {
             eprintln!("error: {error}");

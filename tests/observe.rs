@@ -133,6 +133,39 @@ async fn the_console_steers_a_live_exercise() {
     let _ = tokio::time::timeout(Duration::from_secs(2), async { while events.recv().await.is_some() {} }).await;
 }
 
+/// A bad key file is refused, naming the file and the place, before anything
+/// is hosted or any terminal touched.
+#[test]
+fn a_bad_key_file_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.ron");
+    std::fs::write(&keys, "{\n  \"pause\": \"p\",\n  \"sleep\": \"z\",\n}").unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let good = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/tutorial.ron");
+    let out = std::process::Command::new(common::cascade_bin())
+        .args(["exercise", good, "--journal"])
+        .arg(&journal)
+        .arg("--keys")
+        .arg(&keys)
+        .env_remove("CASCADE_KEYS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("keys.ron: unknown action \"sleep\""), "{stderr}");
+    assert!(!journal.exists());
+
+    std::fs::write(&keys, "{\"pause\": \"p\" \"step\": \"x\"}").unwrap();
+    let out = std::process::Command::new(common::cascade_bin())
+        .args(["observe", "ws://127.0.0.1:9", "--token", "t"])
+        .env("CASCADE_KEYS", &keys)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("keys.ron:1:"), "the key file from $CASCADE_KEYS, with the place: {stderr}");
+}
+
 /// `cascade exercise` reports a missing or broken scenario before any terminal
 /// is touched, and exits 1.
 #[test]

@@ -15,6 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
 use crate::client::{ClientEvent, CommandStatus, Connection};
+use crate::keymap::KeyMap;
 use crate::replay_state::ReplayState;
 
 /// Most service values kept per series (older ones scroll out).
@@ -220,6 +221,8 @@ pub struct DirectorApp {
     /// Open connections per team id, from the host's `presence` frames (None
     /// until one arrives: a recording has none).
     pub presence: Option<BTreeMap<String, u32>>,
+    /// Keys configured on top of the defaults (see [`crate::keymap`]).
+    pub keys: KeyMap,
 }
 
 impl DirectorApp {
@@ -244,6 +247,7 @@ impl DirectorApp {
             msel: Vec::new(),
             replay: None,
             presence: None,
+            keys: KeyMap::default(),
         }
     }
 
@@ -452,6 +456,8 @@ impl DirectorApp {
         if key.kind == KeyEventKind::Release {
             return Effect::None;
         }
+        // Configured keys stand for their action, except while text is typed.
+        let key = if self.mode == Mode::Normal { self.keys.translate(key) } else { key };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             return Effect::Quit;
@@ -871,6 +877,23 @@ mod tests {
         assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::Quit);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(app().handle_key(ctrl_c), Effect::Quit);
+    }
+
+    #[test]
+    fn configured_keys_act_except_while_typing() {
+        let mut a = app();
+        a.keys = KeyMap::parse(r#"{"pause": "z", "step": "x", "filter": "f"}"#).unwrap();
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), Effect::Send(DirectorAction::Step));
+        assert_eq!(a.handle_key(key(KeyCode::Char('s'))), Effect::Send(DirectorAction::Step), "defaults still work");
+        assert_eq!(a.handle_key(key(KeyCode::Char('z'))), Effect::Send(DirectorAction::Resume));
+        a.handle_key(key(KeyCode::Char('f')));
+        assert_eq!(a.mode, Mode::Filter);
+        typed(&mut a, "fxz");
+        assert_eq!(a.filter, "fxz", "a filter is typed as is");
+        a.handle_key(key(KeyCode::Enter));
+        a.handle_key(key(KeyCode::Char('i')));
+        typed(&mut a, "zx");
+        assert_eq!(a.inject.to, "zx", "so is an inject");
     }
 
     #[test]

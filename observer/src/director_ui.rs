@@ -571,16 +571,23 @@ pub const REPLAY_HELP: &[&str] = &[
     "  objectives: ✓ met  ✗ missed  … pending",
 ];
 
-fn help(frame: &mut Frame, area: Rect, replay: bool) {
-    let text = if replay { REPLAY_HELP } else { HELP };
-    let popup = centred(area, 78, text.len() as u16 + 2);
-    frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Help — Esc or ? to close ").border_style(Style::new().fg(FOCUS));
-    let lines: Vec<Line> = text
+fn help(frame: &mut Frame, area: Rect, app: &DirectorApp) {
+    let text = if app.replay.is_some() { REPLAY_HELP } else { HELP };
+    let mut lines: Vec<Line> = text
         .iter()
         .map(|l| if l.starts_with(' ') { Line::raw(*l) } else { Line::styled(*l, Style::new().bold()) })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    // Keys from the key file, on top of those above (wrapped: one line or more).
+    let mut height = lines.len() as u16 + 2;
+    if let Some(keys) = app.keys.help_line() {
+        let line = format!("Your keys: {keys}");
+        height += Span::raw(line.as_str()).width().div_ceil(76) as u16;
+        lines.insert(0, Line::styled(line, Style::new().fg(FOCUS)));
+    }
+    let popup = centred(area, 78, height);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered().title(" Help — Esc or ? to close ").border_style(Style::new().fg(FOCUS));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
 }
 
 /// The selected item, described line by line.
@@ -752,7 +759,7 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         frame.render_widget(Paragraph::new(Line::from(spans)), hints);
     }
     match app.mode {
-        Mode::Help => help(frame, area, app.replay.is_some()),
+        Mode::Help => help(frame, area, app),
         Mode::Details => details_popup(frame, area, app),
         Mode::Inject => inject_popup(frame, area, app),
         _ => {}
@@ -1089,6 +1096,10 @@ mod tests {
             assert!(Span::raw(*line).width() <= 76, "{line}");
         }
         assert!(HELP.len() + 2 <= 24 && REPLAY_HELP.len() + 2 <= 24, "the overlays fit 24 rows");
+        // Configured keys are listed first.
+        a.keys = crate::keymap::KeyMap::parse(r#"{"pause": "p", "branch": "F5"}"#).unwrap();
+        let s = screen(&render(&a, 100, 30));
+        assert!(s.contains("Your keys: F5 branch  p pause"), "{s}");
     }
 
     #[test]

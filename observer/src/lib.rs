@@ -22,6 +22,7 @@ pub mod command;
 pub mod director;
 pub mod director_ui;
 pub mod inputs;
+pub mod keymap;
 pub mod observe;
 pub mod play;
 pub mod replay_console;

@@ -24,6 +24,8 @@ pub struct ObserveConfig {
     pub fps: u32,
     /// The scenario's MSEL for the inject form (see [`crate::director::msel_of`]).
     pub msel: Vec<(String, cascade_engine::wire::LiveInject)>,
+    /// Keys configured on top of the defaults.
+    pub keys: crate::keymap::KeyMap,
 }
 
 /// Runs the console until `q`, in a runtime of its own.
@@ -47,6 +49,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
     let mut app = DirectorApp::new(&config.url);
     app.fps = fps;
     app.msel = config.msel.clone();
+    app.keys = config.keys.clone();
     let mut dirty = true;
     let mut refused = None;
     let mut welcomed = false;

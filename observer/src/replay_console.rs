@@ -13,6 +13,7 @@ use cascade_replay::Player;
 
 use crate::app::{Event, Tone};
 use crate::director::{DirectorApp, Effect};
+use crate::keymap::KeyMap;
 use crate::replay_state::ReplayState;
 
 /// How the viewer was left.
@@ -48,7 +49,7 @@ pub fn show(app: &mut DirectorApp, player: &mut Player, tick: u64) {
 }
 
 /// Runs the viewer until `q` or a branch, from tick `at`, paused.
-pub fn run(player: &mut Player, journal: String, fps: u32, at: u64) -> Result<ReplayExit, String> {
+pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap) -> Result<ReplayExit, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -57,6 +58,7 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64) -> Result<Re
         let mut app = DirectorApp::replaying(replay_state(player, journal));
         app.scenario = player.replay().model.scenario.name.clone();
         app.fps = fps.clamp(1, 60);
+        app.keys = keys;
         show(&mut app, player, at);
         let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
         // No server: the client source is a channel that is already closed.
