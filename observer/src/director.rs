@@ -14,6 +14,8 @@ use cascade_engine::wire::{DirectorAction, LiveInject, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
+use cascade_replay::player::Event;
+
 use crate::client::{ClientEvent, CommandStatus, Connection};
 use crate::keymap::KeyMap;
 use crate::replay_state::ReplayState;
@@ -223,6 +225,25 @@ pub struct DirectorApp {
     pub presence: Option<BTreeMap<String, u32>>,
     /// Keys configured on top of the defaults (see [`crate::keymap`]).
     pub keys: KeyMap,
+    /// Live: what changed from view to view (actions, incident milestones,
+    /// objectives), shown in the timeline with the messages.
+    pub events: VecDeque<Event>,
+}
+
+/// A row of the live timeline: a message, or an event seen between views.
+#[derive(Debug, Clone, Copy)]
+pub enum TimelineRow<'a> {
+    Message(&'a MessageView),
+    Event(&'a Event),
+}
+
+impl TimelineRow<'_> {
+    pub fn tick(&self) -> u64 {
+        match self {
+            TimelineRow::Message(m) => m.tick,
+            TimelineRow::Event(e) => e.tick,
+        }
+    }
 }
 
 impl DirectorApp {
@@ -248,6 +269,7 @@ impl DirectorApp {
             replay: None,
             presence: None,
             keys: KeyMap::default(),
+            events: VecDeque::new(),
         }
     }
 
@@ -326,6 +348,17 @@ impl DirectorApp {
             }
             ServerMessage::DirectorSnapshot(view) | ServerMessage::DirectorTick(view) => {
                 let mut view = *view;
+                // Another timeline (a resumed host): its events start over.
+                let previous = self.view.as_ref().filter(|p| p.tick <= view.tick);
+                if previous.is_none() {
+                    self.events.clear();
+                }
+                for event in crate::live_events::diff(previous, &view) {
+                    if self.events.len() >= crate::live_events::MAX_EVENTS {
+                        self.events.pop_front();
+                    }
+                    self.events.push_back(event);
+                }
                 self.history.record(&view);
                 for m in view.messages.drain(..) {
                     self.messages.insert(m.index, m);
@@ -408,13 +441,24 @@ impl DirectorApp {
         self.presence.as_ref().map(|p| p.get(id).copied().unwrap_or(0))
     }
 
-    /// The timeline, newest first.
-    pub fn timeline(&self) -> Vec<&MessageView> {
-        self.messages
+    /// The live timeline, newest first: messages, and the events seen between
+    /// views (at the same tick, events first).
+    pub fn timeline(&self) -> Vec<TimelineRow<'_>> {
+        let messages = self
+            .messages
             .values()
-            .rev()
             .filter(|m| self.matches(&format!("{} {} {} {}", m.from, m.to.join(" "), m.text, m.tlp.label())))
-            .collect()
+            .map(TimelineRow::Message);
+        let events = self
+            .events
+            .iter()
+            .filter(|e| self.matches(&format!("{} {} {}", e.kind, e.who, e.text)))
+            .map(TimelineRow::Event);
+        let mut rows: Vec<TimelineRow> = events.chain(messages).collect();
+        // Stable: within a tick, events (in order) before messages (by index).
+        rows.sort_by_key(|r| r.tick());
+        rows.reverse();
+        rows
     }
 
     pub fn objectives(&self) -> Vec<&ObjectiveView> {

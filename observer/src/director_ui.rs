@@ -17,6 +17,7 @@
 
 use cascade_engine::exercise::Status;
 use cascade_engine::view::{AssetView, IncidentView};
+use cascade_replay::player::Event;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -24,7 +25,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::client::Connection;
-use crate::director::{DirectorApp, Field, Mode, Panel, speed_label};
+use crate::director::{DirectorApp, Field, Mode, Panel, TimelineRow, speed_label};
 use crate::ui::{asset_columns, asset_line, dim, fit, panel, status_text, tlp_style};
 
 const OK: Color = Color::Green;
@@ -336,29 +337,26 @@ fn teams_lines(app: &DirectorApp) -> ListLines {
 fn replay_timeline_lines(app: &DirectorApp) -> ListLines {
     let chosen = app.selection(Panel::Timeline);
     let now = app.clock.tick;
-    let lines = app
-        .replay_events()
-        .iter()
-        .map(|(_, e)| {
-            let style = match e.tick.cmp(&now) {
-                std::cmp::Ordering::Greater => dim(),
-                std::cmp::Ordering::Equal => Style::new().bold(),
-                std::cmp::Ordering::Less => Style::new(),
-            };
-            let marker = if e.tick <= now { "•" } else { "·" };
-            Line::from(vec![
-                Span::styled(format!("{marker} t{} ", e.tick), dim()),
-                Span::styled(
-                    format!("{} ", e.kind),
-                    if e.tick > now { style } else { style.fg(event_colour(&e.kind)) },
-                ),
-                Span::styled(format!("{}: ", e.who), style.bold()),
-                Span::styled(e.text.lines().next().unwrap_or("").to_string(), style),
-            ])
-        })
-        .collect::<Vec<_>>();
+    let lines = app.replay_events().iter().map(|(_, e)| event_line(e, now)).collect::<Vec<_>>();
     let selected = (!lines.is_empty()).then_some(chosen);
     ListLines { lines, selected, empty: none_text(app, "events") }
+}
+
+/// An event of the timeline seen at tick `now`: `• t12 incident exercise: …`,
+/// dimmed (`·`) while still to come, bold at `now`.
+fn event_line(e: &Event, now: u64) -> Line<'static> {
+    let style = match e.tick.cmp(&now) {
+        std::cmp::Ordering::Greater => dim(),
+        std::cmp::Ordering::Equal => Style::new().bold(),
+        std::cmp::Ordering::Less => Style::new(),
+    };
+    let marker = if e.tick <= now { "•" } else { "·" };
+    Line::from(vec![
+        Span::styled(format!("{marker} t{} ", e.tick), dim()),
+        Span::styled(format!("{} ", e.kind), if e.tick > now { style } else { style.fg(event_colour(&e.kind)) }),
+        Span::styled(format!("{}: ", e.who), style.bold()),
+        Span::styled(e.text.lines().next().unwrap_or("").to_string(), style),
+    ])
 }
 
 fn event_colour(kind: &str) -> Color {
@@ -375,23 +373,27 @@ fn timeline_lines(app: &DirectorApp) -> ListLines {
         return replay_timeline_lines(app);
     }
     let chosen = app.selection(Panel::Timeline);
+    let now = app.clock.tick;
     let lines = app
         .timeline()
         .iter()
-        .map(|m| {
-            let to = if m.to.is_empty() { "all".to_string() } else { m.to.join(",") };
-            let first = m.text.lines().next().unwrap_or("");
-            Line::from(vec![
-                Span::styled(format!("t{} ", m.tick), dim()),
-                Span::styled(m.tlp.label(), tlp_style(m.tlp)),
-                Span::styled(format!(" {}", m.from), Style::new().bold()),
-                Span::styled(format!(" → {to}: "), dim()),
-                Span::raw(first.to_string()),
-            ])
+        .map(|row| match row {
+            TimelineRow::Event(e) => event_line(e, now),
+            TimelineRow::Message(m) => {
+                let to = if m.to.is_empty() { "all".to_string() } else { m.to.join(",") };
+                let first = m.text.lines().next().unwrap_or("");
+                Line::from(vec![
+                    Span::styled(format!("✉ t{} ", m.tick), dim()),
+                    Span::styled(m.tlp.label(), tlp_style(m.tlp)),
+                    Span::styled(format!(" {}", m.from), Style::new().bold()),
+                    Span::styled(format!(" → {to}: "), dim()),
+                    Span::raw(first.to_string()),
+                ])
+            }
         })
         .collect::<Vec<_>>();
     let selected = (!lines.is_empty()).then_some(chosen);
-    ListLines { lines, selected, empty: none_text(app, "messages yet") }
+    ListLines { lines, selected, empty: none_text(app, "events yet") }
 }
 
 fn objectives_lines(app: &DirectorApp) -> ListLines {
@@ -540,7 +542,7 @@ pub const HELP: &[&str] = &[
     "  incidents: · not started ◌ undetected ☣ detected ◐ contained ✓ recovered",
     "    s d c r: tick started, detected, contained, recovered; (n) assets hit",
     "  teams: ◉ human ⚙ bot ● connected ○ not; free staff; ⧗ pending actions",
-    "  objectives: ✓ met  ✗ missed  … pending",
+    "  objectives: ✓ met  ✗ missed  … pending   timeline: ✉ message  • event",
 ];
 
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
@@ -639,7 +641,12 @@ pub fn details(app: &DirectorApp) -> (String, Vec<String>) {
             None => (String::new(), Vec::new()),
         },
         Panel::Timeline => match app.timeline().get(app.selection(Panel::Timeline)) {
-            Some(m) => {
+            Some(TimelineRow::Event(e)) => {
+                let mut lines = vec![format!("tick {}  {}", e.tick, e.kind), format!("who {}", e.who), String::new()];
+                lines.extend(e.text.lines().map(str::to_string));
+                (format!("Event at tick {}", e.tick), lines)
+            }
+            Some(TimelineRow::Message(m)) => {
                 let mut lines = vec![
                     format!("tick {}  {:?}  {}", m.tick, m.kind, m.tlp.label()),
                     format!("from {}", m.from),
@@ -960,7 +967,8 @@ mod tests {
             "☣ ransom-x s12 d30 c– r– (1)",
             "Teams (3)",
             "◉ chem-ops 4/6 free ⧗1 investigate t40",
-            "Timeline (3)",
+            "Timeline (8)",
+            "• t40 objective piu: met",
             "Objectives ✓1 ✗0 …1",
             "space pause/resume",
             "E end",

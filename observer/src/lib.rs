@@ -23,6 +23,7 @@ pub mod director;
 pub mod director_ui;
 pub mod inputs;
 pub mod keymap;
+pub mod live_events;
 pub mod observe;
 pub mod play;
 pub mod replay_console;
