@@ -15,98 +15,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use cascade_engine::cascade::CascadeGraph;
-use cascade_engine::scenario::{
-    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
-};
+use cascade_engine::synthetic::{self, Gen};
 use cascade_engine::{Model, Simulation};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const ASSETS: usize = 100_000;
 
-/// A small deterministic generator (splitmix64): benches need no RNG crate.
-struct Gen(u64);
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn national_graph() -> Model {
-    let mut g = Gen(2026);
-    let sectors = ["energy", "telecom", "finance", "health", "transport", "water", "government", "digital"];
-    let mut s = Scenario {
-        name: "bench".into(),
-        description: String::new(),
-        seed: 1,
-        tick_seconds: 60,
-        duration_ticks: 1_000_000,
-        start: "2026-01-01T00:00".into(),
-        time_zone: "UTC".into(),
-        sectors: sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new() }).collect(),
-        organisations: vec![Organisation {
-            id: "org".into(),
-            name: String::new(),
-            kind: OrganisationKind::Operator,
-            sector: None,
-            constituency: vec![],
-        }],
-        assets: Vec::with_capacity(ASSETS),
-        dependencies: Vec::new(),
-        links: vec![],
-        teams: vec![],
-        disruptions: vec![],
-        incidents: vec![],
-        response: Default::default(),
-        regimes: vec![],
-        injects: vec![],
-        msel: None,
-        objectives: vec![],
-    };
-    for i in 0..ASSETS {
-        s.assets.push(Asset {
-            id: format!("a{i}"),
-            name: String::new(),
-            organisation: "org".into(),
-            sector: sectors[i % sectors.len()].into(),
-            population: 1 + g.below(10_000) as u64,
-            criticality: Criticality::Medium,
-            integrity: 1000,
-        });
-    }
-    let dep = |g: &mut Gen, asset: usize, group: Option<&str>| Dependency {
-        asset: format!("a{asset}"),
-        on: format!("a{}", g.below(ASSETS)),
-        kind: DependencyKind::Power,
-        weight: 200 + g.below(801) as u32,
-        threshold: 300 + g.below(600) as u32,
-        buffer_ticks: if g.below(4) == 0 { g.below(60) as u32 } else { 0 },
-        group: group.map(str::to_string),
-    };
-    for a in 0..ASSETS {
-        let plain = if a % 3 == 0 { 1 } else { 3 };
-        for _ in 0..plain {
-            let d = dep(&mut g, a, None);
-            s.dependencies.push(d);
-        }
-        if a % 3 == 0 {
-            for _ in 0..2 {
-                let d = dep(&mut g, a, Some("alt"));
-                s.dependencies.push(d);
-            }
-        }
-    }
-    for _ in 0..ASSETS / 100 {
-        let asset = format!("a{}", g.below(ASSETS));
-        s.disruptions.push(Disruption { tick: 1, asset, integrity: 0, note: String::new() });
-    }
-    cascade_engine::validate::validate(s).expect("bench graph is valid")
+    cascade_engine::validate::validate(synthetic::national_graph(ASSETS)).expect("bench graph is valid")
 }
 
 /// The rule written the obvious way: parallel arrays in scenario order.

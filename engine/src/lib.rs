@@ -24,6 +24,7 @@ pub mod msel;
 pub mod rng;
 pub mod scenario;
 pub mod simulation;
+pub mod synthetic;
 pub mod validate;
 pub mod view;
 pub mod wire;
