@@ -81,7 +81,8 @@ async fn a_branch_starts_from_the_recordings_state_and_verifies() {
     assert_eq!(checkpoints(&branch), recorded[..=5]);
     // Provenance beside it, and fresh tokens.
     let provenance: Value = serde_json::from_str(&std::fs::read_to_string(sidecar(&branch)).unwrap()).unwrap();
-    assert_eq!(provenance, json!({"source": source.display().to_string(), "at": 5, "hash": recorded[5]}));
+    let absolute = std::fs::canonicalize(&source).unwrap().display().to_string();
+    assert_eq!(provenance, json!({"source": absolute, "at": 5, "hash": recorded[5]}));
     let tokens = Tokens::read(&tokens_beside(&branch));
     assert_eq!((&tokens.director, &tokens.teams), (&server.tokens.director, &server.tokens.teams));
 
@@ -159,6 +160,40 @@ async fn a_branch_keeps_the_commands_up_to_its_tick_and_drops_the_later_ones() {
     assert!(ok, "{out}\n{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_at_tick_0_keeps_the_teams_bots_do_not_play() {
+    let dir = tempfile::tempdir().unwrap();
+    // --bots team-a: team-b and csirt are human from tick 1; then a human
+    // plays team-a too, whose takeover the host journals ahead of its command.
+    let mut server = Server::start(dir.path(), "setup", &["--bots", "team-a"]);
+    let mut a = server.team("team-a", "ui-a").await;
+    assert_eq!(a.acked(1, json!({"action": "investigate", "asset": "a-core"})).await, 1);
+    server.kill9();
+    let source = server.journal.clone();
+    let takeovers = |journal: &Path| -> Vec<(u64, String)> {
+        journal_commands(journal)
+            .into_iter()
+            .filter(|c| c["command"]["action"] == "takeover")
+            .map(|c| (c["tick"].as_u64().unwrap(), c["team"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let set_up = vec![(1, "team-b".to_string()), (1, "csirt".to_string())];
+    assert_eq!(takeovers(&source), [set_up.clone(), vec![(1, "team-a".to_string())]].concat());
+
+    // From tick 0: the set-up's takeovers, not the one a human's command caused.
+    let server = Server::branch(dir.path(), &source, 0, Some(&dir.path().join("b.jsonl")), &[]);
+    assert_eq!(takeovers(&server.journal), set_up);
+    let mut d = server.director().await;
+    d.acked(1, json!({"action": "step"})).await;
+    let view = d.view_at(1).await;
+    let human = |id: &str| view["teams"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["human"].clone();
+    assert_eq!((human("team-a"), human("team-b"), human("csirt")), (json!(false), json!(true), json!(true)));
+    let branch = server.journal.clone();
+    drop(server);
+    let (ok, out, err) = replay_verify(&branch);
+    assert!(ok, "{out}\n{err}");
+}
+
 #[test]
 fn impossible_branches_are_refused_and_leave_no_journal() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,7 +207,11 @@ fn impossible_branches_are_refused_and_leave_no_journal() {
     std::fs::write(&ended, format!("{}{end}\n{}", &text[..at], &text[at..])).unwrap();
     let before = files(dir.path());
     let j = source.to_str().unwrap();
-    let failures: [(&[&str], &str); 7] = [
+    // A busy address fails before anything is written.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = busy.local_addr().unwrap().to_string();
+    let failures: [(&[&str], &str); 8] = [
+        (&["serve", "--branch", j, "--at", "2", "--addr", &busy], "cannot listen on"),
         (&["serve", "--branch", "ended.jsonl", "--at", "5"], "the director ended the exercise at tick 3"),
         (&["serve", "--branch", j, "--at", "9", "--journal", "b.jsonl"], "last checkpoint is tick 8"),
         (

@@ -149,7 +149,10 @@ impl Player {
         if !step_on && let Some(snapshot) = self.snapshots.get(nearest) {
             self.sim.restore(snapshot);
         }
-        while self.sim.tick() < target {
+        // Replay::new refuses journals longer than the scenario, so the
+        // simulation never finishes before the target; checked all the same,
+        // for a loop that must end.
+        while self.sim.tick() < target && !self.sim.is_finished() {
             let next = self.sim.tick() + 1;
             let commands = self.commands.get(next as usize).cloned().unwrap_or_default();
             self.sim.step_with(commands);
@@ -164,18 +167,6 @@ impl Player {
     /// Every event of the exercise, by tick.
     pub fn events(&self) -> &[Event] {
         &self.events
-    }
-
-    /// The first tick after `tick` with an event.
-    pub fn next_event_tick(&self, tick: u64) -> Option<u64> {
-        let i = self.events.partition_point(|e| e.tick <= tick);
-        self.events.get(i).map(|e| e.tick)
-    }
-
-    /// The last tick before `tick` with an event.
-    pub fn previous_event_tick(&self, tick: u64) -> Option<u64> {
-        let i = self.events.partition_point(|e| e.tick < tick);
-        i.checked_sub(1).map(|i| self.events[i].tick)
     }
 
     /// People served nationally, ticks 0..=last.

@@ -17,6 +17,9 @@ use crate::reader::Journal;
 pub enum ReplayError {
     #[error("{0}")]
     Scenario(String),
+    /// The checkpoints cannot be those of this scenario (none, or too many).
+    #[error("{0}")]
+    Checkpoints(String),
     #[error("{path}:{line}: {message}")]
     Command { path: String, line: usize, message: String },
     #[error("checkpoint mismatch at tick {tick}: the journal has {expected}, re-simulation gives {actual}")]
@@ -43,6 +46,17 @@ impl Replay {
                 journal.header.seed
             ))
         })?;
+        let path = journal.path.display();
+        if journal.checkpoints.is_empty() {
+            return Err(ReplayError::Checkpoints(format!("{path}: the journal has no checkpoint, not even tick 0")));
+        }
+        let duration = model.scenario.duration_ticks;
+        if journal.last_tick() > duration {
+            return Err(ReplayError::Checkpoints(format!(
+                "{path}: checkpoint {} is past the scenario's end (it lasts {duration} ticks)",
+                duration + 1
+            )));
+        }
         Ok(Self { journal, model: Arc::new(model), seed })
     }
 

@@ -127,6 +127,24 @@ fn a_wrong_checkpoint_names_the_tick() {
 }
 
 #[test]
+fn a_journal_without_checkpoints_or_past_its_end_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tutorial_journal(dir.path(), 180);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The header alone (a crash before checkpoint 0 was written).
+    let header = format!("{}\n", text.lines().next().unwrap());
+    let err = Replay::new(parse_journal(header.as_bytes(), &path).unwrap()).err().expect("refused").to_string();
+    assert!(err.ends_with("j.jsonl: the journal has no checkpoint, not even tick 0"), "{err}");
+    // A checkpoint after the scenario's last tick (the tutorial lasts 180).
+    let last = text.lines().last().unwrap().replace("\"checkpoint\":180", "\"checkpoint\":181");
+    let over = format!("{text}{last}\n");
+    let err = Replay::new(parse_journal(over.as_bytes(), &path).unwrap()).err().expect("refused").to_string();
+    assert!(err.ends_with("checkpoint 181 is past the scenario's end (it lasts 180 ticks)"), "{err}");
+    // The full day itself is fine.
+    Replay::new(parse_journal(text.as_bytes(), &path).unwrap()).unwrap().verify(|_| {}).unwrap();
+}
+
+#[test]
 fn a_tampered_scenario_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = tutorial_journal(dir.path(), 1);

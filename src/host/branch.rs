@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use serde::Serialize;
 
+use super::exercise::HOST_CLIENT;
 use super::tokens::Tokens;
 use super::{Prepared, default_journal, resume_journal};
 
@@ -82,7 +83,7 @@ pub fn sidecar_path(journal: &Path) -> PathBuf {
 /// The sidecar's content: where a branch journal came from.
 #[derive(Serialize)]
 struct Provenance<'a> {
-    /// The source journal, as given.
+    /// The source journal, as an absolute path.
     source: String,
     at: u64,
     /// The source's (and so the branch's) checkpoint hash at `at`.
@@ -133,6 +134,11 @@ fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
             }
             journal.append_checkpoint_hex(tick as u64, hash)?;
         }
+        if plan.at == 0 {
+            for line in setup_takeovers(source) {
+                journal.append_command(line)?;
+            }
+        }
         journal.sync()
     };
     if let Err(e) = copy(&mut journal) {
@@ -142,9 +148,30 @@ fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The takeovers `--bots` journaled when the source started (stamped for
+/// tick 1, ahead of any client's command): a branch at tick 0 keeps them, so
+/// that the same teams are human. A takeover the host journaled ahead of a
+/// human's first command (the line just before that command) is not set-up.
+fn setup_takeovers(source: &cascade_replay::Journal) -> Vec<&cascade_replay::CommandLine> {
+    let lines: Vec<&cascade_replay::CommandLine> = source.commands_for(1).map(|(_, line)| line).collect();
+    let is_takeover = |l: &cascade_replay::CommandLine| {
+        l.client == HOST_CLIENT && l.command.get("action").and_then(|a| a.as_str()) == Some("takeover")
+    };
+    let leading = lines.iter().take_while(|l| is_takeover(l)).count();
+    let mut setup = lines[..leading].to_vec();
+    if let (Some(last), Some(next)) = (setup.last(), lines.get(leading))
+        && last.team == next.team
+    {
+        setup.pop();
+    }
+    setup
+}
+
 /// The provenance sidecar and fresh tokens, beside the new journal.
 fn write_beside(plan: &Plan, path: &Path) -> Result<()> {
-    let provenance = Provenance { source: plan.source.display().to_string(), at: plan.at, hash: plan.hash() };
+    // Absolute, so that it still names the recording from beside the branch.
+    let source = std::fs::canonicalize(&plan.source).unwrap_or_else(|_| plan.source.clone());
+    let provenance = Provenance { source: source.display().to_string(), at: plan.at, hash: plan.hash() };
     let mut json = serde_json::to_vec_pretty(&provenance)?;
     json.push(b'\n');
     let sidecar = sidecar_path(path);

@@ -186,6 +186,9 @@ pub async fn run_until(
     if !(0.01..=1000.0).contains(&args.speed) {
         bail!("--speed must be between 0.01 and 1000 ticks per second");
     }
+    // Listen first: a busy address must fail before a journal, tokens or a
+    // branch's files are written.
+    let listener = TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let prepared = match (&args.resume, &args.branch) {
         (Some(journal), _) => resume(journal, args.speed)?,
         (None, Some(source)) => {
@@ -199,7 +202,6 @@ pub async fn run_until(
         tokens.write(path)?;
     }
     let team_ids: Vec<String> = exercise.sim.model().scenario.teams.iter().map(|t| t.id.clone()).collect();
-    let listener = TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let local = listener.local_addr()?;
     println!("listening on ws://{local}");
     println!("journal {}", journal_path.display());
