@@ -22,7 +22,7 @@ pub struct ReplayArgs {
     #[arg(long, conflicts_with = "verify")]
     summary: bool,
     /// Tick the console opens at (default 0).
-    #[arg(long, value_name = "TICK")]
+    #[arg(long, value_name = "TICK", conflicts_with_all = ["verify", "summary"])]
     at: Option<u64>,
     /// Redraws per second of the console.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
@@ -70,6 +70,10 @@ pub fn replay(args: &ReplayArgs) -> bool {
     if !args.verify {
         let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if args.summary || !terminal {
+            if args.at.is_some() {
+                eprintln!("--at opens the console at a tick: it needs a terminal");
+                return false;
+            }
             return true;
         }
         return console(args, replay);

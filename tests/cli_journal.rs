@@ -74,4 +74,11 @@ fn a_torn_journal_still_verifies_and_garbage_is_refused() {
     let missing = cascade().args(["replay"]).arg(dir.path().join("nope.jsonl")).output().unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+
+    // --at is for the console: refused without a terminal, or with --verify.
+    let at = cascade().args(["replay", "--at", "5"]).arg(&journal).output().unwrap();
+    assert_eq!(at.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&at.stderr).contains("--at opens the console at a tick: it needs a terminal"));
+    let at = cascade().args(["replay", "--verify", "--at", "5"]).arg(&journal).output().unwrap();
+    assert_eq!(at.status.code(), Some(2));
 }

@@ -338,23 +338,28 @@ fn the_replay_console_seeks_and_branches_in_a_real_terminal() {
     console.press("S");
     console.wait_for_screen("tick 89", |rows| rows[0].contains(" t89/180"));
     console.press("N");
-    let rows = console.wait_for_screen("the previous event", |rows| tick(rows).is_some_and(|t| t < 89));
-    let at = tick(&rows).unwrap();
+    console.wait_for_screen("the previous event, at tick 15", |rows| rows[0].contains(" t15/180"));
+    let at = 15;
     // b asks, then starts a live exercise from that tick in the same terminal.
     console.press("b");
     console.wait_for_screen("the branch confirmation", |rows| {
-        screen_has(rows, &format!("Start a live exercise from tick {at}"))
+        screen_has(rows, &format!("Branch a live exercise from t{at}"))
     });
     console.press("y");
     let rows = console.wait_for_screen("the live console on the branch, at the same tick", |rows| {
         screen_has(rows, "● online") && !screen_has(rows, "REPLAY") && tick(rows) == Some(at)
     });
     assert!(screen_has(&rows, "⏸ paused"), "a branch waits for the director; {}", console.describe());
+    // One tick of the branch, computed live: the recording's next tick (the
+    // same bots, no commands), so the branch really starts from its state.
+    console.press("s");
+    console.wait_for_screen("the branch's next tick", |rows| tick(rows) == Some(at + 1));
     console.press("q");
     let status = console.wait_for_exit();
     assert!(status.success(), "exit status {status}; {}", console.describe());
 
-    // The branch's journal: the recording up to that tick, hash for hash.
+    // The branch's journal: the recording up to that tick (copied), then the
+    // tick it computed itself, equal to the recording's.
     let branches: Vec<_> = std::fs::read_dir(dir.path().join("journals"))
         .expect("the branch wrote journals/")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -362,6 +367,6 @@ fn the_replay_console_seeks_and_branches_in_a_real_terminal() {
         .collect();
     assert_eq!(branches.len(), 1, "{branches:?}");
     let branched = checkpoints(&branches[0]);
-    assert!(branched.len() > at as usize, "{} checkpoints", branched.len());
-    assert_eq!(branched[..=at as usize], recorded_hashes[..=at as usize]);
+    assert_eq!(branched.len(), at as usize + 2, "checkpoints 0..={}", at + 1);
+    assert_eq!(branched[..], recorded_hashes[..=at as usize + 1]);
 }

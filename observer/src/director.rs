@@ -295,6 +295,10 @@ impl DirectorApp {
                 if let Connection::Closed { reason } = &c {
                     self.status = Some((Tone::Bad, format!("disconnected: {reason}")));
                 }
+                // Who is connected is unknown until the host says again.
+                if !c.is_connected() {
+                    self.presence = None;
+                }
                 self.connection = c;
             }
             ClientEvent::Frame(frame) => {
@@ -523,7 +527,9 @@ impl DirectorApp {
             }
             Mode::ConfirmBranch => {
                 self.mode = Mode::Normal;
-                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter) {
+                // Only y: Enter also goes to a timeline event, and a branch
+                // writes a journal and leaves the replay.
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                     return Effect::Branch(self.clock.tick);
                 }
                 self.status = None;

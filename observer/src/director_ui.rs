@@ -58,42 +58,57 @@ fn permille_style(permille: u64) -> Style {
 
 fn header(app: &DirectorApp, width: u16) -> Line<'static> {
     let sep = || Span::styled(" │ ", dim());
-    let name = if app.scenario.is_empty() { "director".to_string() } else { app.scenario.clone() };
-    // A long scenario name gives way to the clock and the connection.
-    let room = usize::from(width).saturating_sub(66).max(8);
-    let name = fit(&name, room).trim_end().to_string();
-    let mut spans = vec![Span::styled(name, Style::new().bold()), sep()];
+    // Everything but the name, each with the order in which it gives way on a
+    // narrow terminal (0: never); the name takes what is left.
+    let mut rest: Vec<(Span<'static>, u8)> = Vec::new();
     let clock = app.view.as_ref().map(|v| v.clock.clone()).unwrap_or_else(|| "--:--".into());
     let speed = speed_label(app.clock.ticks_per_second);
     if let Some(r) = &app.replay {
         // A recording: the position in it instead of the connection.
-        spans.push(Span::raw(format!("{clock} t{}/{}", app.clock.tick, r.last_tick)));
-        spans.push(sep());
-        spans.push(if r.playing {
-            Span::styled(format!("▶ playing ×{speed}"), Style::new().fg(OK).bold())
-        } else {
-            Span::styled(format!("⏸ paused ×{speed}"), Style::new().fg(WARN).bold())
-        });
-        spans.push(sep());
-        spans.push(Span::styled("⏵ REPLAY", Style::new().fg(Color::Magenta).bold()));
+        rest.push((Span::raw(format!("{clock} t{}/{}", app.clock.tick, r.last_tick)), 0));
+        rest.push((sep(), 0));
+        rest.push((
+            if r.playing {
+                Span::styled(format!("▶ playing ×{speed}"), Style::new().fg(OK).bold())
+            } else {
+                Span::styled(format!("⏸ paused ×{speed}"), Style::new().fg(WARN).bold())
+            },
+            0,
+        ));
+        rest.push((sep(), 0));
+        rest.push((Span::styled("⏵ REPLAY", Style::new().fg(Color::Magenta).bold()), 0));
         if let Some(d) = r.last_seek {
-            spans.push(Span::styled(format!(" seek {:.1} ms", d.as_secs_f64() * 1000.0), dim()));
+            rest.push((Span::styled(format!(" seek {:.1} ms", d.as_secs_f64() * 1000.0), dim()), 2));
         }
     } else {
+        let mut spans = Vec::new();
         live_clock(app, &clock, &speed, &mut spans);
+        rest.extend(spans.into_iter().map(|s| (s, 0)));
     }
     if let Some(v) = &app.view {
         if let Some(&national) = app.history.national.back() {
-            spans.push(sep());
-            spans.push(Span::styled(format!("service {}", percent(national)), permille_style(national)));
+            rest.push((sep(), 0));
+            rest.push((Span::styled(format!("service {}", percent(national)), permille_style(national)), 0));
         }
         if v.piu.active_since.is_some() {
-            spans.push(sep());
-            spans.push(Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()));
+            rest.push((Span::styled(" │ ", dim()), 1));
+            rest.push((Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()), 1));
         }
-        spans.push(sep());
-        spans.push(Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()));
+        rest.push((sep(), 0));
+        rest.push((Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()), 0));
     }
+    let name = if app.scenario.is_empty() { "director".to_string() } else { app.scenario.clone() };
+    let min_name = name.chars().count().min(8);
+    let width = usize::from(width);
+    let used = |rest: &[(Span, u8)]| rest.iter().map(|(s, _)| s.width()).sum::<usize>() + 3;
+    while used(&rest) + min_name > width {
+        let Some(&rank) = rest.iter().map(|(_, r)| r).filter(|&&r| r > 0).max() else { break };
+        rest.retain(|(_, r)| *r != rank);
+    }
+    let room = width.saturating_sub(used(&rest)).max(min_name);
+    let name = fit(&name, room).trim_end().to_string();
+    let mut spans = vec![Span::styled(name, Style::new().bold()), sep()];
+    spans.extend(rest.into_iter().map(|(s, _)| s));
     Line::from(spans)
 }
 
@@ -498,17 +513,14 @@ fn body(frame: &mut Frame, area: Rect, app: &DirectorApp) {
 fn status_line(app: &DirectorApp) -> Line<'static> {
     if app.mode == Mode::ConfirmEnd {
         return Line::styled(
-            "End the exercise now for every team? y ends it (journaled), any other key goes on",
+            "End the exercise for every team now? y ends it, any other key goes on",
             Style::new().fg(BAD).bold(),
         );
     }
     if app.mode == Mode::ConfirmBranch {
         let clock = app.view.as_ref().map(|v| v.clock.clone()).unwrap_or_default();
         return Line::styled(
-            format!(
-                "Start a live exercise from tick {} ({clock}), with a new journal? y/Enter starts it, any other key stays",
-                app.clock.tick
-            ),
+            format!("Branch a live exercise from t{} ({clock})? y starts it, any other key stays", app.clock.tick),
             Style::new().fg(WARN).bold(),
         );
     }
@@ -757,7 +769,7 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         let keys = if app.replay.is_some() {
             "space play  +/- speed  s/S step ±1  n/N event  t go to  b branch  ? help  q quit"
         } else {
-            "space pause/resume  +/- speed  s step  i inject  E end  Tab panel  Enter details  / filter  ? help  q quit"
+            "space pause/resume  +/- speed  s step  i inject  E end  / filter  ? help  q quit"
         };
         let mut spans = vec![Span::styled(keys, dim())];
         if !app.filter.is_empty() {
@@ -879,16 +891,22 @@ mod tests {
 
     #[test]
     fn a_replay_says_so_and_shows_every_event_at_80x24() {
+        let rows_of = |b: &Buffer| rows(b);
         let mut a = replay_app();
         a.focus = Panel::Timeline;
         let b = render(&a, 80, 24);
         let s = screen(&b);
         let rows = rows(&b);
-        assert!(
-            rows[0].starts_with("Test │ 08:47 t47/480 │ ⏸ paused ×4 │ ⏵ REPLAY seek 0.4 ms │ service 90.0%"),
-            "{}",
-            rows[0]
-        );
+        // At 80 columns the seek time and the PIU give way; the hash stays.
+        assert_eq!(rows[0].trim_end(), "Test │ 08:47 t47/480 │ ⏸ paused ×4 │ ⏵ REPLAY │ service 90.0% │ #ab12cd34");
+        let wide = rows_of(&render(&a, 120, 30));
+        assert!(wide[0].contains("⏵ REPLAY seek 0.4 ms │ service 90.0% │ PIU 2 │ #ab12cd34"), "{}", wide[0]);
+        // A long name gives way to everything else.
+        a.scenario = "Luxembourg: Grey Tuesday (national cyber-crisis exercise)".into();
+        let narrow = rows_of(&render(&a, 80, 24));
+        assert!(narrow[0].starts_with("Luxembourg… │ 08:47 t47/480"), "{}", narrow[0]);
+        assert!(narrow[0].trim_end().ends_with("#ab12cd34"), "{}", narrow[0]);
+        a.scenario = "Test".into();
         for needle in [
             "Timeline (3/3 events)",
             "• t12 incident exercise: Incident ranso",
@@ -910,7 +928,7 @@ mod tests {
 
         a.handle_key(key(KeyCode::Char('b')));
         let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("Start a live exercise from tick 47 (08:47)"), "{s}");
+        assert!(s.contains("Branch a live exercise from t47 (08:47)? y starts it, any other key stays"), "{s}");
         a.handle_key(key(KeyCode::Esc));
         a.handle_key(key(KeyCode::Char('t')));
         a.handle_key(key(KeyCode::Char('9')));

@@ -50,26 +50,51 @@ impl ReplayState {
         Self { journal, last_tick, events, labels, speed: 4.0, branch_before: u64::MAX, ..Self::default() }
     }
 
-    /// The tick `input` names: a tick number, a clock time as shown in the
-    /// header (`08:30`, or with its date), `start` or `end`.
+    /// The tick `input` names: a tick number (`120`, `t120`), a time of the
+    /// first day (`9:30`, `09:30`: the first tick at or after it), a label
+    /// with its date as the header shows it, `start` or `end`.
     pub fn parse_goto(&self, input: &str) -> Result<u64, String> {
-        let input = input.trim().trim_start_matches('t');
-        match input {
-            "" => Err("type a tick (e.g. 120) or a time (e.g. 09:30)".into()),
-            "start" | "begin" => Ok(0),
-            "end" | "last" => Ok(self.last_tick),
-            _ if input.chars().all(|c| c.is_ascii_digit()) => match input.parse::<u64>() {
+        let input = input.trim();
+        let number = input.strip_prefix('t').unwrap_or(input);
+        if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+            return match number.parse::<u64>() {
                 Ok(t) if t <= self.last_tick => Ok(t),
-                _ => Err(format!("tick {input} is not recorded: 0 to {}", self.last_tick)),
-            },
-            _ => self
+                _ => Err(format!("tick {number} is not recorded: 0 to {}", self.last_tick)),
+            };
+        }
+        match input {
+            "" => return Err("type a tick (e.g. 120) or a time (e.g. 9:30)".into()),
+            "start" | "begin" => return Ok(0),
+            "end" | "last" => return Ok(self.last_tick),
+            _ => {}
+        }
+        if let Some(wanted) = minutes_of(input) {
+            // Labels of the first day are `HH:MM`; later days carry their date.
+            return self
                 .labels
                 .iter()
-                .position(|l| l == input || l.ends_with(&format!(" {input}")))
+                .position(|l| minutes_of(l).is_some_and(|m| m >= wanted))
                 .map(|t| t as u64)
-                .ok_or_else(|| format!("no recorded tick at {input:?} (a tick number, or a time such as 09:30)")),
+                .ok_or_else(|| format!("no recorded tick at or after {input} on the first day"));
         }
+        self.labels
+            .iter()
+            .position(|l| l == input)
+            .map(|t| t as u64)
+            .ok_or_else(|| format!("no recorded tick at {input:?} (a tick number, or a time such as 9:30)"))
     }
+}
+
+/// Minutes since midnight of `H:MM` or `HH:MM`.
+fn minutes_of(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    let valid =
+        |s: &str, len: std::ops::RangeInclusive<usize>| len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    if !valid(h, 1..=2) || !valid(m, 2..=2) {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 impl DirectorApp {
@@ -236,10 +261,12 @@ impl DirectorApp {
             }
             KeyCode::Char('n') | KeyCode::Char(']') | KeyCode::Char('N') | KeyCode::Char('[') => {
                 let forward = matches!(key.code, KeyCode::Char('n') | KeyCode::Char(']'));
+                // The events the filter shows, as in the timeline.
+                let shown: Vec<u64> = self.replay_events().iter().map(|(_, e)| e.tick).collect();
                 let target = if forward {
-                    r.events.iter().map(|e| e.tick).find(|&t| t > tick)
+                    shown.iter().copied().find(|&t| t > tick)
                 } else {
-                    r.events.iter().rev().map(|e| e.tick).find(|&t| t < tick)
+                    shown.iter().rev().copied().find(|&t| t < tick)
                 };
                 self.pause_replay();
                 match target {
@@ -407,14 +434,14 @@ mod tests {
     #[test]
     fn t_goes_to_a_tick_or_a_time() {
         let mut app = replay();
-        for (input, expected) in [("120", 120), ("t7", 7), ("09:30", 90), ("end", 480), ("start", 0)] {
+        for (input, expected) in [("120", 120), ("t7", 7), ("09:30", 90), ("9:30", 90), ("end", 480), ("start", 0)] {
             press(&mut app, KeyCode::Char('t'));
             assert_eq!(app.mode, Mode::Goto);
             typed(&mut app, input);
             assert_eq!(press(&mut app, KeyCode::Enter), Effect::Seek(expected), "{input}");
             assert_eq!(app.mode, Mode::Normal);
         }
-        for bad in ["481", "25:00", "soon"] {
+        for bad in ["481", "tt7", "25:00", "9:3", "16:01", "soon"] {
             press(&mut app, KeyCode::Char('t'));
             typed(&mut app, bad);
             assert_eq!(press(&mut app, KeyCode::Enter), Effect::None, "{bad}");
@@ -425,12 +452,36 @@ mod tests {
     }
 
     #[test]
+    fn a_time_goes_to_the_first_tick_at_or_after_it() {
+        // 90-second ticks: 08:00, 08:01, 08:03, 08:04, 08:06, then the next day.
+        let labels = ["08:00", "08:01", "08:03", "08:04", "08:06", "2026-03-11 08:00"].map(String::from).to_vec();
+        let r = ReplayState::new("j".into(), 5, Vec::new(), labels);
+        for (input, expected) in [("8:02", Ok(2)), ("08:04", Ok(3)), ("07:00", Ok(0)), ("2026-03-11 08:00", Ok(5))] {
+            assert_eq!(r.parse_goto(input), expected, "{input}");
+        }
+        assert!(r.parse_goto("08:07").unwrap_err().contains("no recorded tick at or after 08:07 on the first day"));
+    }
+
+    #[test]
+    fn next_and_previous_event_follow_the_filter() {
+        let mut app = replay();
+        app.clock.tick = 0;
+        app.filter = "objective".into();
+        assert_eq!(press(&mut app, KeyCode::Char('n')), Effect::Seek(47), "the incident at 12 is filtered out");
+        app.clock.tick = 47;
+        assert_eq!(press(&mut app, KeyCode::Char('N')), Effect::None);
+    }
+
+    #[test]
     fn b_branches_from_the_tick_shown_after_a_confirmation() {
         let mut app = replay();
         assert_eq!(press(&mut app, KeyCode::Char('b')), Effect::None);
         assert_eq!(app.mode, Mode::ConfirmBranch);
         assert_eq!(press(&mut app, KeyCode::Char('x')), Effect::None);
         assert_eq!(app.mode, Mode::Normal, "any other key stays in the replay");
+        press(&mut app, KeyCode::Char('b'));
+        assert_eq!(press(&mut app, KeyCode::Enter), Effect::None, "Enter does not branch");
+        assert_eq!(app.mode, Mode::Normal);
         press(&mut app, KeyCode::Char('b'));
         assert_eq!(press(&mut app, KeyCode::Char('y')), Effect::Branch(47));
         // Not from the tick the exercise ended at, or after it.
