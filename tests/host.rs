@@ -1065,6 +1065,26 @@ async fn the_director_sees_which_teams_are_connected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_counts_as_gone_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "idle", &["--idle-timeout-ms", "600"]);
+    // The director keeps reading (its library answers the pings); team-b's
+    // client joins, then never reads again, as a suspended laptop would.
+    let mut d = server.director().await;
+    let mut b = server.team("team-b", "ui-b").await;
+    d.wait_for("team-b connected", |f| kind(f) == "presence" && presence(f) == counts(0, 1, 0)).await;
+    let started = tokio::time::Instant::now();
+    d.wait_for("team-b gone", |f| kind(f) == "presence" && presence(f) == counts(0, 0, 0)).await;
+    assert!(started.elapsed() >= Duration::from_millis(300), "gone too soon: {:?}", started.elapsed());
+    // Its connection was closed ("going away", 1001; a client that reads only
+    // now may instead fail answering the pings queued meanwhile).
+    let (code, _) = b.closing().await;
+    assert!(matches!(code, Some(1001) | None), "{code:?}");
+    // The director, which answered every ping, is still there.
+    d.acked(1, json!({"action": "step"})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_bots_for_some_teams_the_others_are_taken_over_at_tick_1() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), "bots", &["--bots", "team-a"]);

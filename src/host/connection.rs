@@ -2,7 +2,10 @@
 //! a writer task fed by a bounded queue. Bad input of any kind gets an `error`
 //! frame with a code (docs/protocol.md) and never reaches the exercise; a wrong
 //! token (1008), an oversize frame (1009) or a missing hello (1008) also close
-//! the connection.
+//! the connection. The writer pings every `idle_timeout / 3`; a client that
+//! sends nothing at all (not even the pong its websocket library answers by
+//! itself) for `idle_timeout` is gone — a suspended laptop, a dropped network —
+//! and is closed (1001), so that the director's presence stays true.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +30,8 @@ use super::tokens::{Identity, Tokens};
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub hello_timeout: Duration,
+    /// Silence after which a welcomed client counts as gone.
+    pub idle_timeout: Duration,
     /// Commands per second (a burst of as many is allowed).
     pub commands_per_second: u32,
     pub max_frame_bytes: usize,
@@ -34,7 +39,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { hello_timeout: Duration::from_secs(5), commands_per_second: 20, max_frame_bytes: MAX_CLIENT_FRAME_BYTES }
+        Self {
+            hello_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            commands_per_second: 20,
+            max_frame_bytes: MAX_CLIENT_FRAME_BYTES,
+        }
     }
 }
 
@@ -57,6 +67,7 @@ fn error(code: &str, message: impl Into<String>) -> ServerMessage {
 enum Close {
     Policy(&'static str),
     Size,
+    Away,
 }
 
 impl Close {
@@ -64,6 +75,7 @@ impl Close {
         match self {
             Close::Policy(reason) => CloseFrame { code: CloseCode::Policy, reason: reason.into() },
             Close::Size => CloseFrame { code: CloseCode::Size, reason: "frame too large".into() },
+            Close::Away => CloseFrame { code: CloseCode::Away, reason: "no answer: reconnect".into() },
         }
     }
 }
@@ -123,10 +135,13 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     // Dropped when the writer ends, which ends the reader too: a connection the
     // writer has given up on (too slow, or gone) must not linger.
     let (writer_done_tx, mut writer_done) = oneshot::channel::<()>();
+    let ping_every = (shared.limits.idle_timeout / 3).max(Duration::from_millis(10));
     let writer = tokio::spawn(async move {
         let _done = writer_done_tx;
         let too_slow =
             || Message::Close(Some(CloseFrame { code: CloseCode::Again, reason: "too slow: reconnect".into() }));
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
@@ -170,6 +185,12 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
                     let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(too_slow())).await;
                     return;
                 }
+                // Something for a live client to answer (see idle_timeout).
+                _ = ping.tick() => {
+                    if tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Ping(Default::default()))).await.is_err() {
+                        return;
+                    }
+                }
             }
         }
     });
@@ -181,20 +202,22 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     let mut bucket = Bucket::new(shared.limits.commands_per_second);
     let hello_deadline = Instant::now() + shared.limits.hello_timeout;
     loop {
-        let next = async {
-            if identity.is_none() {
-                tokio::time::timeout_at(hello_deadline, source.next()).await.ok()
-            } else {
-                Some(source.next().await)
-            }
+        let deadline = match identity {
+            None => hello_deadline,
+            Some(_) => Instant::now() + shared.limits.idle_timeout,
         };
         let frame = tokio::select! {
-            next = next => match next {
-                Some(frame) => frame,
-                None => {
+            next = tokio::time::timeout_at(deadline, source.next()) => match next {
+                Ok(frame) => frame,
+                Err(_) if identity.is_none() => {
                     info!("connection {conn} from {peer}: no hello in time");
                     send(error("hello_timeout", "no valid hello in time"));
                     let _ = close_tx.try_send(Close::Policy("no hello"));
+                    break;
+                }
+                Err(_) => {
+                    info!("connection {conn} from {peer}: silent for {:?}, closed", shared.limits.idle_timeout);
+                    let _ = close_tx.try_send(Close::Away);
                     break;
                 }
             },

@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// Milliseconds a connection has to say hello.
     #[arg(long, default_value_t = 5000)]
     hello_timeout_ms: u64,
+    /// Milliseconds a joined client may stay silent (it is pinged meanwhile)
+    /// before it counts as gone and is closed.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    idle_timeout_ms: u64,
     /// Commands per second allowed from one connection.
     #[arg(long, default_value_t = 20)]
     rate: u32,
@@ -145,6 +149,7 @@ impl ServeArgs {
             speed,
             seed: None,
             hello_timeout_ms: 5000,
+            idle_timeout_ms: 30_000,
             rate: 20,
             max_connections: 256,
         }
@@ -239,6 +244,7 @@ pub async fn run_until(
         requests: requests_tx,
         limits: Limits {
             hello_timeout: Duration::from_millis(args.hello_timeout_ms),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
             commands_per_second: args.rate.max(1),
             ..Limits::default()
         },
