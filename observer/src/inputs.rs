@@ -2,7 +2,16 @@
 //! `app::Event`: server frames and connection changes from the client task,
 //! frame ticks at a fixed rate (drawing is independent of the exercise's ticks),
 //! and keys from the terminal (crossterm's reader blocks, so it gets a thread).
+//!
+//! Only one key thread may read the terminal at a time: crossterm's `poll`
+//! and `read` are not one step, so with two readers one can see a key in
+//! `poll` that the other takes, then block in `read` and swallow the next key
+//! (a console that follows another — a branch from the replay — lost its `q`
+//! that way). [`Keys`] stops and joins its thread when dropped.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossterm::event::{self as term, Event as TermEvent};
@@ -11,9 +20,26 @@ use tokio::sync::mpsc;
 use crate::app::Event;
 use crate::client::ClientEvent;
 
+/// The key thread of [`spawn`]: dropping it stops the thread and waits for it
+/// (at most one poll, 100 ms), so that the next screen's reader is alone.
+pub struct Keys {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Starts the three sources; `fps` is clamped to 1..=60. Call it after the
-/// terminal is set up. The channel closes once every source has stopped.
-pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> mpsc::Receiver<Event> {
+/// terminal is set up, and keep the [`Keys`] until the screen is done. The
+/// channel closes once every source has stopped.
+pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> (mpsc::Receiver<Event>, Keys) {
     let (tx, events) = mpsc::channel::<Event>(1024);
 
     let forward = tx.clone();
@@ -38,8 +64,10 @@ pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> mpsc::
         }
     });
 
-    std::thread::spawn(move || {
-        while !tx.is_closed() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || {
+        while !tx.is_closed() && !stopped.load(Ordering::SeqCst) {
             match term::poll(Duration::from_millis(100)) {
                 Ok(true) => match term::read() {
                     Ok(TermEvent::Key(key)) => {
@@ -61,7 +89,7 @@ pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> mpsc::
             }
         }
     });
-    events
+    (events, Keys { stop, thread: Some(thread) })
 }
 
 /// Draws a frame if anything changed since the last one (`dirty`), then

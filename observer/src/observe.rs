@@ -43,7 +43,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("director"));
     let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let mut events = crate::inputs::spawn(client_events, config.fps);
+    let (mut events, keys) = crate::inputs::spawn(client_events, config.fps);
     let fps = config.fps.clamp(1, 60);
 
     let mut app = DirectorApp::new(&config.url);
@@ -102,6 +102,8 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
             }
         }
     }
+    // The terminal's only reader stops before the next screen's starts.
+    drop(keys);
     ratatui::restore();
     client.close();
     let _ = tokio::time::timeout(Duration::from_millis(500), async {

@@ -37,7 +37,7 @@ async fn run(config: PlayConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("play"));
     let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let mut events = crate::inputs::spawn(client_events, config.fps);
+    let (mut events, keys) = crate::inputs::spawn(client_events, config.fps);
 
     let mut app = App::new(&config.url);
     let mut dirty = true;
@@ -77,6 +77,8 @@ async fn run(config: PlayConfig) -> Result<(), String> {
             }
         }
     }
+    // The terminal's only reader stops before the next screen's starts.
+    drop(keys);
     ratatui::restore();
     client.close();
     // Let the close frame go out (bounded).

@@ -63,7 +63,7 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
         let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
         // No server: the client source is a channel that is already closed.
         let (_, no_client) = tokio::sync::mpsc::channel(1);
-        let mut events = crate::inputs::spawn(no_client, app.fps);
+        let (mut events, keys) = crate::inputs::spawn(no_client, app.fps);
         let mut dirty = true;
         let mut exit = Ok(ReplayExit::Quit);
         while let Some(event) = events.recv().await {
@@ -98,6 +98,8 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                 Event::Client(_) => {}
             }
         }
+        // The terminal's only reader stops before the next screen's starts.
+        drop(keys);
         ratatui::restore();
         exit
     })
