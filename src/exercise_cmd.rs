@@ -52,6 +52,10 @@ pub struct ExerciseArgs {
     /// Redraws per second of the console (independent of the exercise's speed).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     fps: u32,
+    /// Start the clock as soon as the console is up (as `cascade` with no
+    /// arguments does), instead of waiting for space.
+    #[arg(long, conflicts_with = "branch")]
+    start: bool,
     /// Key bindings (RON: {"pause": "p", …}; default: $CASCADE_KEYS, else
     /// ~/.config/cascade/keys.ron if it exists). README lists the actions.
     #[arg(long, value_name = "FILE")]
@@ -71,6 +75,8 @@ impl ExerciseArgs {
             speed: 1.0,
             fps: 10,
             keys: None,
+            // A newcomer sees the exercise unfold without knowing a key.
+            start: true,
         }
     }
 
@@ -78,7 +84,14 @@ impl ExerciseArgs {
     /// exercise from the state of the recording `journal` at tick `at` (for the
     /// replay console's branch key). Call [`exercise`] outside any async runtime.
     pub fn branch_of(journal: PathBuf, at: u64) -> ExerciseArgs {
-        ExerciseArgs { file: None, branch: Some(journal), at: Some(at), ..ExerciseArgs::default_exercise() }
+        // A branch waits for the director, who wants to do something else now.
+        ExerciseArgs {
+            file: None,
+            branch: Some(journal),
+            at: Some(at),
+            start: false,
+            ..ExerciseArgs::default_exercise()
+        }
     }
 
     /// The same with the console's keys from `keys` (see `--keys`).
@@ -161,6 +174,7 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
             fps: args.fps,
             msel,
             keys,
+            start: args.start,
         };
         let console = cascade_observer::observe::run(config).await;
         let _ = stop_tx.send(true);

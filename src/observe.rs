@@ -46,6 +46,7 @@ pub fn observe(args: &ObserveArgs) -> bool {
         fps: args.fps,
         msel,
         keys,
+        start: false,
     };
     match cascade_observer::observe::observe(config) {
         Ok(()) => true,

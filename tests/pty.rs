@@ -370,3 +370,24 @@ fn the_replay_console_seeks_and_branches_in_a_real_terminal() {
     assert_eq!(branched.len(), at as usize + 2, "checkpoints 0..={}", at + 1);
     assert_eq!(branched[..], recorded_hashes[..=at as usize + 1]);
 }
+
+#[test]
+fn with_start_the_exercise_runs_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let args =
+        ["exercise", "scenarios/tutorial.ron", "--journal", journal.to_str().unwrap(), "--speed", "10", "--start"];
+    let mut console = Console::spawn(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
+    console.wait_for_screen("running by itself, past tick 0", |rows| {
+        screen_has(rows, "▶ running ×10") && tick(rows).is_some_and(|t| t > 0)
+    });
+    console.press("q");
+    console.wait_for_screen("the quit confirmation", |rows| screen_has(rows, "quit the console?"));
+    console.press("y");
+    let status = console.wait_for_exit();
+    assert!(status.success(), "exit status {status}; {}", console.describe());
+    // The start is the director's first command in the journal, like a space.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let first_command = text.lines().find(|l| l.contains("\"team\":\"director\"")).unwrap_or_default();
+    assert!(first_command.contains(r#""command":{"action":"start"}"#), "{first_command}");
+}

@@ -26,6 +26,8 @@ pub struct ObserveConfig {
     pub msel: Vec<(String, cascade_engine::wire::LiveInject)>,
     /// Keys configured on top of the defaults.
     pub keys: crate::keymap::KeyMap,
+    /// Send `start` once welcomed, if the exercise has not started yet.
+    pub start: bool,
 }
 
 /// Runs the console until `q`, in a runtime of its own.
@@ -87,7 +89,12 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
             }
             Event::Client(event) => {
                 dirty = true;
-                if matches!(event, ClientEvent::Frame(cascade_engine::wire::ServerMessage::Welcome { .. })) {
+                if let ClientEvent::Frame(cascade_engine::wire::ServerMessage::Welcome { tick, running, .. }) = &event {
+                    if config.start && !welcomed && *tick == 0 && !*running {
+                        let action = cascade_engine::wire::DirectorAction::Start;
+                        let seq = client.send_value(serde_json::to_value(&action).expect("director actions serialise"));
+                        app.sent(seq, &action);
+                    }
                     welcomed = true;
                 }
                 if let ClientEvent::Connection(Connection::Closed { reason }) = &event
