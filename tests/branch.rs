@@ -163,9 +163,13 @@ async fn a_branch_keeps_the_commands_up_to_its_tick_and_drops_the_later_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_branch_at_tick_0_keeps_the_teams_bots_do_not_play() {
     let dir = tempfile::tempdir().unwrap();
-    // --bots team-a: team-b and csirt are human from tick 1; then a human
-    // plays team-a too, whose takeover the host journals ahead of its command.
+    // --bots team-a: team-b and csirt are human from tick 1. csirt's human
+    // acts first (no takeover: it is human already); then a human plays team-a
+    // too, whose takeover the host journals ahead of its command.
     let mut server = Server::start(dir.path(), "setup", &["--bots", "team-a"]);
+    let mut c = server.team("csirt", "ui-c").await;
+    let hello = json!({"action": "message", "to": ["team-b"], "text": "on duty", "tlp": "TLP:GREEN"});
+    assert_eq!(c.acked(1, hello).await, 1);
     let mut a = server.team("team-a", "ui-a").await;
     assert_eq!(a.acked(1, json!({"action": "investigate", "asset": "a-core"})).await, 1);
     server.kill9();

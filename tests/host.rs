@@ -234,6 +234,7 @@ async fn malformed_frames_get_an_error_code_and_the_other_team_is_still_served()
         ),
         (json!({"type": "hello", "token": token_a, "client": "", "protocol": 1}).to_string(), "bad_client"),
         (json!({"type": "hello", "token": token_a, "client": "host", "protocol": 1}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "host-setup", "protocol": 1}).to_string(), "bad_client"),
         (json!({"type": "hello", "token": token_a, "client": "a b", "protocol": 1}).to_string(), "bad_client"),
         (json!({"type": "hello", "token": token_a, "client": "x".repeat(65), "protocol": 1}).to_string(), "bad_client"),
         (
@@ -1091,7 +1092,7 @@ async fn with_bots_for_some_teams_the_others_are_taken_over_at_tick_1() {
     // The host's takeovers come first, stamped for tick 1, in scenario order.
     let lines = journal_lines(&server.journal);
     assert_eq!(lines[1], json!({"checkpoint": 0, "hash": lines[1]["hash"]}));
-    let takeover = |team: &str, seq: u64| json!({"tick": 1, "team": team, "client": "host", "seq": seq, "command": {"action": "takeover"}});
+    let takeover = |team: &str, seq: u64| json!({"tick": 1, "team": team, "client": "host-setup", "seq": seq, "command": {"action": "takeover"}});
     assert_eq!(lines[2..], [takeover("team-b", 1), takeover("csirt", 2)], "{lines:?}");
 
     // The director sees team-b human from tick 1, team-a still a bot; a human's

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use serde::Serialize;
 
-use super::exercise::HOST_CLIENT;
+use super::exercise::SETUP_CLIENT;
 use super::tokens::Tokens;
 use super::{Prepared, default_journal, resume_journal};
 
@@ -148,23 +148,12 @@ fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The takeovers `--bots` journaled when the source started (stamped for
-/// tick 1, ahead of any client's command): a branch at tick 0 keeps them, so
-/// that the same teams are human. A takeover the host journaled ahead of a
-/// human's first command (the line just before that command) is not set-up.
+/// The takeovers `--bots` journaled when the source started (client
+/// `host-setup`, stamped for tick 1): a branch at tick 0 keeps them, so that
+/// the same teams are human. Those a human's first command caused (client
+/// `host`) belong to that human's future and are dropped with it.
 fn setup_takeovers(source: &cascade_replay::Journal) -> Vec<&cascade_replay::CommandLine> {
-    let lines: Vec<&cascade_replay::CommandLine> = source.commands_for(1).map(|(_, line)| line).collect();
-    let is_takeover = |l: &cascade_replay::CommandLine| {
-        l.client == HOST_CLIENT && l.command.get("action").and_then(|a| a.as_str()) == Some("takeover")
-    };
-    let leading = lines.iter().take_while(|l| is_takeover(l)).count();
-    let mut setup = lines[..leading].to_vec();
-    if let (Some(last), Some(next)) = (setup.last(), lines.get(leading))
-        && last.team == next.team
-    {
-        setup.pop();
-    }
-    setup
+    source.commands_for(1).map(|(_, line)| line).filter(|l| l.client == SETUP_CLIENT).collect()
 }
 
 /// The provenance sidecar and fresh tokens, beside the new journal.

@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{debug, info, warn};
 
-use super::exercise::{HOST_CLIENT, Outgoing, Request, SUBSCRIBER_QUEUE};
+use super::exercise::{HOST_CLIENT, Outgoing, Request, SETUP_CLIENT, SUBSCRIBER_QUEUE};
 use super::tokens::{Identity, Tokens};
 
 /// Limits of a connection, from the command line.
@@ -283,12 +283,14 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
                 let client_ok = !client.is_empty()
                     && client.chars().count() <= MAX_CLIENT_ID_CHARS
                     && client != HOST_CLIENT
+                    && client != SETUP_CLIENT
                     && client.chars().all(|c| c.is_ascii_graphic());
                 if !client_ok {
                     send(error(
                         "bad_client",
                         format!(
-                            "client ids are 1 to {MAX_CLIENT_ID_CHARS} printable ASCII characters (not {HOST_CLIENT:?})"
+                            "client ids are 1 to {MAX_CLIENT_ID_CHARS} printable ASCII characters \
+                             (not {HOST_CLIENT:?} or {SETUP_CLIENT:?})"
                         ),
                     ));
                     continue;
@@ -348,5 +350,12 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     let _ = shared.requests.send(Request::Unsubscribe { conn }).await;
     drop(tx);
     drop(close_tx);
-    let _ = writer.await;
+    // The writer sends what is queued and the close frame; a peer that does
+    // not read (the idle timeout's case) could hold it, and the connection
+    // slot, for as long as TCP keeps trying: cut it after CLOSE_WAIT.
+    let mut writer = writer;
+    if tokio::time::timeout(2 * CLOSE_WAIT, &mut writer).await.is_err() {
+        debug!("connection {conn} from {peer}: the writer is stuck; cut");
+        writer.abort();
+    }
 }

@@ -28,6 +28,10 @@ pub const SUBSCRIBER_QUEUE: usize = 64;
 pub const MAX_LAG_TICKS: u32 = 30;
 /// Client id the host uses for the commands it journals itself (takeovers).
 pub const HOST_CLIENT: &str = "host";
+/// Client id of the takeovers `--bots` journals before the exercise starts
+/// (so that a branch at tick 0 can tell them from those a human's first
+/// command caused).
+pub const SETUP_CLIENT: &str = "host-setup";
 
 /// A frame for a connection's writer.
 #[derive(Debug)]
@@ -139,7 +143,7 @@ impl Exercise {
     pub fn take_over_from_start(&mut self, teams: &[u32]) -> std::io::Result<()> {
         let stamp = self.sim.tick() + 1;
         for &team in teams {
-            if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp) {
+            if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, SETUP_CLIENT) {
                 return Err(std::io::Error::other("the journal cannot be written"));
             }
         }
@@ -147,7 +151,7 @@ impl Exercise {
     }
 
     pub fn note_seen(&mut self, team: String, client: String, seq: u64, tick: u64) {
-        if client == HOST_CLIENT {
+        if client == HOST_CLIENT || client == SETUP_CLIENT {
             self.host_seq = self.host_seq.max(seq);
         }
         self.seen.insert((team, client, seq), tick);
@@ -384,7 +388,7 @@ impl Exercise {
                 }
                 // The first command of a human silences the team's bot: journal
                 // the takeover first, so replay sees it in the same order.
-                if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp) {
+                if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, HOST_CLIENT) {
                     return Self::reject(&tx, seq, "journal_error", "the journal cannot be written".into());
                 }
                 Some(Command { team, action })
@@ -407,13 +411,13 @@ impl Exercise {
 
     /// Journals the host's takeover of `team` for tick `stamp` and queues it
     /// (its bot falls silent from that tick). False if the journal failed.
-    fn journal_takeover(&mut self, team: u32, stamp: u64) -> bool {
+    fn journal_takeover(&mut self, team: u32, stamp: u64, client: &str) -> bool {
         let team_id = self.sim.model().scenario.teams[team as usize].id.clone();
         self.host_seq += 1;
         let line = CommandLine {
             tick: stamp,
             team: team_id.clone(),
-            client: HOST_CLIENT.to_string(),
+            client: client.to_string(),
             seq: self.host_seq,
             command: serde_json::json!({"action": "takeover"}),
         };
@@ -421,7 +425,7 @@ impl Exercise {
             return false;
         }
         self.taken_over[team as usize] = true;
-        self.seen.insert((team_id, HOST_CLIENT.to_string(), self.host_seq), stamp);
+        self.seen.insert((team_id, client.to_string(), self.host_seq), stamp);
         self.queued.push(Command { team, action: Action::Takeover });
         self.waiting.push(Waiting { seq: 0, tx: None });
         true
