@@ -152,7 +152,7 @@ fn a_bad_key_file_is_refused_before_anything_starts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("keys.ron: unknown action \"sleep\""), "{stderr}");
+    assert!(stderr.contains("keys.ron:3: unknown action \"sleep\""), "{stderr}");
     assert!(!journal.exists());
 
     std::fs::write(&keys, "{\"pause\": \"p\" \"step\": \"x\"}").unwrap();

@@ -352,12 +352,17 @@ impl DirectorApp {
             }
             ServerMessage::DirectorSnapshot(view) | ServerMessage::DirectorTick(view) => {
                 let mut view = *view;
-                // Another timeline (a resumed host): its events start over.
+                // Back in time (a host resumed from its journal): what came
+                // after this view's tick did not happen (yet); the rest stays.
                 let previous = self.view.as_ref().filter(|p| p.tick <= view.tick);
                 if previous.is_none() {
-                    self.events.clear();
+                    self.events.retain(|e| e.tick <= view.tick);
                 }
                 for event in crate::live_events::diff(previous, &view) {
+                    // Without a previous view the diff repeats what is known.
+                    if previous.is_none() && self.events.contains(&event) {
+                        continue;
+                    }
                     if self.events.len() >= crate::live_events::MAX_EVENTS {
                         self.events.pop_front();
                     }
@@ -505,7 +510,8 @@ impl DirectorApp {
             return Effect::None;
         }
         // Configured keys stand for their action, except while text is typed.
-        let key = if self.mode == Mode::Normal { self.keys.translate(key) } else { key };
+        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto);
+        let key = if typing { key } else { self.keys.translate(key) };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             return Effect::Quit;
@@ -944,6 +950,20 @@ mod tests {
         a.handle_key(key(KeyCode::Char('i')));
         typed(&mut a, "zx");
         assert_eq!(a.inject.to, "zx", "so is an inject");
+    }
+
+    #[test]
+    fn a_view_back_in_time_keeps_the_events_before_it_once() {
+        let mut a = app();
+        let ticks = |a: &DirectorApp| a.events.iter().map(|e| e.tick).collect::<Vec<_>>();
+        assert_eq!(ticks(&a), [12, 30, 30, 40, 40]);
+        // A host resumed at tick 35 from its journal.
+        let mut earlier = director_view();
+        earlier.tick = 35;
+        earlier.objectives[1].status = cascade_engine::exercise::Status::Pending;
+        earlier.teams[0].last_action = Some((33, "investigate".into()));
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorSnapshot(Box::new(earlier))));
+        assert_eq!(ticks(&a), [12, 30, 30, 33], "later events gone, earlier ones not repeated");
     }
 
     #[test]

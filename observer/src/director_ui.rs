@@ -78,7 +78,7 @@ fn header(app: &DirectorApp, width: u16) -> Line<'static> {
         rest.push((sep(), 0));
         rest.push((Span::styled("⏵ REPLAY", Style::new().fg(Color::Magenta).bold()), 0));
         if let Some(d) = r.last_seek {
-            rest.push((Span::styled(format!(" seek {:.1} ms", d.as_secs_f64() * 1000.0), dim()), 2));
+            rest.push((Span::styled(format!(" seek {:.1} ms", d.as_secs_f64() * 1000.0), dim()), 4));
         }
     } else {
         let mut spans = Vec::new();
@@ -86,13 +86,14 @@ fn header(app: &DirectorApp, width: u16) -> Line<'static> {
         rest.extend(spans.into_iter().map(|s| (s, 0)));
     }
     if let Some(v) = &app.view {
+        // National service is also the first sparkline: it gives way last.
         if let Some(&national) = app.history.national.back() {
-            rest.push((sep(), 0));
-            rest.push((Span::styled(format!("service {}", percent(national)), permille_style(national)), 0));
+            rest.push((sep(), 2));
+            rest.push((Span::styled(format!("service {}", percent(national)), permille_style(national)), 2));
         }
         if v.piu.active_since.is_some() {
-            rest.push((Span::styled(" │ ", dim()), 1));
-            rest.push((Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()), 1));
+            rest.push((sep(), 3));
+            rest.push((Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()), 3));
         }
         rest.push((sep(), 0));
         rest.push((Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()), 0));
@@ -591,11 +592,20 @@ fn help(frame: &mut Frame, area: Rect, app: &DirectorApp) {
         .iter()
         .map(|l| if l.starts_with(' ') { Line::raw(*l) } else { Line::styled(*l, Style::new().bold()) })
         .collect();
-    // Keys from the key file, on top of those above (wrapped: one line or more).
+    // Keys from the key file, first, in the rows the terminal has left (the
+    // key list itself must stay whole).
     let mut height = lines.len() as u16 + 2;
-    if let Some(keys) = app.keys.help_line() {
-        let line = format!("Your keys: {keys}");
-        height += Span::raw(line.as_str()).width().div_ceil(76) as u16;
+    let spare = usize::from(area.height.saturating_sub(height));
+    if let Some(keys) = app.keys.help_line()
+        && spare > 0
+    {
+        // Word wrapping fills a 76-column row to 60 or more (the entries are short).
+        const PER_ROW: usize = 60;
+        let mut line = format!("Your keys: {keys}");
+        if line.chars().count() > spare * PER_ROW {
+            line = line.chars().take(spare * PER_ROW - 1).collect::<String>() + "…";
+        }
+        height += Span::raw(line.as_str()).width().div_ceil(PER_ROW) as u16;
         lines.insert(0, Line::styled(line, Style::new().fg(FOCUS)));
     }
     let popup = centred(area, 78, height);
@@ -941,6 +951,18 @@ mod tests {
     }
 
     #[test]
+    fn a_long_live_header_keeps_the_connection_and_the_hash_at_80_columns() {
+        let mut a = app();
+        a.scenario = "Luxembourg: Grey Tuesday (national cyber-crisis exercise)".into();
+        a.on_client(ClientEvent::Connection(Connection::Lost {
+            reason: "refused".into(),
+            retry_in: std::time::Duration::from_millis(4300),
+        }));
+        let top = rows(&render(&a, 80, 24))[0].trim_end().to_string();
+        assert!(top.contains("✗ offline, retry in 4.3s") && top.ends_with("#ab12cd34"), "{top}");
+    }
+
+    #[test]
     fn the_teams_show_who_is_connected() {
         use cascade_engine::wire::TeamPresence;
         let mut a = app();
@@ -1126,6 +1148,19 @@ mod tests {
         a.keys = crate::keymap::KeyMap::parse(r#"{"pause": "p", "branch": "F5"}"#).unwrap();
         let s = screen(&render(&a, 100, 30));
         assert!(s.contains("Your keys: F5 branch  p pause"), "{s}");
+        // At 80x24 with many keys, the help's own lines all stay.
+        let many: Vec<String> = crate::keymap::ACTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (action, ..))| format!("\"{action}\": \"F{}\"", 1 + i % 12))
+            .take(12)
+            .collect();
+        a.keys = crate::keymap::KeyMap::parse(&format!("{{{}}}", many.join(", "))).unwrap();
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("Your keys: F1 pause") || s.contains("Your keys:"), "{s}");
+        for line in HELP {
+            assert!(s.contains(line.trim()), "{line:?} cut:\n{s}");
+        }
     }
 
     #[test]

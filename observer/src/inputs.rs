@@ -67,17 +67,35 @@ pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> (mpsc:
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = Arc::clone(&stop);
     let thread = std::thread::spawn(move || {
+        // Hands an event over; gives up when told to stop, so that a full
+        // channel nobody reads any more cannot keep the join waiting.
+        let deliver = |event: Event| -> bool {
+            let mut event = event;
+            loop {
+                match tx.try_send(event) {
+                    Ok(()) => return true,
+                    Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                    Err(mpsc::error::TrySendError::Full(back)) => {
+                        if stopped.load(Ordering::SeqCst) {
+                            return false;
+                        }
+                        event = back;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+            }
+        };
         while !tx.is_closed() && !stopped.load(Ordering::SeqCst) {
             match term::poll(Duration::from_millis(100)) {
                 Ok(true) => match term::read() {
                     Ok(TermEvent::Key(key)) => {
-                        if tx.blocking_send(Event::Key(key)).is_err() {
+                        if !deliver(Event::Key(key)) {
                             break;
                         }
                     }
                     // A resize is drawn on the next frame.
                     Ok(TermEvent::Resize(..)) => {
-                        if tx.blocking_send(Event::Frame).is_err() {
+                        if !deliver(Event::Frame) {
                             break;
                         }
                     }

@@ -139,8 +139,12 @@ impl Chord {
         let code = match (chars.next(), chars.next()) {
             (Some(c), None) if !c.is_control() => KeyCodeKey::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
             _ => {
-                if let Some(i) = NAMED.iter().position(|(name, _)| *name == lower) {
-                    KeyCodeKey::Named(i as u8)
+                if let Some(key) = NAMED.iter().find(|(name, _)| *name == lower).map(|(_, k)| *k) {
+                    // As a key press arrives: space is a character, shift-tab is backtab.
+                    match Chord::of(KeyEvent::new(key, KeyModifiers::NONE)) {
+                        Some(chord) => chord.code,
+                        None => unreachable!("every named key has a chord"),
+                    }
                 } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok())
                     && (1..=12).contains(&n)
                 {
@@ -159,6 +163,33 @@ impl Chord {
             return Err("ctrl-c always quits; it cannot be bound".into());
         }
         Ok(chord)
+    }
+}
+
+/// A RON map read in order, duplicate keys kept (a `BTreeMap` would keep the
+/// last silently).
+struct Entries(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of action names to keys")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Entries, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    if entries.len() >= ACTIONS.len() * 4 {
+                        return Err(serde::de::Error::custom("too many entries"));
+                    }
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit)
     }
 }
 
@@ -190,39 +221,54 @@ impl KeyMap {
     /// Parses the RON text of a key file. Errors start with `line:col: ` for
     /// syntax, or name the action.
     pub fn parse(text: &str) -> Result<KeyMap, String> {
-        let entries: BTreeMap<String, String> = ron::from_str(text).map_err(|e| {
+        let Entries(entries) = ron::from_str(text).map_err(|e| {
             format!(
                 "{}:{}: {} (expected a map such as {{\"pause\": \"p\"}})",
                 e.span.start.line, e.span.start.col, e.code
             )
         })?;
+        // Where the `nth` mention of an action is written, for errors about it.
+        let line_of = |action: &str, nth: usize| {
+            let at = text.match_indices(&format!("\"{action}\"")).nth(nth).map(|(at, _)| at);
+            at.map_or(1, |at| text[..at].matches('\n').count() + 1)
+        };
+        let mut actions_seen: BTreeMap<&str, usize> = BTreeMap::new();
         let mut map = KeyMap::default();
         let mut by_key: BTreeMap<Chord, String> = BTreeMap::new();
         for (action, key) in &entries {
+            let seen = actions_seen.entry(action.as_str()).or_insert(0);
+            let line = line_of(action, *seen);
+            *seen += 1;
             let Some((_, default, _)) = ACTIONS.iter().find(|(name, ..)| name == action) else {
                 let names: Vec<&str> = ACTIONS.iter().map(|(n, ..)| *n).collect();
-                return Err(format!(" unknown action {action:?}; the actions are {}", names.join(", ")));
+                return Err(format!("{line}: unknown action {action:?}; the actions are {}", names.join(", ")));
             };
-            let chord = Chord::parse(key).map_err(|e| format!(" {action}: {e}"))?;
+            if *seen > 1 {
+                return Err(format!("{line}: {action} is given twice"));
+            }
+            let chord = Chord::parse(key).map_err(|e| format!("{line}: {action}: {e}"))?;
             if let Some(other) = by_key.insert(chord, action.clone()) {
-                return Err(format!(" {key:?} is bound twice: to {other} and to {action}"));
+                return Err(format!("{line}: {key:?} is bound twice: to {other} and to {action}"));
             }
             let target = Chord::parse(default).expect("the default keys parse");
             map.remap.insert(chord, target);
             map.shown.push((action.clone(), key.clone()));
         }
+        map.shown.sort();
         Ok(map)
     }
 
     /// The key file to read when none is given: `$CASCADE_KEYS`, else the
     /// configuration directory's `cascade/keys.ron` if it exists.
     pub fn default_path() -> Option<PathBuf> {
-        if let Some(path) = std::env::var_os("CASCADE_KEYS") {
+        // An empty variable counts as unset, as the XDG specification says.
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        if let Some(path) = var("CASCADE_KEYS") {
             return Some(PathBuf::from(path));
         }
-        let config = std::env::var_os("XDG_CONFIG_HOME")
+        let config = var("XDG_CONFIG_HOME")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".config")))?;
         let path = config.join("cascade").join("keys.ron");
         path.is_file().then_some(path)
     }
@@ -288,6 +334,14 @@ mod tests {
     }
 
     #[test]
+    fn named_keys_match_the_keys_as_they_arrive() {
+        let map = KeyMap::parse(r#"{"step": "space", "next_panel": "shift-tab", "filter": "ctrl-space"}"#).unwrap();
+        assert_eq!(map.translate(key(KeyCode::Char(' '))), key(KeyCode::Char('s')));
+        assert_eq!(map.translate(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)), key(KeyCode::Tab));
+        assert_eq!(map.translate(ctrl(' ')), key(KeyCode::Char('/')));
+    }
+
+    #[test]
     fn every_default_key_parses() {
         for (action, default, _) in ACTIONS {
             assert!(Chord::parse(default).is_ok(), "{action}: {default}");
@@ -307,6 +361,9 @@ mod tests {
         check(r#"{"pause": ""}"#, "is not a key");
         check(r#"{"quit": "ctrl-c"}"#, "ctrl-c always quits");
         check(r#"{"pause": "p", "step": "p"}"#, "\"p\" is bound twice: to pause and to step");
+        check(r#"{"step": "space", "pause": " "}"#, "\" \" is bound twice: to step and to pause");
+        check("{\n \"quit\": \"x\",\n \"quit\": \"z\"}", "3: quit is given twice");
+        check("{\n \"pause\": \"p\",\n \"paws\": \"z\"}", "3: unknown action \"paws\"");
         check("[1, 2]", "expected a map");
     }
 

@@ -50,9 +50,10 @@ impl ReplayState {
         Self { journal, last_tick, events, labels, speed: 4.0, branch_before: u64::MAX, ..Self::default() }
     }
 
-    /// The tick `input` names: a tick number (`120`, `t120`), a time of the
-    /// first day (`9:30`, `09:30`: the first tick at or after it), a label
-    /// with its date as the header shows it, `start` or `end`.
+    /// The tick `input` names: a tick number (`120`, `t120`), a time (`9:30`,
+    /// `09:30`: the first tick at or after its next occurrence from the
+    /// start, so `01:00` in an exercise that starts at 22:00 is the next
+    /// night), a label with its date as the header shows it, `start` or `end`.
     pub fn parse_goto(&self, input: &str) -> Result<u64, String> {
         let input = input.trim();
         let number = input.strip_prefix('t').unwrap_or(input);
@@ -69,13 +70,30 @@ impl ReplayState {
             _ => {}
         }
         if let Some(wanted) = minutes_of(input) {
-            // Labels of the first day are `HH:MM`; later days carry their date.
-            return self
+            // Minutes from midnight of the first day: labels of the first day
+            // are `HH:MM`, later days carry their date.
+            let mut day = 0u32;
+            let mut date: Option<&str> = None;
+            let absolute: Vec<Option<u32>> = self
                 .labels
                 .iter()
-                .position(|l| minutes_of(l).is_some_and(|m| m >= wanted))
+                .map(|label| {
+                    let (label_date, time) =
+                        label.rsplit_once(' ').map_or((None, label.as_str()), |(d, t)| (Some(d), t));
+                    if label_date.is_some() && label_date != date {
+                        day += 1;
+                        date = label_date;
+                    }
+                    minutes_of(time).map(|m| day * 1440 + m)
+                })
+                .collect();
+            let start = absolute.first().copied().flatten().unwrap_or(0);
+            let wanted = if wanted >= start % 1440 { wanted } else { wanted + 1440 };
+            return absolute
+                .iter()
+                .position(|m| m.is_some_and(|m| m >= wanted))
                 .map(|t| t as u64)
-                .ok_or_else(|| format!("no recorded tick at or after {input} on the first day"));
+                .ok_or_else(|| format!("no recorded tick at or after {input}"));
         }
         self.labels
             .iter()
@@ -456,10 +474,17 @@ mod tests {
         // 90-second ticks: 08:00, 08:01, 08:03, 08:04, 08:06, then the next day.
         let labels = ["08:00", "08:01", "08:03", "08:04", "08:06", "2026-03-11 08:00"].map(String::from).to_vec();
         let r = ReplayState::new("j".into(), 5, Vec::new(), labels);
-        for (input, expected) in [("8:02", Ok(2)), ("08:04", Ok(3)), ("07:00", Ok(0)), ("2026-03-11 08:00", Ok(5))] {
+        for (input, expected) in [("8:02", Ok(2)), ("08:04", Ok(3)), ("07:00", Ok(5)), ("2026-03-11 08:00", Ok(5))] {
             assert_eq!(r.parse_goto(input), expected, "{input}");
         }
-        assert!(r.parse_goto("08:07").unwrap_err().contains("no recorded tick at or after 08:07 on the first day"));
+        assert_eq!(r.parse_goto("08:07"), Ok(5), "the next morning");
+        assert!(r.parse_goto("08:01x").is_err());
+        // An exercise over midnight: 01:00 is the next night, not the start.
+        let labels = ["22:00", "23:00", "2026-03-11 00:00", "2026-03-11 01:00"].map(String::from).to_vec();
+        let night = ReplayState::new("j".into(), 3, Vec::new(), labels);
+        assert_eq!(night.parse_goto("1:00"), Ok(3));
+        assert_eq!(night.parse_goto("22:30"), Ok(1));
+        assert!(night.parse_goto("02:00").unwrap_err().contains("no recorded tick at or after 02:00"));
     }
 
     #[test]
