@@ -123,3 +123,21 @@ pub fn redraw(
     }
     Ok(())
 }
+
+/// Ends a networked screen: stops the key reader (before the terminal is
+/// restored, and before any next screen's reader starts), restores the
+/// terminal, closes the client and lets its close frame go out (at most
+/// 500 ms).
+pub async fn close(keys: Keys, client: &crate::client::Client, events: &mut mpsc::Receiver<Event>) {
+    drop(keys);
+    ratatui::restore();
+    client.close();
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, Event::Client(ClientEvent::Connection(crate::client::Connection::Closed { .. }))) {
+                break;
+            }
+        }
+    })
+    .await;
+}

@@ -7,8 +7,6 @@
 //! silent or gone server shows in the header. The terminal is restored on exit
 //! and, by ratatui's panic hook, on a panic.
 
-use std::time::Duration;
-
 use crate::app::Event;
 use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
 use crate::director::{DirectorApp, Effect};
@@ -109,18 +107,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
             }
         }
     }
-    // The terminal's only reader stops before the next screen's starts.
-    drop(keys);
-    ratatui::restore();
-    client.close();
-    let _ = tokio::time::timeout(Duration::from_millis(500), async {
-        while let Some(event) = events.recv().await {
-            if matches!(event, Event::Client(ClientEvent::Connection(Connection::Closed { .. }))) {
-                break;
-            }
-        }
-    })
-    .await;
+    crate::inputs::close(keys, &client, &mut events).await;
     if let Some(reason) = refused {
         return Err(format!("cannot join {} as the director: {reason}", config.url));
     }

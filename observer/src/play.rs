@@ -6,8 +6,6 @@
 //! exercise's speed). It redraws on a frame tick when something changed. The
 //! terminal is restored on exit and, by ratatui's panic hook, on a panic.
 
-use std::time::Duration;
-
 use crate::app::{App, Effect, Event};
 use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
 
@@ -77,19 +75,7 @@ async fn run(config: PlayConfig) -> Result<(), String> {
             }
         }
     }
-    // The terminal's only reader stops before the next screen's starts.
-    drop(keys);
-    ratatui::restore();
-    client.close();
-    // Let the close frame go out (bounded).
-    let _ = tokio::time::timeout(Duration::from_millis(500), async {
-        while let Some(event) = events.recv().await {
-            if matches!(event, Event::Client(ClientEvent::Connection(Connection::Closed { .. }))) {
-                break;
-            }
-        }
-    })
-    .await;
+    crate::inputs::close(keys, &client, &mut events).await;
     if let Some(reason) = refused {
         return Err(format!("cannot join {}: {reason}", config.url));
     }
