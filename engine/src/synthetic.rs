@@ -10,6 +10,40 @@ use crate::scenario::{
     Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
 };
 
+/// A scenario with one operator organisation (`org`), one-minute ticks from
+/// 2026-01-01 00:00 UTC, and nothing else yet: the start of generated graphs
+/// and of the engine's tests.
+pub fn skeleton(name: &str, seed: u64, duration_ticks: u64) -> Scenario {
+    Scenario {
+        name: name.into(),
+        description: String::new(),
+        seed,
+        tick_seconds: 60,
+        duration_ticks,
+        start: "2026-01-01T00:00".into(),
+        time_zone: "UTC".into(),
+        sectors: vec![],
+        organisations: vec![Organisation {
+            id: "org".into(),
+            name: String::new(),
+            kind: OrganisationKind::Operator,
+            sector: None,
+            constituency: vec![],
+        }],
+        assets: vec![],
+        dependencies: vec![],
+        links: vec![],
+        teams: vec![],
+        disruptions: vec![],
+        incidents: vec![],
+        response: Default::default(),
+        regimes: vec![],
+        injects: vec![],
+        msel: None,
+        objectives: vec![],
+    }
+}
+
 /// A small deterministic generator (splitmix64), so that the graph is the same
 /// on every machine and needs no RNG crate.
 pub struct Gen(pub u64);
@@ -34,34 +68,9 @@ pub fn national_graph(assets: usize) -> Scenario {
     let assets = assets.max(1);
     let mut g = Gen(2026);
     let sectors = ["energy", "telecom", "finance", "health", "transport", "water", "government", "digital"];
-    let mut s = Scenario {
-        name: "bench".into(),
-        description: String::new(),
-        seed: 1,
-        tick_seconds: 60,
-        duration_ticks: 1_000_000,
-        start: "2026-01-01T00:00".into(),
-        time_zone: "UTC".into(),
-        sectors: sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new() }).collect(),
-        organisations: vec![Organisation {
-            id: "org".into(),
-            name: String::new(),
-            kind: OrganisationKind::Operator,
-            sector: None,
-            constituency: vec![],
-        }],
-        assets: Vec::with_capacity(assets),
-        dependencies: Vec::new(),
-        links: vec![],
-        teams: vec![],
-        disruptions: vec![],
-        incidents: vec![],
-        response: Default::default(),
-        regimes: vec![],
-        injects: vec![],
-        msel: None,
-        objectives: vec![],
-    };
+    let mut s = skeleton("bench", 1, 1_000_000);
+    s.sectors = sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new() }).collect();
+    s.assets = Vec::with_capacity(assets);
     for i in 0..assets {
         s.assets.push(Asset {
             id: format!("a{i}"),

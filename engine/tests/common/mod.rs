@@ -3,42 +3,13 @@
 
 use std::sync::Arc;
 
-use cascade_engine::scenario::{
-    Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
-};
+use cascade_engine::scenario::{Asset, Criticality, Dependency, DependencyKind, Disruption, Scenario, Sector};
 use cascade_engine::validate::validate;
 use cascade_engine::{Model, Simulation};
 
 /// A scenario with one organisation and no sector, asset or dependency yet.
 pub fn empty_scenario(duration_ticks: u64) -> Scenario {
-    Scenario {
-        name: "test".into(),
-        description: String::new(),
-        seed: 0,
-        tick_seconds: 60,
-        duration_ticks,
-        start: "2026-01-01T00:00".into(),
-        time_zone: "UTC".into(),
-        sectors: vec![],
-        organisations: vec![Organisation {
-            id: "org".into(),
-            name: String::new(),
-            kind: OrganisationKind::Operator,
-            sector: None,
-            constituency: vec![],
-        }],
-        assets: vec![],
-        dependencies: vec![],
-        links: vec![],
-        teams: vec![],
-        disruptions: vec![],
-        incidents: vec![],
-        response: Default::default(),
-        regimes: vec![],
-        injects: vec![],
-        msel: None,
-        objectives: vec![],
-    }
+    cascade_engine::synthetic::skeleton("test", 0, duration_ticks)
 }
 
 pub fn add_sector(s: &mut Scenario, id: &str) {
