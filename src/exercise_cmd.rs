@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::host::{self, Ready, ServeArgs, Source};
+use cascade_host::{Config, Ready, Source};
 
 /// The scenario's injects, for the console's inject form.
 type Msel = Vec<(String, cascade_engine::wire::LiveInject)>;
@@ -24,7 +24,7 @@ pub const DEFAULT_SCENARIO: &str = "scenarios/luxembourg.ron";
 #[derive(Args, Debug)]
 pub struct ExerciseArgs {
     /// Scenario file (.ron); not with --branch.
-    // Conflicts with --branch: see `host::branch::refuse_with`.
+    // Conflicts with --branch: see `serve::refuse_with`.
     #[arg(required_unless_present = "branch")]
     file: Option<PathBuf>,
     /// Start a new exercise from the state of a recorded one at --at TICK
@@ -104,7 +104,7 @@ impl ExerciseArgs {
     /// behind), and the MSEL for the inject form.
     fn source(&self) -> anyhow::Result<(Source, Msel)> {
         if let (Some(journal), Some(at)) = (&self.branch, self.at) {
-            let plan = host::branch::plan(journal, at)?;
+            let plan = cascade_host::branch::plan(journal, at)?;
             let msel = cascade_observer::director::msel_of(&plan.replay.model.scenario);
             return Ok((Source::Branch { journal: journal.clone(), at }, msel));
         }
@@ -117,16 +117,16 @@ impl ExerciseArgs {
         };
         if let Some(bots) = &self.bots {
             let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
-            host::bots::human_teams(bots, &team_ids)?;
+            cascade_host::bots::human_teams(bots, &team_ids)?;
         }
         let msel = cascade_observer::director::msel_of(&model.scenario);
-        Ok((Source::Scenario { file, bots: self.bots.clone() }, msel))
+        Ok((Source::Scenario { file, bots: self.bots.clone(), seed: None }, msel))
     }
 }
 
 pub fn exercise(args: &ExerciseArgs) -> bool {
     if args.branch.is_some() {
-        host::branch::refuse_with(&[("[FILE]", args.file.is_some()), ("--bots <TEAM,…>", args.bots.is_some())]);
+        crate::serve::refuse_with(&[("[FILE]", args.file.is_some()), ("--bots <TEAM,…>", args.bots.is_some())]);
     }
     match run(args) {
         Ok(journal) => {
@@ -152,10 +152,11 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let serve = ServeArgs::in_process(source, args.addr.clone(), args.journal.clone(), args.speed);
+        let serve =
+            Config { journal: args.journal.clone(), speed: Some(args.speed), ..Config::new(source, &args.addr) };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let host = tokio::spawn(async move { host::run_until(&serve, Some(ready_tx), Some(stop_rx)).await });
+        let host = tokio::spawn(async move { cascade_host::run_until(&serve, Some(ready_tx), Some(stop_rx)).await });
         let ready = match ready_rx.await {
             Ok(ready) => ready,
             // The host stopped before listening: its error says why.

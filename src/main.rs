@@ -5,13 +5,13 @@
 mod bot;
 mod check;
 mod exercise_cmd;
-mod host;
 mod msel;
 mod observe;
 mod play;
 mod replay;
 mod report;
 mod run;
+mod serve;
 mod sweep;
 
 use std::path::PathBuf;
@@ -52,7 +52,7 @@ enum Command {
     /// report.json) into --out DIR, re-simulating it and checking every checkpoint.
     Report(report::ReportArgs),
     /// Host a live exercise over websockets (or continue one with --resume).
-    Serve(host::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Play a team in a live exercise from this terminal (ws://HOST:PORT --token T).
     Play(play::PlayArgs),
     /// Join a live exercise as a bot playing one team (ws://HOST:PORT --token T).
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Replay(args) => replay::replay(&args),
         Command::Report(args) => report::report(&args),
-        Command::Serve(args) => host::serve(&args),
+        Command::Serve(args) => serve::serve(&args),
         Command::Play(args) => play::play(&args),
         Command::Bot(args) => bot::bot(&args),
         Command::Observe(args) => observe::observe(&args),

@@ -180,7 +180,7 @@ impl Server {
     fn spawn(mut command: Command, log: PathBuf, journal: PathBuf, tokens_out: Option<PathBuf>) -> Server {
         let log_file = std::fs::File::create(&log).unwrap();
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log_file);
-        command.env("RUST_LOG", "cascade=debug,warn");
+        command.env("RUST_LOG", "cascade=debug,cascade_host=debug,warn");
         let mut child = command.spawn().expect("cannot start cascade serve");
         let stdout = child.stdout.take().unwrap();
         // A thread drains stdout (so the server never blocks on it) and hands the

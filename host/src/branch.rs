@@ -14,23 +14,9 @@ use anyhow::{Context, Result, bail};
 use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use serde::Serialize;
 
-use super::exercise::SETUP_CLIENT;
-use super::tokens::Tokens;
-use super::{Prepared, default_journal, resume_journal};
-
-/// Exits as clap does (status 2) if any of `others` (argument, present) is
-/// given with `--branch`, which takes the scenario, seed and takeovers from its
-/// journal. Checked here rather than by clap, which skips a required argument
-/// that conflicts with one present, and so would let `--at` pass without
-/// `--branch` whenever one of these is given.
-pub fn refuse_with(others: &[(&str, bool)]) {
-    if let Some((name, _)) = others.iter().find(|(_, present)| *present) {
-        let message = format!(
-            "the argument '--branch <JOURNAL>' cannot be used with '{name}' (a branch takes its scenario, seed and bots from its journal)\n"
-        );
-        clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, message).exit();
-    }
-}
+use crate::exercise::SETUP_CLIENT;
+use crate::start::{Prepared, default_journal, resume_journal};
+use crate::tokens::Tokens;
 
 /// A recording checked to be branchable at `at`.
 pub struct Plan {
@@ -94,7 +80,7 @@ struct Provenance<'a> {
 /// `journals/<source stem>-branch-t<at>-<UTC time>.jsonl`, never overwritten)
 /// and prepares the exercise as `--resume` would. If anything fails once the
 /// journal exists, what was written is removed again.
-pub(super) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: f64) -> Result<Prepared> {
+pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: f64) -> Result<Prepared> {
     let plan = plan(source, at)?;
     let path = match out {
         Some(p) => p.to_path_buf(),

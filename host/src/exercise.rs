@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use super::tokens::Identity;
+use crate::tokens::Identity;
 
 /// Each subscriber's queue: a client more than this many frames behind is
 /// "lagging" and gets a fresh snapshot instead of the deltas it missed.

@@ -11,9 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cascade_engine::wire::{
-    ClientMessage, MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_ID_CHARS, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage,
-};
+use cascade_engine::wire::{ClientMessage, MAX_CLIENT_ID_CHARS, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -23,30 +21,9 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{debug, info, warn};
 
-use super::exercise::{HOST_CLIENT, Outgoing, Request, SETUP_CLIENT, SUBSCRIBER_QUEUE};
-use super::tokens::{Identity, Tokens};
-
-/// Limits of a connection, from the command line.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub hello_timeout: Duration,
-    /// Silence after which a welcomed client counts as gone.
-    pub idle_timeout: Duration,
-    /// Commands per second (a burst of as many is allowed).
-    pub commands_per_second: u32,
-    pub max_frame_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            hello_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(30),
-            commands_per_second: 20,
-            max_frame_bytes: MAX_CLIENT_FRAME_BYTES,
-        }
-    }
-}
+use crate::config::Limits;
+use crate::exercise::{HOST_CLIENT, Outgoing, Request, SETUP_CLIENT, SUBSCRIBER_QUEUE};
+use crate::tokens::{Identity, Tokens};
 
 /// How long a close frame may take to reach a client that was dropped for
 /// being too slow, before the connection is simply cut.

@@ -1,0 +1,25 @@
+//! cascade-host: the live exercise host behind `cascade serve` and `cascade
+//! exercise`. A tokio runtime with three kinds of task: the listener
+//! (`server`: accepts, caps connections), one task per connection
+//! (`connection`: handshake, frame limits, rate limit, a writer), and the
+//! exercise actor (`exercise`) that alone owns the simulation, the journal and
+//! the clock. An exercise starts from a scenario, from its own journal after a
+//! crash, or from another's at a tick (`start`, `branch`).
+//!
+//! It must never: decide anything about the simulation (every rule is the
+//! engine's; the host only journals, steps and sends the views the engine
+//! computes), acknowledge a command before its journal line is durable, let one
+//! connection stall the tick loop or another connection, or write a token to
+//! the journal or the logs. Command-line parsing is the binary's.
+
+pub mod bots;
+pub mod branch;
+mod config;
+mod connection;
+mod exercise;
+mod server;
+mod start;
+pub mod tokens;
+
+pub use config::{Config, Limits, Source};
+pub use server::{Ready, run_until};

@@ -1,0 +1,136 @@
+//! `cascade serve`: the command line of the exercise host (the host itself is
+//! the cascade-host crate). Parses the options, sets up logging and the
+//! runtime, and maps failure to exit code 1.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cascade_host::{Config, Limits, Source};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Scenario file (.ron); not with --resume or --branch.
+    // Conflicts with --branch are checked by `refuse_with`: declared to clap
+    // they would hide "--at needs --branch" (clap skips a required argument
+    // that conflicts with one present).
+    #[arg(required_unless_present_any = ["resume", "branch"], conflicts_with = "resume")]
+    file: Option<PathBuf>,
+    /// Continue a crashed exercise from its journal (the scenario comes from it).
+    #[arg(long, value_name = "JOURNAL", conflicts_with = "branch")]
+    resume: Option<PathBuf>,
+    /// Start a new exercise from the state of a recorded one at --at TICK
+    /// (scenario and seed from its journal), paused until the director resumes.
+    #[arg(long, value_name = "JOURNAL", requires = "at")]
+    branch: Option<PathBuf>,
+    /// The tick of the --branch journal to start from (one of its checkpoints).
+    #[arg(long, value_name = "TICK", requires = "branch", conflicts_with = "resume")]
+    at: Option<u64>,
+    /// Teams the scenario's bots play: `all` (every team, until a human's first
+    /// command), `none`, or team ids separated by commas; every other team is
+    /// human from the first tick.
+    #[arg(long, value_name = "TEAM,…", conflicts_with = "resume")]
+    bots: Option<String>,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    addr: String,
+    /// Journal to write (default: journals/<scenario>-<UTC time>.jsonl, with --branch
+    /// journals/<source>-branch-t<TICK>-<UTC time>.jsonl). Never overwritten.
+    #[arg(long, conflicts_with = "resume")]
+    journal: Option<PathBuf>,
+    /// Also write the tokens as JSON to this file (mode 0600).
+    #[arg(long, value_name = "PATH")]
+    tokens_out: Option<PathBuf>,
+    /// Ticks per second once started.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Seed for every random stream (default: the scenario's).
+    #[arg(long, conflicts_with = "resume")]
+    seed: Option<u64>,
+    /// Milliseconds a connection has to say hello.
+    #[arg(long, default_value_t = 5000)]
+    hello_timeout_ms: u64,
+    /// Milliseconds a joined client may stay silent (it is pinged meanwhile)
+    /// before it counts as gone and is closed.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    idle_timeout_ms: u64,
+    /// Commands per second allowed from one connection.
+    #[arg(long, default_value_t = 20)]
+    rate: u32,
+    /// Most simultaneous connections.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Config {
+        let source = match (&self.resume, &self.branch, self.at) {
+            (Some(journal), _, _) => Source::Resume { journal: journal.clone() },
+            (None, Some(journal), Some(at)) => Source::Branch { journal: journal.clone(), at },
+            _ => Source::Scenario {
+                file: self.file.clone().expect("clap requires FILE without --resume or --branch"),
+                bots: self.bots.clone(),
+                seed: self.seed,
+            },
+        };
+        Config {
+            source,
+            addr: self.addr.clone(),
+            journal: self.journal.clone(),
+            tokens_out: self.tokens_out.clone(),
+            speed: Some(self.speed),
+            limits: Limits {
+                hello_timeout: Duration::from_millis(self.hello_timeout_ms),
+                idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+                commands_per_second: self.rate.max(1),
+                max_connections: self.max_connections,
+                ..Limits::default()
+            },
+        }
+    }
+}
+
+pub fn serve(args: &ServeArgs) -> bool {
+    if args.branch.is_some() {
+        refuse_with(&[
+            ("[FILE]", args.file.is_some()),
+            ("--seed <SEED>", args.seed.is_some()),
+            ("--bots <TEAM,…>", args.bots.is_some()),
+        ]);
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return false;
+        }
+    };
+    match runtime.block_on(cascade_host::run_until(&args.config(), None, None)) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            false
+        }
+    }
+}
+
+/// Exits as clap does (status 2) if any of `others` (argument, present) is
+/// given with `--branch`, which takes the scenario, seed and takeovers from its
+/// journal. Checked here rather than by clap, which skips a required argument
+/// that conflicts with one present, and so would let `--at` pass without
+/// `--branch` whenever one of these is given.
+pub fn refuse_with(others: &[(&str, bool)]) {
+    if let Some((name, _)) = others.iter().find(|(_, present)| *present) {
+        let message = format!(
+            "the argument '--branch <JOURNAL>' cannot be used with '{name}' (a branch takes its scenario, seed and bots from its journal)\n"
+        );
+        clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, message).exit();
+    }
+}
