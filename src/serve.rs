@@ -41,14 +41,16 @@ pub struct ServeArgs {
     /// Also write the tokens as JSON to this file (mode 0600).
     #[arg(long, value_name = "PATH")]
     tokens_out: Option<PathBuf>,
-    /// Ticks per second once started.
-    #[arg(long, default_value_t = 1.0)]
-    speed: f64,
+    /// Ticks per second once started (default 1; with --resume or --branch,
+    /// the last speed the director set in the journal).
+    #[arg(long)]
+    speed: Option<f64>,
     /// Seed for every random stream (default: the scenario's).
     #[arg(long, conflicts_with = "resume")]
     seed: Option<u64>,
-    /// Milliseconds a connection has to say hello.
-    #[arg(long, default_value_t = 5000)]
+    /// Milliseconds a connection has, from the moment it is accepted, to
+    /// complete the websocket upgrade and say hello with a valid token.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     hello_timeout_ms: u64,
     /// Milliseconds a joined client may stay silent (it is pinged meanwhile)
     /// before it counts as gone and is closed.
@@ -57,9 +59,25 @@ pub struct ServeArgs {
     /// Commands per second allowed from one connection.
     #[arg(long, default_value_t = 20)]
     rate: u32,
-    /// Most simultaneous connections.
-    #[arg(long, default_value_t = 256)]
+    /// Most simultaneous connections that have joined (said hello with a valid token).
+    #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
     max_connections: usize,
+    /// Most connections waiting to join (accepted, no valid hello yet); a
+    /// newcomer over the cap takes the place of the oldest from the busiest address.
+    #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_WAITING, value_parser = at_least_one)]
+    max_waiting: usize,
+    /// Most connections waiting to join from one address (an IPv6 /64 counts
+    /// as one); a newcomer over it takes the place of that address's oldest.
+    #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_WAITING_PER_ADDRESS, value_parser = at_least_one)]
+    max_waiting_per_address: usize,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl ServeArgs {
@@ -78,12 +96,14 @@ impl ServeArgs {
             addr: self.addr.clone(),
             journal: self.journal.clone(),
             tokens_out: self.tokens_out.clone(),
-            speed: Some(self.speed),
+            speed: self.speed,
             limits: Limits {
                 hello_timeout: Duration::from_millis(self.hello_timeout_ms),
                 idle_timeout: Duration::from_millis(self.idle_timeout_ms),
                 commands_per_second: self.rate.max(1),
                 max_connections: self.max_connections,
+                max_waiting: self.max_waiting,
+                max_waiting_per_address: self.max_waiting_per_address,
                 ..Limits::default()
             },
         }

@@ -275,7 +275,7 @@ async fn malformed_frames_get_an_error_code_and_the_other_team_is_still_served()
         (json!("isolate a-core"), "bad_command"),
         (json!({"action": "start"}), "bad_command"),
         (json!({"action": "takeover"}), "host_only"),
-        (json!({"action": "inject", "message": "fake news"}), "not_allowed_for_role"),
+        (json!({"action": "inject", "message": "fake news"}), "bad_command"),
         (json!({"action": "activate_piu", "level": 2}), "not_allowed_for_role"),
         (json!({"action": "isolate", "asset": "nowhere"}), "unknown_asset"),
         (message(&["team-z"], "hi", "TLP:RED"), "unknown_team"),
@@ -449,19 +449,22 @@ async fn more_commands_per_second_than_allowed_are_refused_and_the_other_team_is
     let mut b = server.team("team-b", "ui-b").await;
     d.acked(1, json!({"action": "start"})).await;
     let mut a = server.team("team-a", "ui-a").await;
-    // A burst of 20 commands: about 5 pass (the bucket), the rest are refused.
+    // A burst of 20 commands: about 5 pass (the bucket), the rest are refused,
+    // each with a reject that names its seq.
     for seq in 1..=20 {
         a.command(seq, message(&["team-a"], &format!("flood {seq}"), "TLP:RED")).await;
     }
-    let (mut acked, mut limited) = (Vec::new(), 0);
-    while acked.len() + limited < 20 {
-        let f = a.wait_for("an ack or an error", |v| matches!(kind(v), "ack" | "error" | "reject")).await;
+    let (mut acked, mut limited) = (Vec::new(), BTreeSet::new());
+    while acked.len() + limited.len() < 20 {
+        let f = a.wait_for("an answer", |v| matches!(kind(v), "ack" | "error" | "reject")).await;
         match kind(&f) {
             "ack" => acked.push(f["seq"].as_u64().unwrap()),
-            "error" if f["code"] == "rate_limited" => limited += 1,
+            "reject" if f["code"] == "rate_limited" => assert!(limited.insert(f["seq"].as_u64().unwrap())),
             _ => panic!("{f}"),
         }
     }
+    let answered: BTreeSet<u64> = acked.iter().copied().chain(limited.iter().copied()).collect();
+    assert_eq!(answered, (1..=20).collect(), "one answer per seq");
     assert!((5..=8).contains(&acked.len()), "{} acked", acked.len());
     assert_eq!(acked[..5], [1, 2, 3, 4, 5], "the first ones pass");
     let journaled_seqs: BTreeSet<u64> = journal_commands(&server.journal)
@@ -482,7 +485,14 @@ async fn a_full_server_says_so_and_closes_1013() {
     let mut server = Server::start(dir.path(), "full-house", &["--max-connections", "2"]);
     let d = server.director().await;
     let mut a = server.team("team-a", "ui-a").await;
+    // Connections that have not said hello take no joined place...
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        silent.push(server.connect().await);
+    }
+    // ... a third hello finds the joined places taken.
     let mut x = server.connect().await;
+    x.send_hello(server.tokens.team("team-b"), "ui-b").await;
     let (code, frames) = x.closing().await;
     assert_eq!(frames[0]["code"], "server_full", "{frames:?}");
     assert_eq!(code, Some(1013));
@@ -985,10 +995,12 @@ async fn after_kill_9_the_resumed_exercise_is_the_same_exercise() {
     let quiet = d.drain(Duration::from_millis(200)).await;
     assert!(quiet.iter().all(|f| !is_view(f)), "paused after resume: {quiet:?}");
     d.acked(4, json!({"action": "resume"})).await;
-    let stamped = a.acked(100, json!({"action": "isolate", "asset": "a-core"})).await;
-    acked.push(("team-a", "ui-a", 100, stamped));
+    // A seq never used before (the loop above may have gone far: acks are fast).
+    let fresh = last_seq + 1;
+    let stamped = a.acked(fresh, json!({"action": "isolate", "asset": "a-core"})).await;
+    acked.push(("team-a", "ui-a", fresh, stamped));
     d.view_at(crash_tick + 10).await;
-    assert_eq!(a.outcome(100).await["ok"], true);
+    assert_eq!(a.outcome(fresh).await["ok"], true);
     d.command(5, json!({"action": "end"})).await;
     let end = d.wait_for("the end", |v| kind(v) == "clock" && v["ended"] == true).await;
     assert_eq!(kind(&d.answer(5).await), "ack");

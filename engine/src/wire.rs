@@ -94,12 +94,18 @@ pub enum ServerMessage {
     Tick(Box<TeamView>),
     /// The same for the director.
     DirectorTick(Box<DirectorView>),
-    /// The clock changed (start, pause, resume, speed, end).
+    /// The clock changed (start, pause, resume, speed, end), or, for the
+    /// director, how far it runs behind its schedule did.
     Clock {
         tick: u64,
         running: bool,
         ticks_per_second: f64,
         ended: bool,
+        /// How late the last tick came against the schedule the speed sets, in
+        /// milliseconds: 0 unless at least one period late (the host cannot
+        /// keep up, or stalled).
+        #[serde(default)]
+        behind_ms: u64,
     },
     /// The command is durable in the journal and stamped for `tick`.
     Ack {

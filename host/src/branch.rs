@@ -80,7 +80,7 @@ struct Provenance<'a> {
 /// `journals/<source stem>-branch-t<at>-<UTC time>.jsonl`, never overwritten)
 /// and prepares the exercise as `--resume` would. If anything fails once the
 /// journal exists, what was written is removed again.
-pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: f64) -> Result<Prepared> {
+pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: Option<f64>) -> Result<Prepared> {
     let plan = plan(source, at)?;
     let path = match out {
         Some(p) => p.to_path_buf(),
@@ -93,9 +93,9 @@ pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: f64) -> 
     let written = [path.clone(), sidecar_path(&path), Tokens::path_beside(&path)];
     let prepared = write_beside(&plan, &path).and_then(|()| resume_journal(&path, speed));
     match prepared {
-        Ok((exercise, tokens)) => {
+        Ok((exercise, tokens, journal_speed)) => {
             let origin = format!("branched from {} at tick {at} (hash {})", source.display(), plan.hash());
-            Ok(Prepared { exercise, tokens, journal: path, origin: Some(origin) })
+            Ok(Prepared { exercise, tokens, journal: path, origin: Some(origin), journal_speed })
         }
         Err(e) => {
             for file in &written {

@@ -1,10 +1,14 @@
 //! What a host is asked to run and the limits it keeps: the library's side of
 //! `cascade serve`'s and `cascade exercise`'s options (the binary parses them).
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use cascade_engine::wire::MAX_CLIENT_FRAME_BYTES;
+
+/// The speeds a clock may run at, in ticks per second.
+pub const SPEEDS: RangeInclusive<f64> = 0.01..=1000.0;
 
 /// Where the exercise comes from.
 #[derive(Debug, Clone)]
@@ -29,7 +33,8 @@ pub struct Config {
     pub journal: Option<PathBuf>,
     /// Where to write the tokens again (mode 0600), besides beside the journal.
     pub tokens_out: Option<PathBuf>,
-    /// Ticks per second once running; `None`: 1.
+    /// Ticks per second once running; `None`: 1, or for `Source::Resume` and
+    /// `Source::Branch` the last speed the director set in the journal.
     pub speed: Option<f64>,
     pub limits: Limits,
 }
@@ -44,16 +49,32 @@ impl Config {
 /// The limits every connection is held to.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Time a connection has to say hello.
+    /// Time a connection has, from the TCP accept, to complete the websocket
+    /// upgrade and say hello with a valid token.
     pub hello_timeout: Duration,
     /// Silence after which a welcomed client counts as gone.
     pub idle_timeout: Duration,
     /// Commands per second (a burst of as many is allowed).
     pub commands_per_second: u32,
     pub max_frame_bytes: usize,
-    /// Most simultaneous connections.
+    /// Most simultaneous joined connections (a valid hello made).
     pub max_connections: usize,
+    /// Most connections waiting to join (not yet a valid hello), in all...
+    pub max_waiting: usize,
+    /// ...and from one address (an IPv6 /64 counts as one).
+    pub max_waiting_per_address: usize,
 }
+
+/// Joined connections by default: 40-odd teams with a few analysts each, the
+/// director and observers fit many times over; a load of 4,000 was measured
+/// (docs/performance.md).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Connections waiting to join, by default: far more than the hellos a crowd
+/// reconnecting at once has in flight.
+pub const DEFAULT_MAX_WAITING: usize = 1024;
+/// Connections waiting to join from one address, by default: a crisis room
+/// behind one NAT reconnecting at once fits.
+pub const DEFAULT_MAX_WAITING_PER_ADDRESS: usize = 128;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -62,7 +83,9 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30),
             commands_per_second: 20,
             max_frame_bytes: MAX_CLIENT_FRAME_BYTES,
-            max_connections: 256,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_waiting: DEFAULT_MAX_WAITING,
+            max_waiting_per_address: DEFAULT_MAX_WAITING_PER_ADDRESS,
         }
     }
 }

@@ -1,33 +1,62 @@
-//! One websocket connection: the hello handshake, frame parsing and limits, and
-//! a writer task fed by a bounded queue. Bad input of any kind gets an `error`
-//! frame with a code (docs/protocol.md) and never reaches the exercise; a wrong
-//! token (1008), an oversize frame (1009) or a missing hello (1008) also close
-//! the connection. The writer pings every `idle_timeout / 3`; a client that
-//! sends nothing at all (not even the pong its websocket library answers by
-//! itself) for `idle_timeout` is gone — a suspended laptop, a dropped network —
-//! and is closed (1001), so that the director's presence stays true.
+//! One websocket connection, from the TCP accept to its last byte.
+//!
+//! - Waiting: the websocket upgrade and a hello with a valid token must both
+//!   be done within the hello timeout, counted from the accept; meanwhile the
+//!   connection holds a waiting place (`admission`), which a newcomer may take.
+//!   Only a good hello gets a joined place (`server_full` if there is none).
+//! - Joined: frames are parsed (`frame`), commands rate-limited and handed to
+//!   the exercise; answers and views go out through the connection's `Outbox`
+//!   and one writer task. While too many answers wait unread, the reader stops
+//!   reading: a client that floods without reading slows itself, never the host.
+//! - Closing: bad input of any kind gets an `error` frame with a code
+//!   (docs/protocol.md); some also close the connection with a code (1008 token
+//!   or protocol, 1009 frame size, 1007 text that is not UTF-8, 1002 a broken
+//!   websocket frame, 1013 full or too slow, 1001 silent). The closing
+//!   handshake is completed: after its close frame the host half-closes and
+//!   reads what the client still sends until it closes too, so that the client
+//!   gets the close frame rather than a TCP reset.
+//!
+//! The writer pings every `idle_timeout / 3`; a joined client that sends
+//! nothing at all (not even the pong its websocket library answers by itself)
+//! for `idle_timeout` is gone — a suspended laptop, a dropped network — and is
+//! closed (1001), so that the director's presence stays true. A client that
+//! reads nothing for `idle_timeout` while a frame waits is cut.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cascade_engine::wire::{ClientMessage, MAX_CLIENT_ID_CHARS, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage};
+use cascade_engine::wire::{ClientMessage, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{debug, info, warn};
 
+use crate::admission::{Joined, Waiting};
 use crate::config::Limits;
-use crate::exercise::{HOST_CLIENT, Outgoing, Request, SETUP_CLIENT, SUBSCRIBER_QUEUE};
+use crate::exercise::Request;
+use crate::frame;
+use crate::outbox::{Frame, Frames, MAX_WAITING_ANSWERS, Outbox};
 use crate::tokens::{Identity, Tokens};
 
-/// How long a close frame may take to reach a client that was dropped for
-/// being too slow, before the connection is simply cut.
+type Ws = WebSocketStream<TcpStream>;
+
+/// How long a close frame may take to reach a client, and how long the host
+/// then reads what the client still sends before it hangs up.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// The most the host reads and discards from a client after its close frame.
+const MAX_DRAIN_BYTES: usize = 4 << 20;
+/// Most bytes the writer may hold for one connection beyond what the socket
+/// took (a whole director snapshot must fit).
+const MAX_WRITE_BUFFER_BYTES: usize = 64 << 20;
 
 /// What the connection needs from the host.
 pub struct Shared {
@@ -41,20 +70,19 @@ fn error(code: &str, message: impl Into<String>) -> ServerMessage {
     ServerMessage::Error { code: code.to_string(), message: message.into() }
 }
 
-enum Close {
-    Policy(&'static str),
-    Size,
-    Away,
+fn close_frame(code: CloseCode, reason: &'static str) -> CloseFrame {
+    CloseFrame { code, reason: reason.into() }
 }
 
-impl Close {
-    fn frame(self) -> CloseFrame {
-        match self {
-            Close::Policy(reason) => CloseFrame { code: CloseCode::Policy, reason: reason.into() },
-            Close::Size => CloseFrame { code: CloseCode::Size, reason: "frame too large".into() },
-            Close::Away => CloseFrame { code: CloseCode::Away, reason: "no answer: reconnect".into() },
-        }
-    }
+/// How the reading side ended.
+enum End {
+    /// The client closed (its close frame is answered) or the connection broke.
+    Gone,
+    /// The host closes with this frame, after what is queued.
+    Close(CloseFrame),
+    /// The writer stopped first (the exercise gave up on the client, or the
+    /// client does not read).
+    WriterStopped,
 }
 
 /// A token bucket: `rate` commands per second, bursts of `rate`.
@@ -82,257 +110,376 @@ impl Bucket {
     }
 }
 
-pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, shared: Arc<Shared>, full: bool) {
+pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, shared: Arc<Shared>, waiting: Waiting) {
+    // Small frames (acks) go out at once instead of waiting up to 40 ms for
+    // the client's delayed ACK of the previous one.
+    let _ = stream.set_nodelay(true);
+    let deadline = Instant::now() + shared.limits.hello_timeout;
     let config = WebSocketConfig::default()
         .max_message_size(Some(shared.limits.max_frame_bytes))
         .max_frame_size(Some(shared.limits.max_frame_bytes))
-        .max_write_buffer_size(4 * 1024 * 1024);
-    let ws = match tokio_tungstenite::accept_async_with_config(stream, Some(config)).await {
-        Ok(ws) => ws,
-        Err(e) => {
-            debug!("connection {conn} from {peer}: handshake failed: {e}");
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES);
+    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let ws = tokio::select! {
+        upgraded = tokio::time::timeout_at(deadline, upgrade) => match upgraded {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(e)) => {
+                debug!("connection {conn} from {peer}: handshake failed: {e}");
+                return;
+            }
+            Err(_) => {
+                info!("connection {conn} from {peer}: no websocket handshake within {:?}; closed", shared.limits.hello_timeout);
+                return;
+            }
+        },
+        _ = waiting.evicted() => {
+            debug!("connection {conn} from {peer}: gave its waiting place to a newer connection");
             return;
         }
     };
-    let (mut sink, mut source) = ws.split();
-    if full {
-        let frame = serde_json::to_string(&error("server_full", "too many connections; try again later")).unwrap();
-        let _ = sink.send(Message::text(frame)).await;
-        let _ =
-            sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Again, reason: "server full".into() }))).await;
-        return;
-    }
-
-    // The writer: frames from the exercise and from this reader, in order.
-    let (tx, mut rx) = mpsc::channel::<Outgoing>(SUBSCRIBER_QUEUE);
-    let (close_tx, mut close_rx) = mpsc::channel::<Close>(1);
-    // The exercise notifies this when it drops a client that fell too far behind.
-    let kicked = Arc::new(Notify::new());
-    let writer_kicked = Arc::clone(&kicked);
-    // Dropped when the writer ends, which ends the reader too: a connection the
-    // writer has given up on (too slow, or gone) must not linger.
-    let (writer_done_tx, mut writer_done) = oneshot::channel::<()>();
+    let (sink, source) = ws.split();
+    let (outbox, frames) = Outbox::new();
+    let (writer_done_tx, writer_done) = oneshot::channel::<()>();
     let ping_every = (shared.limits.idle_timeout / 3).max(Duration::from_millis(10));
-    let writer = tokio::spawn(async move {
+    let write_timeout = shared.limits.idle_timeout;
+    let mut writer = tokio::spawn(async move {
         let _done = writer_done_tx;
-        let too_slow =
-            || Message::Close(Some(CloseFrame { code: CloseCode::Again, reason: "too slow: reconnect".into() }));
-        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                biased;
-                frame = rx.recv() => match frame {
-                    Some(Outgoing::Message(message)) => {
-                        let text = serde_json::to_string(&message).expect("server messages serialise");
-                        tokio::select! {
-                            biased;
-                            sent = sink.send(Message::text(text)) => if sent.is_err() {
-                                return;
-                            },
-                            // Stuck writing to a client that does not read, and
-                            // dropped by the exercise: try to say so, then give up.
-                            _ = writer_kicked.notified() => {
-                                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(too_slow())).await;
-                                return;
-                            }
-                        }
-                    }
-                    None => {
-                        // The reader is gone. It may have asked for a close just
-                        // before dropping its sender: the biased select sees the
-                        // end of `rx` first, so look for that request here.
-                        if let Ok(close) = close_rx.try_recv() {
-                            let _ = sink.send(Message::Close(Some(close.frame()))).await;
-                        }
-                        return;
-                    }
-                },
-                close = close_rx.recv() => {
-                    // Drain what is already queued (the error frame), then close.
-                    while let Ok(Outgoing::Message(message)) = rx.try_recv() {
-                        let _ = sink.send(Message::text(serde_json::to_string(&message).unwrap())).await;
-                    }
-                    let Some(close) = close else { return };
-                    let _ = sink.send(Message::Close(Some(close.frame()))).await;
-                    return;
+        write(sink, frames, ping_every, write_timeout).await
+    });
+    let mut reader = Reader {
+        conn,
+        peer,
+        bucket: Bucket::new(shared.limits.commands_per_second),
+        shared,
+        outbox: Arc::clone(&outbox),
+        source,
+        identity: None,
+        joined: None,
+        subscribed: false,
+        writer_done,
+    };
+    let end = reader.run(waiting, deadline).await;
+    let Reader { shared, source, subscribed, joined, .. } = reader;
+    if subscribed {
+        let _ = shared.requests.send(Request::Unsubscribe { conn }).await;
+    }
+    outbox.close(match &end {
+        End::Close(frame) => Some(frame.clone()),
+        End::Gone | End::WriterStopped => None,
+    });
+    // The writer sends what is queued and the close frame; a client that
+    // does not read could hold it, and the connection's place, for as long as
+    // TCP keeps trying: cut it after a while.
+    let sink = match tokio::time::timeout(2 * CLOSE_WAIT, &mut writer).await {
+        Ok(Ok(sink)) => sink,
+        Ok(Err(_)) => None,
+        Err(_) => {
+            debug!("connection {conn} from {peer}: the writer is stuck; cut");
+            writer.abort();
+            None
+        }
+    };
+    if let (End::Close(_), Some(sink)) = (&end, sink)
+        && let Ok(ws) = sink.reunite(source)
+    {
+        hang_up(ws).await;
+    }
+    drop(joined);
+}
+
+/// After the host's close frame: half-close, then read and discard what the
+/// client still sends (the rest of a frame too large, its own close frame)
+/// until it hangs up too, for at most `CLOSE_WAIT` and `MAX_DRAIN_BYTES`.
+/// Closing a socket with unread input makes the kernel send a reset, which a
+/// client sees as an abnormal close (1006) and which can destroy the close
+/// frame before the client reads it.
+async fn hang_up(mut ws: Ws) {
+    let tcp = ws.get_mut();
+    let _ = tcp.shutdown().await;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut drained = 0usize;
+    let deadline = Instant::now() + CLOSE_WAIT;
+    while drained < MAX_DRAIN_BYTES {
+        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => drained += n,
+            _ => break,
+        }
+    }
+}
+
+/// The writer task: sends the outbox's frames in order, and pings. Returns
+/// the sink after a close frame went out (for `hang_up`), `None` if the
+/// connection broke or the client stopped reading.
+async fn write(
+    mut sink: SplitSink<Ws, Message>,
+    mut frames: Frames,
+    ping_every: Duration,
+    write_timeout: Duration,
+) -> Option<SplitSink<Ws, Message>> {
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let outbox = frames.outbox();
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = outbox.kicked() => {
+                frames.shut();
+                let too_slow = close_frame(CloseCode::Again, "too slow: reconnect");
+                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(too_slow)))).await;
+                return None;
+            }
+            frame = frames.next() => match frame {
+                Some(Frame::Answer(text) | Frame::View(text)) => Message::Text(text),
+                Some(Frame::Close(close)) => {
+                    frames.shut();
+                    let Some(close) = close else { return Some(sink) };
+                    let sent = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(close)))).await;
+                    return matches!(sent, Ok(Ok(()))).then_some(sink);
                 }
-                // Dropped by the exercise for falling behind (after what was queued).
-                _ = writer_kicked.notified() => {
-                    let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(too_slow())).await;
-                    return;
-                }
-                // Something for a live client to answer (see idle_timeout).
-                _ = ping.tick() => {
-                    if tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Ping(Default::default()))).await.is_err() {
-                        return;
-                    }
-                }
+                None => return Some(sink),
+            },
+            // Something for a live client to answer (see idle_timeout).
+            _ = ping.tick() => Message::Ping(Default::default()),
+        };
+        let sent = tokio::select! {
+            biased;
+            // Given up on by the exercise while stuck writing to a client
+            // that does not read: try to say so, then stop.
+            _ = outbox.kicked() => None,
+            sent = tokio::time::timeout(write_timeout, sink.send(message)) => Some(sent),
+        };
+        match sent {
+            Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(_))) => {
+                frames.shut();
+                return None;
+            }
+            Some(Err(_)) | None => {
+                frames.shut();
+                let too_slow = close_frame(CloseCode::Again, "too slow: reconnect");
+                let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(too_slow)))).await;
+                return None;
             }
         }
-    });
+    }
+}
 
-    let send = |message: ServerMessage| {
-        let _ = tx.try_send(Outgoing::Message(message));
-    };
-    let mut identity: Option<(Identity, String)> = None;
-    let mut bucket = Bucket::new(shared.limits.commands_per_second);
-    let hello_deadline = Instant::now() + shared.limits.hello_timeout;
-    loop {
-        let deadline = match identity {
-            None => hello_deadline,
-            Some(_) => Instant::now() + shared.limits.idle_timeout,
-        };
-        let frame = tokio::select! {
-            next = tokio::time::timeout_at(deadline, source.next()) => match next {
-                Ok(frame) => frame,
-                Err(_) if identity.is_none() => {
-                    info!("connection {conn} from {peer}: no hello in time");
-                    send(error("hello_timeout", "no valid hello in time"));
-                    let _ = close_tx.try_send(Close::Policy("no hello"));
-                    break;
+/// The reading side of a connection.
+struct Reader {
+    conn: u64,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    outbox: Arc<Outbox>,
+    source: SplitStream<Ws>,
+    bucket: Bucket,
+    /// Who the connection is and the client id it gave, once welcomed.
+    identity: Option<(Identity, String)>,
+    joined: Option<Joined>,
+    /// A `Subscribe` went to the exercise (an `Unsubscribe` must follow).
+    subscribed: bool,
+    writer_done: oneshot::Receiver<()>,
+}
+
+/// Resolves when a waiting connection is evicted; never once it has joined.
+async fn evicted(waiting: &Option<Waiting>) {
+    match waiting {
+        Some(waiting) => waiting.evicted().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Reader {
+    fn send(&self, message: ServerMessage) {
+        self.outbox.answer(&message);
+    }
+
+    fn refuse(&self, code: &str, message: impl Into<String>) {
+        warn!("connection {} from {}: {code}", self.conn, self.peer);
+        self.send(error(code, message));
+    }
+
+    async fn run(&mut self, waiting: Waiting, hello_deadline: Instant) -> End {
+        let mut waiting = Some(waiting);
+        loop {
+            // Back-pressure: a client that leaves its answers unread is not
+            // read either, until it catches up.
+            let room = self.outbox.waiting_answers() < MAX_WAITING_ANSWERS;
+            let read_by = match self.identity {
+                None => hello_deadline,
+                Some(_) => Instant::now() + self.shared.limits.idle_timeout,
+            };
+            let next = tokio::select! {
+                next = self.source.next(), if room => Some(next),
+                _ = self.outbox.wait_for_room(), if !room => continue,
+                _ = tokio::time::sleep_until(read_by) => None,
+                _ = evicted(&waiting) => {
+                    debug!("connection {} from {}: gave its waiting place to a newer connection", self.conn, self.peer);
+                    self.send(error("too_many_waiting", "too many connections are waiting to join; try again"));
+                    return End::Close(close_frame(CloseCode::Again, "too many waiting"));
                 }
-                Err(_) => {
-                    info!("connection {conn} from {peer}: silent for {:?}, closed", shared.limits.idle_timeout);
-                    let _ = close_tx.try_send(Close::Away);
-                    break;
+                _ = &mut self.writer_done => return End::WriterStopped,
+            };
+            let Some(frame) = next else {
+                if self.identity.is_none() {
+                    info!("connection {} from {}: no hello in time", self.conn, self.peer);
+                    self.send(error("hello_timeout", "no valid hello in time"));
+                    return End::Close(close_frame(CloseCode::Policy, "no hello"));
                 }
-            },
-            _ = &mut writer_done => {
-                debug!("connection {conn} from {peer}: closed by the writer");
-                break;
+                info!(
+                    "connection {} from {}: silent for {:?}, closed",
+                    self.conn, self.peer, self.shared.limits.idle_timeout
+                );
+                return End::Close(close_frame(CloseCode::Away, "no answer: reconnect"));
+            };
+            let text = match frame {
+                None => return End::Gone,
+                Some(Ok(Message::Close(_))) => {
+                    // Read on, so that tungstenite sends its answering close frame.
+                    let _ = tokio::time::timeout(CLOSE_WAIT, self.source.next()).await;
+                    return End::Gone;
+                }
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Binary(_))) => {
+                    self.refuse("binary_frame", "frames are JSON text");
+                    continue;
+                }
+                Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
+                Some(Err(e)) => return self.broken(e),
+            };
+            if let Some(end) = self.on_text(&text, &mut waiting).await {
+                return end;
             }
-        };
-        let text = match frame {
-            None | Some(Ok(Message::Close(_))) => break,
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Binary(_))) => {
-                send(error("binary_frame", "frames are JSON text"));
-                continue;
+        }
+    }
+
+    /// A read error: what the client is told, and how the connection closes.
+    fn broken(&self, e: WsError) -> End {
+        match e {
+            WsError::Capacity(e) => {
+                warn!("connection {} from {}: frame over the limit ({e})", self.conn, self.peer);
+                self.send(error(
+                    "frame_too_large",
+                    format!("frames are at most {} bytes", self.shared.limits.max_frame_bytes),
+                ));
+                End::Close(close_frame(CloseCode::Size, "frame too large"))
             }
-            Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
-            Some(Err(WsError::Capacity(e))) => {
-                warn!("connection {conn} from {peer}: frame over the limit ({e})");
-                send(error("frame_too_large", format!("frames are at most {} bytes", shared.limits.max_frame_bytes)));
-                let _ = close_tx.try_send(Close::Size);
-                break;
+            WsError::Utf8(_) => {
+                self.refuse("invalid_utf8", "a text frame must be valid UTF-8");
+                End::Close(close_frame(CloseCode::Invalid, "invalid UTF-8"))
             }
-            Some(Err(e)) => {
-                debug!("connection {conn} from {peer}: {e}");
-                break;
+            // The client hung up without a close frame: nothing to answer.
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                debug!("connection {} from {}: closed without a close frame", self.conn, self.peer);
+                End::Gone
             }
-        };
-        let value: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                warn!("connection {conn} from {peer}: invalid JSON");
-                send(error("bad_json", format!("not JSON: {e}")));
-                continue;
+            WsError::Protocol(e) => {
+                self.refuse("protocol_error", format!("websocket protocol violation: {e}"));
+                End::Close(close_frame(CloseCode::Protocol, "protocol violation"))
             }
-        };
-        let kind = value.get("type").and_then(|t| t.as_str()).map(str::to_string);
-        let message: ClientMessage = match serde_json::from_value(value) {
-            Ok(m) => m,
-            Err(e) => {
-                let (code, text) = match kind.as_deref() {
-                    None => ("missing_type", "a frame needs a \"type\"".to_string()),
-                    Some("hello") | Some("command") => {
-                        ("bad_message", format!("bad {}: {e}", kind.as_deref().unwrap()))
-                    }
-                    Some(other) => ("unknown_type", format!("unknown message type {other:?}")),
-                };
-                warn!("connection {conn} from {peer}: {code}");
-                send(error(code, text));
-                continue;
+            e => {
+                debug!("connection {} from {}: {e}", self.conn, self.peer);
+                End::Gone
+            }
+        }
+    }
+
+    /// One text frame; `Some` if the connection ends with it.
+    async fn on_text(&mut self, text: &str, waiting: &mut Option<Waiting>) -> Option<End> {
+        let message = match frame::parse(text) {
+            Ok(message) => message,
+            Err(refusal) => {
+                self.refuse(refusal.code, refusal.message);
+                return None;
             }
         };
         match message {
-            ClientMessage::Hello { token, client, protocol } => {
-                if identity.is_some() {
-                    send(error("already_hello", "this connection has already said hello"));
-                    continue;
-                }
-                if protocol != PROTOCOL {
-                    send(error("bad_protocol", format!("this server speaks protocol {PROTOCOL}")));
-                    let _ = close_tx.try_send(Close::Policy("protocol"));
-                    break;
-                }
-                let client_ok = !client.is_empty()
-                    && client.chars().count() <= MAX_CLIENT_ID_CHARS
-                    && client != HOST_CLIENT
-                    && client != SETUP_CLIENT
-                    && client.chars().all(|c| c.is_ascii_graphic());
-                if !client_ok {
-                    send(error(
-                        "bad_client",
-                        format!(
-                            "client ids are 1 to {MAX_CLIENT_ID_CHARS} printable ASCII characters \
-                             (not {HOST_CLIENT:?} or {SETUP_CLIENT:?})"
-                        ),
-                    ));
-                    continue;
-                }
-                let who = if token.len() <= MAX_TOKEN_CHARS {
-                    shared.tokens.identify(&token, |id| shared.team_ids.iter().position(|t| t == id).map(|i| i as u32))
-                } else {
-                    None
-                };
-                let Some(who) = who else {
-                    // Never log the token itself.
-                    warn!("connection {conn} from {peer}: wrong token");
-                    send(error("bad_token", "unknown token"));
-                    let _ = close_tx.try_send(Close::Policy("bad token"));
-                    break;
-                };
-                let (reply_tx, reply_rx) = oneshot::channel();
-                let subscribe =
-                    Request::Subscribe { who, conn, tx: tx.clone(), kicked: Arc::clone(&kicked), reply: reply_tx };
-                if shared.requests.send(subscribe).await.is_err() {
-                    break;
-                }
-                // The exercise queues the welcome, snapshot and clock itself.
-                let Ok(()) = reply_rx.await else { break };
-                info!(
-                    "connection {conn} from {peer}: {} as client {client:?}",
-                    match who {
-                        Identity::Director => "director".to_string(),
-                        Identity::Team(t) => format!("team {}", shared.team_ids[t as usize]),
-                    }
-                );
-                identity = Some((who, client));
-            }
+            ClientMessage::Hello { token, client, protocol } => self.on_hello(token, client, protocol, waiting).await,
             ClientMessage::Command { seq, command } => {
-                let Some((who, client)) = &identity else {
-                    send(error("hello_first", "say hello before sending commands"));
-                    continue;
+                let Some((who, client)) = &self.identity else {
+                    self.refuse("hello_first", "say hello before sending commands");
+                    return None;
                 };
-                if !bucket.take() {
-                    warn!(
-                        "connection {conn} from {peer}: over {} commands per second",
-                        shared.limits.commands_per_second
-                    );
-                    send(error(
-                        "rate_limited",
-                        format!("at most {} commands per second", shared.limits.commands_per_second),
-                    ));
-                    continue;
+                if !self.bucket.take() {
+                    let rate = self.shared.limits.commands_per_second;
+                    warn!("connection {} from {}: over {rate} commands per second", self.conn, self.peer);
+                    let message = format!("at most {rate} commands per second; send it again later");
+                    self.send(ServerMessage::Reject { seq, code: "rate_limited".into(), message });
+                    return None;
                 }
-                let request = Request::Command { who: *who, client: client.clone(), seq, command, tx: tx.clone() };
-                if shared.requests.send(request).await.is_err() {
-                    break;
+                let outbox = Arc::clone(&self.outbox);
+                let request = Request::Command { who: *who, client: client.clone(), seq, command, outbox };
+                if self.shared.requests.send(request).await.is_err() {
+                    return Some(End::Gone);
                 }
+                None
             }
         }
     }
-    let _ = shared.requests.send(Request::Unsubscribe { conn }).await;
-    drop(tx);
-    drop(close_tx);
-    // The writer sends what is queued and the close frame; a peer that does
-    // not read (the idle timeout's case) could hold it, and the connection
-    // slot, for as long as TCP keeps trying: cut it after CLOSE_WAIT.
-    let mut writer = writer;
-    if tokio::time::timeout(2 * CLOSE_WAIT, &mut writer).await.is_err() {
-        debug!("connection {conn} from {peer}: the writer is stuck; cut");
-        writer.abort();
+
+    async fn on_hello(
+        &mut self,
+        token: String,
+        client: String,
+        protocol: u32,
+        waiting: &mut Option<Waiting>,
+    ) -> Option<End> {
+        if self.identity.is_some() {
+            self.refuse("already_hello", "this connection has already said hello");
+            return None;
+        }
+        if protocol != PROTOCOL {
+            self.refuse("bad_protocol", format!("this server speaks protocol {PROTOCOL}"));
+            return Some(End::Close(close_frame(CloseCode::Policy, "protocol")));
+        }
+        if !frame::client_id_ok(&client) {
+            self.refuse(
+                "bad_client",
+                format!(
+                    "client ids are 1 to {} printable ASCII characters (not {:?} or {:?})",
+                    cascade_engine::wire::MAX_CLIENT_ID_CHARS,
+                    crate::exercise::HOST_CLIENT,
+                    crate::exercise::SETUP_CLIENT
+                ),
+            );
+            return None;
+        }
+        let shared = &self.shared;
+        let who = if token.len() <= MAX_TOKEN_CHARS {
+            shared.tokens.identify(&token, |id| shared.team_ids.iter().position(|t| t == id).map(|i| i as u32))
+        } else {
+            None
+        };
+        let Some(who) = who else {
+            // Never log the token itself.
+            self.refuse("bad_token", "unknown token");
+            return Some(End::Close(close_frame(CloseCode::Policy, "bad token")));
+        };
+        let Ok(joined) = waiting.take().expect("a connection waits until its hello").join() else {
+            self.refuse("server_full", "too many connections; try again later");
+            return Some(End::Close(close_frame(CloseCode::Again, "server full")));
+        };
+        self.joined = Some(joined);
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let outbox = Arc::clone(&self.outbox);
+        let subscribe = Request::Subscribe { who, conn: self.conn, outbox, reply: reply_tx };
+        if self.shared.requests.send(subscribe).await.is_err() {
+            return Some(End::Gone);
+        }
+        self.subscribed = true;
+        // The exercise queues the welcome, snapshot and clock itself.
+        if reply_rx.await.is_err() {
+            return Some(End::Gone);
+        }
+        info!(
+            "connection {} from {}: {} as client {client:?}",
+            self.conn,
+            self.peer,
+            match who {
+                Identity::Director => "director".to_string(),
+                Identity::Team(t) => format!("team {}", self.shared.team_ids[t as usize]),
+            }
+        );
+        self.identity = Some((who, client));
+        None
     }
 }

@@ -2,10 +2,18 @@
 //! clock. Connections talk to it through a bounded channel of `Request`s; it
 //! answers each command with an ack only after the journal line is fdatasynced,
 //! applies commands at the tick they were stamped for, and sends every subscriber
-//! its own view each tick without ever waiting for a slow one. It also counts
-//! each team's connections and tells the director (`presence`) when they change.
+//! its own view each tick without ever waiting for a slow one (each distinct
+//! view is computed and serialised once, however many connections share it). It
+//! also counts each team's connections and tells the director (`presence`) when
+//! they change.
+//!
+//! The clock keeps absolute deadlines: tick n is due at start + n periods, so a
+//! late tick is followed by the next one at once and the exercise catches up,
+//! unless it falls more than `MAX_CATCH_UP` behind (a stalled disk, a suspended
+//! laptop), when the schedule restarts from now. Directors are told how far
+//! behind the schedule the clock runs (`clock.behind_ms`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,17 +23,19 @@ use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{director_view, team_view};
 use cascade_engine::wire::{DirectorAction, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{error, info, warn};
 
+use crate::outbox::{self, Outbox, Refused};
 use crate::tokens::Identity;
 
-/// Each subscriber's queue: a client more than this many frames behind is
-/// "lagging" and gets a fresh snapshot instead of the deltas it missed.
-pub const SUBSCRIBER_QUEUE: usize = 64;
-/// Ticks a subscriber may stay lagging before it is disconnected (1013).
+/// Ticks a subscriber may stay lagging (its outbox full of views it has not
+/// read) before it is disconnected (1013).
 pub const MAX_LAG_TICKS: u32 = 30;
+/// How far behind its schedule the clock may fall and still catch up.
+pub const MAX_CATCH_UP: Duration = Duration::from_secs(10);
 /// Client id the host uses for the commands it journals itself (takeovers).
 pub const HOST_CLIENT: &str = "host";
 /// Client id of the takeovers `--bots` journals before the exercise starts
@@ -33,18 +43,11 @@ pub const HOST_CLIENT: &str = "host";
 /// command caused).
 pub const SETUP_CLIENT: &str = "host-setup";
 
-/// A frame for a connection's writer.
-#[derive(Debug)]
-pub enum Outgoing {
-    Message(ServerMessage),
-}
-
 pub enum Request {
     Subscribe {
         who: Identity,
         conn: u64,
-        tx: mpsc::Sender<Outgoing>,
-        kicked: Arc<Notify>,
+        outbox: Arc<Outbox>,
         /// Answered once the welcome, snapshot and clock are queued for the
         /// connection (before any tick can be: the actor queues them itself).
         reply: oneshot::Sender<()>,
@@ -57,28 +60,46 @@ pub enum Request {
         client: String,
         seq: u64,
         command: serde_json::Value,
-        tx: mpsc::Sender<Outgoing>,
+        outbox: Arc<Outbox>,
     },
 }
 
 struct Subscriber {
     who: Identity,
-    tx: mpsc::Sender<Outgoing>,
-    /// Notified when the subscriber is dropped for lagging: its connection
-    /// then closes (1013).
-    kicked: Arc<Notify>,
+    outbox: Arc<Outbox>,
     /// Messages of the log this subscriber has been sent.
     seen: usize,
     lagging: u32,
-    /// A `presence` could not be queued (full queue): send it again with the
+    /// A `presence` could not be queued (full outbox): send it again with the
     /// next view that fits.
     presence_missed: bool,
+    /// The same for a `clock`.
+    clock_missed: bool,
+}
+
+impl Subscriber {
+    /// What this subscriber is sent at the next tick: the changes since its
+    /// last view, or, if it is lagging, a fresh snapshot.
+    fn view_key(&self) -> ViewKey {
+        let snapshot = self.lagging > 0;
+        ViewKey { who: self.who, seen: if snapshot { 0 } else { self.seen }, snapshot }
+    }
 }
 
 /// Where an outcome goes once its command applies.
 struct Waiting {
     seq: u64,
-    tx: Option<mpsc::Sender<Outgoing>>,
+    outbox: Option<Arc<Outbox>>,
+}
+
+/// The view one kind of subscriber gets at a tick: subscribers with the same
+/// key get the same frame, computed and serialised once.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ViewKey {
+    who: Identity,
+    /// Messages already sent (0 for a snapshot).
+    seen: usize,
+    snapshot: bool,
 }
 
 pub struct Exercise {
@@ -98,9 +119,13 @@ pub struct Exercise {
     /// Per team (scenario order): its subscribers, i.e. open, welcomed
     /// connections holding its token. Sent to the director as `presence`.
     presence: Vec<u32>,
-    acks: Vec<(mpsc::Sender<Outgoing>, ServerMessage)>,
+    acks: Vec<(Arc<Outbox>, ServerMessage)>,
     host_seq: u64,
     step_now: bool,
+    /// How late the last tick was computed against its schedule.
+    behind: Duration,
+    /// The lateness last told to the directors.
+    behind_told: Duration,
 }
 
 impl Exercise {
@@ -122,6 +147,8 @@ impl Exercise {
             acks: Vec::new(),
             host_seq: 0,
             step_now: false,
+            behind: Duration::ZERO,
+            behind_told: Duration::ZERO,
         }
     }
 
@@ -133,7 +160,7 @@ impl Exercise {
                 self.taken_over[command.team as usize] = true;
             }
             self.queued.push(command);
-            self.waiting.push(Waiting { seq: 0, tx: None });
+            self.waiting.push(Waiting { seq: 0, outbox: None });
         }
     }
 
@@ -161,18 +188,23 @@ impl Exercise {
         Duration::from_secs_f64(1.0 / self.ticks_per_second)
     }
 
+    fn ticking(&self) -> bool {
+        self.running && !self.ended
+    }
+
     /// Runs until the request channel closes (all connections and the listener gone).
     pub async fn run(
         mut self,
         mut requests: mpsc::Receiver<Request>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut next_tick = Instant::now() + self.period();
+        // When the next tick is due; set whenever the clock starts or changes speed.
+        let mut due = Instant::now() + self.period();
         loop {
-            let ticking = self.running && !self.ended;
             tokio::select! {
                 request = requests.recv() => {
                     let Some(request) = request else { break };
+                    let (was_ticking, speed) = (self.ticking(), self.ticks_per_second);
                     self.handle(request);
                     // Batch whatever else is waiting, then one fdatasync for all.
                     while let Ok(request) = requests.try_recv() {
@@ -184,18 +216,25 @@ impl Exercise {
                     if std::mem::take(&mut self.step_now) && !self.ended {
                         self.tick();
                     }
-                    if !self.running {
-                        next_tick = Instant::now() + self.period();
+                    if self.ticking() && (!was_ticking || speed != self.ticks_per_second) {
+                        due = Instant::now() + self.period();
+                        self.set_behind(Duration::ZERO);
                     }
                 }
-                _ = tokio::time::sleep_until(next_tick), if ticking => {
-                    self.tick();
-                    next_tick += self.period();
-                    // After a stall (a long fdatasync), do not race to catch up.
+                _ = tokio::time::sleep_until(due), if self.ticking() => {
                     let now = Instant::now();
-                    if next_tick < now {
-                        next_tick = now + self.period();
+                    self.behind = now.saturating_duration_since(due);
+                    self.tick();
+                    due += self.period();
+                    if self.behind > MAX_CATCH_UP {
+                        warn!(
+                            "the clock is {:.1} s behind its schedule: it restarts from now (the exercise runs slower than {} ticks per second)",
+                            self.behind.as_secs_f64(),
+                            self.ticks_per_second
+                        );
+                        due = Instant::now() + self.period();
                     }
+                    self.tell_behind();
                 }
                 _ = shutdown.changed() => break,
             }
@@ -207,20 +246,42 @@ impl Exercise {
         }
     }
 
+    fn set_behind(&mut self, behind: Duration) {
+        self.behind = behind;
+        self.tell_behind();
+    }
+
+    /// Tells the directors how far behind the clock runs, when that changed
+    /// by a period or more since they were last told (not every jitter).
+    fn tell_behind(&mut self) {
+        let period = self.period();
+        let (now, told) = (self.behind, self.behind_told);
+        let significant = |d: Duration| d >= period;
+        let changed = now.abs_diff(told) >= period || significant(now) != significant(told);
+        if !changed {
+            return;
+        }
+        self.behind_told = if significant(now) { now } else { Duration::ZERO };
+        let clock = outbox::text(&self.clock_message());
+        for sub in self.subscribers.values_mut().filter(|s| s.who == Identity::Director) {
+            sub.clock_missed = sub.outbox.view(clock.clone()).is_err();
+        }
+    }
+
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Subscribe { who, conn, tx, kicked, reply } => {
+            Request::Subscribe { who, conn, outbox, reply } => {
                 // Queued here, not by the connection: a tick broadcast right after
                 // the subscription must never overtake the welcome and snapshot.
-                // The queue holds at most a few error frames before a hello, so they fit.
+                // A new outbox holds no views yet, so they fit.
                 for message in self.welcome(who) {
-                    let _ = tx.try_send(Outgoing::Message(message));
+                    let _ = outbox.view(outbox::text(&message));
                 }
                 let seen = self.sim.exercise().messages.len();
                 if who == Identity::Director {
-                    let _ = tx.try_send(Outgoing::Message(self.presence_message()));
+                    let _ = outbox.view(outbox::text(&self.presence_message()));
                 }
-                let sub = Subscriber { who, tx, kicked, seen, lagging: 0, presence_missed: false };
+                let sub = Subscriber { who, outbox, seen, lagging: 0, presence_missed: false, clock_missed: false };
                 self.subscribers.insert(conn, sub);
                 if let Identity::Team(t) = who {
                     self.presence[t as usize] += 1;
@@ -233,7 +294,7 @@ impl Exercise {
                     self.broadcast_presence();
                 }
             }
-            Request::Command { who, client, seq, command, tx } => self.command(who, client, seq, command, tx),
+            Request::Command { who, client, seq, command, outbox } => self.command(who, client, seq, command, outbox),
         }
     }
 
@@ -260,9 +321,9 @@ impl Exercise {
         if !self.subscribers.values().any(|s| s.who == Identity::Director) {
             return;
         }
-        let presence = self.presence_message();
+        let presence = outbox::text(&self.presence_message());
         for sub in self.subscribers.values_mut().filter(|s| s.who == Identity::Director) {
-            sub.presence_missed = sub.tx.try_send(Outgoing::Message(presence.clone())).is_err();
+            sub.presence_missed = sub.outbox.view(presence.clone()).is_err();
         }
     }
 
@@ -272,6 +333,7 @@ impl Exercise {
             running: self.running && !self.ended,
             ticks_per_second: self.ticks_per_second,
             ended: self.ended,
+            behind_ms: self.behind_told.as_millis() as u64,
         }
     }
 
@@ -303,36 +365,30 @@ impl Exercise {
         }
     }
 
-    fn reject(tx: &mpsc::Sender<Outgoing>, seq: u64, code: &str, message: String) {
-        let _ = tx.try_send(Outgoing::Message(ServerMessage::Reject { seq, code: code.to_string(), message }));
+    fn reject(outbox: &Outbox, seq: u64, code: &str, message: String) {
+        outbox.answer(&ServerMessage::Reject { seq, code: code.to_string(), message });
     }
 
-    fn command(
-        &mut self,
-        who: Identity,
-        client: String,
-        seq: u64,
-        value: serde_json::Value,
-        tx: mpsc::Sender<Outgoing>,
-    ) {
+    fn command(&mut self, who: Identity, client: String, seq: u64, value: serde_json::Value, outbox: Arc<Outbox>) {
+        let tx = &outbox;
         let team_id = match who {
             Identity::Director => DIRECTOR.to_string(),
             Identity::Team(t) => self.sim.model().scenario.teams[t as usize].id.clone(),
         };
         // A resend of a journaled command is acknowledged again, never applied twice.
         if let Some(&tick) = self.seen.get(&(team_id.clone(), client.clone(), seq)) {
-            self.acks.push((tx, ServerMessage::Ack { seq, tick }));
+            self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick }));
             return;
         }
         if self.ended {
-            return Self::reject(&tx, seq, "exercise_ended", "the exercise has ended".to_string());
+            return Self::reject(tx, seq, "exercise_ended", "the exercise has ended".to_string());
         }
         let stamp = self.sim.tick() + 1;
         let engine_command = match who {
             Identity::Director => {
                 let action: DirectorAction = match serde_json::from_value(value.clone()) {
                     Ok(a) => a,
-                    Err(e) => return Self::reject(&tx, seq, "bad_command", format!("not a director command: {e}")),
+                    Err(e) => return Self::reject(tx, seq, "bad_command", format!("not a director command: {e}")),
                 };
                 match action {
                     DirectorAction::Start | DirectorAction::Resume => {
@@ -344,20 +400,15 @@ impl Exercise {
                         None
                     }
                     DirectorAction::Speed { ticks_per_second } => {
-                        if !(0.01..=1000.0).contains(&ticks_per_second) {
-                            return Self::reject(
-                                &tx,
-                                seq,
-                                "bad_speed",
-                                "speed is 0.01 to 1000 ticks per second".into(),
-                            );
+                        if !crate::config::SPEEDS.contains(&ticks_per_second) {
+                            return Self::reject(tx, seq, "bad_speed", "speed is 0.01 to 1000 ticks per second".into());
                         }
                         self.ticks_per_second = ticks_per_second;
                         None
                     }
                     DirectorAction::Step => {
                         if self.running {
-                            return Self::reject(&tx, seq, "running", "pause the exercise before stepping".into());
+                            return Self::reject(tx, seq, "running", "pause the exercise before stepping".into());
                         }
                         self.step_now = true;
                         None
@@ -369,7 +420,7 @@ impl Exercise {
                     DirectorAction::Inject(live) => {
                         let action = Action::Inject(live);
                         if let Err(refusal) = resolve_director(self.sim.model(), &action) {
-                            return Self::reject(&tx, seq, refusal.code, refusal.message);
+                            return Self::reject(tx, seq, refusal.code, refusal.message);
                         }
                         Some(Command { team: DIRECTOR_TEAM, action })
                     }
@@ -378,32 +429,38 @@ impl Exercise {
             Identity::Team(team) => {
                 let action: Action = match serde_json::from_value(value.clone()) {
                     Ok(a) => a,
-                    Err(e) => return Self::reject(&tx, seq, "bad_command", format!("not a command: {e}")),
+                    Err(e) => return Self::reject(tx, seq, "bad_command", format!("not a command: {e}")),
                 };
-                if matches!(action, Action::Takeover) {
-                    return Self::reject(&tx, seq, "host_only", "the host sends takeovers itself".into());
+                match action {
+                    Action::Takeover => {
+                        return Self::reject(tx, seq, "host_only", "the host sends takeovers itself".into());
+                    }
+                    Action::Inject(_) => {
+                        return Self::reject(tx, seq, "bad_command", "inject is the director's command".into());
+                    }
+                    _ => {}
                 }
                 if let Err(refusal) = self.sim.check_command(team, &action) {
-                    return Self::reject(&tx, seq, refusal.code, refusal.message);
+                    return Self::reject(tx, seq, refusal.code, refusal.message);
                 }
                 // The first command of a human silences the team's bot: journal
                 // the takeover first, so replay sees it in the same order.
                 if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, HOST_CLIENT) {
-                    return Self::reject(&tx, seq, "journal_error", "the journal cannot be written".into());
+                    return Self::reject(tx, seq, "journal_error", "the journal cannot be written".into());
                 }
                 Some(Command { team, action })
             }
         };
         let line = CommandLine { tick: stamp, team: team_id.clone(), client: client.clone(), seq, command: value };
         if !self.append(&line) {
-            return Self::reject(&tx, seq, "journal_error", "the journal cannot be written".into());
+            return Self::reject(tx, seq, "journal_error", "the journal cannot be written".into());
         }
         self.seen.insert((team_id, client, seq), stamp);
         if let Some(command) = engine_command {
             self.queued.push(command);
-            self.waiting.push(Waiting { seq, tx: Some(tx.clone()) });
+            self.waiting.push(Waiting { seq, outbox: Some(Arc::clone(&outbox)) });
         }
-        self.acks.push((tx, ServerMessage::Ack { seq, tick: stamp }));
+        self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick: stamp }));
         if who == Identity::Director {
             self.broadcast_clock();
         }
@@ -427,7 +484,7 @@ impl Exercise {
         self.taken_over[team as usize] = true;
         self.seen.insert((team_id, client.to_string(), self.host_seq), stamp);
         self.queued.push(Command { team, action: Action::Takeover });
-        self.waiting.push(Waiting { seq: 0, tx: None });
+        self.waiting.push(Waiting { seq: 0, outbox: None });
         true
     }
 
@@ -451,16 +508,16 @@ impl Exercise {
             error!("cannot fdatasync the journal: {e}; stopping without acknowledging");
             return false;
         }
-        for (tx, ack) in self.acks.drain(..) {
-            let _ = tx.try_send(Outgoing::Message(ack));
+        for (outbox, ack) in self.acks.drain(..) {
+            outbox.answer(&ack);
         }
         true
     }
 
     fn broadcast_clock(&mut self) {
-        let clock = self.clock_message();
-        for sub in self.subscribers.values() {
-            let _ = sub.tx.try_send(Outgoing::Message(clock.clone()));
+        let clock = outbox::text(&self.clock_message());
+        for sub in self.subscribers.values_mut() {
+            sub.clock_missed = sub.outbox.view(clock.clone()).is_err();
         }
     }
 
@@ -473,12 +530,12 @@ impl Exercise {
             error!("cannot write checkpoint {tick}: {e}");
         }
         for outcome in outcomes {
-            let Some(Waiting { seq, tx: Some(tx) }) = waiting.get(outcome.index) else { continue };
+            let Some(Waiting { seq, outbox: Some(outbox) }) = waiting.get(outcome.index) else { continue };
             let (ok, code, message) = match &outcome.result {
                 Ok(()) => (true, "ok".to_string(), "applied".to_string()),
                 Err(r) => (false, r.code.to_string(), r.message.clone()),
             };
-            let _ = tx.try_send(Outgoing::Message(ServerMessage::Outcome { seq: *seq, tick, ok, code, message }));
+            outbox.answer(&ServerMessage::Outcome { seq: *seq, tick, ok, code, message });
         }
         if self.sim.is_finished() && !self.ended {
             self.ended = true;
@@ -488,39 +545,50 @@ impl Exercise {
         self.broadcast_views();
     }
 
+    fn view_frame(&self, key: ViewKey) -> ServerMessage {
+        match (key.who, key.snapshot) {
+            (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(director_view(&self.sim, 0))),
+            (Identity::Director, false) => ServerMessage::DirectorTick(Box::new(director_view(&self.sim, key.seen))),
+            (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(team_view(&self.sim, t, 0))),
+            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(team_view(&self.sim, t, key.seen))),
+        }
+    }
+
     fn broadcast_views(&mut self) {
         let total = self.sim.exercise().messages.len();
-        let presence = self.subscribers.values().any(|s| s.presence_missed).then(|| self.presence_message());
+        let presence =
+            self.subscribers.values().any(|s| s.presence_missed).then(|| outbox::text(&self.presence_message()));
+        let clock = self.subscribers.values().any(|s| s.clock_missed).then(|| outbox::text(&self.clock_message()));
+        // Each distinct view once, however many subscribers share it.
+        let keys: HashSet<ViewKey> = self.subscribers.values().map(Subscriber::view_key).collect();
+        let frames: HashMap<ViewKey, Utf8Bytes> =
+            keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
         let mut gone = Vec::new();
         for (&conn, sub) in self.subscribers.iter_mut() {
-            // A lagging client gets a fresh snapshot rather than the deltas it missed.
-            let frame = match (sub.who, sub.lagging > 0) {
-                (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(director_view(&self.sim, 0))),
-                (Identity::Director, false) => {
-                    ServerMessage::DirectorTick(Box::new(director_view(&self.sim, sub.seen)))
-                }
-                (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(team_view(&self.sim, t, 0))),
-                (Identity::Team(t), false) => ServerMessage::Tick(Box::new(team_view(&self.sim, t, sub.seen))),
-            };
-            match sub.tx.try_send(Outgoing::Message(frame)) {
+            match sub.outbox.view(frames[&sub.view_key()].clone()) {
                 Ok(()) => {
                     sub.seen = total;
                     sub.lagging = 0;
+                    if sub.clock_missed
+                        && let Some(clock) = &clock
+                    {
+                        sub.clock_missed = sub.outbox.view(clock.clone()).is_err();
+                    }
                     if sub.presence_missed
                         && let Some(presence) = &presence
                     {
-                        sub.presence_missed = sub.tx.try_send(Outgoing::Message(presence.clone())).is_err();
+                        sub.presence_missed = sub.outbox.view(presence.clone()).is_err();
                     }
                 }
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(Refused::Full) => {
                     sub.lagging += 1;
                     if sub.lagging > MAX_LAG_TICKS {
                         warn!("connection {conn} fell {MAX_LAG_TICKS} ticks behind; closing it (1013)");
-                        sub.kicked.notify_one();
+                        sub.outbox.kick();
                         gone.push(conn);
                     }
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(conn),
+                Err(Refused::Closed) => gone.push(conn),
             }
         }
         let mut changed = false;

@@ -12,14 +12,20 @@
 //! connection stall the tick loop or another connection, or write a token to
 //! the journal or the logs. Command-line parsing is the binary's.
 
+mod admission;
 pub mod bots;
 pub mod branch;
 mod config;
 mod connection;
 mod exercise;
+mod fd_limit;
+pub mod frame;
+mod outbox;
 mod server;
 mod start;
 pub mod tokens;
 
-pub use config::{Config, Limits, Source};
+pub use config::{
+    Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAITING_PER_ADDRESS, Limits, SPEEDS, Source,
+};
 pub use server::{Ready, run_until};

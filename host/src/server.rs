@@ -1,22 +1,24 @@
 //! The listener: binds, prepares the exercise, prints how to join, then
-//! accepts connections (each served by `connection`) until Ctrl-C or its
-//! caller stops it, and waits for the exercise actor to flush the journal.
+//! accepts connections (each served by `connection`, admitted by `admission`)
+//! until Ctrl-C or its caller stops it, and waits for the exercise actor to
+//! flush the journal.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::config::{Config, Source};
+use crate::admission::{Admission, Caps};
+use crate::config::{Config, SPEEDS, Source};
 use crate::connection::{Shared, serve_connection};
 use crate::exercise::Request;
 use crate::start::{Prepared, resume};
 use crate::tokens::Tokens;
-use crate::{branch, start};
+use crate::{branch, fd_limit, start};
 
 /// What an in-process host reports once it listens (see [`run_until`]).
 #[derive(Debug, Clone)]
@@ -26,6 +28,11 @@ pub struct Ready {
     pub director: String,
     pub journal: std::path::PathBuf,
 }
+
+/// The first pause after a failed accept (out of file descriptors, most
+/// likely); it doubles up to `ACCEPT_BACKOFF_MAX` while accepts keep failing.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Runs the host until Ctrl-C or, for a caller in the same process (`cascade
 /// exercise`), until `stop` turns true or its sender is dropped; then the
@@ -37,22 +44,35 @@ pub async fn run_until(
     ready: Option<tokio::sync::oneshot::Sender<Ready>>,
     stop: Option<watch::Receiver<bool>>,
 ) -> Result<()> {
-    let speed = config.speed.unwrap_or(1.0);
-    if !(0.01..=1000.0).contains(&speed) {
+    if let Some(speed) = config.speed
+        && !SPEEDS.contains(&speed)
+    {
         bail!("--speed must be between 0.01 and 1000 ticks per second");
     }
+    let limits = &config.limits;
+    if limits.max_connections == 0 || limits.max_waiting == 0 || limits.max_waiting_per_address == 0 {
+        bail!("--max-connections, --max-waiting and --max-waiting-per-address must be at least 1");
+    }
+    let (caps, lowered) = fd_limit::fit(
+        Caps {
+            max_connections: limits.max_connections,
+            max_waiting: limits.max_waiting,
+            max_waiting_per_address: limits.max_waiting_per_address,
+        },
+        fd_limit::raise(),
+    );
     // Listen first: a busy address must fail before a journal, tokens or a
     // branch's files are written.
     let listener =
         TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
     let prepared = match &config.source {
-        Source::Resume { journal } => resume(journal, speed)?,
-        Source::Branch { journal, at } => branch::branch(journal, *at, config.journal.as_deref(), speed)?,
+        Source::Resume { journal } => resume(journal, config.speed)?,
+        Source::Branch { journal, at } => branch::branch(journal, *at, config.journal.as_deref(), config.speed)?,
         Source::Scenario { file, bots, seed } => {
-            start::start(file, bots.as_deref(), *seed, config.journal.as_deref(), speed)?
+            start::start(file, bots.as_deref(), *seed, config.journal.as_deref(), config.speed.unwrap_or(1.0))?
         }
     };
-    let Prepared { exercise, tokens, journal: journal_path, origin } = prepared;
+    let Prepared { exercise, tokens, journal: journal_path, origin, journal_speed } = prepared;
     if let Some(path) = &config.tokens_out {
         tokens.write(path)?;
     }
@@ -63,6 +83,18 @@ pub async fn run_until(
     if let Some(origin) = &origin {
         println!("{origin}");
     }
+    if let Some(speed) = journal_speed {
+        println!("speed {speed} ticks per second, the director's last in the journal (--speed sets another)");
+    }
+    let limit_note = match fd_limit::raise() {
+        Some(limit) if lowered => format!(" (lowered to fit the open-file limit of {limit}: raise it with ulimit -n)"),
+        Some(limit) => format!(" (open-file limit {limit})"),
+        None => String::new(),
+    };
+    println!(
+        "holds {} joined connections and {} waiting to join, {} from one address{limit_note}",
+        caps.max_connections, caps.max_waiting, caps.max_waiting_per_address
+    );
     println!("tokens in {}", Tokens::path_beside(&journal_path).display());
     println!("director token {}", tokens.director);
     for (team, token) in &tokens.teams {
@@ -89,8 +121,9 @@ pub async fn run_until(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let actor = tokio::spawn(exercise.run(requests_rx, shutdown_rx));
     let shared = Arc::new(Shared { tokens, team_ids, requests: requests_tx, limits: config.limits.clone() });
-    let slots = Arc::new(Semaphore::new(config.limits.max_connections));
-    let ids = AtomicU64::new(0);
+    let admission = Admission::new(caps);
+    let mut accepts = Accepts::default();
+    let mut conn = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -99,19 +132,14 @@ pub async fn run_until(
                 let (stream, peer) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        tokio::time::sleep(accepts.failed(&e)).await;
                         continue;
                     }
                 };
-                let conn = ids.fetch_add(1, Ordering::Relaxed);
-                let shared = Arc::clone(&shared);
-                let permit = Arc::clone(&slots).try_acquire_owned();
-                tokio::spawn(async move {
-                    let full = permit.is_err();
-                    serve_connection(stream, peer, conn, shared, full).await;
-                    drop(permit);
-                });
+                accepts.succeeded();
+                conn += 1;
+                let waiting = admission.admit(conn, peer.ip());
+                tokio::spawn(serve_connection(stream, peer, conn, Arc::clone(&shared), waiting));
             }
             _ = &mut ctrl_c => {
                 info!("Ctrl-C: flushing the journal and stopping");
@@ -127,4 +155,36 @@ pub async fn run_until(
     }
     let _ = actor.await;
     Ok(())
+}
+
+/// Failed accepts: the pause before the next try doubles while they keep
+/// failing (out of file descriptors: spinning would only burn the CPU the
+/// open connections need), and the log says so once a second, not per try.
+#[derive(Default)]
+struct Accepts {
+    backoff: Option<Duration>,
+    failures: u64,
+    logged_at: Option<Instant>,
+}
+
+impl Accepts {
+    fn failed(&mut self, e: &std::io::Error) -> Duration {
+        self.failures += 1;
+        let now = Instant::now();
+        if self.logged_at.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+            let failures = self.failures;
+            warn!("accept failed ({failures} times since the last success): {e}; retrying after a pause");
+            self.logged_at = Some(now);
+        }
+        let next = self.backoff.map_or(ACCEPT_BACKOFF_MIN, |b| (b * 2).min(ACCEPT_BACKOFF_MAX));
+        self.backoff = Some(next);
+        next
+    }
+
+    fn succeeded(&mut self) {
+        if self.failures > 0 {
+            info!("accepting again after {} failed accepts", self.failures);
+        }
+        *self = Accepts::default();
+    }
 }

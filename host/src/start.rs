@@ -23,6 +23,8 @@ pub(crate) struct Prepared {
     pub journal: PathBuf,
     /// Where it came from, for the startup print (branches).
     pub origin: Option<String>,
+    /// The speed, when it is the last one the director set in the journal.
+    pub journal_speed: Option<f64>,
 }
 
 /// `journals/<stem>-<UTC time>.jsonl` (creating journals/).
@@ -61,21 +63,33 @@ pub(crate) fn start(
     exercise
         .take_over_from_start(&humans)
         .with_context(|| format!("cannot write journal {}", journal_path.display()))?;
-    Ok(Prepared { exercise, tokens, journal: journal_path, origin: None })
+    Ok(Prepared { exercise, tokens, journal: journal_path, origin: None, journal_speed: None })
 }
 
 /// `--resume`: the exercise of a crashed host, paused at its last checkpoint.
-pub(crate) fn resume(path: &Path, speed: f64) -> Result<Prepared> {
-    let (exercise, tokens) = resume_journal(path, speed)?;
+pub(crate) fn resume(path: &Path, speed: Option<f64>) -> Result<Prepared> {
+    let (exercise, tokens, journal_speed) = resume_journal(path, speed)?;
     info!("resumed {} at tick {}, paused until the director resumes", path.display(), exercise.sim.tick());
-    Ok(Prepared { exercise, tokens, journal: path.to_path_buf(), origin: None })
+    Ok(Prepared { exercise, tokens, journal: path.to_path_buf(), origin: None, journal_speed })
+}
+
+/// The last speed the director set in a journal, if any.
+pub(crate) fn last_director_speed(journal: &cascade_replay::Journal) -> Option<f64> {
+    journal.commands.iter().rev().find_map(|(_, line)| {
+        if line.team != cascade_replay::DIRECTOR || line.command.get("action")?.as_str()? != "speed" {
+            return None;
+        }
+        let speed = line.command.get("ticks_per_second")?.as_f64()?;
+        crate::config::SPEEDS.contains(&speed).then_some(speed)
+    })
 }
 
 /// What `--resume` and `--branch` share: re-simulates the journal at `path` to
 /// its last checkpoint (checking every hash), reads the tokens beside it, cuts
 /// a torn last line, and requeues the commands acknowledged for the next tick.
-/// The exercise comes back paused.
-pub(crate) fn resume_journal(path: &Path, speed: f64) -> Result<(Exercise, Tokens)> {
+/// The exercise comes back paused, at `speed`, or if that is `None` at the
+/// director's last speed in the journal (returned too), or 1.
+pub(crate) fn resume_journal(path: &Path, speed: Option<f64>) -> Result<(Exercise, Tokens, Option<f64>)> {
     let journal = read_journal(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let valid_len = journal.valid_len;
     let replay = Replay::new(journal).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -85,12 +99,13 @@ pub(crate) fn resume_journal(path: &Path, speed: f64) -> Result<(Exercise, Token
     tokens.check_teams(&team_ids)?;
     let next = sim.tick() + 1;
     let pending = replay.commands_for(&sim, next).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let journal_speed = if speed.is_none() { last_director_speed(&replay.journal) } else { None };
     let writer = JournalWriter::resume(path, valid_len)?;
-    let mut exercise = Exercise::new(sim, writer, speed);
+    let mut exercise = Exercise::new(sim, writer, speed.or(journal_speed).unwrap_or(1.0));
     for (_, line) in &replay.journal.commands {
         exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick);
     }
     exercise.ended = replay.journal.end_stamp().is_some() || exercise.sim.is_finished();
     exercise.requeue(pending);
-    Ok((exercise, tokens))
+    Ok((exercise, tokens, journal_speed))
 }

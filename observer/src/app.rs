@@ -56,6 +56,8 @@ pub struct ClockState {
     pub running: bool,
     pub ticks_per_second: f64,
     pub ended: bool,
+    /// How far the host's clock runs behind its schedule (ms; director only).
+    pub behind_ms: u64,
 }
 
 /// Tab completion in progress: `stem` is the input without the word being
@@ -165,8 +167,8 @@ impl App {
                 self.clock.tick = view.tick;
                 self.view = Some(view);
             }
-            ServerMessage::Clock { tick, running, ticks_per_second, ended } => {
-                self.clock = ClockState { tick, running, ticks_per_second, ended };
+            ServerMessage::Clock { tick, running, ticks_per_second, ended, behind_ms } => {
+                self.clock = ClockState { tick, running, ticks_per_second, ended, behind_ms };
             }
             ServerMessage::Error { code, message } => {
                 self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
@@ -503,6 +505,7 @@ mod tests {
             running: true,
             ticks_per_second: 2.0,
             ended: false,
+            behind_ms: 0,
         }));
         assert!(a.clock.running);
 

@@ -331,7 +331,10 @@ async fn session(
     unacked: &mut BTreeMap<u64, serde_json::Value>,
 ) -> End {
     let lost = |reason: String, welcomed: bool| End::Lost { reason, welcomed };
-    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(config.url.as_str())).await {
+    // TCP_NODELAY: a command goes out at once, not after the server's delayed
+    // ACK of the previous frame (up to 40 ms).
+    let connect = tokio_tungstenite::connect_async_with_config(config.url.as_str(), None, true);
+    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Err(_) => return lost("connection timed out".to_string(), false),
         Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),
         Ok(Ok((ws, _response))) => ws,

@@ -375,8 +375,8 @@ impl DirectorApp {
                 self.clock.tick = view.tick;
                 self.view = Some(view);
             }
-            ServerMessage::Clock { tick, running, ticks_per_second, ended } => {
-                self.clock = ClockState { tick, running, ticks_per_second, ended };
+            ServerMessage::Clock { tick, running, ticks_per_second, ended, behind_ms } => {
+                self.clock = ClockState { tick, running, ticks_per_second, ended, behind_ms };
             }
             ServerMessage::Error { code, message } => {
                 self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
@@ -867,7 +867,13 @@ mod tests {
 
     fn clock(a: &mut DirectorApp, running: bool, tps: f64) {
         let tick = a.clock.tick;
-        a.on_client(ClientEvent::Frame(ServerMessage::Clock { tick, running, ticks_per_second: tps, ended: false }));
+        a.on_client(ClientEvent::Frame(ServerMessage::Clock {
+            tick,
+            running,
+            ticks_per_second: tps,
+            ended: false,
+            behind_ms: 0,
+        }));
     }
 
     #[test]
@@ -981,6 +987,7 @@ mod tests {
             running: false,
             ticks_per_second: 1.0,
             ended: true,
+            behind_ms: 0,
         }));
         assert_eq!(a.handle_key(key(KeyCode::Char('E'))), Effect::None);
         assert_eq!(a.mode, Mode::Normal, "nothing to end twice");

@@ -120,6 +120,10 @@ fn live_clock(app: &DirectorApp, clock: &str, speed: &str, spans: &mut Vec<Span<
     spans.push(sep());
     spans.push(if app.clock.ended {
         Span::styled("■ ended", Style::new().fg(BAD).bold())
+    } else if app.clock.running && app.clock.behind_ms > 0 {
+        // The host cannot keep the pace asked (or stalled): say by how much.
+        let behind = app.clock.behind_ms as f64 / 1000.0;
+        Span::styled(format!("▶ running ×{speed}, {behind:.1}s behind"), Style::new().fg(WARN).bold())
     } else if app.clock.running {
         Span::styled(format!("▶ running ×{speed}"), Style::new().fg(OK).bold())
     } else {
@@ -828,6 +832,7 @@ mod tests {
             running: true,
             ticks_per_second: 2.0,
             ended: false,
+            behind_ms: 0,
         }));
         a
     }

@@ -513,6 +513,7 @@ mod tests {
             running: true,
             ticks_per_second: 1.0,
             ended: false,
+            behind_ms: 0,
         }));
         app
     }
