@@ -7,11 +7,9 @@
 //! also counts each team's connections and tells the director (`presence`) when
 //! they change.
 //!
-//! The clock keeps absolute deadlines: tick n is due at start + n periods, so a
-//! late tick is followed by the next one at once and the exercise catches up,
-//! unless it falls more than `MAX_CATCH_UP` behind (a stalled disk, a suspended
-//! laptop), when the schedule restarts from now. Directors are told how far
-//! behind the schedule the clock runs (`clock.behind_ms`).
+//! The clock keeps absolute deadlines (`schedule`): a late tick is followed by
+//! the next one at once. Directors are told how far behind its schedule the
+//! clock runs (`clock.behind_ms`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -29,13 +27,13 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{error, info, warn};
 
 use crate::outbox::{self, Outbox, Refused};
+use crate::schedule::{Lateness, MAX_CATCH_UP, Schedule};
 use crate::tokens::Identity;
 
 /// Ticks a subscriber may stay lagging (its outbox full of views it has not
 /// read) before it is disconnected (1013).
 pub const MAX_LAG_TICKS: u32 = 30;
-/// How far behind its schedule the clock may fall and still catch up.
-pub const MAX_CATCH_UP: Duration = Duration::from_secs(10);
+
 /// Client id the host uses for the commands it journals itself (takeovers).
 pub const HOST_CLIENT: &str = "host";
 /// Client id of the takeovers `--bots` journals before the exercise starts
@@ -122,10 +120,8 @@ pub struct Exercise {
     acks: Vec<(Arc<Outbox>, ServerMessage)>,
     host_seq: u64,
     step_now: bool,
-    /// How late the last tick was computed against its schedule.
-    behind: Duration,
-    /// The lateness last told to the directors.
-    behind_told: Duration,
+    /// How late the clock runs, as last told to the directors.
+    lateness: Lateness,
 }
 
 impl Exercise {
@@ -147,8 +143,7 @@ impl Exercise {
             acks: Vec::new(),
             host_seq: 0,
             step_now: false,
-            behind: Duration::ZERO,
-            behind_told: Duration::ZERO,
+            lateness: Lateness::default(),
         }
     }
 
@@ -198,8 +193,8 @@ impl Exercise {
         mut requests: mpsc::Receiver<Request>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        // When the next tick is due; set whenever the clock starts or changes speed.
-        let mut due = Instant::now() + self.period();
+        // Restarted whenever the clock starts or changes speed.
+        let mut schedule = Schedule::start(Instant::now(), self.period());
         loop {
             tokio::select! {
                 request = requests.recv() => {
@@ -217,24 +212,22 @@ impl Exercise {
                         self.tick();
                     }
                     if self.ticking() && (!was_ticking || speed != self.ticks_per_second) {
-                        due = Instant::now() + self.period();
-                        self.set_behind(Duration::ZERO);
+                        schedule = Schedule::start(Instant::now(), self.period());
+                        self.tell_lateness(Duration::ZERO);
                     }
                 }
-                _ = tokio::time::sleep_until(due), if self.ticking() => {
-                    let now = Instant::now();
-                    self.behind = now.saturating_duration_since(due);
+                _ = tokio::time::sleep_until(schedule.due()), if self.ticking() => {
+                    let started = Instant::now();
                     self.tick();
-                    due += self.period();
-                    if self.behind > MAX_CATCH_UP {
+                    let ran = schedule.ran(started, Instant::now());
+                    if ran.restarted {
                         warn!(
-                            "the clock is {:.1} s behind its schedule: it restarts from now (the exercise runs slower than {} ticks per second)",
-                            self.behind.as_secs_f64(),
+                            "the clock is over {} s behind its schedule: it restarts from now (the host cannot keep {} ticks per second, or stalled)",
+                            MAX_CATCH_UP.as_secs(),
                             self.ticks_per_second
                         );
-                        due = Instant::now() + self.period();
                     }
-                    self.tell_behind();
+                    self.tell_lateness(ran.late);
                 }
                 _ = shutdown.changed() => break,
             }
@@ -246,22 +239,11 @@ impl Exercise {
         }
     }
 
-    fn set_behind(&mut self, behind: Duration) {
-        self.behind = behind;
-        self.tell_behind();
-    }
-
-    /// Tells the directors how far behind the clock runs, when that changed
-    /// by a period or more since they were last told (not every jitter).
-    fn tell_behind(&mut self) {
-        let period = self.period();
-        let (now, told) = (self.behind, self.behind_told);
-        let significant = |d: Duration| d >= period;
-        let changed = now.abs_diff(told) >= period || significant(now) != significant(told);
-        if !changed {
+    /// Tells the directors how late the clock runs, if that is news.
+    fn tell_lateness(&mut self, late: Duration) {
+        if self.lateness.news(late, self.period()).is_none() {
             return;
         }
-        self.behind_told = if significant(now) { now } else { Duration::ZERO };
         let clock = outbox::text(&self.clock_message());
         for sub in self.subscribers.values_mut().filter(|s| s.who == Identity::Director) {
             sub.clock_missed = sub.outbox.view(clock.clone()).is_err();
@@ -333,7 +315,7 @@ impl Exercise {
             running: self.running && !self.ended,
             ticks_per_second: self.ticks_per_second,
             ended: self.ended,
-            behind_ms: self.behind_told.as_millis() as u64,
+            behind_ms: self.lateness.told().as_millis() as u64,
         }
     }
 

@@ -21,6 +21,7 @@ mod exercise;
 mod fd_limit;
 pub mod frame;
 mod outbox;
+mod schedule;
 mod server;
 mod start;
 pub mod tokens;

@@ -318,7 +318,7 @@ pub fn is_view(frame: &Value) -> bool {
 
 impl Client {
     pub async fn connect(url: &str) -> Client {
-        let (ws, _) = timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
+        let (ws, _) = timeout(TIMEOUT, tokio_tungstenite::connect_async_with_config(url, None, true))
             .await
             .expect("connecting timed out")
             .expect("websocket handshake");
@@ -366,6 +366,39 @@ impl Client {
         .await
         .expect("send timed out")
         .expect("send");
+    }
+
+    /// Writes `bytes` straight to the socket (a hand-made frame).
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        let stream = self.ws.get_mut();
+        timeout(TIMEOUT, async {
+            stream.write_all(bytes).await?;
+            stream.flush().await
+        })
+        .await
+        .expect("send timed out")
+        .expect("send");
+    }
+
+    /// Reads until the connection ends: the close code, the frames before it,
+    /// and whether it ended cleanly (the server's close frame, then the end of
+    /// the stream; not a reset).
+    pub async fn closing_cleanly(&mut self) -> (Option<u16>, Vec<Value>, bool) {
+        let mut frames = Vec::new();
+        let mut code = None;
+        loop {
+            match timeout(TIMEOUT, self.ws.next()).await.expect("timed out waiting for the close") {
+                Some(Ok(Message::Text(text))) => frames.push(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => code = frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    eprintln!("the connection ended with an error: {e}");
+                    return (code, frames, false);
+                }
+                None => return (code, frames, code.is_some()),
+            }
+        }
     }
 
     pub async fn send(&mut self, value: Value) {
@@ -538,6 +571,26 @@ impl Client {
     pub async fn close(mut self) {
         let _ = timeout(Duration::from_secs(2), self.ws.close(None)).await;
     }
+}
+
+/// A client frame as a browser would send it: FIN, `opcode`, masked `payload`.
+pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        n @ 0..=125 => frame.push(0x80 | n as u8),
+        n @ 126..=0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
 }
 
 /// The journal's lines, parsed (a torn last line skipped).
