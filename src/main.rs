@@ -5,6 +5,7 @@
 mod bot;
 mod check;
 mod exercise_cmd;
+mod loadtest;
 mod msel;
 mod observe;
 mod play;
@@ -63,6 +64,10 @@ enum Command {
     /// Host an exercise in this process and direct it from this terminal; every
     /// team is played by its bot until a human joins with its token.
     Exercise(exercise_cmd::ExerciseArgs),
+    /// Benchmark the exercise host: start it on 127.0.0.1, join --clients
+    /// websocket clients, run the clock for --seconds and report tick and
+    /// answer latencies, losses, closes, CPU and memory.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Bot(args) => bot::bot(&args),
         Command::Observe(args) => observe::observe(&args),
         Command::Exercise(args) => exercise_cmd::exercise(&args),
+        Command::Loadtest(args) => loadtest::loadtest(&args),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -118,7 +118,10 @@ pub fn serve(args: &ServeArgs) -> bool {
             ("--bots <TEAM,…>", args.bots.is_some()),
         ]);
     }
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
+        // No colour codes in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into()),

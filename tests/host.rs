@@ -793,7 +793,9 @@ async fn the_director_starts_pauses_resumes_steps_and_ends_the_clock() {
 async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013() {
     // 300 more assets: every director view is some 60 kB.
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_scenario(dir.path(), "slow", &bulky_scenario(300, 100_000), &["--speed", "50"]);
+    // A client that reads nothing for a third of the idle timeout is too slow.
+    let args = ["--speed", "50", "--idle-timeout-ms", "3000"];
+    let server = Server::start_scenario(dir.path(), "slow", &bulky_scenario(300, 100_000), &args);
     let mut d = server.director().await;
     let mut a = server.team("team-a", "ui-a").await;
 
@@ -831,10 +833,11 @@ async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013(
     assert!(views.len() as u64 >= ticks / 2, "the director kept up too: {} views", views.len());
     assert!(views.windows(2).all(|w| w[1] == w[0] + 1), "the director misses no tick: {views:?}");
 
-    // The slow one has been dropped by now (30 ticks behind after its queue filled:
-    // the server logs it); when it reads, it finds what was queued, then 1013.
+    // The slow one has been dropped by now (after a second of reading nothing
+    // while its views piled up: the server logs it); when it reads, it finds
+    // what was queued, then 1013.
     let deadline = Instant::now() + TIMEOUT;
-    while !std::fs::read_to_string(&server.log).unwrap().contains("fell 30 ticks behind") {
+    while !std::fs::read_to_string(&server.log).unwrap().contains("read nothing for") {
         assert!(Instant::now() < deadline, "the slow client was never dropped");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -1145,4 +1148,35 @@ fn an_unknown_team_for_bots_is_named_and_no_journal_is_created() {
     assert!(stderr.contains("team-a, team-b, csirt"), "{stderr}");
     assert!(!journal.exists() && !tokens_beside(&journal).exists());
     assert!(!dir.path().join("journals").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_exercise_runs_at_the_directors_last_speed_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), "speedy", &[]);
+    let journal = server.journal.clone();
+    let mut d = server.director().await;
+    d.acked(1, json!({"action": "speed", "ticks_per_second": 7})).await;
+    d.acked(2, json!({"action": "speed", "ticks_per_second": 3.5})).await;
+    d.acked(3, json!({"action": "step"})).await;
+    server.kill9();
+
+    // Without --speed: the journal's last, and the host says so.
+    let mut server = Server::resume(&journal, &[]);
+    let d = server.director().await;
+    assert_eq!(d.welcome["ticks_per_second"], 3.5);
+    assert!(
+        server
+            .stdout
+            .iter()
+            .any(|l| l == "speed 3.5 ticks per second, the director's last in the journal (--speed sets another)"),
+        "{:?}",
+        server.stdout
+    );
+    server.kill9();
+    // --speed wins.
+    let server = Server::resume(&journal, &["--speed", "2"]);
+    let d = server.director().await;
+    assert_eq!(d.welcome["ticks_per_second"], 2.0);
+    assert!(!server.stdout.iter().any(|l| l.starts_with("speed ")), "{:?}", server.stdout);
 }

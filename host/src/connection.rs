@@ -54,6 +54,8 @@ type Ws = WebSocketStream<TcpStream>;
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// The most the host reads and discards from a client after its close frame.
 const MAX_DRAIN_BYTES: usize = 4 << 20;
+/// The read buffer of a connection.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Most bytes the writer may hold for one connection beyond what the socket
 /// took (a whole director snapshot must fit).
 const MAX_WRITE_BUFFER_BYTES: usize = 64 << 20;
@@ -115,7 +117,11 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     // the client's delayed ACK of the previous one.
     let _ = stream.set_nodelay(true);
     let deadline = Instant::now() + shared.limits.hello_timeout;
+    // Clients send small frames: a small read buffer (tungstenite's default,
+    // 128 KiB, is allocated and zeroed per connection) keeps thousands of
+    // connections cheap; a larger frame still fits, the buffer grows for it.
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(shared.limits.max_frame_bytes))
         .max_frame_size(Some(shared.limits.max_frame_bytes))
         .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES);

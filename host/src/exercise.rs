@@ -30,9 +30,11 @@ use crate::outbox::{self, Outbox, Refused};
 use crate::schedule::{Lateness, MAX_CATCH_UP, Schedule};
 use crate::tokens::Identity;
 
-/// Ticks a subscriber may stay lagging (its outbox full of views it has not
-/// read) before it is disconnected (1013).
-pub const MAX_LAG_TICKS: u32 = 30;
+/// Checkpoints need no fdatasync of their own (a command's sync covers every
+/// line before it, and a lost checkpoint is recomputed on resume), so they
+/// are written to the file at once but synced at most this often: at a
+/// thousand ticks per second one sync per tick would be the clock's bottleneck.
+const CHECKPOINT_SYNC_EVERY: Duration = Duration::from_millis(250);
 
 /// Client id the host uses for the commands it journals itself (takeovers).
 pub const HOST_CLIENT: &str = "host";
@@ -67,6 +69,7 @@ struct Subscriber {
     outbox: Arc<Outbox>,
     /// Messages of the log this subscriber has been sent.
     seen: usize,
+    /// Ticks it has been lagging for (its outbox full of views).
     lagging: u32,
     /// A `presence` could not be queued (full outbox): send it again with the
     /// next view that fits.
@@ -122,6 +125,11 @@ pub struct Exercise {
     step_now: bool,
     /// How late the clock runs, as last told to the directors.
     lateness: Lateness,
+    /// The last fdatasync of the journal.
+    synced_at: Instant,
+    /// A subscriber whose writer took nothing for this long while its views
+    /// piled up is closed as too slow.
+    pub stall_limit: Duration,
 }
 
 impl Exercise {
@@ -144,6 +152,8 @@ impl Exercise {
             host_seq: 0,
             step_now: false,
             lateness: Lateness::default(),
+            synced_at: Instant::now(),
+            stall_limit: Duration::from_secs(10),
         }
     }
 
@@ -470,6 +480,12 @@ impl Exercise {
         true
     }
 
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.journal.sync()?;
+        self.synced_at = Instant::now();
+        Ok(())
+    }
+
     fn append(&mut self, line: &CommandLine) -> bool {
         match self.journal.append_command(line) {
             Ok(()) => true,
@@ -486,7 +502,7 @@ impl Exercise {
         if self.acks.is_empty() {
             return true;
         }
-        if let Err(e) = self.journal.sync() {
+        if let Err(e) = self.sync() {
             error!("cannot fdatasync the journal: {e}; stopping without acknowledging");
             return false;
         }
@@ -508,7 +524,13 @@ impl Exercise {
         let waiting = std::mem::take(&mut self.waiting);
         let outcomes = self.sim.step_with(commands);
         let tick = self.sim.tick();
-        if let Err(e) = self.journal.append_checkpoint(tick, &self.sim.state_hash()).and_then(|_| self.journal.sync()) {
+        let sync_due = self.synced_at.elapsed() >= CHECKPOINT_SYNC_EVERY || self.sim.is_finished();
+        let written = self.journal.append_checkpoint(tick, &self.sim.state_hash()).and_then(|()| match sync_due {
+            true => self.sync(),
+            // Readers of a live journal (a branch, a replay) see it at once.
+            false => self.journal.flush(),
+        });
+        if let Err(e) = written {
             error!("cannot write checkpoint {tick}: {e}");
         }
         for outcome in outcomes {
@@ -546,6 +568,7 @@ impl Exercise {
         let frames: HashMap<ViewKey, Utf8Bytes> =
             keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
         let mut gone = Vec::new();
+        let now = Instant::now();
         for (&conn, sub) in self.subscribers.iter_mut() {
             match sub.outbox.view(frames[&sub.view_key()].clone()) {
                 Ok(()) => {
@@ -563,9 +586,16 @@ impl Exercise {
                     }
                 }
                 Err(Refused::Full) => {
+                    // Lagging: a snapshot when there is room again. But a
+                    // client that has read nothing at all for a while is gone.
                     sub.lagging += 1;
-                    if sub.lagging > MAX_LAG_TICKS {
-                        warn!("connection {conn} fell {MAX_LAG_TICKS} ticks behind; closing it (1013)");
+                    let stalled = sub.outbox.stalled_for(now.into_std());
+                    if stalled > self.stall_limit {
+                        warn!(
+                            "connection {conn} read nothing for {:.1} s ({} ticks missed); closing it (1013)",
+                            stalled.as_secs_f64(),
+                            sub.lagging
+                        );
                         sub.outbox.kick();
                         gone.push(conn);
                     }

@@ -38,7 +38,38 @@ pub fn client_id_ok(client: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The codes `parse` may give (docs/protocol.md, *Error codes*).
+    const PARSE_CODES: [&str; 4] = ["bad_json", "missing_type", "unknown_type", "bad_message"];
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_gets_one_of_its_codes(text in ".{0,200}") {
+            if let Err(refusal) = parse(&text) {
+                prop_assert!(PARSE_CODES.contains(&refusal.code), "{refusal:?}");
+            }
+        }
+
+        #[test]
+        fn json_of_the_wrong_shape_gets_a_code(
+            kind in prop_oneof![Just("hello"), Just("command"), Just("other"), Just("")],
+            seq in prop_oneof![Just("1".to_string()), Just("-1".to_string()), Just("1e400".to_string()),
+                               Just("18446744073709551616".to_string()), Just("\"1\"".to_string()),
+                               "[0-9]{1,30}"],
+            depth in 0usize..300,
+        ) {
+            let command = format!("{}{{\"action\":\"x\"}}{}", "[".repeat(depth), "]".repeat(depth));
+            let text = format!("{{\"type\":\"{kind}\",\"seq\":{seq},\"command\":{command}}}");
+            match parse(&text) {
+                Ok(ClientMessage::Command { .. }) => prop_assert_eq!(kind, "command"),
+                Ok(other) => prop_assert!(false, "{other:?}"),
+                Err(refusal) => prop_assert!(PARSE_CODES.contains(&refusal.code), "{refusal:?}"),
+            }
+        }
+    }
 
     fn code(text: &str) -> &'static str {
         parse(text).unwrap_err().code

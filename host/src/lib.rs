@@ -20,6 +20,7 @@ mod connection;
 mod exercise;
 mod fd_limit;
 pub mod frame;
+pub mod load;
 mod outbox;
 mod schedule;
 mod server;

@@ -14,7 +14,8 @@
 //! thousand connections of one team is one string, shared.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use cascade_engine::wire::ServerMessage;
 use tokio::sync::{Notify, mpsc};
@@ -55,6 +56,10 @@ pub struct Outbox {
     /// Set by the exercise when it gives up on a client that stays behind.
     kicked: AtomicBool,
     kick: Notify,
+    born: Instant,
+    /// When the writer last took a frame (ms after `born`): it takes the next
+    /// only once the last is written, so this says whether the client reads.
+    taken_at_ms: AtomicU64,
 }
 
 /// The writer's side.
@@ -79,6 +84,8 @@ impl Outbox {
             room: Notify::new(),
             kicked: AtomicBool::new(false),
             kick: Notify::new(),
+            born: Instant::now(),
+            taken_at_ms: AtomicU64::new(0),
         });
         (Arc::clone(&outbox), Frames { rx, outbox })
     }
@@ -142,6 +149,16 @@ impl Outbox {
         self.tx.is_closed()
     }
 
+    /// How long the writer has taken no frame while frames wait: as long as
+    /// the client has read nothing (0 when nothing waits).
+    pub fn stalled_for(&self, now: Instant) -> Duration {
+        if self.views.load(Ordering::SeqCst) + self.answers.load(Ordering::SeqCst) == 0 {
+            return Duration::ZERO;
+        }
+        let taken = self.born + Duration::from_millis(self.taken_at_ms.load(Ordering::SeqCst));
+        now.saturating_duration_since(taken)
+    }
+
     /// Answers waiting.
     pub fn waiting_answers(&self) -> usize {
         self.answers.load(Ordering::SeqCst)
@@ -167,6 +184,8 @@ impl Frames {
     /// The next frame, or `None` once every sender is gone.
     pub async fn next(&mut self) -> Option<Frame> {
         let frame = self.rx.recv().await?;
+        let since_born = self.outbox.born.elapsed().as_millis() as u64;
+        self.outbox.taken_at_ms.store(since_born, Ordering::SeqCst);
         match &frame {
             Frame::Answer(_) => {
                 self.outbox.answers.fetch_sub(1, Ordering::SeqCst);
@@ -254,6 +273,17 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), outbox.wait_for_room())
             .await
             .expect("a closed outbox never holds the reader");
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_takes_nothing_while_frames_wait_is_stalled() {
+        let (outbox, mut frames) = Outbox::new();
+        let later = Instant::now() + Duration::from_secs(5);
+        assert_eq!(outbox.stalled_for(later), Duration::ZERO, "nothing waits: not stalled");
+        outbox.view(Utf8Bytes::from_static("{}")).unwrap();
+        assert!(outbox.stalled_for(later) >= Duration::from_secs(4));
+        frames.next().await.unwrap();
+        assert_eq!(outbox.stalled_for(Instant::now()), Duration::ZERO, "took it");
     }
 
     #[tokio::test]

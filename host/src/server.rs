@@ -72,7 +72,10 @@ pub async fn run_until(
             start::start(file, bots.as_deref(), *seed, config.journal.as_deref(), config.speed.unwrap_or(1.0))?
         }
     };
-    let Prepared { exercise, tokens, journal: journal_path, origin, journal_speed } = prepared;
+    let Prepared { mut exercise, tokens, journal: journal_path, origin, journal_speed } = prepared;
+    // A client that reads nothing for a third of the idle timeout (the ping
+    // interval) while its views pile up is too slow.
+    exercise.stall_limit = config.limits.idle_timeout / 3;
     if let Some(path) = &config.tokens_out {
         tokens.write(path)?;
     }

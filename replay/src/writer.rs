@@ -1,6 +1,7 @@
-//! Appending to a journal. Lines are written whole; `sync` flushes and
-//! fdatasyncs, and the host acknowledges a command only after the `sync` that
-//! covers its line (DESIGN §7: at most a few ms of commands are batched together).
+//! Appending to a journal. Lines are written whole; `flush` hands them to the
+//! OS, `sync` also fdatasyncs, and the host acknowledges a command only after
+//! the `sync` that covers its line (DESIGN §7: at most a few ms of commands are
+//! batched together).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -53,6 +54,13 @@ impl JournalWriter {
     }
 
     /// Makes everything appended so far durable (write, then fdatasync).
+    /// Hands what is buffered to the OS (other readers of the file see it;
+    /// a crash of this process loses nothing), without waiting for the disk.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Flushes and fdatasyncs: what was appended survives a crash of the machine.
     pub fn sync(&mut self) -> io::Result<()> {
         self.out.flush()?;
         self.out.get_ref().sync_data()
