@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Write the exercise metrics of every tick as CSV (incidents, notifications, PIU).
     #[arg(long, value_name = "OUT.csv")]
     metrics: Option<PathBuf>,
-    /// Record the run as a journal (DESIGN §7), for `cascade replay`. Never overwrites.
+    /// Record the run as a journal (docs/journal.md), for `cascade replay`. Never overwrites.
     #[arg(long, value_name = "OUT.jsonl")]
     journal: Option<PathBuf>,
 }
