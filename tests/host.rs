@@ -1180,3 +1180,20 @@ async fn a_resumed_exercise_runs_at_the_directors_last_speed_unless_told_otherwi
     assert_eq!(d.welcome["ticks_per_second"], 2.0);
     assert!(!server.stdout.iter().any(|l| l.starts_with("speed ")), "{:?}", server.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_is_told_when_the_clock_runs_behind_its_schedule() {
+    // 2,000 more assets at 1,000 ticks per second: more than a debug build
+    // computes, journals and sends in a millisecond.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_scenario(dir.path(), "behind", &bulky_scenario(2000, 100_000), &["--speed", "1000"]);
+    let mut d = server.director().await;
+    assert_eq!(d.welcome["running"], false);
+    d.acked(1, json!({"action": "start"})).await;
+    let late =
+        d.wait_for("a clock behind its schedule", |v| kind(v) == "clock" && v["behind_ms"].as_u64() > Some(0)).await;
+    assert_eq!(late["running"], true, "{late}");
+    // Slowed down to what it can do, it is told it is on time again.
+    d.acked(2, json!({"action": "speed", "ticks_per_second": 1})).await;
+    d.wait_for("a clock on time", |v| kind(v) == "clock" && v["behind_ms"] == 0 && v["ticks_per_second"] == 1.0).await;
+}

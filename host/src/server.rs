@@ -171,6 +171,7 @@ struct Accepts {
 }
 
 impl Accepts {
+    /// The pause after a failed accept.
     fn failed(&mut self, e: &std::io::Error) -> Duration {
         self.failures += 1;
         let now = Instant::now();
@@ -189,5 +190,22 @@ impl Accepts {
             info!("accepting again after {} failed accepts", self.failures);
         }
         *self = Accepts::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn failed_accepts_back_off_doubling_to_a_second_and_reset_on_success() {
+        let mut accepts = Accepts::default();
+        let e = std::io::Error::from_raw_os_error(24); // EMFILE
+        let pauses: Vec<Duration> = (0..10).map(|_| accepts.failed(&e)).collect();
+        assert_eq!(pauses[0], ACCEPT_BACKOFF_MIN);
+        assert!(pauses.windows(2).all(|w| w[1] == (w[0] * 2).min(ACCEPT_BACKOFF_MAX)), "{pauses:?}");
+        assert_eq!(pauses[9], ACCEPT_BACKOFF_MAX);
+        accepts.succeeded();
+        assert_eq!(accepts.failed(&e), ACCEPT_BACKOFF_MIN);
     }
 }

@@ -1058,6 +1058,31 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_behind_its_schedule_says_by_how_much() {
+        let mut a = app();
+        a.on_client(ClientEvent::Frame(ServerMessage::Clock {
+            tick: 47,
+            running: true,
+            ticks_per_second: 2.0,
+            ended: false,
+            behind_ms: 2345,
+        }));
+        let b = render(&a, 100, 24);
+        let (x, y) = find(&b, "▶ running ×2, 2.3s behind");
+        assert_eq!(b[(x, y)].fg, WARN, "shown as a warning");
+        // Back on time: the plain running state again.
+        a.on_client(ClientEvent::Frame(ServerMessage::Clock {
+            tick: 48,
+            running: true,
+            ticks_per_second: 2.0,
+            ended: false,
+            behind_ms: 0,
+        }));
+        let s = screen(&render(&a, 100, 24));
+        assert!(s.contains("▶ running ×2") && !s.contains("behind"), "{s}");
+    }
+
+    #[test]
     fn paused_ended_and_offline_headers() {
         let mut a = app();
         a.clock.running = false;
