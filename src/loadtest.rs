@@ -39,6 +39,15 @@ pub struct LoadtestArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Measure the baseline instead of the host: a minimal server of the same
+    /// traffic (tick frames as large as the host's, commands fdatasynced before
+    /// their ack) with no exercise behind it (docs/performance.md).
+    #[arg(long)]
+    baseline: bool,
+    /// Be the baseline server, writing its tokens and journal in DIR (what
+    /// --baseline starts).
+    #[arg(long, hide = true, value_name = "DIR")]
+    baseline_host: Option<PathBuf>,
 }
 
 fn speed(text: &str) -> Result<f64, String> {
@@ -50,6 +59,24 @@ fn speed(text: &str) -> Result<f64, String> {
 }
 
 pub fn loadtest(args: &LoadtestArgs) -> bool {
+    if let Some(dir) = &args.baseline_host {
+        let serve = async {
+            let (tokens, journal) = (dir.join("tokens.json"), dir.join("load.jsonl"));
+            cascade_host::baseline::serve_baseline(&args.scenario, &tokens, &journal, args.speed).await
+        };
+        let served = tokio::runtime::Builder::new_multi_thread().enable_all().build().map(|rt| rt.block_on(serve));
+        return match served {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                eprintln!("error: {e:#}");
+                false
+            }
+            Err(e) => {
+                eprintln!("error: cannot start the runtime: {e}");
+                false
+            }
+        };
+    }
     let clients = args.clients as usize;
     let senders = match args.senders {
         Some(k) if k >= clients => {
@@ -69,6 +96,7 @@ pub fn loadtest(args: &LoadtestArgs) -> bool {
         command_rate: args.command_rate,
         host_rate: args.rate,
         keep: args.keep,
+        baseline: args.baseline,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

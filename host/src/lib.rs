@@ -13,6 +13,7 @@
 //! the journal or the logs. Command-line parsing is the binary's.
 
 mod admission;
+pub mod baseline;
 pub mod bots;
 pub mod branch;
 mod config;

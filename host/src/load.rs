@@ -60,6 +60,8 @@ pub struct LoadConfig {
     pub host_rate: u32,
     /// Keep the temporary directory (journal, tokens, the host's log).
     pub keep: bool,
+    /// Measure `baseline` (the same traffic, no exercise) instead of the host.
+    pub baseline: bool,
 }
 
 /// A latency distribution, in milliseconds.
@@ -441,15 +443,22 @@ pub async fn run(config: &LoadConfig) -> Result<LoadReport> {
     let dir = TempDir(path.clone(), config.keep);
     let log = path.join("host.log");
     let exe = std::env::current_exe().context("cannot find this program to start the host")?;
-    let child = Command::new(exe)
-        .arg("serve")
-        .arg(&config.scenario)
-        .args(["--addr", "127.0.0.1:0", "--speed", &speed.to_string(), "--rate", &config.host_rate.to_string()])
-        .args(["--max-connections", &(clients + 16).to_string()])
-        .arg("--journal")
-        .arg(path.join("load.jsonl"))
-        .arg("--tokens-out")
-        .arg(path.join("tokens.json"))
+    let mut command = Command::new(exe);
+    if config.baseline {
+        command.arg("loadtest").arg(&config.scenario).arg("--baseline-host").arg(&path);
+        command.args(["--speed", &speed.to_string()]);
+    } else {
+        command
+            .arg("serve")
+            .arg(&config.scenario)
+            .args(["--addr", "127.0.0.1:0", "--speed", &speed.to_string(), "--rate", &config.host_rate.to_string()])
+            .args(["--max-connections", &(clients + 16).to_string()])
+            .arg("--journal")
+            .arg(path.join("load.jsonl"))
+            .arg("--tokens-out")
+            .arg(path.join("tokens.json"));
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         // A file, not a pipe: the host's log can never fill a buffer and block it.
