@@ -173,10 +173,10 @@ async fn connection(
                 let Some(Ok(Message::Text(text))) = frame else { return Ok(()) };
                 let Ok(command) = serde_json::from_str::<Value>(&text) else { continue };
                 let Some(seq) = command["seq"].as_u64() else { continue };
-                if command["command"]["action"] == "start" {
-                    if let Some(start) = start.lock().expect("start").take() {
-                        let _ = start.send(());
-                    }
+                if command["command"]["action"] == "start"
+                    && let Some(start) = start.lock().expect("start").take()
+                {
+                    let _ = start.send(());
                 }
                 let line = json!({"team": team, "seq": seq, "command": command["command"]}).to_string();
                 let _ = durable.send(Durable { seq, line, reply: reply_tx.clone() });
