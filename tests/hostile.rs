@@ -267,3 +267,49 @@ async fn text_that_is_not_utf8_closes_1007_and_a_broken_frame_1002() {
     }
     b.acked(1, message(&["team-b"], "unbothered")).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_floods_and_never_reads_is_cut_and_never_wedges_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--rate", "1000000", "--idle-timeout-ms", "1500"];
+    let server = Server::start(dir.path(), "wedge", &args);
+    let mut d = server.director().await;
+    // A team floods refused commands and never reads a byte: its answers pile
+    // up, the host stops reading it, then gives up writing to it.
+    let mut stream = tcp_from("127.0.0.1", server_addr(&server)).await;
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let upgrade = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(upgrade.as_bytes()).await.unwrap();
+    let hello = json!({"type": "hello", "token": server.tokens.team("team-a"), "client": "flood", "protocol": 1});
+    stream.write_all(&masked_frame(0x1, hello.to_string().as_bytes())).await.unwrap();
+    let flood = tokio::spawn(async move {
+        let started = Instant::now();
+        let mut seq = 0u64;
+        while started.elapsed() < Duration::from_secs(8) {
+            let mut batch = Vec::new();
+            for _ in 0..100 {
+                seq += 1;
+                let command =
+                    json!({"type": "command", "seq": seq, "command": {"action": "isolate", "asset": "nowhere"}});
+                batch.extend(masked_frame(0x1, command.to_string().as_bytes()));
+            }
+            match timeout(Duration::from_millis(200), stream.write_all(&batch)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return (seq, true), // cut by the host
+                Err(_) => {}                      // held back: the host does not read it
+            }
+        }
+        (seq, false)
+    });
+    // Meanwhile, and after the host gave up on the flood, the director is answered.
+    for seq in 1..=6u64 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        timeout(Duration::from_secs(2), d.acked(seq, json!({"action": "step"})))
+            .await
+            .unwrap_or_else(|_| panic!("the director's step {seq} went unanswered: the host is wedged"));
+    }
+    let (sent, cut) = flood.await.unwrap();
+    assert!(cut, "the flood ({sent} commands, none read) was cut");
+}

@@ -307,6 +307,12 @@ impl Reader {
     async fn run(&mut self, waiting: Waiting, hello_deadline: Instant) -> End {
         let mut waiting = Some(waiting);
         loop {
+            // The writer has stopped taking frames (the client does not read,
+            // or the exercise gave up on it): the connection is over. Checked
+            // first, so that no branch below can be ready again and again.
+            if self.outbox.is_closed() {
+                return End::WriterStopped;
+            }
             // Back-pressure: a client that leaves its answers unread is not
             // read either, until it catches up.
             let room = self.outbox.waiting_answers() < MAX_WAITING_ANSWERS;
@@ -316,7 +322,10 @@ impl Reader {
             };
             let next = tokio::select! {
                 next = self.source.next(), if room => Some(next),
-                _ = self.outbox.wait_for_room(), if !room => continue,
+                room = self.outbox.wait_for_room(), if !room => match room {
+                    Ok(()) => continue,
+                    Err(_) => return End::WriterStopped,
+                },
                 _ = tokio::time::sleep_until(read_by) => None,
                 _ = evicted(&waiting) => {
                     debug!("connection {} from {}: gave its waiting place to a newer connection", self.conn, self.peer);

@@ -144,7 +144,6 @@ impl Outbox {
     }
 
     /// Whether the writer has stopped (the connection is closing or gone).
-    #[cfg(test)]
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
@@ -164,16 +163,21 @@ impl Outbox {
         self.answers.load(Ordering::SeqCst)
     }
 
-    /// Returns once fewer than `MAX_WAITING_ANSWERS` answers wait.
-    pub async fn wait_for_room(&self) {
+    /// Returns once fewer than `MAX_WAITING_ANSWERS` answers wait, or with
+    /// `Refused::Closed` once the writer has stopped: then there will never be
+    /// room, and a caller that waited again would spin without yielding.
+    pub async fn wait_for_room(&self) -> Result<(), Refused> {
         loop {
             let notified = self.room.notified();
             tokio::pin!(notified);
             // Registered before the check, so that a wake-up between the
             // check and the await is not lost.
             notified.as_mut().enable();
-            if self.waiting_answers() < MAX_WAITING_ANSWERS || self.tx.is_closed() {
-                return;
+            if self.tx.is_closed() {
+                return Err(Refused::Closed);
+            }
+            if self.waiting_answers() < MAX_WAITING_ANSWERS {
+                return Ok(());
             }
             notified.await;
         }
@@ -254,10 +258,8 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "full: the reader must wait");
         frames.next().await.unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
-            .await
-            .expect("one answer written makes room")
-            .unwrap();
+        let room = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+        assert_eq!(room.expect("one answer written makes room").unwrap(), Ok(()));
     }
 
     #[tokio::test]
@@ -270,9 +272,8 @@ mod tests {
         assert!(!outbox.answer(&ack(9999)));
         assert_eq!(outbox.view(Utf8Bytes::from_static("{}")), Err(Refused::Closed));
         assert!(outbox.is_closed());
-        tokio::time::timeout(std::time::Duration::from_secs(5), outbox.wait_for_room())
-            .await
-            .expect("a closed outbox never holds the reader");
+        let room = tokio::time::timeout(std::time::Duration::from_secs(5), outbox.wait_for_room()).await;
+        assert_eq!(room.expect("a closed outbox never holds the reader"), Err(Refused::Closed));
     }
 
     #[tokio::test]
