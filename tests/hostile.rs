@@ -176,6 +176,12 @@ async fn a_burst_of_hundreds_of_commands_gets_one_answer_per_seq() {
     let acked = got.values().filter(|kind| *kind == "ack").count();
     assert!((20..=25).contains(&acked), "{acked} acked");
     assert_eq!(got.values().filter(|kind| *kind == "rate_limited").count(), 300 - acked);
+    // The log names the first few refusals, not every one.
+    b.close().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert_eq!(log.matches(": rate_limited").count(), 10, "{log}");
+    assert!(log.contains(&format!("{} frames refused in all", 300 - acked)), "{log}");
 }
 
 /// Reads until `n` distinct seqs are answered: seq → `ack` or the reject code.

@@ -54,6 +54,9 @@ type Ws = WebSocketStream<TcpStream>;
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// The most the host reads and discards from a client after its close frame.
 const MAX_DRAIN_BYTES: usize = 4 << 20;
+/// Refused frames of one connection logged one by one; past them, one line
+/// per thousand.
+const LOGGED_REFUSALS: u64 = 10;
 /// The read buffer of a connection.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Most bytes the writer may hold for one connection beyond what the socket
@@ -162,10 +165,14 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
         identity: None,
         joined: None,
         subscribed: false,
+        refusals: 0,
         writer_done,
     };
     let end = reader.run(waiting, deadline).await;
-    let Reader { shared, source, subscribed, joined, .. } = reader;
+    let Reader { shared, source, subscribed, joined, refusals, .. } = reader;
+    if refusals > LOGGED_REFUSALS {
+        info!("connection {conn} from {peer}: {refusals} frames refused in all");
+    }
     if subscribed {
         let _ = shared.requests.send(Request::Unsubscribe { conn }).await;
     }
@@ -283,6 +290,8 @@ struct Reader {
     joined: Option<Joined>,
     /// A `Subscribe` went to the exercise (an `Unsubscribe` must follow).
     subscribed: bool,
+    /// Frames refused so far (for the log).
+    refusals: u64,
     writer_done: oneshot::Receiver<()>,
 }
 
@@ -299,9 +308,21 @@ impl Reader {
         self.outbox.answer(&message);
     }
 
-    fn refuse(&self, code: &str, message: impl Into<String>) {
-        warn!("connection {} from {}: {code}", self.conn, self.peer);
+    fn refuse(&mut self, code: &str, message: impl Into<String>) {
+        self.log_refusal(code);
         self.send(error(code, message));
+    }
+
+    /// Logs a refused frame; past the first few of a connection only every
+    /// thousandth, so that a flood of bad frames cannot flood the log.
+    fn log_refusal(&mut self, code: &str) {
+        self.refusals += 1;
+        let n = self.refusals;
+        if n <= LOGGED_REFUSALS {
+            warn!("connection {} from {}: {code}", self.conn, self.peer);
+        } else if n % 1000 == 0 {
+            warn!("connection {} from {}: {code} ({n} frames refused so far)", self.conn, self.peer);
+        }
     }
 
     async fn run(&mut self, waiting: Waiting, hello_deadline: Instant) -> End {
@@ -368,7 +389,7 @@ impl Reader {
     }
 
     /// A read error: what the client is told, and how the connection closes.
-    fn broken(&self, e: WsError) -> End {
+    fn broken(&mut self, e: WsError) -> End {
         match e {
             WsError::Capacity(e) => {
                 warn!("connection {} from {}: frame over the limit ({e})", self.conn, self.peer);
@@ -416,7 +437,7 @@ impl Reader {
                 };
                 if !self.bucket.take() {
                     let rate = self.shared.limits.commands_per_second;
-                    warn!("connection {} from {}: over {rate} commands per second", self.conn, self.peer);
+                    self.log_refusal("rate_limited");
                     let message = format!("at most {rate} commands per second; send it again later");
                     self.send(ServerMessage::Reject { seq, code: "rate_limited".into(), message });
                     return None;
