@@ -320,7 +320,7 @@ impl Reader {
         let n = self.refusals;
         if n <= LOGGED_REFUSALS {
             warn!("connection {} from {}: {code}", self.conn, self.peer);
-        } else if n % 1000 == 0 {
+        } else if n.is_multiple_of(1000) {
             warn!("connection {} from {}: {code} ({n} frames refused so far)", self.conn, self.peer);
         }
     }
