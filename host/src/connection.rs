@@ -24,6 +24,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cascade_engine::wire::{ClientMessage, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage};
@@ -69,6 +70,36 @@ pub struct Shared {
     pub team_ids: Vec<String>,
     pub requests: mpsc::Sender<Request>,
     pub limits: Limits,
+    pub turned_away: TurnedAway,
+}
+
+/// Connections closed before they joined, counted for a periodic summary in
+/// the log rather than a line each: a flood of them must not flood the log.
+#[derive(Debug, Default)]
+pub struct TurnedAway {
+    pub no_handshake: AtomicU64,
+    pub no_hello: AtomicU64,
+    pub displaced: AtomicU64,
+    pub bad_token: AtomicU64,
+}
+
+impl TurnedAway {
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts since the last call, as a sentence, if any.
+    pub fn take_summary(&self) -> Option<String> {
+        let take = |c: &AtomicU64| c.swap(0, Ordering::Relaxed);
+        let counts = [
+            (take(&self.no_handshake), "without a websocket handshake in time"),
+            (take(&self.no_hello), "without a valid hello in time"),
+            (take(&self.displaced), "displaced by newer waiting connections"),
+            (take(&self.bad_token), "with a wrong token"),
+        ];
+        let parts: Vec<String> = counts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+        (!parts.is_empty()).then(|| format!("connections turned away: {}", parts.join(", ")))
+    }
 }
 
 fn error(code: &str, message: impl Into<String>) -> ServerMessage {
@@ -134,15 +165,18 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
             Ok(Ok(ws)) => ws,
             Ok(Err(e)) => {
                 debug!("connection {conn} from {peer}: handshake failed: {e}");
+                TurnedAway::count(&shared.turned_away.no_handshake);
                 return;
             }
             Err(_) => {
-                info!("connection {conn} from {peer}: no websocket handshake within {:?}; closed", shared.limits.hello_timeout);
+                debug!("connection {conn} from {peer}: no websocket handshake within {:?}; closed", shared.limits.hello_timeout);
+                TurnedAway::count(&shared.turned_away.no_handshake);
                 return;
             }
         },
         _ = waiting.evicted() => {
             debug!("connection {conn} from {peer}: gave its waiting place to a newer connection");
+            TurnedAway::count(&shared.turned_away.displaced);
             return;
         }
     };
@@ -350,6 +384,7 @@ impl Reader {
                 _ = tokio::time::sleep_until(read_by) => None,
                 _ = evicted(&waiting) => {
                     debug!("connection {} from {}: gave its waiting place to a newer connection", self.conn, self.peer);
+                    TurnedAway::count(&self.shared.turned_away.displaced);
                     self.send(error("too_many_waiting", "too many connections are waiting to join; try again"));
                     return End::Close(close_frame(CloseCode::Again, "too many waiting"));
                 }
@@ -357,7 +392,8 @@ impl Reader {
             };
             let Some(frame) = next else {
                 if self.identity.is_none() {
-                    info!("connection {} from {}: no hello in time", self.conn, self.peer);
+                    debug!("connection {} from {}: no hello in time", self.conn, self.peer);
+                    TurnedAway::count(&self.shared.turned_away.no_hello);
                     self.send(error("hello_timeout", "no valid hello in time"));
                     return End::Close(close_frame(CloseCode::Policy, "no hello"));
                 }
@@ -486,8 +522,10 @@ impl Reader {
             None
         };
         let Some(who) = who else {
-            // Never log the token itself.
-            self.refuse("bad_token", "unknown token");
+            // Never log the token itself; counted, not logged one by one.
+            debug!("connection {} from {}: wrong token", self.conn, self.peer);
+            TurnedAway::count(&self.shared.turned_away.bad_token);
+            self.send(error("bad_token", "unknown token"));
             return Some(End::Close(close_frame(CloseCode::Policy, "bad token")));
         };
         let Ok(joined) = waiting.take().expect("a connection waits until its hello").join() else {
@@ -517,5 +555,31 @@ impl Reader {
         );
         self.identity = Some((who, client));
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_turned_away_are_summed_up_once() {
+        let t = TurnedAway::default();
+        assert_eq!(t.take_summary(), None, "nothing to say");
+        for _ in 0..3 {
+            TurnedAway::count(&t.no_hello);
+        }
+        TurnedAway::count(&t.bad_token);
+        assert_eq!(
+            t.take_summary().as_deref(),
+            Some("connections turned away: 3 without a valid hello in time, 1 with a wrong token")
+        );
+        assert_eq!(t.take_summary(), None, "counted since the last summary");
+    }
+
+    #[test]
+    fn the_bucket_allows_a_burst_of_its_rate_then_refuses() {
+        let mut b = Bucket::new(5);
+        assert_eq!((0..10).filter(|_| b.take()).count(), 5);
     }
 }

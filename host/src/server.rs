@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use crate::admission::{Admission, Caps};
 use crate::config::{Config, SPEEDS, Source};
-use crate::connection::{Shared, serve_connection};
+use crate::connection::{Shared, TurnedAway, serve_connection};
 use crate::exercise::Request;
 use crate::start::{Prepared, resume};
 use crate::tokens::Tokens;
@@ -33,6 +33,8 @@ pub struct Ready {
 /// likely); it doubles up to `ACCEPT_BACKOFF_MAX` while accepts keep failing.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How often the log sums up the connections turned away before joining.
+const TURNED_AWAY_SUMMARY_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs the host until Ctrl-C or, for a caller in the same process (`cascade
 /// exercise`), until `stop` turns true or its sender is dropped; then the
@@ -123,7 +125,11 @@ pub async fn run_until(
     let (requests_tx, requests_rx) = mpsc::channel::<Request>(1024);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let actor = tokio::spawn(exercise.run(requests_rx, shutdown_rx));
-    let shared = Arc::new(Shared { tokens, team_ids, requests: requests_tx, limits: config.limits.clone() });
+    let turned_away = TurnedAway::default();
+    let shared =
+        Arc::new(Shared { tokens, team_ids, requests: requests_tx, limits: config.limits.clone(), turned_away });
+    let mut summary = tokio::time::interval(TURNED_AWAY_SUMMARY_EVERY);
+    summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let admission = Admission::new(caps);
     let mut accepts = Accepts::default();
     let mut conn = 0u64;
@@ -143,6 +149,11 @@ pub async fn run_until(
                 conn += 1;
                 let waiting = admission.admit(conn, peer.ip());
                 tokio::spawn(serve_connection(stream, peer, conn, Arc::clone(&shared), waiting));
+            }
+            _ = summary.tick() => {
+                if let Some(summary) = shared.turned_away.take_summary() {
+                    info!("{summary} (in the last {} s)", TURNED_AWAY_SUMMARY_EVERY.as_secs());
+                }
             }
             _ = &mut ctrl_c => {
                 info!("Ctrl-C: flushing the journal and stopping");
