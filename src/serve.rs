@@ -56,12 +56,16 @@ pub struct ServeArgs {
     /// before it counts as gone and is closed.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     idle_timeout_ms: u64,
-    /// Commands per second allowed from one connection.
-    #[arg(long, default_value_t = 20)]
+    /// Commands per second allowed from one connection (bursts of as many).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rate: u32,
     /// Most simultaneous connections that have joined (said hello with a valid token).
     #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
     max_connections: usize,
+    /// Most joined connections holding one team's token (8 further places are
+    /// kept for directors whatever the teams hold).
+    #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_CONNECTIONS_PER_TEAM, value_parser = at_least_one)]
+    max_connections_per_team: usize,
     /// Most connections waiting to join (accepted, no valid hello yet); a
     /// newcomer over the cap takes the place of the oldest from the busiest address.
     #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_WAITING, value_parser = at_least_one)]
@@ -72,10 +76,11 @@ pub struct ServeArgs {
     max_waiting_per_address: usize,
 }
 
+/// The connection caps: 1 to a million (the open-file limit lowers them further).
 fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
+        Ok(n @ 1..=1_000_000) => Ok(n),
+        Ok(_) => Err("must be 1 to 1000000".to_string()),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -100,8 +105,9 @@ impl ServeArgs {
             limits: Limits {
                 hello_timeout: Duration::from_millis(self.hello_timeout_ms),
                 idle_timeout: Duration::from_millis(self.idle_timeout_ms),
-                commands_per_second: self.rate.max(1),
+                commands_per_second: self.rate,
                 max_connections: self.max_connections,
+                max_connections_per_team: self.max_connections_per_team,
                 max_waiting: self.max_waiting,
                 max_waiting_per_address: self.max_waiting_per_address,
                 ..Limits::default()
@@ -124,7 +130,11 @@ pub fn serve(args: &ServeArgs) -> bool {
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into()),
+                .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into())
+                // tungstenite traces every frame, hellos and their tokens
+                // included: never below debug, whatever RUST_LOG says.
+                .add_directive("tungstenite=debug".parse().expect("a directive"))
+                .add_directive("tokio_tungstenite=debug".parse().expect("a directive")),
         )
         .with_writer(std::io::stderr)
         .try_init();

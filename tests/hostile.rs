@@ -51,12 +51,12 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_connections_and_slow_handshakes_never_lock_out_the_director_or_a_team() {
     let dir = tempfile::tempdir().unwrap();
-    // Room for the director and the three teams, and a little more.
+    // Room for the three teams and the director (half the places are kept for directors).
     let args = [
         "--hello-timeout-ms",
         "1500",
         "--max-connections",
-        "6",
+        "8",
         "--max-waiting",
         "200",
         "--max-waiting-per-address",
@@ -318,4 +318,54 @@ async fn a_client_that_floods_and_never_reads_is_cut_and_never_wedges_the_host()
     }
     let (sent, cut) = flood.await.unwrap();
     assert!(cut, "the flood ({sent} commands, none read) was cut");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_team_token_cannot_take_another_teams_place_or_the_directors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "greedy", &["--max-connections", "12", "--max-connections-per-team", "3"]);
+    // A leaked token, or a client reconnecting in a loop: team A tries 20 times.
+    let mut held = Vec::new();
+    let mut refused = Vec::new();
+    for i in 0..20 {
+        let mut c = server.connect().await;
+        c.send_hello(server.tokens.team("team-a"), &format!("greedy-{i}")).await;
+        match c.event().await {
+            Event::Frame(f) if kind(&f) == "welcome" => held.push(c),
+            Event::Frame(f) => {
+                let (code, _) = c.closing().await;
+                refused.push((f["code"].as_str().unwrap_or_default().to_string(), code));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(held.len(), 3);
+    assert!(refused.iter().all(|r| *r == ("team_full".to_string(), Some(1013))), "{refused:?}");
+    // The others still join: team B, the CSIRT, and the director.
+    let mut b = server.team("team-b", "ui-b").await;
+    b.acked(1, message(&["team-b"], "in")).await;
+    server.team("csirt", "ui-c").await;
+    let mut d = server.director().await;
+    d.acked(1, json!({"action": "step"})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_from_connections_without_a_token_does_not_flood_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "churn", &[]);
+    // The test's log level is debug: count the lines at warn and info only.
+    for _ in 0..50 {
+        let mut c = server.connect().await;
+        for _ in 0..10 {
+            c.send_text("not json at all").await;
+        }
+        c.send(json!({"type": "hello", "token": "0123456789abcdef0123456789abcdef", "client": "x", "protocol": 1}))
+            .await;
+        let (code, _) = c.closing().await;
+        assert_eq!(code, Some(1008));
+    }
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.lines().filter(|l| l.contains(" DEBUG ") && l.contains("bad_json")).count() >= 500, "{log}");
+    let loud = log.lines().filter(|l| l.contains(" WARN ") || l.contains(" INFO ")).count();
+    assert!(loud < 10, "{loud} lines at info or warn for 50 token-less connections:\n{log}");
 }

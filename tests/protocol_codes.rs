@@ -224,6 +224,13 @@ async fn provoke_error(code: &str, server: &Server, dir: &Path) -> Got {
             let _second = s.connect().await;
             error_then(&mut first, None).await
         }
+        "team_full" => {
+            let s = Server::start_scenario(dir, code, SCENARIO, &["--max-connections-per-team", "1"]);
+            let _first = s.team("team-a", "one").await;
+            let mut c = s.connect().await;
+            c.send(hello(s.tokens.team("team-a"), "two")).await;
+            error_then(&mut c, None).await
+        }
         "server_full" => {
             let s = Server::start_scenario(dir, code, SCENARIO, &["--max-connections", "1"]);
             let _director = s.director().await;

@@ -3,7 +3,11 @@
 //!
 //! A connection is *waiting* from the TCP accept until its hello names a valid
 //! token, and *joined* after. The two are counted apart:
-//! - joined connections are capped at `max_connections` (`server_full` past it);
+//! - joined connections are capped at `max_connections` (`server_full` past
+//!   it), of which the last `DIRECTOR_RESERVE` are the director's alone, and
+//!   one team's at `max_per_team` (`team_full`): a leaked token or a client
+//!   reconnecting in a loop can fill its team's places, never the others' or
+//!   the director's;
 //! - waiting ones at `max_waiting` in all and `max_waiting_per_address` from one
 //!   address (an IPv6 /64 counts as one address). A newcomer over either cap
 //!   does not wait behind the connections already there: it takes the place of
@@ -21,10 +25,14 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+/// Joined places kept for directors: teams may fill all but these.
+pub const DIRECTOR_RESERVE: usize = 8;
+
 /// The caps, after the open-file limit is taken into account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
     pub max_connections: usize,
+    pub max_per_team: usize,
     pub max_waiting: usize,
     pub max_waiting_per_address: usize,
 }
@@ -41,6 +49,8 @@ struct State {
     waiting: BTreeMap<u64, Entry>,
     per_address: HashMap<IpAddr, usize>,
     joined: usize,
+    /// Joined connections per team (by team index).
+    per_team: HashMap<u32, usize>,
 }
 
 #[derive(Debug)]
@@ -61,11 +71,17 @@ pub struct Waiting {
 #[derive(Debug)]
 pub struct Joined {
     admission: Arc<Admission>,
+    team: Option<u32>,
 }
 
-/// The joined connections are at `max_connections`.
+/// Why there is no joined place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full;
+pub enum Full {
+    /// Every place (for a team: every place but the director's) is taken.
+    Server,
+    /// The team has `max_per_team` connections already.
+    Team,
+}
 
 /// The address a cap counts by: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by
 /// its /64, which one subscriber usually holds whole.
@@ -150,18 +166,31 @@ impl Waiting {
         self.evict.notified().await
     }
 
-    /// Leaves the waiting connections for a joined place, if there is one.
-    /// Either way this waiting place is freed.
-    pub fn join(self) -> Result<Joined, Full> {
+    /// Leaves the waiting connections for a joined place of `team` (`None`:
+    /// a director), if there is one. Either way this waiting place is freed.
+    pub fn join(self, team: Option<u32>) -> Result<Joined, Full> {
         let admission = Arc::clone(&self.admission);
         drop(self);
+        let caps = admission.caps;
         let mut state = admission.state.lock().expect("admission state");
-        if state.joined >= admission.caps.max_connections {
-            return Err(Full);
+        let limit = match team {
+            None => caps.max_connections,
+            Some(_) => caps.max_connections.saturating_sub(DIRECTOR_RESERVE.min(caps.max_connections / 2)).max(1),
+        };
+        if state.joined >= limit {
+            return Err(Full::Server);
+        }
+        if let Some(t) = team
+            && state.per_team.get(&t).copied().unwrap_or(0) >= caps.max_per_team
+        {
+            return Err(Full::Team);
         }
         state.joined += 1;
+        if let Some(t) = team {
+            *state.per_team.entry(t).or_insert(0) += 1;
+        }
         drop(state);
-        Ok(Joined { admission })
+        Ok(Joined { admission, team })
     }
 }
 
@@ -179,6 +208,13 @@ impl Drop for Joined {
     fn drop(&mut self) {
         let mut state = self.admission.state.lock().expect("admission state");
         state.joined -= 1;
+        if let Some(t) = self.team {
+            let count = state.per_team.get_mut(&t).expect("counted");
+            *count -= 1;
+            if *count == 0 {
+                state.per_team.remove(&t);
+            }
+        }
     }
 }
 
@@ -193,7 +229,7 @@ mod tests {
     }
 
     fn caps(joined: usize, waiting: usize, per_address: usize) -> Caps {
-        Caps { max_connections: joined, max_waiting: waiting, max_waiting_per_address: per_address }
+        Caps { max_connections: joined, max_per_team: 100, max_waiting: waiting, max_waiting_per_address: per_address }
     }
 
     async fn is_evicted(w: &Waiting) -> bool {
@@ -229,17 +265,43 @@ mod tests {
     #[test]
     fn joined_places_are_counted_apart_and_freed_on_drop() {
         let a = Admission::new(caps(2, 1, 1));
-        let one = a.admit(0, ip("10.0.0.1")).join().unwrap();
-        let two = a.admit(1, ip("10.0.0.1")).join().unwrap();
+        let one = a.admit(0, ip("10.0.0.1")).join(None).unwrap();
+        let two = a.admit(1, ip("10.0.0.1")).join(None).unwrap();
         // Waiting connections cannot take a joined place, nor the reverse.
         let w = a.admit(2, ip("10.0.0.1"));
         assert_eq!(a.counts(), (1, 2));
-        assert_eq!(w.join().unwrap_err(), Full);
+        assert_eq!(w.join(None).unwrap_err(), Full::Server);
         assert_eq!(a.counts(), (0, 2));
         drop(one);
-        assert!(a.admit(3, ip("10.0.0.9")).join().is_ok());
+        assert!(a.admit(3, ip("10.0.0.9")).join(None).is_ok());
         drop(two);
         assert_eq!(a.counts(), (0, 0));
+    }
+
+    #[test]
+    fn one_team_cannot_take_another_teams_place_or_the_directors() {
+        let a =
+            Admission::new(Caps { max_connections: 20, max_per_team: 10, max_waiting: 5, max_waiting_per_address: 5 });
+        let mut held = Vec::new();
+        for i in 0..10 {
+            held.push(a.admit(i, ip("10.0.0.1")).join(Some(0)).unwrap());
+        }
+        assert_eq!(a.admit(10, ip("10.0.0.1")).join(Some(0)).unwrap_err(), Full::Team);
+        // Other teams fill the rest but the director's reserve...
+        for i in 0..2 {
+            held.push(a.admit(20 + i, ip("10.0.0.2")).join(Some(1 + i as u32)).unwrap());
+        }
+        assert_eq!(a.admit(30, ip("10.0.0.3")).join(Some(5)).unwrap_err(), Full::Server);
+        // ... which directors still have.
+        for i in 0..8 {
+            held.push(a.admit(40 + i, ip("10.0.0.4")).join(None).unwrap());
+        }
+        assert_eq!(a.admit(50, ip("10.0.0.4")).join(None).unwrap_err(), Full::Server);
+        // A team's place frees for that team.
+        held.remove(0);
+        assert!(a.admit(60, ip("10.0.0.1")).join(Some(0)).is_err(), "the server is full now");
+        held.truncate(5);
+        assert!(a.admit(61, ip("10.0.0.1")).join(Some(0)).is_ok());
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// Most simultaneous joined connections (a valid hello made).
     pub max_connections: usize,
+    /// Most joined connections holding one team's token.
+    pub max_connections_per_team: usize,
     /// Most connections waiting to join (not yet a valid hello), in all...
     pub max_waiting: usize,
     /// ...and from one address (an IPv6 /64 counts as one).
@@ -69,6 +71,9 @@ pub struct Limits {
 /// director and observers fit many times over; a load of 4,000 was measured
 /// (docs/performance.md).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Joined connections of one team, by default: a team's analysts on a few
+/// laptops each, and its bot, fit many times over.
+pub const DEFAULT_MAX_CONNECTIONS_PER_TEAM: usize = 64;
 /// Connections waiting to join, by default: far more than the hellos a crowd
 /// reconnecting at once has in flight.
 pub const DEFAULT_MAX_WAITING: usize = 1024;
@@ -84,6 +89,7 @@ impl Default for Limits {
             commands_per_second: 20,
             max_frame_bytes: MAX_CLIENT_FRAME_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_team: DEFAULT_MAX_CONNECTIONS_PER_TEAM,
             max_waiting: DEFAULT_MAX_WAITING,
             max_waiting_per_address: DEFAULT_MAX_WAITING_PER_ADDRESS,
         }

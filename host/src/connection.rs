@@ -20,7 +20,7 @@
 //! nothing at all (not even the pong its websocket library answers by itself)
 //! for `idle_timeout` is gone — a suspended laptop, a dropped network — and is
 //! closed (1001), so that the director's presence stays true. A client that
-//! reads nothing for `idle_timeout` while a frame waits is cut.
+//! reads nothing for a third of `idle_timeout` while a frame waits is cut.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::{debug, info, warn};
 
-use crate::admission::{Joined, Waiting};
+use crate::admission::{Full, Joined, Waiting};
 use crate::config::Limits;
 use crate::exercise::Request;
 use crate::frame;
@@ -53,6 +53,8 @@ type Ws = WebSocketStream<TcpStream>;
 /// How long a close frame may take to reach a client, and how long the host
 /// then reads what the client still sends before it hangs up.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// The same for a connection that never joined.
+const CLOSE_WAIT_UNJOINED: Duration = Duration::from_millis(250);
 /// The most the host reads and discards from a client after its close frame.
 const MAX_DRAIN_BYTES: usize = 4 << 20;
 /// Refused frames of one connection logged one by one; past them, one line
@@ -81,6 +83,8 @@ pub struct TurnedAway {
     pub no_hello: AtomicU64,
     pub displaced: AtomicU64,
     pub bad_token: AtomicU64,
+    /// Frames refused before any hello (bad JSON and the like).
+    pub refused_before_hello: AtomicU64,
 }
 
 impl TurnedAway {
@@ -96,6 +100,7 @@ impl TurnedAway {
             (take(&self.no_hello), "without a valid hello in time"),
             (take(&self.displaced), "displaced by newer waiting connections"),
             (take(&self.bad_token), "with a wrong token"),
+            (take(&self.refused_before_hello), "frames refused before a hello"),
         ];
         let parts: Vec<String> = counts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
         (!parts.is_empty()).then(|| format!("connections turned away: {}", parts.join(", ")))
@@ -184,7 +189,9 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     let (outbox, frames) = Outbox::new();
     let (writer_done_tx, writer_done) = oneshot::channel::<()>();
     let ping_every = (shared.limits.idle_timeout / 3).max(Duration::from_millis(10));
-    let write_timeout = shared.limits.idle_timeout;
+    // A frame that cannot be written for this long: the client reads
+    // nothing; the same limit as the exercise's for a client whose views pile up.
+    let write_timeout = shared.limits.idle_timeout / 3;
     let mut writer = tokio::spawn(async move {
         let _done = writer_done_tx;
         write(sink, frames, ping_every, write_timeout).await
@@ -229,23 +236,25 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
     if let (End::Close(_), Some(sink)) = (&end, sink)
         && let Ok(ws) = sink.reunite(source)
     {
-        hang_up(ws).await;
+        // A connection that never joined gets a short wait: a flood of them
+        // must not hold descriptors for long.
+        hang_up(ws, if joined.is_some() { CLOSE_WAIT } else { CLOSE_WAIT_UNJOINED }).await;
     }
     drop(joined);
 }
 
 /// After the host's close frame: half-close, then read and discard what the
 /// client still sends (the rest of a frame too large, its own close frame)
-/// until it hangs up too, for at most `CLOSE_WAIT` and `MAX_DRAIN_BYTES`.
+/// until it hangs up too, for at most `wait` and `MAX_DRAIN_BYTES`.
 /// Closing a socket with unread input makes the kernel send a reset, which a
 /// client sees as an abnormal close (1006) and which can destroy the close
 /// frame before the client reads it.
-async fn hang_up(mut ws: Ws) {
+async fn hang_up(mut ws: Ws, wait: Duration) {
     let tcp = ws.get_mut();
     let _ = tcp.shutdown().await;
     let mut buf = vec![0u8; 16 * 1024];
     let mut drained = 0usize;
-    let deadline = Instant::now() + CLOSE_WAIT;
+    let deadline = Instant::now() + wait;
     while drained < MAX_DRAIN_BYTES {
         match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => drained += n,
@@ -350,6 +359,12 @@ impl Reader {
     /// Logs a refused frame; past the first few of a connection only every
     /// thousandth, so that a flood of bad frames cannot flood the log.
     fn log_refusal(&mut self, code: &str) {
+        if self.identity.is_none() {
+            // Anyone can send these, without a token: counted, not logged.
+            debug!("connection {} from {}: {code}", self.conn, self.peer);
+            TurnedAway::count(&self.shared.turned_away.refused_before_hello);
+            return;
+        }
         self.refusals += 1;
         let n = self.refusals;
         if n <= LOGGED_REFUSALS {
@@ -375,13 +390,16 @@ impl Reader {
                 None => hello_deadline,
                 Some(_) => Instant::now() + self.shared.limits.idle_timeout,
             };
+            // Held back, a joined client is not silent, only unread: the
+            // writer's timeout judges it then, not the idle timeout.
+            let deadline = room || self.identity.is_none();
             let next = tokio::select! {
                 next = self.source.next(), if room => Some(next),
                 room = self.outbox.wait_for_room(), if !room => match room {
                     Ok(()) => continue,
                     Err(_) => return End::WriterStopped,
                 },
-                _ = tokio::time::sleep_until(read_by) => None,
+                _ = tokio::time::sleep_until(read_by), if deadline => None,
                 _ = evicted(&waiting) => {
                     debug!("connection {} from {}: gave its waiting place to a newer connection", self.conn, self.peer);
                     TurnedAway::count(&self.shared.turned_away.displaced);
@@ -528,9 +546,20 @@ impl Reader {
             self.send(error("bad_token", "unknown token"));
             return Some(End::Close(close_frame(CloseCode::Policy, "bad token")));
         };
-        let Ok(joined) = waiting.take().expect("a connection waits until its hello").join() else {
-            self.refuse("server_full", "too many connections; try again later");
-            return Some(End::Close(close_frame(CloseCode::Again, "server full")));
+        let team = match who {
+            Identity::Director => None,
+            Identity::Team(t) => Some(t),
+        };
+        let joined = match waiting.take().expect("a connection waits until its hello").join(team) {
+            Ok(joined) => joined,
+            Err(Full::Server) => {
+                self.refuse("server_full", "too many connections; try again later");
+                return Some(End::Close(close_frame(CloseCode::Again, "server full")));
+            }
+            Err(Full::Team) => {
+                self.refuse("team_full", "this team has all the connections it may have; close one first");
+                return Some(End::Close(close_frame(CloseCode::Again, "team full")));
+            }
         };
         self.joined = Some(joined);
         let (reply_tx, reply_rx) = oneshot::channel();

@@ -35,25 +35,39 @@ pub fn raise() -> Option<u64> {
 }
 
 /// The caps asked for, lowered if they need more descriptors than `limit`
-/// leaves after [`RESERVED`]: the waiting connections keep at most a quarter,
-/// the joined ones get the rest. The second value says whether they were lowered.
+/// leaves after [`RESERVED`]. A waiting connection counts twice: one that
+/// was displaced or timed out has freed its place for a newcomer but may hold
+/// its descriptor a moment longer while it closes. The waiting connections
+/// keep at most a quarter, the joined ones get the rest. A per-address cap is
+/// never above the total. The second value says whether they were lowered.
 pub fn fit(asked: Caps, limit: Option<u64>) -> (Caps, bool) {
+    let asked = Caps {
+        max_waiting_per_address: asked.max_waiting_per_address.min(asked.max_waiting),
+        max_per_team: asked.max_per_team.min(asked.max_connections),
+        ..asked
+    };
     let Some(limit) = limit else { return (asked, false) };
-    let usable = limit.saturating_sub(RESERVED).max(2) as usize;
-    if asked.max_connections + asked.max_waiting <= usable {
+    let usable = usize::try_from(limit.saturating_sub(RESERVED)).unwrap_or(usize::MAX).max(3);
+    if asked.max_connections.saturating_add(asked.max_waiting.saturating_mul(2)) <= usable {
         return (asked, false);
     }
-    let max_waiting = asked.max_waiting.min(usable / 4).max(1);
-    let max_connections = asked.max_connections.min(usable - max_waiting).max(1);
-    let max_waiting_per_address = asked.max_waiting_per_address.min(max_waiting);
-    (Caps { max_connections, max_waiting, max_waiting_per_address }, true)
+    let max_waiting = asked.max_waiting.min(usable / 8).max(1);
+    let max_connections = asked.max_connections.min(usable - 2 * max_waiting).max(1);
+    let caps = Caps {
+        max_connections,
+        max_per_team: asked.max_per_team.min(max_connections),
+        max_waiting,
+        max_waiting_per_address: asked.max_waiting_per_address.min(max_waiting),
+    };
+    (caps, true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ASKED: Caps = Caps { max_connections: 4096, max_waiting: 1024, max_waiting_per_address: 64 };
+    const ASKED: Caps =
+        Caps { max_connections: 4096, max_per_team: 64, max_waiting: 1024, max_waiting_per_address: 64 };
 
     #[test]
     fn caps_that_fit_are_kept() {
@@ -62,13 +76,31 @@ mod tests {
     }
 
     #[test]
-    fn under_a_small_limit_the_waiting_get_a_quarter_and_the_joined_the_rest() {
+    fn under_a_small_limit_the_waiting_get_an_eighth_counted_twice_and_the_joined_the_rest() {
         let (caps, lowered) = fit(ASKED, Some(1024));
         assert!(lowered);
-        assert_eq!(caps.max_waiting, 240);
+        assert_eq!(caps.max_waiting, 120);
         assert_eq!(caps.max_connections, 720);
         assert_eq!(caps.max_waiting_per_address, 64);
-        assert!(caps.max_connections + caps.max_waiting + RESERVED as usize <= 1024);
+        assert!(caps.max_connections + 2 * caps.max_waiting + RESERVED as usize <= 1024);
+    }
+
+    #[test]
+    fn huge_asks_neither_overflow_nor_escape_the_limit() {
+        let huge = Caps {
+            max_connections: usize::MAX,
+            max_per_team: usize::MAX,
+            max_waiting: usize::MAX,
+            max_waiting_per_address: usize::MAX,
+        };
+        let (caps, lowered) = fit(huge, Some(20_000));
+        assert!(lowered);
+        assert!(caps.max_connections + 2 * caps.max_waiting <= 20_000 - RESERVED as usize);
+        assert_eq!(caps.max_waiting_per_address, caps.max_waiting);
+        assert_eq!(caps.max_per_team, caps.max_connections);
+        // Without a limit to fit, a per-address cap is still never above the total.
+        let (caps, _) = fit(Caps { max_waiting: 10, ..huge }, None);
+        assert_eq!(caps.max_waiting_per_address, 10);
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod start;
 pub mod tokens;
 
 pub use config::{
-    Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAITING_PER_ADDRESS, Limits, SPEEDS, Source,
+    Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_TEAM, DEFAULT_MAX_WAITING,
+    DEFAULT_MAX_WAITING_PER_ADDRESS, Limits, SPEEDS, Source,
 };
 pub use server::{Ready, run_until};

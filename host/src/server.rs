@@ -52,12 +52,16 @@ pub async fn run_until(
         bail!("--speed must be between 0.01 and 1000 ticks per second");
     }
     let limits = &config.limits;
-    if limits.max_connections == 0 || limits.max_waiting == 0 || limits.max_waiting_per_address == 0 {
-        bail!("--max-connections, --max-waiting and --max-waiting-per-address must be at least 1");
+    let caps = [limits.max_connections, limits.max_connections_per_team, limits.max_waiting];
+    if caps.contains(&0) || limits.max_waiting_per_address == 0 {
+        bail!(
+            "--max-connections, --max-connections-per-team, --max-waiting and --max-waiting-per-address must be at least 1"
+        );
     }
     let (caps, lowered) = fd_limit::fit(
         Caps {
             max_connections: limits.max_connections,
+            max_per_team: limits.max_connections_per_team,
             max_waiting: limits.max_waiting,
             max_waiting_per_address: limits.max_waiting_per_address,
         },
@@ -97,8 +101,12 @@ pub async fn run_until(
         None => String::new(),
     };
     println!(
-        "holds {} joined connections and {} waiting to join, {} from one address{limit_note}",
-        caps.max_connections, caps.max_waiting, caps.max_waiting_per_address
+        "holds {} joined connections ({} per team, {} kept for directors) and {} waiting to join, {} from one address{limit_note}",
+        caps.max_connections,
+        caps.max_per_team,
+        crate::admission::DIRECTOR_RESERVE.min(caps.max_connections / 2),
+        caps.max_waiting,
+        caps.max_waiting_per_address
     );
     println!("tokens in {}", Tokens::path_beside(&journal_path).display());
     println!("director token {}", tokens.director);
