@@ -231,6 +231,10 @@ pub struct Team {
     /// The built-in policy that plays the team until a human takes over.
     #[serde(default)]
     pub bot: BotPolicy,
+    /// What the team is and does in the exercise, for its players (shown on
+    /// their Brief panel, never to other teams).
+    #[serde(default)]
+    pub brief: String,
 }
 
 fn default_staff() -> u32 {

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 mod exercise;
+pub mod indicators;
 
 pub use exercise::{preset_stages, regime_stages};
 
@@ -165,6 +166,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             v.problem(&it, format!("the id {DIRECTOR_ID:?} is reserved for the exercise director"));
         }
         v.check_name(&it, "name", &team.name, MAX_NAME_CHARS);
+        v.check_name(&it, "brief", &team.brief, MAX_TEXT_CHARS);
         if team.organisation.is_empty() {
             v.problem(&it, "has no organisation (every team acts for one organisation)");
             team_organisation.push(0);

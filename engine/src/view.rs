@@ -8,7 +8,11 @@
 //! public facts (national and sector service, the PIU). It never carries another
 //! team's private state nor the global state hash. `director_view` sees all.
 
+mod player;
+
 use serde::{Deserialize, Serialize};
+
+pub use player::{ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue};
 
 use crate::exercise::Status;
 use crate::exercise::measure::{Filing, due, filing};
@@ -64,11 +68,17 @@ pub struct MessageView {
     /// Position in the exercise's message log (clients use it to de-duplicate).
     pub index: u64,
     pub tick: u64,
+    /// The tick as the exercise clock reads it (`09:42`, with the date when it
+    /// is not the first day's).
+    pub clock: String,
     pub kind: MessageKind,
     pub from: String,
     /// The sending team's id, when a team sent it.
     pub sender_team: Option<String>,
+    /// The addressed team ids; empty when `to_all`.
     pub to: Vec<String>,
+    /// Addressed to every team of the exercise.
+    pub to_all: bool,
     pub tlp: Tlp,
     pub text: String,
     pub incident: Option<String>,
@@ -80,6 +90,8 @@ pub struct PendingView {
     pub command: crate::exercise::Action,
     pub started: u64,
     pub finish: u64,
+    /// `finish` as the exercise clock reads it.
+    pub finish_clock: String,
     pub staff: u32,
 }
 
@@ -91,7 +103,10 @@ pub struct DeadlineView {
     pub incident: String,
     pub authority: String,
     pub due: Option<u64>,
+    /// `due` as the exercise clock reads it.
+    pub due_clock: Option<String>,
     pub filed: Option<u64>,
+    pub filed_clock: Option<String>,
     /// `open`, `on_time`, `late` or `overdue`.
     pub status: String,
 }
@@ -114,8 +129,24 @@ pub struct PiuView {
 pub struct TeamView {
     pub tick: u64,
     pub clock: String,
+    /// Exercise seconds per tick (clients turn tick differences into countdowns).
+    pub tick_seconds: u32,
+    /// The IANA time zone the clock labels are in.
+    pub time_zone: String,
     pub team: String,
     pub organisation: String,
+    /// People play the team now; false: its bot plays it until a client of the
+    /// team gives its first command (or `takeover`).
+    pub human: bool,
+    /// What the team is and does (the scenario's `brief`).
+    pub brief: String,
+    /// Fired injects addressed to the team and what exercise control expects.
+    pub expected: Vec<ExpectedView>,
+    /// Every team of the exercise, in snapshots (empty in tick frames: the
+    /// directory does not change, and `humans` says who plays what now).
+    pub directory: Vec<DirectoryEntry>,
+    /// The ids of the teams people play now (the others are played by bots).
+    pub humans: Vec<String>,
     pub staff: u32,
     pub busy: u32,
     pub service: Service,
@@ -128,6 +159,14 @@ pub struct TeamView {
     pub objectives: Vec<ObjectiveView>,
     /// Incidents whose indicators the team holds.
     pub indicators: Vec<String>,
+    /// The same, with the values, label, date and source of each.
+    pub held: Vec<HeldView>,
+    /// The team's own action log (its last `MAX_ACTIONS_KEPT`), oldest first:
+    /// every command its clients gave and its bot's orders, with their fates.
+    pub actions: Vec<ActionView>,
+    /// A CSIRT's constituents' assets it may act on now (after their request
+    /// for assistance when the scenario says so), in full.
+    pub constituents: Vec<AssetView>,
 }
 
 /// A team as the director sees it.
@@ -222,6 +261,7 @@ fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
 pub fn messages(sim: &Simulation, viewer: Option<u32>, since: usize) -> Vec<MessageView> {
     let m = sim.model();
     let team_id = |t: u32| m.scenario.teams[t as usize].id.clone();
+    let every_team = m.scenario.teams.len();
     sim.exercise()
         .messages
         .iter()
@@ -231,13 +271,19 @@ pub fn messages(sim: &Simulation, viewer: Option<u32>, since: usize) -> Vec<Mess
         .map(|(index, msg): (usize, &Message)| MessageView {
             index: index as u64,
             tick: msg.tick,
+            clock: m.clock.label(msg.tick),
             kind: msg.kind,
             from: msg.from.clone(),
             sender_team: match msg.sender {
                 Sender::Team(t) => Some(team_id(t)),
                 _ => None,
             },
-            to: msg.to.iter().map(|&t| team_id(t)).collect(),
+            to: if msg.to.len() == every_team && every_team > 1 {
+                Vec::new()
+            } else {
+                msg.to.iter().map(|&t| team_id(t)).collect()
+            },
+            to_all: msg.to.len() == every_team && every_team > 1,
             tlp: msg.tlp,
             text: msg.text.clone(),
             incident: msg.incident.map(|i| m.scenario.incidents[i as usize].id.clone()),
@@ -256,6 +302,7 @@ fn pending(sim: &Simulation, team: Option<u32>) -> Vec<PendingView> {
             command: p.order.to_action(m),
             started: p.started,
             finish: p.finish,
+            finish_clock: m.clock.label(p.finish),
             staff: p.staff,
         })
         .collect()
@@ -269,14 +316,17 @@ fn deadlines(sim: &Simulation, organisation: Option<u32>) -> Vec<DeadlineView> {
         .filter(|o| organisation.is_none_or(|org| o.organisation == org))
         .map(|o| {
             let regime = &m.exercise.regimes[o.regime as usize];
+            let due = due(m, ex, o);
             DeadlineView {
                 organisation: m.scenario.organisations[o.organisation as usize].id.clone(),
                 regime: m.scenario.regimes[o.regime as usize].id.clone(),
                 stage: regime.stages[o.stage as usize].id.clone(),
                 incident: m.scenario.incidents[o.incident as usize].id.clone(),
                 authority: m.scenario.organisations[regime.authority as usize].id.clone(),
-                due: due(m, ex, o),
+                due,
+                due_clock: due.map(|t| m.clock.label(t)),
                 filed: o.filed,
+                filed_clock: o.filed.map(|t| m.clock.label(t)),
                 status: match filing(m, ex, o, sim.tick()) {
                     Filing::Open => "open",
                     Filing::OnTime => "on_time",
@@ -332,8 +382,15 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
     TeamView {
         tick: sim.tick(),
         clock: m.clock.label(sim.tick()),
+        tick_seconds: m.scenario.tick_seconds,
+        time_zone: m.scenario.time_zone.clone(),
         team: m.scenario.teams[team as usize].id.clone(),
         organisation: m.scenario.organisations[org as usize].id.clone(),
+        human: state.human,
+        brief: m.scenario.teams[team as usize].brief.clone(),
+        expected: player::expected(sim, team),
+        directory: if messages_since == 0 { player::directory(sim) } else { Vec::new() },
+        humans: player::humans(sim),
         staff: state.staff,
         busy: state.busy,
         service: service(sim),
@@ -345,6 +402,9 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         deadlines: deadlines(sim, Some(org)),
         objectives: objectives(sim, Some(team)),
         indicators: state.indicators.keys().map(|&i| m.scenario.incidents[i as usize].id.clone()).collect(),
+        held: player::held(sim, team),
+        actions: player::actions(sim, team),
+        constituents: player::constituents(sim, team),
     }
 }
 

@@ -227,8 +227,18 @@ fn apply_commands(
             exercise::command::resolve_director(ctx.model, &command.action)
                 .map(|order| exercise::orders::apply_director(&mut ctx, &order))
         } else if (command.team as usize) < ctx.model.scenario.teams.len() {
-            exercise::command::resolve(ctx.model, command.team, &command.action)
-                .and_then(|order| exercise::orders::apply(&mut ctx, command.team, &order))
+            let origin = command.origin.clone().or_else(|| Some(exercise::actions::Origin::unnamed()));
+            match exercise::command::resolve(ctx.model, command.team, &command.action) {
+                Ok(order) => exercise::orders::apply(&mut ctx, command.team, &order, origin),
+                Err(refusal) => {
+                    // Journaled but refused by this engine (an older journal, a
+                    // changed scenario): logged with its words as given.
+                    let recorded = exercise::actions::RecordedOrder::Unresolved(command.action.clone());
+                    let fate = exercise::actions::Fate::Failed(refusal.clone());
+                    ctx.ex.teams[command.team as usize].actions.push(ctx.tick, origin, recorded, fate, None);
+                    Err(refusal)
+                }
+            }
         } else {
             Err(exercise::Refusal::new("unknown_team", format!("no team #{}", command.team)))
         };
@@ -237,7 +247,7 @@ fn apply_commands(
     for (team, order) in std::mem::take(&mut ctx.ex.bot_orders) {
         if ctx.ex.bot_active(team) {
             // A bot's order the state no longer allows is simply dropped.
-            let _ = exercise::orders::apply(&mut ctx, team, &order);
+            let _ = exercise::orders::apply(&mut ctx, team, &order, None);
         }
     }
 }

@@ -268,7 +268,10 @@ impl Run {
     fn at(&mut self, tick: u64, commands: Vec<(&str, Action)>) -> Vec<Result<(), Refusal>> {
         assert!(self.sim.tick() < tick, "tick {tick} is already computed");
         self.to(tick - 1);
-        let commands = commands.into_iter().map(|(team, action)| Command { team: self.team(team), action }).collect();
+        let commands = commands
+            .into_iter()
+            .map(|(team, action)| Command { team: self.team(team), action, origin: None })
+            .collect();
         self.sim.step_with(commands).into_iter().map(|o| o.result).collect()
     }
 
@@ -840,7 +843,7 @@ fn hardening_cuts_the_spread_chance_by_its_protection() {
     let (mut lab, mut telco) = (0u64, 0u64);
     for seed in 0..runs {
         let mut sim = Simulation::new(Arc::clone(&model), seed);
-        let command = Command { team: 1, action: harden("hospital-lab") };
+        let command = Command { team: 1, action: harden("hospital-lab"), origin: None };
         assert!(sim.step_with(vec![command])[0].result.is_ok());
         for _ in 2..=4 {
             sim.step();
@@ -1528,6 +1531,7 @@ fn network(ids: &[&str], links: &[(&str, &str)], spread: u32) -> Scenario {
         role: TeamRole::Operator,
         staff: 10,
         bot: BotPolicy::Passive,
+        brief: String::new(),
     });
     s.incidents.push(Incident {
         id: "worm".into(),
@@ -1541,6 +1545,7 @@ fn network(ids: &[&str], links: &[(&str, &str)], spread: u32) -> Scenario {
         visibility: 0,
         detectability: 1000,
         personal_data: false,
+        indicators: Vec::new(),
     });
     s.response.investigate = Cost::new(2, 2);
     s.response.isolate = Cost::new(1, 1);
@@ -1655,8 +1660,11 @@ fn trace(model: &Arc<Model>, seed: u64, commands: &[(u64, Action)]) -> Trace {
     let mut outcomes = Vec::new();
     while !sim.is_finished() {
         let tick = sim.tick() + 1;
-        let now: Vec<Command> =
-            commands.iter().filter(|c| c.0 == tick).map(|(_, a)| Command { team: 0, action: a.clone() }).collect();
+        let now: Vec<Command> = commands
+            .iter()
+            .filter(|c| c.0 == tick)
+            .map(|(_, a)| Command { team: 0, action: a.clone(), origin: None })
+            .collect();
         outcomes.extend(sim.step_with(now).into_iter().map(|o| o.result.is_ok()));
         hashes.push(sim.state_hash().to_hex().to_string());
         spread.push(sim.exercise().incidents[0].ever_compromised.clone());

@@ -83,7 +83,7 @@ fn messages_reach_only_their_tlp_audience_in_every_view() {
         incident: Some("loud".into()),
         text: secret.into(),
     };
-    let outcomes = sim.step_with(vec![Command { team: 0, action: share("csirt", Tlp::Red) }]);
+    let outcomes = sim.step_with(vec![Command { team: 0, action: share("csirt", Tlp::Red), origin: None }]);
     assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
     for _ in 0..3 {
         sim.step();

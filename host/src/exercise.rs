@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cascade_engine::Simulation;
+use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{director_view, team_view};
@@ -414,7 +415,7 @@ impl Exercise {
                         if let Err(refusal) = resolve_director(self.sim.model(), &action) {
                             return Self::reject(tx, seq, refusal.code, refusal.message);
                         }
-                        Some(Command { team: DIRECTOR_TEAM, action })
+                        Some(Command { team: DIRECTOR_TEAM, action, origin: None })
                     }
                 }
             }
@@ -440,7 +441,7 @@ impl Exercise {
                 if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, HOST_CLIENT) {
                     return Self::reject(tx, seq, "journal_error", "the journal cannot be written".into());
                 }
-                Some(Command { team, action })
+                Some(Command { team, action, origin: Some(Origin::new(client.clone(), seq)) })
             }
         };
         let line = CommandLine { tick: stamp, team: team_id.clone(), client: client.clone(), seq, command: value };
@@ -475,7 +476,7 @@ impl Exercise {
         }
         self.taken_over[team as usize] = true;
         self.seen.insert((team_id, client.to_string(), self.host_seq), stamp);
-        self.queued.push(Command { team, action: Action::Takeover });
+        self.queued.push(Command { team, action: Action::Takeover, origin: Some(Origin::new(client, self.host_seq)) });
         self.waiting.push(Waiting { seq: 0, outbox: None });
         true
     }

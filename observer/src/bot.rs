@@ -679,7 +679,9 @@ mod tests {
             incident: "ransom-x".into(),
             authority: "ilr".into(),
             due: Some(due),
+            due_clock: None,
             filed: None,
+            filed_clock: None,
             status: "open".into(),
         }
     }
@@ -689,6 +691,13 @@ mod tests {
     }
 
     fn pending(command: Action) -> PendingView {
-        PendingView { team: "chem-ops".into(), command, started: 47, finish: 52, staff: 1 }
+        PendingView {
+            team: "chem-ops".into(),
+            command,
+            started: 47,
+            finish: 52,
+            finish_clock: "08:52".into(),
+            staff: 1,
+        }
     }
 }

@@ -41,10 +41,12 @@ pub fn message(index: u64, tick: u64, from: &str, sender: Option<&str>, tlp: Tlp
     MessageView {
         index,
         tick,
+        clock: format!("{:02}:{:02}", 8 + tick / 60, tick % 60),
         kind: if sender.is_some() { MessageKind::Share } else { MessageKind::Inject },
         from: from.into(),
         sender_team: sender.map(str::to_string),
         to: vec!["chem-ops".into()],
+        to_all: false,
         tlp,
         text: text.into(),
         incident: None,
@@ -64,8 +66,15 @@ pub fn sample_view() -> TeamView {
     TeamView {
         tick: 47,
         clock: "08:47".into(),
+        tick_seconds: 60,
+        time_zone: "Europe/Luxembourg".into(),
         team: "chem-ops".into(),
         organisation: "chem".into(),
+        human: true,
+        brief: "Operations team of ChemCo, a chemical plant: keep the plant's systems running.".into(),
+        expected: Vec::new(),
+        directory: Vec::new(),
+        humans: vec!["chem-ops".into()],
         staff: 6,
         busy: 2,
         service: Service {
@@ -88,6 +97,7 @@ pub fn sample_view() -> TeamView {
             command: Action::Investigate { asset: "chem-it".into() },
             started: 40,
             finish: 70,
+            finish_clock: "09:10".into(),
             staff: 2,
         }],
         deadlines: vec![DeadlineView {
@@ -97,7 +107,9 @@ pub fn sample_view() -> TeamView {
             incident: "ransom-x".into(),
             authority: "ilr".into(),
             due: Some(1470),
+            due_clock: Some("2026-03-11 08:30".into()),
             filed: None,
+            filed_clock: None,
             status: "open".into(),
         }],
         objectives: vec![ObjectiveView {
@@ -106,6 +118,9 @@ pub fn sample_view() -> TeamView {
             status: Status::Pending,
         }],
         indicators: vec!["ransom-x".into()],
+        held: Vec::new(),
+        actions: Vec::new(),
+        constituents: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::DIRECTOR_TEAM;
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::load::parse_stored_model;
@@ -82,7 +83,7 @@ impl Replay {
                     | DirectorAction::Step
                     | DirectorAction::End => {}
                     DirectorAction::Inject(live) => {
-                        out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live) })
+                        out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live), origin: None })
                     }
                 }
                 continue;
@@ -90,7 +91,7 @@ impl Replay {
             let team = sim.team_index(&c.team).ok_or_else(|| fail(format!("unknown team {:?}", c.team)))?;
             let action: Action =
                 serde_json::from_value(c.command.clone()).map_err(|e| fail(format!("bad command: {e}")))?;
-            out.push(Command { team, action });
+            out.push(Command { team, action, origin: Some(Origin::new(c.client.clone(), c.seq)) });
         }
         Ok(out)
     }

@@ -177,7 +177,7 @@ fn recorded_commands_replay_to_the_same_hashes() {
                 command: serde_json::to_value(&action).unwrap(),
             };
             writer.append_command(&line).unwrap();
-            commands.push(cascade_engine::exercise::Command { team: hospital, action });
+            commands.push(cascade_engine::exercise::Command { team: hospital, action, origin: None });
         }
         let outcomes = sim.step_with(commands);
         assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");

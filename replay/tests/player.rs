@@ -44,10 +44,10 @@ fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
         let mut commands = Vec::new();
         if tick == 20 {
             line(&mut writer, tick, &team, serde_json::json!({"action": "takeover"}));
-            commands.push(Command { team: team_index, action: Action::Takeover });
+            commands.push(Command { team: team_index, action: Action::Takeover, origin: None });
             let isolate = Action::Isolate { asset: asset.clone() };
             line(&mut writer, tick, &team, serde_json::to_value(&isolate).unwrap());
-            commands.push(Command { team: team_index, action: isolate });
+            commands.push(Command { team: team_index, action: isolate, origin: None });
         }
         if tick == 30 {
             line(&mut writer, tick, "director", serde_json::to_value(DirectorAction::Pause).unwrap());
@@ -62,7 +62,7 @@ fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
                 effects: vec![],
             };
             line(&mut writer, tick, "director", serde_json::to_value(DirectorAction::Inject(inject.clone())).unwrap());
-            commands.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(inject) });
+            commands.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(inject), origin: None });
         }
         sim.step_with(commands);
         writer.append_checkpoint(sim.tick(), &sim.state_hash()).unwrap();

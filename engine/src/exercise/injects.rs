@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use super::orders::{detect, push_message};
-use super::state::{MessageKind, Sender};
+use super::state::{HeldFrom, MessageKind, Sender};
 use super::threats::{start_incident, start_scheduled};
 use crate::model::{ResolvedCondition, ResolvedEffect};
 use crate::scenario::Tlp;
@@ -69,8 +69,12 @@ pub fn deliver(ctx: &mut Ctx, sender: Sender, from: &str, to: &[u32], message: &
             ResolvedEffect::SetStaff { team, staff } => ctx.ex.teams[team as usize].staff = staff,
             ResolvedEffect::Alert { incident, asset } => detect(ctx, incident, asset, None),
             ResolvedEffect::Indicators { incident, ref to, tlp } => {
+                let source = match &sender {
+                    Sender::Inject(i) => HeldFrom::Inject(*i),
+                    _ => HeldFrom::Director,
+                };
                 for &t in to {
-                    ctx.ex.teams[t as usize].receive_indicators(incident, ctx.tick, tlp);
+                    ctx.ex.teams[t as usize].receive_indicators(incident, ctx.tick, tlp, source);
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! (step 1), `fire_injects` (2), `advance_threats` (3), `respond` (5: timed
 //! actions and bots), `measure` (6: reports, objectives, metrics).
 
+pub mod actions;
 pub mod bots;
 pub mod command;
 pub mod hash;
@@ -39,6 +40,9 @@ pub struct Ctx<'a> {
 pub struct Command {
     pub team: u32,
     pub action: Action,
+    /// The client that gave it (its id and seq), for the team's action log;
+    /// `None` where nobody is to be named (tests, tools).
+    pub origin: Option<actions::Origin>,
 }
 
 /// What became of a command when its tick applied it.

@@ -2,8 +2,9 @@
 //! state-dependent checks: a refusal here is an outcome, and leaves the state
 //! exactly as it was.
 
+use super::actions::{Fate, Origin, RecordedOrder};
 use super::command::{Authority, Order, Refusal, authority, needs_request};
-use super::state::{Message, MessageKind, Obligation, Pending, Sender};
+use super::state::{HeldFrom, Message, MessageKind, Obligation, Pending, Sender};
 use super::{Ctx, tlp};
 use crate::rng::Purpose;
 use crate::scenario::{Cost, Tlp};
@@ -16,22 +17,29 @@ pub fn apply_director(ctx: &mut Ctx, order: &Order) {
 }
 
 /// Applies one order of `team` at the current tick: checks the state, then starts
-/// the action (timed) or does it (instant).
-pub fn apply(ctx: &mut Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
-    check(ctx, team, order)?;
+/// the action (timed) or does it (instant). It goes into the team's action log
+/// (`origin` `None`: the team's bot, whose refused orders are not logged).
+pub fn apply(ctx: &mut Ctx, team: u32, order: &Order, origin: Option<Origin>) -> Result<(), Refusal> {
+    let tick = ctx.tick;
+    if let Err(refusal) = check(ctx, team, order) {
+        if origin.is_some() {
+            let recorded = RecordedOrder::Resolved(order.clone());
+            ctx.ex.teams[team as usize].actions.push(tick, origin, recorded, Fate::Failed(refusal.clone()), None);
+        }
+        return Err(refusal);
+    }
     let cost = cost_of(ctx, order);
-    ctx.ex.teams[team as usize].last_action = Some((ctx.tick, order.name()));
+    let state = &mut ctx.ex.teams[team as usize];
+    state.last_action = Some((tick, order.name()));
     if cost.ticks == 0 {
+        state.actions.push(tick, origin, RecordedOrder::Resolved(order.clone()), Fate::Applied, None);
         land(ctx, team, order);
     } else {
-        ctx.ex.teams[team as usize].busy += cost.staff;
-        ctx.ex.pending.push(Pending {
-            team,
-            order: order.clone(),
-            started: ctx.tick,
-            finish: ctx.tick + u64::from(cost.ticks),
-            staff: cost.staff,
-        });
+        let finish = tick + u64::from(cost.ticks);
+        state.busy += cost.staff;
+        let record =
+            state.actions.push(tick, origin, RecordedOrder::Resolved(order.clone()), Fate::Running, Some(finish));
+        ctx.ex.pending.push(Pending { team, order: order.clone(), started: tick, finish, staff: cost.staff, record });
     }
     Ok(())
 }
@@ -199,6 +207,7 @@ pub fn land_due(ctx: &mut Ctx) {
     for p in due {
         let team = &mut ctx.ex.teams[p.team as usize];
         team.busy = team.busy.saturating_sub(p.staff);
+        team.actions.landed(p.record);
         land(ctx, p.team, &p.order);
     }
 }
@@ -219,7 +228,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
                 let Some(infection) = ctx.ex.incidents[i].infections.get(&a).copied() else { continue };
                 if infection.detected.is_some() {
                     // Already known: the investigators collect its indicators too.
-                    ctx.ex.teams[team as usize].receive_indicators(i as u32, tick, Tlp::Clear);
+                    ctx.ex.teams[team as usize].receive_indicators(i as u32, tick, Tlp::Clear, HeldFrom::Own);
                     found.push(i as u32);
                     continue;
                 }
@@ -275,7 +284,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             let audience = tlp::audience(m, *tlp, Some(team), to);
             if let Some(i) = incident {
                 for &t in &audience {
-                    ctx.ex.teams[t as usize].receive_indicators(*i, tick, *tlp);
+                    ctx.ex.teams[t as usize].receive_indicators(*i, tick, *tlp, HeldFrom::Team(team));
                 }
                 ctx.ex.teams[team as usize].shared.insert(*i);
             }
@@ -419,7 +428,7 @@ pub fn detect(ctx: &mut Ctx, incident: u32, asset: u32, team: Option<u32>) {
     let mut holders = teams_of(ctx, org);
     holders.extend(team);
     for t in holders {
-        ctx.ex.teams[t as usize].receive_indicators(incident, tick, Tlp::Clear);
+        ctx.ex.teams[t as usize].receive_indicators(incident, tick, Tlp::Clear, HeldFrom::Own);
     }
     if ctx.ex.awareness.contains_key(&(org, incident)) {
         return;

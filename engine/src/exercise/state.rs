@@ -48,13 +48,28 @@ pub struct Held {
     /// The least restrictive label it has received them under; it bounds how the
     /// team may pass them on (TLP 2.0).
     pub tlp: Tlp,
+    /// Where they first came from (views only; not hashed).
+    pub from: HeldFrom,
+}
+
+/// Where a team got an incident's indicators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldFrom {
+    /// Its own investigation or detection.
+    Own,
+    /// A share from another team.
+    Team(u32),
+    /// An inject of the MSEL (its stable index).
+    Inject(u32),
+    /// A live inject of the exercise director.
+    Director,
 }
 
 impl TeamState {
     /// Gives the team the indicators of `incident` under `tlp` (keeping the first
-    /// tick, and the least restrictive label seen).
-    pub fn receive_indicators(&mut self, incident: u32, tick: u64, tlp: Tlp) {
-        let held = self.indicators.entry(incident).or_insert(Held { since: tick, tlp });
+    /// tick and source, and the least restrictive label seen).
+    pub fn receive_indicators(&mut self, incident: u32, tick: u64, tlp: Tlp, from: HeldFrom) {
+        let held = self.indicators.entry(incident).or_insert(Held { since: tick, tlp, from });
         held.tlp = held.tlp.min(tlp);
     }
 }
@@ -74,6 +89,8 @@ pub struct TeamState {
     pub statements: u32,
     /// The last action applied for this team, for views and reports.
     pub last_action: Option<(u64, &'static str)>,
+    /// What the team did and what became of it (views only; not hashed).
+    pub actions: super::actions::ActionLog,
 }
 
 /// An action in progress: its effect lands at `finish`.
@@ -84,6 +101,9 @@ pub struct Pending {
     pub started: u64,
     pub finish: u64,
     pub staff: u32,
+    /// Its record in the team's action log (not hashed: the log never
+    /// influences a tick).
+    pub record: u64,
 }
 
 /// One report an organisation owes under a regime for an incident.
@@ -226,7 +246,11 @@ impl Exercise {
     pub fn approximate_bytes(&self) -> usize {
         let messages: usize =
             self.messages.iter().map(|m| 96 + m.from.len() + m.text.len() + (m.to.len() + m.audience.len()) * 4).sum();
-        let teams: usize = self.teams.iter().map(|t| 96 + t.indicators.len() * 48 + t.shared.len() * 32).sum();
+        let teams: usize = self
+            .teams
+            .iter()
+            .map(|t| 96 + t.indicators.len() * 48 + t.shared.len() * 32 + t.actions.approximate_bytes())
+            .sum();
         let incidents = self.incidents.len() * 128;
         let assets = self.isolated.len() * 18;
         let maps = (self.assistance.len() + self.awareness.len() + self.classification.len()) * 48;

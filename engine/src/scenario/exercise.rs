@@ -71,6 +71,74 @@ pub struct Incident {
     /// Personal data is affected: the GDPR breach notice applies.
     #[serde(default)]
     pub personal_data: bool,
+    /// Synthetic indicators of compromise: what a team holding the incident's
+    /// indicators sees and shares. Only documentation addresses, example
+    /// domains, hex hashes and ATT&CK ids pass validation, so a scenario never
+    /// carries a real indicator.
+    #[serde(default)]
+    pub indicators: Vec<Indicator>,
+}
+
+/// One synthetic indicator of compromise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub kind: IndicatorKind,
+    pub value: String,
+    /// What it is, for people ("C2 server", "dropper").
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The kinds of indicator a scenario may carry (MISP attribute types in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IndicatorKind {
+    /// An IPv4 or IPv6 address in a documentation range (`ip-dst`).
+    Ip,
+    /// A domain under `example.com/.net/.org` or the `.example`, `.test`, `.invalid` names (`domain`).
+    Domain,
+    /// An `http(s)` URL on such a domain (`url`).
+    Url,
+    /// An e-mail address on such a domain (`email-src`).
+    Email,
+    /// 64 hex digits (`sha256`).
+    Sha256,
+    /// 32 hex digits (`md5`).
+    Md5,
+    /// A file name (`filename`).
+    Filename,
+    /// A MITRE ATT&CK technique id such as `T1486` or `T1566.001`.
+    Technique,
+}
+
+impl IndicatorKind {
+    /// The MISP attribute type (ATT&CK techniques travel as MISP `text`, tagged).
+    pub fn misp_type(self) -> &'static str {
+        match self {
+            IndicatorKind::Ip => "ip-dst",
+            IndicatorKind::Domain => "domain",
+            IndicatorKind::Url => "url",
+            IndicatorKind::Email => "email-src",
+            IndicatorKind::Sha256 => "sha256",
+            IndicatorKind::Md5 => "md5",
+            IndicatorKind::Filename => "filename",
+            IndicatorKind::Technique => "text",
+        }
+    }
+
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            IndicatorKind::Ip => "IP",
+            IndicatorKind::Domain => "domain",
+            IndicatorKind::Url => "URL",
+            IndicatorKind::Email => "e-mail",
+            IndicatorKind::Sha256 => "SHA-256",
+            IndicatorKind::Md5 => "MD5",
+            IndicatorKind::Filename => "file",
+            IndicatorKind::Technique => "ATT&CK",
+        }
+    }
 }
 
 fn default_detectability() -> u32 {

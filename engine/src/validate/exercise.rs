@@ -135,6 +135,17 @@ pub(super) fn check(
         if let Some(start) = inc.start {
             check_tick(v, &it, "start", start, duration);
         }
+        if inc.indicators.len() > super::indicators::MAX_INDICATORS_PER_INCIDENT {
+            v.problem(
+                &it,
+                format!("indicators: more than {} indicators", super::indicators::MAX_INDICATORS_PER_INCIDENT),
+            );
+        }
+        for (k, indicator) in inc.indicators.iter().enumerate() {
+            if let Some(why) = super::indicators::problem(indicator) {
+                v.problem(&it, format!("indicators[{k}] ({:?} {:?}): {why}", indicator.kind, indicator.value));
+            }
+        }
         incidents.push(ResolvedIncident {
             targets,
             start: inc.start,

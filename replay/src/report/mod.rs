@@ -623,7 +623,7 @@ mod tests {
                     command: serde_json::to_value(&action).unwrap(),
                 };
                 writer.append_command(&line).unwrap();
-                commands.push(Command { team: hospital, action });
+                commands.push(Command { team: hospital, action, origin: None });
             }
             sim.step_with(commands);
             writer.append_checkpoint(tick, &sim.state_hash()).unwrap();

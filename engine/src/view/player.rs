@@ -1,0 +1,262 @@
+//! The parts of a team's view that tell a player who is who, what is expected
+//! of them and what became of what they did: the team directory, the brief,
+//! the action log, the indicators held, and the constituents' assets a CSIRT
+//! acts on.
+//!
+//! Everything here is either public to every team (the directory: who plays
+//! which organisation), or the viewing team's own (its brief, its actions, its
+//! indicators), or what DESIGN §4 authority already lets it act on (a
+//! constituent's assets once assistance is accepted). tests/views.rs proves
+//! that nothing of another team's private state gets in.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AssetView, asset_view};
+use crate::exercise::actions::{Fate, RecordedOrder};
+use crate::exercise::command::{Authority, authority, needs_request};
+use crate::exercise::state::HeldFrom;
+use crate::scenario::{IndicatorKind, OrganisationKind, TeamRole, Tlp};
+use crate::simulation::Simulation;
+
+/// One team in the directory every team receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub id: String,
+    /// The team's display name (its id when the scenario gives none).
+    pub name: String,
+    pub organisation: String,
+    /// The organisation's display name (its id when the scenario gives none).
+    pub organisation_name: String,
+    pub organisation_kind: OrganisationKind,
+    pub role: TeamRole,
+    pub sector: Option<String>,
+    /// The organisations the team's organisation serves (a CSIRT's constituency).
+    pub constituency: Vec<String>,
+    /// Played by people now (false: by its bot).
+    pub human: bool,
+}
+
+/// What became of one of the team's actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionFate {
+    /// Journaled and acknowledged; the next tick applies it.
+    Acknowledged,
+    /// Refused on receipt (not journaled): `code` says why.
+    Refused,
+    /// Refused by the state when its tick applied it: `code` says why.
+    Failed,
+    /// Started; it lands at `lands`.
+    Running,
+    /// Done.
+    Applied,
+}
+
+impl ActionFate {
+    /// True for the fates a player must notice.
+    pub fn is_failure(self) -> bool {
+        matches!(self, ActionFate::Refused | ActionFate::Failed)
+    }
+}
+
+/// One entry of the team's action log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionView {
+    /// The tick that applied it (acknowledged: the tick it is stamped for;
+    /// refused: the tick that was current when it arrived).
+    pub tick: u64,
+    /// That tick as the exercise clock reads it.
+    pub clock: String,
+    /// The client that sent it; `null` for the team's bot.
+    pub client: Option<String>,
+    /// The client's sequence number (`null` for the bot).
+    pub seq: Option<u64>,
+    /// The command as given (`{"action":"isolate","asset":"…"}`).
+    pub command: serde_json::Value,
+    pub fate: ActionFate,
+    /// Why it was refused or failed.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// When a timed action lands (or landed).
+    pub lands: Option<u64>,
+    pub lands_clock: Option<String>,
+}
+
+/// The indicators of one incident that the team holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldView {
+    pub incident: String,
+    /// The incident's display name (its id when the scenario gives none).
+    pub name: String,
+    /// The label it may pass them on under at most (the least restrictive received).
+    pub tlp: Tlp,
+    pub since: u64,
+    pub since_clock: String,
+    /// Where they came from: `own investigation`, a team id, or the inject's sender.
+    pub source: String,
+    pub values: Vec<IndicatorValue>,
+}
+
+/// One indicator value, as the scenario gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorValue {
+    pub kind: IndicatorKind,
+    pub value: String,
+    pub comment: String,
+}
+
+/// An inject addressed to the team that has fired, with what exercise control
+/// expects of its recipients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectedView {
+    pub inject: String,
+    pub tick: u64,
+    pub clock: String,
+    pub from: String,
+    pub expected_action: String,
+}
+
+fn display(name: &str, id: &str) -> String {
+    if name.is_empty() { id.to_string() } else { name.to_string() }
+}
+
+/// Every team of the scenario, in scenario order.
+pub fn directory(sim: &Simulation) -> Vec<DirectoryEntry> {
+    let m = sim.model();
+    let s = &m.scenario;
+    s.teams
+        .iter()
+        .enumerate()
+        .map(|(t, team)| {
+            let org = m.team_organisation[t] as usize;
+            let o = &s.organisations[org];
+            DirectoryEntry {
+                id: team.id.clone(),
+                name: display(&team.name, &team.id),
+                organisation: o.id.clone(),
+                organisation_name: display(&o.name, &o.id),
+                organisation_kind: o.kind,
+                role: team.role,
+                sector: o.sector.clone(),
+                constituency: o.constituency.clone(),
+                human: sim.exercise().teams[t].human,
+            }
+        })
+        .collect()
+}
+
+/// The ids of the teams people play now.
+pub fn humans(sim: &Simulation) -> Vec<String> {
+    let s = &sim.model().scenario;
+    sim.exercise().teams.iter().zip(&s.teams).filter(|(state, _)| state.human).map(|(_, t)| t.id.clone()).collect()
+}
+
+/// The team's action log, oldest first.
+pub fn actions(sim: &Simulation, team: u32) -> Vec<ActionView> {
+    let m = sim.model();
+    sim.exercise().teams[team as usize]
+        .actions
+        .iter()
+        .map(|r| {
+            let command = match &r.order {
+                RecordedOrder::Resolved(order) => order.to_action(m),
+                RecordedOrder::Unresolved(action) => action.clone(),
+            };
+            let (fate, code, message) = match &r.fate {
+                Fate::Applied => (ActionFate::Applied, None, None),
+                Fate::Running => (ActionFate::Running, None, None),
+                Fate::Failed(refusal) => {
+                    (ActionFate::Failed, Some(refusal.code.to_string()), Some(refusal.message.clone()))
+                }
+            };
+            ActionView {
+                tick: r.tick,
+                clock: m.clock.label(r.tick),
+                client: r.origin.as_ref().map(|o| o.client.clone()),
+                seq: r.origin.as_ref().map(|o| o.seq),
+                command: serde_json::to_value(command).unwrap_or(serde_json::Value::Null),
+                fate,
+                code,
+                message,
+                lands: r.lands,
+                lands_clock: r.lands.map(|t| m.clock.label(t)),
+            }
+        })
+        .collect()
+}
+
+/// The indicators the team holds, by incident in scenario order.
+pub fn held(sim: &Simulation, team: u32) -> Vec<HeldView> {
+    let m = sim.model();
+    let s = &m.scenario;
+    sim.exercise().teams[team as usize]
+        .indicators
+        .iter()
+        .map(|(&i, held)| {
+            let incident = &s.incidents[i as usize];
+            let source = match held.from {
+                HeldFrom::Own => "own investigation".to_string(),
+                HeldFrom::Team(t) => s.teams[t as usize].id.clone(),
+                HeldFrom::Inject(k) => display(&s.injects[k as usize].from, "exercise control"),
+                HeldFrom::Director => "exercise control".to_string(),
+            };
+            HeldView {
+                incident: incident.id.clone(),
+                name: display(&incident.name, &incident.id),
+                tlp: held.tlp,
+                since: held.since,
+                since_clock: m.clock.label(held.since),
+                source,
+                values: incident
+                    .indicators
+                    .iter()
+                    .map(|x| IndicatorValue { kind: x.kind, value: x.value.clone(), comment: x.comment.clone() })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// What exercise control expects of the team: the fired MSEL injects addressed
+/// to it that name an expected action, in firing order.
+pub fn expected(sim: &Simulation, team: u32) -> Vec<ExpectedView> {
+    let m = sim.model();
+    let s = &m.scenario;
+    let mut out: Vec<ExpectedView> = s
+        .injects
+        .iter()
+        .zip(&m.exercise.injects)
+        .zip(&sim.exercise().inject_fired)
+        .filter_map(|((inject, resolved), fired)| {
+            let tick = (*fired)?;
+            (!inject.expected_action.trim().is_empty() && resolved.to.contains(&team)).then(|| ExpectedView {
+                inject: inject.id.clone(),
+                tick,
+                clock: m.clock.label(tick),
+                from: display(&inject.from, "exercise control"),
+                expected_action: inject.expected_action.clone(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|e| e.tick);
+    out
+}
+
+/// The assets of other organisations the team may act on now through a
+/// CSIRT's constituency authority (DESIGN §4: at once, or once the constituent
+/// has requested its assistance, as the scenario says). Empty for any other team.
+pub fn constituents(sim: &Simulation, team: u32) -> Vec<AssetView> {
+    let m = sim.model();
+    if m.scenario.teams[team as usize].role != TeamRole::Csirt {
+        return Vec::new();
+    }
+    let org = m.team_organisation[team as usize];
+    let ex = sim.exercise();
+    (0..m.assets.len())
+        .filter(|&a| {
+            authority(m, team, a as u32) == Some(Authority::Constituency)
+                && (!needs_request(m) || ex.assistance.contains(&(m.assets[a].organisation, org)))
+        })
+        .map(|a| asset_view(sim, a, false))
+        .collect()
+}
