@@ -12,7 +12,7 @@ mod player;
 
 use serde::{Deserialize, Serialize};
 
-pub use player::{ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue};
+pub use player::{ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView};
 
 use crate::exercise::Status;
 use crate::exercise::measure::{Filing, due, filing};
@@ -147,6 +147,9 @@ pub struct TeamView {
     pub directory: Vec<DirectoryEntry>,
     /// The ids of the teams people play now (the others are played by bots).
     pub humans: Vec<String>,
+    /// The scenario's reporting regimes and their stages, in snapshots (empty
+    /// in tick frames).
+    pub regimes: Vec<RegimeView>,
     pub staff: u32,
     pub busy: u32,
     pub service: Service,
@@ -391,6 +394,7 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         expected: player::expected(sim, team),
         directory: if messages_since == 0 { player::directory(sim) } else { Vec::new() },
         humans: player::humans(sim),
+        regimes: if messages_since == 0 { player::regimes(sim, team) } else { Vec::new() },
         staff: state.staff,
         busy: state.busy,
         service: service(sim),

@@ -75,6 +75,7 @@ pub fn sample_view() -> TeamView {
         expected: Vec::new(),
         directory: Vec::new(),
         humans: vec!["chem-ops".into()],
+        regimes: Vec::new(),
         staff: 6,
         busy: 2,
         service: Service {

@@ -116,6 +116,40 @@ pub struct ExpectedView {
     pub expected_action: String,
 }
 
+/// A reporting regime of the scenario (public: the law is the same for all).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegimeView {
+    pub id: String,
+    pub name: String,
+    /// The organisation reports go to.
+    pub authority: String,
+    /// Stage ids, in order (`early-warning`, `notification`, `final-report`).
+    pub stages: Vec<String>,
+    /// Whether the viewing team's organisation reports under it.
+    pub applies: bool,
+    /// Only incidents that affect personal data.
+    pub personal_data_only: bool,
+}
+
+/// The scenario's reporting regimes, as `team` may file them.
+pub fn regimes(sim: &Simulation, team: u32) -> Vec<RegimeView> {
+    let m = sim.model();
+    let s = &m.scenario;
+    let org = m.team_organisation[team as usize] as usize;
+    s.regimes
+        .iter()
+        .zip(&m.exercise.regimes)
+        .map(|(regime, resolved)| RegimeView {
+            id: regime.id.clone(),
+            name: display(&regime.name, &regime.id),
+            authority: s.organisations[resolved.authority as usize].id.clone(),
+            stages: resolved.stages.iter().map(|st| st.id.clone()).collect(),
+            applies: resolved.applies_to[org],
+            personal_data_only: resolved.personal_data_only,
+        })
+        .collect()
+}
+
 fn display(name: &str, id: &str) -> String {
     if name.is_empty() { id.to_string() } else { name.to_string() }
 }
