@@ -274,7 +274,6 @@ async fn malformed_frames_get_an_error_code_and_the_other_team_is_still_served()
         (json!({"action": "isolate", "asset": "a-core", "force": true}), "bad_command"),
         (json!("isolate a-core"), "bad_command"),
         (json!({"action": "start"}), "bad_command"),
-        (json!({"action": "takeover"}), "host_only"),
         (json!({"action": "inject", "message": "fake news"}), "bad_command"),
         (json!({"action": "activate_piu", "level": 2}), "not_allowed_for_role"),
         (json!({"action": "isolate", "asset": "nowhere"}), "unknown_asset"),

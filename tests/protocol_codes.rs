@@ -109,8 +109,12 @@ fn every_code_the_engine_and_host_can_send_is_documented_in_its_table() {
     let doc = doc();
     let table = |heading| table_codes(&doc, heading).into_iter().map(|(c, _)| c).collect::<BTreeSet<String>>();
     let (errors, rejects, outcomes) = (table("Error codes"), table("Reject codes"), table("Outcome codes"));
+    // A share of unheld indicators is refused on receipt; the same check at
+    // the tick only fails commands journaled before that (older journals).
+    let in_both = |c: &&String| c.as_str() != "indicators_not_held";
     for (a, b) in [(&errors, &rejects), (&errors, &outcomes), (&rejects, &outcomes)] {
-        assert!(a.is_disjoint(b), "a code in two tables: {:?}", a.intersection(b).collect::<Vec<_>>());
+        let shared: Vec<&String> = a.intersection(b).filter(in_both).collect();
+        assert!(shared.is_empty(), "a code in two tables: {shared:?}");
     }
     // The engine: receipt checks (command.rs) are rejects, checks at the tick
     // (orders.rs) are outcomes. `team_only` guards an engine call the host
@@ -118,7 +122,10 @@ fn every_code_the_engine_and_host_can_send_is_documented_in_its_table() {
     let engine = root().join("engine/src/exercise");
     let receipt = literals(&engine.join("command.rs"), &["Refusal::new("]);
     let at_tick = literals(&engine.join("orders.rs"), &["Refusal::new("]);
-    let receipt: BTreeSet<String> = receipt.into_keys().filter(|c| c != "team_only").collect();
+    // Simulation::check_command adds the receipt checks that read the state.
+    let state_receipt = literals(&root().join("engine/src/simulation.rs"), &["Refusal::new("]);
+    let receipt: BTreeSet<String> =
+        receipt.into_keys().chain(state_receipt.into_keys()).filter(|c| c != "team_only").collect();
     let at_tick: BTreeSet<String> = at_tick.into_keys().collect();
     assert_eq!(&at_tick, &outcomes, "engine outcome codes (orders.rs) against the Outcome codes table");
     let missing: Vec<&String> = receipt.difference(&rejects).collect();
@@ -126,7 +133,7 @@ fn every_code_the_engine_and_host_can_send_is_documented_in_its_table() {
     // The host.
     let host = root().join("host/src");
     let host_rejects: BTreeSet<String> =
-        literals(&host, &["Self::reject(", "Reject { seq, code: "]).into_keys().collect();
+        literals(&host, &["Self::reject(", "Reject { seq, code: ", "Err(("]).into_keys().collect();
     let host_errors: BTreeSet<String> =
         literals(&host, &["refuse(", "error(", "Refusal { code: "]).into_keys().collect();
     let missing: Vec<&String> = host_rejects.difference(&rejects).collect();
@@ -283,7 +290,9 @@ fn provocation(code: &str) -> By {
     let a = |command: Value| By::Team("team-a", command);
     match code {
         "bad_command" => a(json!({"action": "nuke"})),
-        "host_only" => a(json!({"action": "takeover"})),
+        "indicators_not_held" => {
+            a(json!({"action": "share", "to": ["team-b"], "tlp": "TLP:GREEN", "incident": "ransom-a", "text": "IOCs"}))
+        }
         "bad_speed" => By::Director(json!({"action": "speed", "ticks_per_second": 0})),
         "not_allowed_for_role" => a(json!({"action": "activate_piu", "level": 2})),
         "unknown_asset" => a(json!({"action": "isolate", "asset": "nowhere"})),
@@ -338,6 +347,13 @@ async fn every_documented_reject_code_is_sent_for_its_cause() {
                 let mut a = s.team("team-a", "walker").await;
                 a.acked(1, json!({"action": "harden", "asset": "a-core"})).await;
                 a.rejected(2, json!({"action": "harden", "asset": "a-core"})).await
+            }
+            "already_human" => {
+                // On a server of its own: the first takeover is journaled.
+                let s = Server::start_scenario(dir.path(), code, SCENARIO, &[]);
+                let mut b = s.team("team-b", "walker").await;
+                b.acked(1, json!({"action": "takeover"})).await;
+                b.rejected(2, json!({"action": "takeover"})).await
             }
             // Last on this server: it ends the exercise.
             "exercise_ended" => continue,

@@ -109,7 +109,20 @@ impl Simulation {
     /// the team may never do is refused here; the state at the tick it applies
     /// decides the rest, as an outcome.
     pub fn check_command(&self, team: u32, action: &Action) -> Result<Order, Refusal> {
-        resolve(&self.model, team, action)
+        let order = resolve(&self.model, team, action)?;
+        // Indicators are never taken back: a team that does not hold them now
+        // cannot hold them when the share applies unless they arrive this very
+        // tick, so the player hears it at once instead of an outcome later.
+        if let Order::Share { incident: Some(i), .. } = order
+            && !self.exercise().teams[team as usize].indicators.contains_key(&i)
+        {
+            let id = &self.model.scenario.incidents[i as usize].id;
+            return Err(Refusal::new(
+                "indicators_not_held",
+                format!("your team holds no indicators of {id:?}: share text instead, or investigate first"),
+            ));
+        }
+        Ok(order)
     }
 
     /// Stable index of the team with this id.

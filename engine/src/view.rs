@@ -12,7 +12,9 @@ mod player;
 
 use serde::{Deserialize, Serialize};
 
-pub use player::{ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView};
+pub use player::{
+    ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView, TeamActionView,
+};
 
 use crate::exercise::Status;
 use crate::exercise::measure::{Filing, due, filing};
@@ -211,6 +213,9 @@ pub struct DirectorView {
     pub deadlines: Vec<DeadlineView>,
     pub objectives: Vec<ObjectiveView>,
     pub metrics: crate::exercise::state::ExerciseMetrics,
+    /// Every team's actions applied or failed at this tick (the host adds those
+    /// refused on receipt since the last tick), for the timeline.
+    pub actions: Vec<TeamActionView>,
 }
 
 fn service(sim: &Simulation) -> Service {
@@ -458,5 +463,6 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
         deadlines: deadlines(sim, None),
         objectives: objectives(sim, None),
         metrics: ex.metrics,
+        actions: player::actions_this_tick(sim),
     }
 }

@@ -562,7 +562,15 @@ fn outcome_refusals_leave_the_state_exactly_as_it_was() {
             "not_isolated",
             vec!["\"hospital-it\""],
         ),
-        (world(), vec![], 1, ops, share(&["circl"], Tlp::Red, Some("ransom"), ""), "no_indicators", vec!["\"ransom\""]),
+        (
+            world(),
+            vec![],
+            1,
+            ops,
+            share(&["circl"], Tlp::Red, Some("ransom"), ""),
+            "indicators_not_held",
+            vec!["\"ransom\""],
+        ),
         (
             // The incident runs but nobody has detected it.
             {

@@ -19,7 +19,7 @@ use cascade_engine::Simulation;
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::view::{director_view, team_view};
+use cascade_engine::view::{DirectorView, TeamView, director_view, team_view};
 use cascade_engine::wire::{DirectorAction, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{mpsc, oneshot};
@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{error, info, warn};
 
+use crate::action_log::HostActions;
 use crate::outbox::{self, Outbox, Refused};
 use crate::schedule::{Lateness, MAX_CATCH_UP, Schedule};
 use crate::tokens::Identity;
@@ -131,6 +132,8 @@ pub struct Exercise {
     /// A subscriber whose writer took nothing for this long while its views
     /// piled up is closed as too slow.
     pub stall_limit: Duration,
+    /// Refused commands, for the teams' action logs and the director's timeline.
+    host_actions: HostActions,
 }
 
 impl Exercise {
@@ -155,6 +158,7 @@ impl Exercise {
             lateness: Lateness::default(),
             synced_at: Instant::now(),
             stall_limit: Duration::from_secs(10),
+            host_actions: HostActions::new(teams),
         }
     }
 
@@ -353,9 +357,23 @@ impl Exercise {
 
     fn snapshot(&self, who: Identity) -> ServerMessage {
         match who {
-            Identity::Director => ServerMessage::DirectorSnapshot(Box::new(director_view(&self.sim, 0))),
-            Identity::Team(t) => ServerMessage::Snapshot(Box::new(team_view(&self.sim, t, 0))),
+            Identity::Director => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
+            Identity::Team(t) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0))),
         }
+    }
+
+    /// A team's view with the host's part of its action log merged in.
+    fn team_view(&self, team: u32, messages_since: usize) -> TeamView {
+        let mut view = team_view(&self.sim, team, messages_since);
+        self.host_actions.merge_team(&self.sim, team, &self.queued, &mut view);
+        view
+    }
+
+    /// The director's view with the refusals since the last tick merged in.
+    fn director_view(&self, messages_since: usize) -> DirectorView {
+        let mut view = director_view(&self.sim, messages_since);
+        self.host_actions.merge_director(&mut view);
+        view
     }
 
     fn reject(outbox: &Outbox, seq: u64, code: &str, message: String) {
@@ -363,7 +381,6 @@ impl Exercise {
     }
 
     fn command(&mut self, who: Identity, client: String, seq: u64, value: serde_json::Value, outbox: Arc<Outbox>) {
-        let tx = &outbox;
         let team_id = match who {
             Identity::Director => DIRECTOR.to_string(),
             Identity::Team(t) => self.sim.model().scenario.teams[t as usize].id.clone(),
@@ -373,15 +390,32 @@ impl Exercise {
             self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick }));
             return;
         }
+        let Err((code, message)) = self.accept(who, team_id, &client, seq, &value, &outbox) else { return };
+        if let Identity::Team(team) = who {
+            self.host_actions.refused(&self.sim, team, &client, seq, &value, code, &message);
+        }
+        Self::reject(&outbox, seq, code, message);
+    }
+
+    /// Journals and queues a command, or says why not.
+    fn accept(
+        &mut self,
+        who: Identity,
+        team_id: String,
+        client: &str,
+        seq: u64,
+        value: &serde_json::Value,
+        outbox: &Arc<Outbox>,
+    ) -> Result<(), (&'static str, String)> {
         if self.ended {
-            return Self::reject(tx, seq, "exercise_ended", "the exercise has ended".to_string());
+            return Err(("exercise_ended", "the exercise has ended".to_string()));
         }
         let stamp = self.sim.tick() + 1;
         let engine_command = match who {
             Identity::Director => {
                 let action: DirectorAction = match serde_json::from_value(value.clone()) {
                     Ok(a) => a,
-                    Err(e) => return Self::reject(tx, seq, "bad_command", format!("not a director command: {e}")),
+                    Err(e) => return Err(("bad_command", format!("not a director command: {e}"))),
                 };
                 match action {
                     DirectorAction::Start | DirectorAction::Resume => {
@@ -394,14 +428,14 @@ impl Exercise {
                     }
                     DirectorAction::Speed { ticks_per_second } => {
                         if !crate::config::SPEEDS.contains(&ticks_per_second) {
-                            return Self::reject(tx, seq, "bad_speed", "speed is 0.01 to 1000 ticks per second".into());
+                            return Err(("bad_speed", "speed is 0.01 to 1000 ticks per second".into()));
                         }
                         self.ticks_per_second = ticks_per_second;
                         None
                     }
                     DirectorAction::Step => {
                         if self.running {
-                            return Self::reject(tx, seq, "running", "pause the exercise before stepping".into());
+                            return Err(("running", "pause the exercise before stepping".into()));
                         }
                         self.step_now = true;
                         None
@@ -413,7 +447,7 @@ impl Exercise {
                     DirectorAction::Inject(live) => {
                         let action = Action::Inject(live);
                         if let Err(refusal) = resolve_director(self.sim.model(), &action) {
-                            return Self::reject(tx, seq, refusal.code, refusal.message);
+                            return Err((refusal.code, refusal.message));
                         }
                         Some(Command { team: DIRECTOR_TEAM, action, origin: None })
                     }
@@ -422,41 +456,45 @@ impl Exercise {
             Identity::Team(team) => {
                 let action: Action = match serde_json::from_value(value.clone()) {
                     Ok(a) => a,
-                    Err(e) => return Self::reject(tx, seq, "bad_command", format!("not a command: {e}")),
+                    Err(e) => return Err(("bad_command", format!("not a command: {e}"))),
                 };
-                match action {
-                    Action::Takeover => {
-                        return Self::reject(tx, seq, "host_only", "the host sends takeovers itself".into());
-                    }
-                    Action::Inject(_) => {
-                        return Self::reject(tx, seq, "bad_command", "inject is the director's command".into());
-                    }
-                    _ => {}
+                let takeover = matches!(action, Action::Takeover);
+                if matches!(action, Action::Inject(_)) {
+                    return Err(("bad_command", "inject is the director's command".into()));
+                }
+                if takeover && self.taken_over[team as usize] {
+                    return Err(("already_human", "people already play your team: its bot is silent".into()));
                 }
                 if let Err(refusal) = self.sim.check_command(team, &action) {
-                    return Self::reject(tx, seq, refusal.code, refusal.message);
+                    return Err((refusal.code, refusal.message));
                 }
                 // The first command of a human silences the team's bot: journal
                 // the takeover first, so replay sees it in the same order.
-                if !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, HOST_CLIENT) {
-                    return Self::reject(tx, seq, "journal_error", "the journal cannot be written".into());
+                // (A `takeover` is that line itself.)
+                if !takeover && !self.taken_over[team as usize] && !self.journal_takeover(team, stamp, HOST_CLIENT) {
+                    return Err(("journal_error", "the journal cannot be written".into()));
                 }
-                Some(Command { team, action, origin: Some(Origin::new(client.clone(), seq)) })
+                Some(Command { team, action, origin: Some(Origin::new(client, seq)) })
             }
         };
-        let line = CommandLine { tick: stamp, team: team_id.clone(), client: client.clone(), seq, command: value };
+        let line =
+            CommandLine { tick: stamp, team: team_id.clone(), client: client.to_string(), seq, command: value.clone() };
         if !self.append(&line) {
-            return Self::reject(tx, seq, "journal_error", "the journal cannot be written".into());
+            return Err(("journal_error", "the journal cannot be written".into()));
         }
-        self.seen.insert((team_id, client, seq), stamp);
+        self.seen.insert((team_id, client.to_string(), seq), stamp);
         if let Some(command) = engine_command {
+            if command.team != DIRECTOR_TEAM && matches!(command.action, Action::Takeover) {
+                self.taken_over[command.team as usize] = true;
+            }
             self.queued.push(command);
-            self.waiting.push(Waiting { seq, outbox: Some(Arc::clone(&outbox)) });
+            self.waiting.push(Waiting { seq, outbox: Some(Arc::clone(outbox)) });
         }
-        self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick: stamp }));
+        self.acks.push((Arc::clone(outbox), ServerMessage::Ack { seq, tick: stamp }));
         if who == Identity::Director {
             self.broadcast_clock();
         }
+        Ok(())
     }
 
     /// Journals the host's takeover of `team` for tick `stamp` and queues it
@@ -552,10 +590,10 @@ impl Exercise {
 
     fn view_frame(&self, key: ViewKey) -> ServerMessage {
         match (key.who, key.snapshot) {
-            (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(director_view(&self.sim, 0))),
-            (Identity::Director, false) => ServerMessage::DirectorTick(Box::new(director_view(&self.sim, key.seen))),
-            (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(team_view(&self.sim, t, 0))),
-            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(team_view(&self.sim, t, key.seen))),
+            (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
+            (Identity::Director, false) => ServerMessage::DirectorTick(Box::new(self.director_view(key.seen))),
+            (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0))),
+            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(self.team_view(t, key.seen))),
         }
     }
 
@@ -568,6 +606,7 @@ impl Exercise {
         let keys: HashSet<ViewKey> = self.subscribers.values().map(Subscriber::view_key).collect();
         let frames: HashMap<ViewKey, Utf8Bytes> =
             keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
+        self.host_actions.tick_sent();
         let mut gone = Vec::new();
         let now = Instant::now();
         for (&conn, sub) in self.subscribers.iter_mut() {

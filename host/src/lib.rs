@@ -12,6 +12,7 @@
 //! connection stall the tick loop or another connection, or write a token to
 //! the journal or the logs. Command-line parsing is the binary's.
 
+mod action_log;
 mod admission;
 pub mod baseline;
 pub mod bots;

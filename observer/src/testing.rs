@@ -199,5 +199,6 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
             },
         ],
         metrics: Default::default(),
+        actions: Vec::new(),
     }
 }

@@ -113,7 +113,7 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
         Order::Share { incident: Some(i), to, tlp, .. } => {
             let Some(held) = ex.teams[team as usize].indicators.get(i) else {
                 return Err(Refusal::new(
-                    "no_indicators",
+                    "indicators_not_held",
                     format!("your team holds no indicators of {:?} yet", incident_id(*i)),
                 ));
             };

@@ -185,12 +185,38 @@ pub fn humans(sim: &Simulation) -> Vec<String> {
     sim.exercise().teams.iter().zip(&s.teams).filter(|(state, _)| state.human).map(|(_, t)| t.id.clone()).collect()
 }
 
+/// One team's action as the director's timeline shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamActionView {
+    pub team: String,
+    #[serde(flatten)]
+    pub action: ActionView,
+}
+
 /// The team's action log, oldest first.
 pub fn actions(sim: &Simulation, team: u32) -> Vec<ActionView> {
+    actions_from(sim, team, 0)
+}
+
+/// Every team's actions applied (or failed) at the last computed tick.
+pub fn actions_this_tick(sim: &Simulation) -> Vec<TeamActionView> {
+    let s = &sim.model().scenario;
+    (0..s.teams.len() as u32)
+        .flat_map(|t| {
+            actions_from(sim, t, sim.tick())
+                .into_iter()
+                .map(move |action| TeamActionView { team: s.teams[t as usize].id.clone(), action })
+        })
+        .collect()
+}
+
+/// The team's actions applied at `since` or later.
+fn actions_from(sim: &Simulation, team: u32, since: u64) -> Vec<ActionView> {
     let m = sim.model();
     sim.exercise().teams[team as usize]
         .actions
         .iter()
+        .filter(|r| r.tick >= since)
         .map(|r| {
             let command = match &r.order {
                 RecordedOrder::Resolved(order) => order.to_action(m),
