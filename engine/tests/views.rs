@@ -98,3 +98,204 @@ fn messages_reach_only_their_tlp_audience_in_every_view() {
     let later = team_view(&sim, 2, all.last().unwrap().index as usize + 1).messages;
     assert!(later.is_empty());
 }
+
+fn command(team: u32, action: Action, client: &str, seq: u64) -> Command {
+    Command { team, action, origin: Some(cascade_engine::exercise::actions::Origin::new(client, seq)) }
+}
+
+#[test]
+fn the_action_log_shows_every_command_of_a_tick_with_its_fate_and_only_to_its_team() {
+    use cascade_engine::view::ActionFate;
+    let mut sim = sim();
+    sim.step(); // the hospital detects "loud" at tick 1
+    let report = Action::Report { regime: "none".into(), stage: "x".into(), incident: "loud".into() };
+    // Three commands in one tick: a timed investigation, an instant message, and
+    // a classify of an incident the hospital has not detected (fails at the tick);
+    // plus an isolate of the same asset twice (the second fails: in progress).
+    let isolate = Action::Isolate { asset: "hospital-it".into() };
+    let message = Action::Message { to: vec!["csirt".into()], text: "we are hit".into(), tlp: Tlp::Red };
+    let classify = Action::Classify { incident: "quiet".into() };
+    let outcomes = sim.step_with(vec![
+        command(0, Action::Investigate { asset: "hospital-it".into() }, "laptop-1", 1),
+        command(0, message, "laptop-2", 7),
+        command(0, classify, "laptop-1", 2),
+        command(0, isolate.clone(), "laptop-1", 3),
+        command(0, isolate, "laptop-2", 8),
+        command(0, report, "laptop-1", 4),
+    ]);
+    assert_eq!(outcomes.len(), 6);
+    let view = team_view(&sim, 0, 0);
+    let log: Vec<(Option<&str>, Option<u64>, &str, ActionFate, Option<&str>)> = view
+        .actions
+        .iter()
+        .map(|a| (a.client.as_deref(), a.seq, a.command["action"].as_str().unwrap(), a.fate, a.code.as_deref()))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (Some("laptop-1"), Some(1), "investigate", ActionFate::Running, None),
+            (Some("laptop-2"), Some(7), "message", ActionFate::Applied, None),
+            (Some("laptop-1"), Some(2), "classify", ActionFate::Failed, Some("not_aware")),
+            (Some("laptop-1"), Some(3), "isolate", ActionFate::Running, None),
+            (Some("laptop-2"), Some(8), "isolate", ActionFate::Failed, Some("in_progress")),
+            (Some("laptop-1"), Some(4), "report", ActionFate::Failed, Some("unknown_regime")),
+        ]
+    );
+    assert!(view.actions.iter().all(|a| a.tick == 2 && a.clock == "08:02"));
+    let investigation = &view.actions[0];
+    assert_eq!((investigation.lands, investigation.lands_clock.as_deref()), (Some(32), Some("08:32")));
+    assert!(view.actions[2].message.as_deref().unwrap().contains("not detected"));
+    // The running actions land, and say so; the failures stay failures.
+    for _ in 0..30 {
+        sim.step();
+    }
+    let later = team_view(&sim, 0, 0);
+    let fates: Vec<ActionFate> = later.actions.iter().map(|a| a.fate).collect();
+    use ActionFate::*;
+    assert_eq!(fates, [Applied, Applied, Failed, Applied, Failed, Failed]);
+    // Nobody else sees the hospital's log (the director sees the tick's actions).
+    for team in [1, 2] {
+        let json = serde_json::to_string(&team_view(&sim, team, 0)).unwrap();
+        assert!(!json.contains("laptop-1") && !json.contains("laptop-2"), "team {team}: {json}");
+    }
+}
+
+#[test]
+fn a_bot_s_orders_are_logged_as_the_bot_s() {
+    let text = WORLD.replace(
+        r#"Team(id: "hospital-ops", organisation: "hospital", role: Operator),"#,
+        r#"Team(id: "hospital-ops", organisation: "hospital", role: Operator, bot: Responsive(delay: 0, skill: 1000)),"#,
+    );
+    let model = parse_model(text.as_bytes(), Path::new("views.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(Arc::new(model), 3);
+    for _ in 0..40 {
+        sim.step();
+    }
+    // The hospital's responsive bot isolates and investigates its compromised asset.
+    let view = team_view(&sim, 0, 0);
+    assert!(!view.actions.is_empty(), "the bot acted: {:?}", view.actions);
+    assert!(view.actions.iter().all(|a| a.client.is_none() && a.seq.is_none()), "{:?}", view.actions);
+    assert!(!view.human);
+    assert!(view.humans.is_empty());
+}
+
+#[test]
+fn a_share_of_indicators_the_team_does_not_hold_is_refused_on_receipt() {
+    let mut sim = sim();
+    sim.step();
+    let share = |incident: &str| Action::Share {
+        to: vec!["csirt".into()],
+        tlp: Tlp::Green,
+        incident: Some(incident.into()),
+        text: "C2 at 198.51.100.7".into(),
+    };
+    // The telco holds nothing: refused at once, never turned into text.
+    let refusal = sim.check_command(1, &share("loud")).unwrap_err();
+    assert_eq!(refusal.code, "indicators_not_held");
+    assert!(refusal.message.contains("\"loud\""), "{}", refusal.message);
+    // The hospital detected "loud": it may share it.
+    assert!(sim.check_command(0, &share("loud")).is_ok());
+    // Applied anyway (an older journal), it fails with the same code.
+    let outcomes = sim.step_with(vec![Command { team: 1, action: share("loud"), origin: None }]);
+    assert_eq!(outcomes[0].result.as_ref().unwrap_err().code, "indicators_not_held");
+    assert!(sim.exercise().messages.iter().all(|m| !m.text.contains("198.51.100.7")), "nothing was sent");
+}
+
+#[test]
+fn a_csirt_sees_a_constituent_s_assets_only_once_its_assistance_is_requested() {
+    let mut sim = sim();
+    sim.step();
+    assert!(team_view(&sim, 2, 0).constituents.is_empty(), "no request yet");
+    assert!(team_view(&sim, 0, 0).constituents.is_empty(), "an operator has no constituents");
+    let request = Action::RequestAssistance { csirt: "csirt".into() };
+    let outcomes = sim.step_with(vec![command(0, request, "laptop", 1)]);
+    assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
+    let csirt = team_view(&sim, 2, 0);
+    let seen: Vec<(&str, &str, &[String])> =
+        csirt.constituents.iter().map(|a| (a.id.as_str(), a.organisation.as_str(), a.compromised.as_slice())).collect();
+    assert_eq!(seen, [("hospital-it", "hospital", &["loud".to_string()][..])]);
+    // The telco, outside the CSIRT's constituency, never shows up in full.
+    let json = serde_json::to_string(&csirt).unwrap();
+    assert!(
+        !json.contains("quiet")
+            && !json.contains(
+                "\"integrity\":1000,\"cap\":1000,\"isolated\":false,\"hardened\":false,\"compromised\":[]}],\"outages\""
+            )
+    );
+    assert!(csirt.constituents.iter().all(|a| a.organisation == "hospital"));
+}
+
+#[test]
+fn the_directory_brief_and_clock_labels_are_there_and_public_facts_only() {
+    let mut text = WORLD.replace(
+        r#"Team(id: "csirt", organisation: "csirt", role: Csirt),"#,
+        r#"Team(id: "csirt", name: "National CSIRT", organisation: "csirt", role: Csirt, brief: "You serve the hospital."),"#,
+    );
+    text =
+        text.replace("start: \"2026-03-10T08:00\",", "start: \"2026-03-10T23:58\", time_zone: \"Europe/Luxembourg\",");
+    let model = parse_model(text.as_bytes(), Path::new("views.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(Arc::new(model), 3);
+    for _ in 0..3 {
+        sim.step();
+    }
+    let csirt = team_view(&sim, 2, 0);
+    assert_eq!(csirt.brief, "You serve the hospital.");
+    assert_eq!((csirt.tick_seconds, csirt.time_zone.as_str()), (60, "Europe/Luxembourg"));
+    assert_eq!(csirt.clock, "2026-03-11 00:01", "past the first day, the date is written");
+    let ids: Vec<&str> = csirt.directory.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["hospital-ops", "telco-ops", "csirt"]);
+    let me = &csirt.directory[2];
+    assert_eq!((me.name.as_str(), me.organisation_name.as_str()), ("National CSIRT", "csirt"));
+    assert_eq!(me.constituency, ["hospital"]);
+    // Another team's brief is private: only the team's own view has it.
+    let hospital = team_view(&sim, 0, 0);
+    assert!(hospital.brief.is_empty());
+    assert!(!serde_json::to_string(&hospital).unwrap().contains("You serve the hospital."));
+    // Tick frames leave the directory out (it does not change).
+    assert!(team_view(&sim, 0, 1).directory.is_empty());
+    assert!(team_view(&sim, 0, 1).regimes.is_empty());
+}
+
+#[test]
+fn held_indicators_carry_their_values_label_and_source_and_expected_actions_their_inject() {
+    let text = WORLD
+        .replace(
+            r#"impact: 100, visibility: 1000),"#,
+            r#"impact: 100, visibility: 1000, indicators: [
+                (kind: Ip, value: "198.51.100.7", comment: "C2"), (kind: Technique, value: "T1486")]),"#,
+        )
+        .replace(
+            "    ],\n)\n",
+            r#"    ],
+    injects: [
+        Inject(id: "call", at: 2, from: "ILR duty officer", to: ["csirt"], message: "Any news?",
+               expected_action: "Coordinate with the hospital and brief ILR."),
+        Inject(id: "later", at: 40, to: ["csirt"], message: "Later.", expected_action: "Not yet."),
+    ],
+)
+"#,
+        );
+    let model = parse_model(text.as_bytes(), Path::new("views.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(Arc::new(model), 3);
+    sim.step(); // the hospital detects "loud"
+    let share =
+        Action::Share { to: vec!["csirt".into()], tlp: Tlp::Amber, incident: Some("loud".into()), text: String::new() };
+    sim.step_with(vec![command(0, share, "laptop", 1)]);
+    let hospital = team_view(&sim, 0, 0);
+    assert_eq!(hospital.held.len(), 1);
+    assert_eq!((hospital.held[0].source.as_str(), hospital.held[0].tlp), ("own investigation", Tlp::Clear));
+    let csirt = team_view(&sim, 2, 0);
+    let held = &csirt.held[0];
+    assert_eq!(
+        (held.incident.as_str(), held.source.as_str(), held.tlp, held.since),
+        ("loud", "hospital-ops", Tlp::Amber, 2)
+    );
+    let values: Vec<(&str, &str)> = held.values.iter().map(|v| (v.value.as_str(), v.comment.as_str())).collect();
+    assert_eq!(values, [("198.51.100.7", "C2"), ("T1486", "")]);
+    // The inject fired at tick 2 is expected of the CSIRT; the one at 40 not yet.
+    let expected: Vec<(&str, &str, &str)> =
+        csirt.expected.iter().map(|e| (e.inject.as_str(), e.from.as_str(), e.clock.as_str())).collect();
+    assert_eq!(expected, [("call", "ILR duty officer", "08:02")]);
+    assert!(team_view(&sim, 1, 0).expected.is_empty(), "addressed to the CSIRT only");
+    assert!(!serde_json::to_string(&team_view(&sim, 1, 0)).unwrap().contains("198.51.100.7"));
+}
