@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use cascade_engine::exercise::Status;
-use cascade_engine::view::DirectorView;
+use cascade_engine::view::{ActionFate, DirectorView};
 use cascade_replay::player::Event;
 
 /// Most events the live console keeps (older ones scroll out).
@@ -65,6 +65,24 @@ pub fn diff(previous: Option<&DirectorView>, next: &DirectorView) -> Vec<Event> 
             out.push(event(*tick, "action", &team.id, format!("{action}{}", by(&team.id))));
         }
     }
+    // Commands that failed at this tick or were refused on receipt since the
+    // last one (the host adds those), worded as a recording words them.
+    if previous.is_some() {
+        for entry in &next.actions {
+            let action = &entry.action;
+            let verb = match action.fate {
+                ActionFate::Failed => "failed",
+                ActionFate::Refused => "refused",
+                _ => continue,
+            };
+            let name = action.command["action"].as_str().unwrap_or("command");
+            let code = action.code.as_deref().unwrap_or("?");
+            let message = action.message.as_deref().unwrap_or("");
+            let who = action.client.as_deref().map_or(" (bot)".to_string(), |c| format!(" ({c})"));
+            let text = format!("{name} {verb} ({code}): {message}{who}");
+            out.push(event(action.tick, "failed", &entry.team, text));
+        }
+    }
     for objective in &next.objectives {
         let before = previous.and_then(|p| p.objectives.iter().find(|o| o.id == objective.id)).map(|o| o.status);
         if before == Some(objective.status) {
@@ -116,12 +134,31 @@ mod tests {
         after.incidents[1].started_at = Some(48);
         after.teams[2].last_action = Some((48, "isolate".into()));
         after.objectives[0].status = Status::Missed(48);
+        let failed = |fate: ActionFate, code: &str, tick: u64| cascade_engine::view::TeamActionView {
+            team: "chem-ops".into(),
+            action: cascade_engine::view::ActionView {
+                tick,
+                clock: String::new(),
+                client: Some("laptop".into()),
+                seq: Some(4),
+                command: serde_json::json!({"action": "report"}),
+                fate,
+                code: Some(code.into()),
+                message: Some("why".into()),
+                lands: None,
+                lands_clock: None,
+            },
+        };
+        after.actions =
+            vec![failed(ActionFate::Failed, "not_aware", 48), failed(ActionFate::Refused, "unknown_regime", 48)];
         assert_eq!(
             texts(&diff(Some(&before), &after)),
             [
                 "t48 incident exercise: Incident ransom-x is contained.",
                 "t48 incident exercise: Incident ddos-later starts.",
                 "t48 action post-ops: isolate (bot)",
+                "t48 failed chem-ops: report failed (not_aware): why (laptop)",
+                "t48 failed chem-ops: report refused (unknown_regime): why (laptop)",
                 format!("t48 objective {}: missed: {}", after.objectives[0].id, after.objectives[0].description)
                     .as_str(),
             ]
