@@ -21,6 +21,7 @@ pub mod client;
 pub mod command;
 pub mod director;
 pub mod director_ui;
+pub mod indicator_export;
 pub mod inputs;
 pub mod keymap;
 pub mod live_events;
