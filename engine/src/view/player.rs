@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AssetView, asset_view};
 use crate::exercise::actions::{Fate, RecordedOrder};
-use crate::exercise::command::{Authority, authority, needs_request};
+use crate::exercise::command::needs_request;
 use crate::exercise::state::HeldFrom;
 use crate::scenario::{IndicatorKind, OrganisationKind, TeamRole, Tlp};
 use crate::simulation::Simulation;
@@ -312,11 +312,19 @@ pub fn constituents(sim: &Simulation, team: u32) -> Vec<AssetView> {
     }
     let org = m.team_organisation[team as usize];
     let ex = sim.exercise();
+    // The organisations whose assets it may act on now: one pass over the
+    // constituency, then one over the assets (no per-asset list search).
+    let mut allowed = vec![false; m.scenario.organisations.len()];
+    for &owner in &m.organisation_constituency[org as usize] {
+        if owner != org && (!needs_request(m) || ex.assistance.contains(&(owner, org))) {
+            allowed[owner as usize] = true;
+        }
+    }
+    if !allowed.contains(&true) {
+        return Vec::new();
+    }
     (0..m.assets.len())
-        .filter(|&a| {
-            authority(m, team, a as u32) == Some(Authority::Constituency)
-                && (!needs_request(m) || ex.assistance.contains(&(m.assets[a].organisation, org)))
-        })
+        .filter(|&a| allowed[m.assets[a].organisation as usize])
         .map(|a| asset_view(sim, a, false))
         .collect()
 }
