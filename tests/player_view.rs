@@ -90,13 +90,13 @@ async fn every_command_of_a_tick_shows_with_its_fate_for_every_analyst_of_the_te
     director.acked(2, json!({"action": "step"})).await;
     director.acked(3, json!({"action": "step"})).await;
     x.wait_for("tick 3", |f| kind(f) == "tick" && f["tick"] == 3).await;
-    let mut z = server.team("team-a", "analyst-x").await;
+    let z = server.team("team-a", "analyst-x").await;
     let again = z.snapshot.clone();
     let mut landed = expected.clone();
     landed[2].3 = "applied".into();
     assert_eq!(log(&again), landed);
     // Team B sees none of team A's log.
-    let mut b = server.team("team-b", "b").await;
+    let b = server.team("team-b", "b").await;
     let theirs = b.snapshot.clone();
     assert!(log(&theirs).is_empty(), "{:?}", log(&theirs));
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use player::{
     ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView, TeamActionView,
+    actions_this_tick,
 };
 
 use crate::exercise::Status;

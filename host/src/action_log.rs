@@ -34,11 +34,9 @@ impl HostActions {
         &mut self,
         sim: &Simulation,
         team: u32,
-        client: &str,
-        seq: u64,
+        (client, seq): (&str, u64),
         command: &serde_json::Value,
-        code: &str,
-        message: &str,
+        (code, message): (&str, &str),
     ) {
         let tick = sim.tick();
         let entry = ActionView {
@@ -124,7 +122,7 @@ mod tests {
         let mut host = HostActions::new(sim.model().scenario.teams.len());
         let bad = serde_json::json!({"action": "isolate", "asset": "nope"});
         for seq in 0..(MAX_ACTIONS_KEPT as u64 + 5) {
-            host.refused(&sim, 0, "laptop", seq, &bad, "unknown_asset", "no asset \"nope\"");
+            host.refused(&sim, 0, ("laptop", seq), &bad, ("unknown_asset", "no asset \"nope\""));
         }
         let queued = vec![
             Command { team: 0, action: Action::Takeover, origin: Some(Origin::new("laptop", 99)) },
@@ -148,7 +146,7 @@ mod tests {
     fn the_director_sees_each_tick_s_refusals_once() {
         let sim = sim();
         let mut host = HostActions::new(sim.model().scenario.teams.len());
-        host.refused(&sim, 3, "c", 1, &serde_json::json!({"action": "x"}), "bad_command", "not a command");
+        host.refused(&sim, 3, ("c", 1), &serde_json::json!({"action": "x"}), ("bad_command", "not a command"));
         let mut view = director_view(&sim, 0);
         host.merge_director(&mut view);
         let team = &sim.model().scenario.teams[3].id;

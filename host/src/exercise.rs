@@ -392,7 +392,7 @@ impl Exercise {
         }
         let Err((code, message)) = self.accept(who, team_id, &client, seq, &value, &outbox) else { return };
         if let Identity::Team(team) = who {
-            self.host_actions.refused(&self.sim, team, &client, seq, &value, code, &message);
+            self.host_actions.refused(&self.sim, team, (&client, seq), &value, (code, &message));
         }
         Self::reject(&outbox, seq, code, message);
     }

@@ -12,11 +12,12 @@
 use std::sync::Arc;
 
 use cascade_engine::exercise::{Command, Status};
+use cascade_engine::view::{ActionFate, actions_this_tick};
 use cascade_engine::{Simulation, Snapshot};
 
 use crate::format::DIRECTOR;
 use crate::replay::{Replay, ReplayError};
-use crate::report::{actions_started, timeline};
+use crate::report::timeline;
 
 /// Default memory budget for snapshots.
 pub const SNAPSHOT_BUDGET_BYTES: usize = 256 * 1024 * 1024;
@@ -97,7 +98,8 @@ impl Player {
             progress(tick);
         }
         // Incident milestones and messages, as the report's timeline has them.
-        for entry in timeline(&player.sim) {
+        // (Actions and failures were noted tick by tick.)
+        for entry in timeline(&player.sim, &[]) {
             player.events.push(Event { tick: entry.tick, kind: entry.kind, who: entry.from, text: entry.text });
         }
         player.events.sort_by_key(|e| e.tick);
@@ -228,11 +230,16 @@ fn note_commands(
 fn note_changes(events: &mut Vec<Event>, sim: &Simulation, objectives: &mut [Status]) {
     let tick = sim.tick();
     let ex = sim.exercise();
-    for (team, t) in sim.model().scenario.teams.iter().enumerate() {
-        let by = if ex.teams[team].human { "" } else { " (bot)" };
-        for name in actions_started(sim, team) {
-            events.push(Event { tick, kind: "action".into(), who: t.id.clone(), text: format!("{name}{by}") });
+    // Every action applied or started at this tick, each once (failures are
+    // noted with the commands).
+    for entry in actions_this_tick(sim) {
+        let a = &entry.action;
+        if !matches!(a.fate, ActionFate::Applied | ActionFate::Running) || a.command["action"] == "takeover" {
+            continue;
         }
+        let by = a.client.as_deref().map_or(" (bot)".to_string(), |c| format!(" ({c})"));
+        let text = format!("{}{by}", command_text(&a.command));
+        events.push(Event { tick, kind: "action".into(), who: entry.team.clone(), text });
     }
     for (i, (before, now)) in objectives.iter_mut().zip(&ex.objectives).enumerate() {
         if before != now {

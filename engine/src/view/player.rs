@@ -42,7 +42,8 @@ pub struct DirectoryEntry {
 pub enum ActionFate {
     /// Journaled and acknowledged; the next tick applies it.
     Acknowledged,
-    /// Refused on receipt (not journaled): `code` says why.
+    /// Refused by the checks on receipt: live, never journaled; in a replay,
+    /// a journaled command this engine's checks refuse. `code` says why.
     Refused,
     /// Refused by the state when its tick applied it: `code` says why.
     Failed,
@@ -198,7 +199,8 @@ pub fn actions(sim: &Simulation, team: u32) -> Vec<ActionView> {
     actions_from(sim, team, 0)
 }
 
-/// Every team's actions applied (or failed) at the last computed tick.
+/// Every team's actions applied (or failed) at the last computed tick, in
+/// team order.
 pub fn actions_this_tick(sim: &Simulation) -> Vec<TeamActionView> {
     let s = &sim.model().scenario;
     (0..s.teams.len() as u32)
@@ -210,22 +212,27 @@ pub fn actions_this_tick(sim: &Simulation) -> Vec<TeamActionView> {
         .collect()
 }
 
-/// The team's actions applied at `since` or later.
+/// The team's actions applied at `since` or later (the log is in tick order).
 fn actions_from(sim: &Simulation, team: u32, since: u64) -> Vec<ActionView> {
     let m = sim.model();
-    sim.exercise().teams[team as usize]
-        .actions
-        .iter()
-        .filter(|r| r.tick >= since)
+    let log = &sim.exercise().teams[team as usize].actions;
+    let recent = log.iter().rev().take_while(|r| r.tick >= since).count();
+    log.iter()
+        .skip(log.len() - recent)
         .map(|r| {
             let command = match &r.order {
                 RecordedOrder::Resolved(order) => order.to_action(m),
                 RecordedOrder::Unresolved(action) => action.clone(),
             };
-            let (fate, code, message) = match &r.fate {
-                Fate::Applied => (ActionFate::Applied, None, None),
-                Fate::Running => (ActionFate::Running, None, None),
-                Fate::Failed(refusal) => {
+            let (fate, code, message) = match (&r.fate, &r.order) {
+                (Fate::Applied, _) => (ActionFate::Applied, None, None),
+                (Fate::Running, _) => (ActionFate::Running, None, None),
+                // A journaled command the checks on receipt refuse (a journal
+                // written by hand, or by an engine with other checks).
+                (Fate::Failed(refusal), RecordedOrder::Unresolved(_)) => {
+                    (ActionFate::Refused, Some(refusal.code.to_string()), Some(refusal.message.clone()))
+                }
+                (Fate::Failed(refusal), RecordedOrder::Resolved(_)) => {
                     (ActionFate::Failed, Some(refusal.code.to_string()), Some(refusal.message.clone()))
                 }
             };

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use cascade_engine::exercise::Status;
 use cascade_engine::exercise::state::MessageKind;
 use cascade_engine::scenario::Rule;
-use cascade_engine::view::director_view;
+use cascade_engine::view::{ActionFate, TeamActionView, actions_this_tick, director_view};
 use cascade_engine::{Model, Simulation};
 use serde::Serialize;
 
@@ -38,6 +38,8 @@ pub struct Report {
     pub objectives: Vec<ObjectiveResult>,
     pub notifications: Vec<Notification>,
     pub teams: Vec<TeamActivity>,
+    /// Every journaled team command and every order of a bot, in order.
+    pub commands: Vec<CommandRecord>,
     pub timeline: Vec<TimelineEntry>,
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
@@ -144,15 +146,48 @@ pub struct TeamActivity {
     pub name: String,
     pub organisation: String,
     pub role: String,
-    /// Played by a human (a takeover, or commands in the journal) rather than its bot.
+    /// People took the team over from its bot (at `takeover`).
     pub human: bool,
-    /// Command lines the journal holds for the team.
+    /// When people took over (a journaled `takeover`); before it, the bot played.
+    pub takeover: Option<Moment>,
+    /// Command lines the journal holds for the team (its takeover included).
     pub commands_journaled: usize,
-    /// Actions started, by action name.
+    /// Every action of the team (people's commands and its bot's orders, the
+    /// takeover not counted), by action name, whatever its fate.
     pub actions: BTreeMap<String, u64>,
     pub total_actions: u64,
+    /// Of those: by people, by the bot.
+    pub by_people: u64,
+    pub by_bot: u64,
+    /// Of those: applied (or started), failed at their tick, refused by the
+    /// checks on receipt.
+    pub applied: u64,
+    pub failed: u64,
+    pub refused: u64,
     pub first_action: Option<Moment>,
     pub last_action: Option<Moment>,
+}
+
+/// One team command (or bot order) and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandRecord {
+    pub tick: u64,
+    pub clock: String,
+    pub team: String,
+    /// The client id that sent it, or `bot`.
+    pub client: String,
+    /// Sent by people (false: the team's bot).
+    pub human: bool,
+    /// The action's name (`isolate`, `report`, …).
+    pub action: String,
+    /// The command as journaled (or the bot's order in the same form).
+    pub command: serde_json::Value,
+    /// `applied`, `running` (still running at the end), `failed` or `refused`.
+    pub fate: String,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// When a timed action lands.
+    pub lands: Option<Moment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -199,8 +234,8 @@ fn kebab<T: std::fmt::Debug>(value: &T) -> String {
 struct Collector {
     national: Vec<u64>,
     sectors: Vec<Vec<u64>>,
-    /// Per team: (tick, action) for each action started.
-    actions: Vec<Vec<(u64, String)>>,
+    /// Every team's actions, as the engine's logs record them at each tick.
+    commands: Vec<TeamActionView>,
     /// Per objective: its evidence at the tick it was decided.
     decided_evidence: Vec<Option<Vec<String>>>,
 }
@@ -211,7 +246,7 @@ impl Collector {
         Self {
             national: Vec::new(),
             sectors: vec![Vec::new(); m.scenario.sectors.len()],
-            actions: vec![Vec::new(); m.scenario.teams.len()],
+            commands: Vec::new(),
             decided_evidence: vec![None; m.scenario.objectives.len()],
         }
     }
@@ -223,8 +258,8 @@ impl Collector {
             series.push(served);
         }
         let ex = sim.exercise();
-        for (team, log) in self.actions.iter_mut().enumerate() {
-            log.extend(actions_started(sim, team).into_iter().map(|name| (tick, name.to_string())));
+        if tick > 0 {
+            self.commands.extend(actions_this_tick(sim));
         }
         for (i, status) in ex.objectives.iter().enumerate() {
             if self.decided_evidence[i].is_none() && *status != Status::Pending {
@@ -234,22 +269,33 @@ impl Collector {
     }
 }
 
-/// The actions `team` started at the simulation's last tick, by name. Timed
-/// actions started this tick are pending; an instant one shows only as the
-/// team's last action.
-pub(crate) fn actions_started(sim: &Simulation, team: usize) -> Vec<&'static str> {
-    let tick = sim.tick();
-    let ex = sim.exercise();
-    let mut started: Vec<&'static str> =
-        ex.pending.iter().filter(|p| p.team as usize == team && p.started == tick).map(|p| p.order.name()).collect();
-    if let Some((at, name)) = ex.teams[team].last_action
-        && at == tick
-        && tick > 0
-        && !started.contains(&name)
-    {
-        started.push(name);
-    }
-    started
+/// The collected actions as report rows: a timed action still running at the
+/// end of the run says so, one that landed is applied.
+fn command_records(m: &Model, sim: &Simulation, collected: Vec<TeamActionView>) -> Vec<CommandRecord> {
+    collected
+        .into_iter()
+        .map(|TeamActionView { team, action: a }| {
+            let fate = match a.fate {
+                ActionFate::Running if a.lands.is_some_and(|t| t > sim.tick()) => "running",
+                ActionFate::Running | ActionFate::Applied | ActionFate::Acknowledged => "applied",
+                ActionFate::Failed => "failed",
+                ActionFate::Refused => "refused",
+            };
+            CommandRecord {
+                tick: a.tick,
+                clock: a.clock,
+                team,
+                human: a.client.is_some(),
+                client: a.client.unwrap_or_else(|| "bot".to_string()),
+                action: a.command["action"].as_str().unwrap_or("?").to_string(),
+                command: a.command,
+                fate: fate.to_string(),
+                code: a.code,
+                message: a.message,
+                lands: a.lands.map(|t| moment(m, t)),
+            }
+        })
+        .collect()
 }
 
 /// Re-simulates the journal (checking every checkpoint; `progress` after each
@@ -398,29 +444,38 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         })
         .collect();
 
+    let commands = command_records(m, sim, collector.commands);
     let journaled = |id: &str| replay.journal.commands.iter().filter(|(_, c)| c.team == id).count();
     let teams = s
         .teams
         .iter()
         .zip(&ex.teams)
-        .zip(collector.actions)
-        .map(|((team, state), log)| {
+        .map(|(team, state)| {
+            let mine: Vec<&CommandRecord> = commands.iter().filter(|c| c.team == team.id).collect();
+            let takeover = mine.iter().find(|c| c.action == "takeover").map(|c| moment(m, c.tick));
+            let acts: Vec<&&CommandRecord> = mine.iter().filter(|c| c.action != "takeover").collect();
             let mut actions = BTreeMap::new();
-            for (_, name) in &log {
-                *actions.entry(name.clone()).or_insert(0u64) += 1;
+            for c in &acts {
+                *actions.entry(c.action.clone()).or_insert(0u64) += 1;
             }
-            let commands_journaled = journaled(&team.id);
+            let count = |f: &dyn Fn(&CommandRecord) -> bool| acts.iter().filter(|c| f(c)).count() as u64;
             TeamActivity {
                 id: team.id.clone(),
                 name: if team.name.is_empty() { team.id.clone() } else { team.name.clone() },
                 organisation: team.organisation.clone(),
                 role: kebab(&team.role),
-                human: state.human || commands_journaled > 0,
-                commands_journaled,
-                total_actions: log.len() as u64,
+                human: state.human,
+                takeover,
+                commands_journaled: journaled(&team.id),
+                total_actions: acts.len() as u64,
                 actions,
-                first_action: log.first().map(|(t, _)| moment(m, *t)),
-                last_action: log.last().map(|(t, _)| moment(m, *t)),
+                by_people: count(&|c| c.human),
+                by_bot: count(&|c| !c.human),
+                applied: count(&|c| matches!(c.fate.as_str(), "applied" | "running")),
+                failed: count(&|c| c.fate == "failed"),
+                refused: count(&|c| c.fate == "refused"),
+                first_action: acts.first().map(|c| moment(m, c.tick)),
+                last_action: acts.last().map(|c| moment(m, c.tick)),
             }
         })
         .collect();
@@ -433,7 +488,8 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         objectives,
         notifications,
         teams,
-        timeline: timeline(sim),
+        timeline: timeline(sim, &commands),
+        commands,
         strengths: Vec::new(),
         improvements: Vec::new(),
     }
@@ -443,9 +499,16 @@ fn per_mille(served: u64, population: u64) -> u64 {
     served.saturating_mul(1000).checked_div(population).unwrap_or(1000)
 }
 
-/// The timeline: incident milestones, the first critical outage, and the
-/// messages that mark the response (not action results nor chat).
-pub(crate) fn timeline(sim: &Simulation) -> Vec<TimelineEntry> {
+/// Actions that show as timeline rows of their own (shares, reports, requests
+/// for assistance, statements and chat show as their messages).
+const TIMELINE_ACTIONS: [&str; 7] =
+    ["investigate", "isolate", "restore", "harden", "classify", "activate_piu", "set_piu_level"];
+
+/// The timeline: incident milestones, the first critical outage, the messages
+/// that mark the response (chat included; results of actions are not), the
+/// asset actions and classifications, and every command that failed or was
+/// refused.
+pub(crate) fn timeline(sim: &Simulation, commands: &[CommandRecord]) -> Vec<TimelineEntry> {
     let m = sim.model();
     let ex = sim.exercise();
     let mut out = Vec::new();
@@ -475,10 +538,40 @@ pub(crate) fn timeline(sim: &Simulation) -> Vec<TimelineEntry> {
         }
     }
     for msg in &ex.messages {
-        if matches!(msg.kind, MessageKind::Result | MessageKind::Chat) {
+        if msg.kind == MessageKind::Result {
             continue;
         }
-        push(msg.tick, &kebab(&msg.kind), &msg.from, msg.text.clone());
+        let mut text = msg.text.clone();
+        if msg.kind == MessageKind::Chat {
+            let to: Vec<&str> = msg.to.iter().map(|&t| m.scenario.teams[t as usize].id.as_str()).collect();
+            text = format!(
+                "to {}: {text}",
+                if to.len() == m.scenario.teams.len() { "all teams".to_string() } else { to.join(", ") }
+            );
+        }
+        push(msg.tick, &kebab(&msg.kind), &msg.from, text);
+    }
+    for c in commands {
+        let by = if c.human { format!(" ({})", c.client) } else { " (bot)".to_string() };
+        let what = crate::player::command_text(&c.command);
+        match c.fate.as_str() {
+            "failed" | "refused" => push(
+                c.tick,
+                "failed",
+                &c.team,
+                format!(
+                    "{what} {} ({}): {}{by}",
+                    c.fate,
+                    c.code.as_deref().unwrap_or("?"),
+                    c.message.as_deref().unwrap_or("")
+                ),
+            ),
+            _ if TIMELINE_ACTIONS.contains(&c.action.as_str()) => {
+                let lands = c.lands.as_ref().map(|l| format!(", lands {}", l.clock)).unwrap_or_default();
+                push(c.tick, "action", &c.team, format!("{what}{lands}{by}"))
+            }
+            _ => {}
+        }
     }
     out.sort_by_key(|e| e.tick);
     out
@@ -633,7 +726,7 @@ mod tests {
     }
 
     #[test]
-    fn a_journaled_command_counts_as_a_human_action() {
+    fn a_journaled_command_counts_as_a_person_s_action() {
         let dir = tempfile::tempdir().unwrap();
         let replay = journal_with_a_human_command(dir.path());
         let mut ticks = Vec::new();
@@ -642,7 +735,10 @@ mod tests {
         assert_eq!(report.overview.ticks_run, 10);
         assert!(report.overview.verified);
         let hospital = report.teams.iter().find(|t| t.id == "hospital-ops").unwrap();
-        assert!(hospital.human);
+        // Journaled without a takeover (by hand): a person's command, yet the
+        // team was never taken over from its bot.
+        assert!(!hospital.human);
+        assert_eq!((hospital.by_people, hospital.by_bot, hospital.takeover.clone()), (1, 0, None));
         assert_eq!(hospital.commands_journaled, 1);
         assert_eq!(hospital.actions, BTreeMap::from([("isolate".to_string(), 1)]));
         assert_eq!(hospital.first_action, Some(Moment { tick: 3, clock: "08:03".into() }));

@@ -151,20 +151,51 @@ pub fn markdown(r: &Report) -> String {
     }
 
     let _ = writeln!(s, "\n## Team Activity\n");
-    let _ =
-        writeln!(s, "| Team | Played by | Actions | By kind | First action | Last action |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| Team | Played by | Takeover | Actions | By people / bot | Applied / failed / refused | By kind | First action | Last action |\n|---|---|---|---|---|---|---|---|---|"
+    );
     for t in &r.teams {
         let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} / {} | {} / {} / {} | {} | {} | {} |",
             cell(&t.id),
-            if t.human { "human" } else { "bot" },
+            played_by(t),
+            clock(&t.takeover),
             t.total_actions,
+            t.by_people,
+            t.by_bot,
+            t.applied,
+            t.failed,
+            t.refused,
             cell(&kinds.join(", ")),
             clock(&t.first_action),
             clock(&t.last_action)
         );
+    }
+    let _ = writeln!(
+        s,
+        "\nActions before a team's takeover are its bot's. A failed action was refused by the state at its tick; a refused one by the checks on receipt."
+    );
+
+    let _ = writeln!(s, "\n## Commands\n");
+    if r.commands.is_empty() {
+        let _ = writeln!(s, "No team gave a command.");
+    } else {
+        let _ = writeln!(s, "| Time | Tick | Team | By | Action | Fate |\n|---|---|---|---|---|---|");
+        for c in &r.commands {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                c.clock,
+                c.tick,
+                cell(&c.team),
+                cell(&c.client),
+                cell(&crate::player::command_text(&c.command)),
+                cell(&fate(c))
+            );
+        }
     }
 
     let _ = writeln!(s, "\n## Strengths\n");
@@ -203,7 +234,7 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}.met{color:#1a7f37;font-weight:bold}.missed{color:#c62828;font-weight:bold}.pending{color:#777}\
 .late,.overdue{color:#c62828}.on_time{color:#1a7f37}svg{background:#fff;border:1px solid #ddd}code{font-size:.85em}\
-.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}";
+.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}tr.failed td{color:#c62828}";
 
 pub fn html(r: &Report) -> String {
     let o = &r.overview;
@@ -336,22 +367,55 @@ pub fn html(r: &Report) -> String {
 
     let _ = writeln!(
         s,
-        "<h2>Team Activity</h2>\n<table><tr><th>Team</th><th>Played by</th><th>Actions</th><th>By kind</th><th>First action</th><th>Last action</th></tr>"
+        "<h2>Team Activity</h2>\n<table><tr><th>Team</th><th>Played by</th><th>Takeover</th><th>Actions</th><th>By people / bot</th><th>Applied / failed / refused</th><th>By kind</th><th>First action</th><th>Last action</th></tr>"
     );
     for t in &r.teams {
         let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{} / {} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&t.id),
-            if t.human { "human" } else { "bot" },
+            played_by(t),
+            esc(&clock(&t.takeover)),
             t.total_actions,
+            t.by_people,
+            t.by_bot,
+            t.applied,
+            t.failed,
+            t.refused,
             esc(&kinds.join(", ")),
             esc(&clock(&t.first_action)),
             esc(&clock(&t.last_action))
         );
     }
-    let _ = writeln!(s, "</table>");
+    let _ = writeln!(
+        s,
+        "</table>\n<p>Actions before a team's takeover are its bot's. A failed action was refused by the state at its tick; a refused one by the checks on receipt.</p>"
+    );
+
+    let _ = writeln!(s, "<h2>Commands</h2>");
+    if r.commands.is_empty() {
+        let _ = writeln!(s, "<p>No team gave a command.</p>");
+    } else {
+        let _ = writeln!(
+            s,
+            "<table><tr><th>Time</th><th>Tick</th><th>Team</th><th>By</th><th>Action</th><th>Fate</th></tr>"
+        );
+        for c in &r.commands {
+            let class = if matches!(c.fate.as_str(), "failed" | "refused") { " class=\"failed\"" } else { "" };
+            let _ = writeln!(
+                s,
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.clock),
+                c.tick,
+                esc(&c.team),
+                esc(&c.client),
+                esc(&crate::player::command_text(&c.command)),
+                esc(&fate(c))
+            );
+        }
+        let _ = writeln!(s, "</table>");
+    }
 
     let _ = writeln!(s, "<h2>Strengths</h2>");
     list_html(&mut s, &r.strengths, "None identified.");
@@ -502,6 +566,26 @@ pub fn gantt(r: &Report) -> String {
     }
     s.push_str("</svg>\n<p class=\"legend\"><span><i style=\"background:#d62728\"></i>undetected</span><span><i style=\"background:#ff7f0e\"></i>detected</span><span><i style=\"background:#1f77b4\"></i>contained</span></p>\n");
     s
+}
+
+/// Who played a team: `bot`, `human`, or `bot, then human` after a takeover.
+fn played_by(t: &super::TeamActivity) -> &'static str {
+    match (t.human, t.by_bot > 0) {
+        (true, true) => "bot, then human",
+        (true, false) => "human",
+        (false, _) => "bot",
+    }
+}
+
+/// A command's fate in words: `applied`, `running (lands 09:41)`, `failed: not_aware — …`.
+fn fate(c: &super::CommandRecord) -> String {
+    match c.fate.as_str() {
+        "failed" | "refused" => {
+            format!("✗ {}: {} — {}", c.fate, c.code.as_deref().unwrap_or("?"), c.message.as_deref().unwrap_or(""))
+        }
+        "running" => format!("running (lands {})", c.lands.as_ref().map_or("?", |l| l.clock.as_str())),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 
 use super::{Report, SLOW_CONTAINMENT_MINUTES};
 
+/// Roles whose teams mostly receive (reports, statements): no action is no finding.
+pub const PASSIVE_ROLES: [&str; 2] = ["regulator", "media"];
+
 /// Returns (strengths, areas for improvement).
 pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
     let mut strengths = Vec::new();
@@ -62,7 +65,14 @@ pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
         }
     }
 
-    let idle: Vec<&str> = report.teams.iter().filter(|t| t.total_actions == 0).map(|t| t.id.as_str()).collect();
+    // Regulators and newsrooms mostly receive (reports, statements): their
+    // silence is no finding.
+    let idle: Vec<&str> = report
+        .teams
+        .iter()
+        .filter(|t| t.total_actions == 0 && !PASSIVE_ROLES.contains(&t.role.as_str()))
+        .map(|t| t.id.as_str())
+        .collect();
     if !idle.is_empty() && report.incidents.iter().any(|i| i.started.is_some()) {
         improvements.push(format!("Teams that took no action: {}.", idle.join(", ")));
     }
@@ -103,6 +113,7 @@ mod tests {
             objectives: vec![],
             notifications: vec![],
             teams: vec![],
+            commands: vec![],
             timeline: vec![],
             strengths: vec![],
             improvements: vec![],
@@ -219,12 +230,22 @@ mod tests {
             organisation: "op".into(),
             role: "operator".into(),
             human: false,
+            takeover: None,
             commands_journaled: 0,
             actions: BTreeMap::new(),
             total_actions: 0,
+            by_people: 0,
+            by_bot: 0,
+            applied: 0,
+            failed: 0,
+            refused: 0,
             first_action: None,
             last_action: None,
         });
+        let mut regulator = r.teams[0].clone();
+        regulator.id = "ilr".into();
+        regulator.role = "regulator".into();
+        r.teams.push(regulator);
         let (_, i) = derive(&r);
         assert_eq!(
             i,
