@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
 use cascade_engine::load::to_ron;
+use cascade_engine::view::percent;
 use cascade_engine::{Model, Simulation};
 use cascade_replay::{Header, JournalWriter};
 use clap::Args;
@@ -277,15 +278,6 @@ fn write_final_state(path: &Path, sim: &Simulation, seed: u64) -> Result<()> {
     let mut json = serde_json::to_vec_pretty(&state)?;
     json.push(b'\n');
     std::fs::write(path, json).with_context(|| format!("cannot write final state {}", path.display()))
-}
-
-/// `part` of `whole` as a percentage with one decimal, in integer arithmetic.
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "n/a".to_string();
-    }
-    let tenths = (u128::from(part) * 1000 / u128::from(whole)) as u64;
-    format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::Duration) {

@@ -23,6 +23,17 @@ use crate::exercise::state::{Message, MessageKind, Sender};
 use crate::scenario::Tlp;
 use crate::simulation::Simulation;
 
+/// `part` of `whole` as a percentage with one decimal, **rounded down** (in
+/// integer arithmetic): the one rounding rule of every figure shown to people
+/// (`run`, `sweep`, the consoles, the report). `whole` 0 reads `n/a`.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "n/a".to_string();
+    }
+    let tenths = u128::from(part) * 1000 / u128::from(whole);
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
 /// Most public outages listed in one view (the worst first).
 pub const MAX_OUTAGES_IN_VIEW: usize = 500;
 
@@ -465,5 +476,22 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
         objectives: objectives(sim, None),
         metrics: ex.metrics,
         actions: player::actions_this_tick(sim),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_round_down_to_one_decimal() {
+        assert_eq!(percent(7055, 10_000), "70.5%");
+        assert_eq!(percent(7059, 10_000), "70.5%");
+        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(percent(2, 3), "66.6%");
+        assert_eq!(percent(5, 5), "100.0%");
+        assert_eq!(percent(0, 5), "0.0%");
+        assert_eq!(percent(1, 0), "n/a");
+        assert_eq!(percent(u64::MAX, u64::MAX), "100.0%");
     }
 }

@@ -17,11 +17,13 @@ fn mins(m: Option<u64>) -> String {
     m.map(|m| m.to_string()).unwrap_or_else(|| "—".to_string())
 }
 
+/// The share of people served, rounded down like every figure shown
+/// (`cascade_engine::view::percent`); no population at all serves everyone.
 fn pct(served: u64, population: u64) -> String {
     if population == 0 {
         return "100.0%".to_string();
     }
-    format!("{:.1}%", served as f64 * 100.0 / population as f64)
+    cascade_engine::view::percent(served, population)
 }
 
 /// A Markdown table cell: one line, pipes and markup escaped.
