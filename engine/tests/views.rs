@@ -125,7 +125,8 @@ fn the_action_log_shows_every_command_of_a_tick_with_its_fate_and_only_to_its_te
     ]);
     assert_eq!(outcomes.len(), 6);
     let view = team_view(&sim, 0, 0);
-    let log: Vec<(Option<&str>, Option<u64>, &str, ActionFate, Option<&str>)> = view
+    type Entry<'a> = (Option<&'a str>, Option<u64>, &'a str, ActionFate, Option<&'a str>);
+    let log: Vec<Entry> = view
         .actions
         .iter()
         .map(|a| (a.client.as_deref(), a.seq, a.command["action"].as_str().unwrap(), a.fate, a.code.as_deref()))

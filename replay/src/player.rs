@@ -256,9 +256,13 @@ fn note_changes(events: &mut Vec<Event>, sim: &Simulation, objectives: &mut [Sta
     }
 }
 
-/// A journaled command in a few words: its action, then its other values
+/// A journaled command in a few words: a team action as a player would type
+/// it (`Action::words`), anything else its action then its other values
 /// (`{"action":"speed","ticks_per_second":4.0}` → `speed 4`).
 pub fn command_text(command: &serde_json::Value) -> String {
+    if let Ok(action) = serde_json::from_value::<cascade_engine::exercise::Action>(command.clone()) {
+        return action.words();
+    }
     let Some(map) = command.as_object() else { return command.to_string() };
     let mut words: Vec<String> = Vec::new();
     if let Some(action) = map.get("action").and_then(|a| a.as_str()) {

@@ -43,6 +43,13 @@ Scenario(
         Incident(id: "quiet", kind: Espionage, targets: ["telco-core"], start: 1, impact: 5, visibility: 0),
     ],
     response: Response(isolate: Cost(ticks: 2, staff: 1), harden: Cost(ticks: 30, staff: 1)),
+    injects: [
+        Inject(id: "call", at: 9, from: "ILR duty officer", to: ["hospital-ops", "csirt"], message: "Status?",
+               expected_action: "Tell ILR what is hit; brief the CSIRT."),
+        Inject(id: "press", at: 11, from: "RTL", to: ["hospital-ops"], message: "Is the hospital down?",
+               expected_action: "A holding statement."),
+        Inject(id: "fyi", at: 3, to: ["telco-ops"], message: "Nothing expected."),
+    ],
 )
 "#;
 
@@ -148,7 +155,7 @@ fn every_command_and_bot_order_is_counted_with_its_fate_and_the_takeover() {
     assert_eq!(hospital["refused"], 1, "the isolate of an unknown asset");
     assert_eq!(hospital["actions"]["harden"], 2);
     assert_eq!(hospital["actions"]["message"], 1);
-    assert_eq!(hospital["first_action"]["tick"].as_u64().unwrap() < TAKEOVER_TICK, true);
+    assert!(hospital["first_action"]["tick"].as_u64().unwrap() < TAKEOVER_TICK, "the bot acted first");
     assert_eq!(hospital["last_action"]["tick"], 11);
 
     let telco = team("telco-ops");
@@ -221,4 +228,32 @@ fn every_command_and_bot_order_is_counted_with_its_fate_and_the_takeover() {
     assert!(md.contains("✗ failed: not\\_aware"), "{md}");
     let html = render::html(&report);
     assert!(html.contains("<tr class=\"failed\">"));
+
+    // The MSEL against the response.
+    let injects = json["injects"].as_array().unwrap();
+    let ids: Vec<&str> = injects.iter().map(|i| i["inject"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["call", "press"], "only injects that expect something");
+    let response = |inject: usize, team: &str| {
+        injects[inject]["responses"].as_array().unwrap().iter().find(|r| r["team"] == team).unwrap().clone()
+    };
+    let call = response(0, "hospital-ops");
+    assert_eq!(call["until"]["tick"], 11, "the next expected-action inject to the team closes the window");
+    let people: Vec<&str> = call["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["human"] == true)
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        people,
+        ["message csirt TLP:RED \"we are hit\"", "classify quiet", "isolate nowhere", "harden hospital-lab"]
+    );
+    assert_eq!(response(0, "csirt")["commands"], json!([]));
+    assert_eq!(response(0, "csirt")["first_after_minutes"], Value::Null);
+    let press = response(1, "hospital-ops");
+    assert_eq!(press["until"], Value::Null);
+    assert_eq!(press["first_after_minutes"], 0);
+    assert_eq!(press["commands"][0]["fate"], "failed");
+    assert!(md.contains("| call | 08:09 | Tell ILR what is hit; brief the CSIRT. | csirt | — | nothing |"), "{md}");
 }

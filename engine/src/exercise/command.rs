@@ -252,6 +252,41 @@ impl Action {
     pub fn name(&self) -> &'static str {
         action_name(self)
     }
+
+    /// The action in a few words for people, as a player would type it
+    /// (`isolate chem-it`, `message csirt TLP:RED "we are hit"`); free text is
+    /// cut at 60 characters.
+    pub fn words(&self) -> String {
+        let quoted = |t: &str| {
+            let cut: String = t.chars().take(60).collect();
+            if cut.len() < t.len() {
+                format!(" \"{cut}…\"")
+            } else if t.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{t}\"")
+            }
+        };
+        match self {
+            Action::Investigate { asset }
+            | Action::Isolate { asset }
+            | Action::Restore { asset }
+            | Action::Harden { asset } => format!("{} {asset}", self.name()),
+            Action::Share { to, tlp, incident, text } => {
+                let incident = incident.as_deref().unwrap_or("-");
+                format!("share {} {tlp} {incident}{}", to.join(","), quoted(text))
+            }
+            Action::Report { regime, stage, incident } => format!("report {regime} {stage} {incident}"),
+            Action::Classify { incident } => format!("classify {incident}"),
+            Action::RequestAssistance { csirt } => format!("request_assistance {csirt}"),
+            Action::ActivatePiu { level } => format!("activate_piu {level}"),
+            Action::SetPiuLevel { level } => format!("set_piu_level {level}"),
+            Action::PublicStatement { text } => format!("public_statement{}", quoted(text)),
+            Action::Message { to, text, tlp } => format!("message {} {tlp}{}", to.join(","), quoted(text)),
+            Action::Takeover => "takeover".to_string(),
+            Action::Inject(live) => format!("inject{}", quoted(&live.message)),
+        }
+    }
 }
 
 fn action_name(action: &Action) -> &'static str {

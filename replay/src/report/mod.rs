@@ -7,6 +7,7 @@
 //! Markdown and a self-contained HTML page with SVG charts. Strengths and areas
 //! for improvement are derived from the numbers by the rules in `rules`.
 
+pub mod reconcile;
 pub mod render;
 pub mod rules;
 
@@ -40,6 +41,8 @@ pub struct Report {
     pub teams: Vec<TeamActivity>,
     /// Every journaled team command and every order of a bot, in order.
     pub commands: Vec<CommandRecord>,
+    /// The fired injects that expect something, against each addressed team's response.
+    pub injects: Vec<reconcile::InjectReconciliation>,
     pub timeline: Vec<TimelineEntry>,
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
@@ -489,6 +492,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         notifications,
         teams,
         timeline: timeline(sim, &commands),
+        injects: reconcile::reconcile(m, sim, &commands),
         commands,
         strengths: Vec::new(),
         improvements: Vec::new(),

@@ -152,6 +152,34 @@ pub fn markdown(r: &Report) -> String {
         }
     }
 
+    let _ = writeln!(s, "\n## Injects and Responses\n");
+    if r.injects.is_empty() {
+        let _ = writeln!(s, "No fired inject said what was expected.");
+    } else {
+        let _ = writeln!(
+            s,
+            "Each fired inject that says what exercise control expects, and what each addressed team did from then until the next such inject to it (or the end).\n"
+        );
+        let _ = writeln!(
+            s,
+            "| Inject | Fired | Expected | Team | First response | What the team did |\n|---|---|---|---|---|---|"
+        );
+        for i in &r.injects {
+            for t in &i.responses {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&i.inject),
+                    i.fired.clock,
+                    cell(&i.expected_action),
+                    cell(&t.team),
+                    t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
+                    cell(&response_words(t))
+                );
+            }
+        }
+    }
+
     let _ = writeln!(s, "\n## Team Activity\n");
     let _ = writeln!(
         s,
@@ -367,6 +395,31 @@ pub fn html(r: &Report) -> String {
         let _ = writeln!(s, "</table>");
     }
 
+    let _ = writeln!(s, "<h2>Injects and Responses</h2>");
+    if r.injects.is_empty() {
+        let _ = writeln!(s, "<p>No fired inject said what was expected.</p>");
+    } else {
+        let _ = writeln!(
+            s,
+            "<p>Each fired inject that says what exercise control expects, and what each addressed team did from then until the next such inject to it (or the end).</p>\n<table><tr><th>Inject</th><th>Fired</th><th>Expected</th><th>Team</th><th>First response</th><th>What the team did</th></tr>"
+        );
+        for i in &r.injects {
+            for t in &i.responses {
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&i.inject),
+                    esc(&i.fired.clock),
+                    esc(&i.expected_action),
+                    esc(&t.team),
+                    t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
+                    esc(&response_words(t))
+                );
+            }
+        }
+        let _ = writeln!(s, "</table>");
+    }
+
     let _ = writeln!(
         s,
         "<h2>Team Activity</h2>\n<table><tr><th>Team</th><th>Played by</th><th>Takeover</th><th>Actions</th><th>By people / bot</th><th>Applied / failed / refused</th><th>By kind</th><th>First action</th><th>Last action</th></tr>"
@@ -568,6 +621,30 @@ pub fn gantt(r: &Report) -> String {
     }
     s.push_str("</svg>\n<p class=\"legend\"><span><i style=\"background:#d62728\"></i>undetected</span><span><i style=\"background:#ff7f0e\"></i>detected</span><span><i style=\"background:#1f77b4\"></i>contained</span></p>\n");
     s
+}
+
+/// A team's response in words: `nothing`, or its commands (at most 12, then a count).
+fn response_words(t: &super::reconcile::TeamResponse) -> String {
+    if t.commands.is_empty() {
+        return "nothing".to_string();
+    }
+    let mut words: Vec<String> = t
+        .commands
+        .iter()
+        .take(12)
+        .map(|c| {
+            let fate = if matches!(c.fate.as_str(), "failed" | "refused") {
+                format!(" ✗ {}", c.fate)
+            } else {
+                String::new()
+            };
+            format!("{} {} ({}){fate}", c.at.clock, c.command, c.by)
+        })
+        .collect();
+    if t.commands.len() > 12 {
+        words.push(format!("and {} more", t.commands.len() - 12));
+    }
+    words.join("; ")
 }
 
 /// Who played a team: `bot`, `human`, or `bot, then human` after a takeover.

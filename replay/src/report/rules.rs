@@ -114,6 +114,7 @@ mod tests {
             notifications: vec![],
             teams: vec![],
             commands: vec![],
+            injects: vec![],
             timeline: vec![],
             strengths: vec![],
             improvements: vec![],

@@ -1,0 +1,117 @@
+//! Inject reconciliation: the MSEL against the response. For each fired inject
+//! that says what exercise control expects (`expected_action`), what each
+//! addressed team actually did in response, or that it did nothing — the table
+//! evaluators otherwise build by hand.
+//!
+//! An expected action is free text, so the engine cannot tell which command
+//! answers it. The rule is simple and documented instead (docs/journal.md,
+//! *The report*): a team's response to an inject is every command the team
+//! (its people or its bot) gave from the tick the inject fired up to the next
+//! expected-action inject addressed to that team, or the end of the run. The
+//! evaluator reads the commands against the expectation.
+
+use serde::Serialize;
+
+use super::{CommandRecord, Moment, minutes, moment};
+use cascade_engine::{Model, Simulation};
+
+/// One fired inject with an expected action, and each addressed team's response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectReconciliation {
+    pub inject: String,
+    pub fired: Moment,
+    pub from: String,
+    pub message: String,
+    pub expected_action: String,
+    pub responses: Vec<TeamResponse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamResponse {
+    pub team: String,
+    /// The team's commands in the response window, in order (the takeover not
+    /// counted).
+    pub commands: Vec<ResponseCommand>,
+    /// Minutes from the inject to the first of them.
+    pub first_after_minutes: Option<u64>,
+    /// The window's end (exclusive): the next expected-action inject to the
+    /// team, or `None` for the end of the run.
+    pub until: Option<Moment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseCommand {
+    pub at: Moment,
+    /// The client id, or `bot`.
+    pub by: String,
+    pub human: bool,
+    /// The command in a few words (`report nis2 early-warning ransom-x`).
+    pub command: String,
+    pub fate: String,
+}
+
+/// The reconciliation of every fired inject with an expected action, in
+/// firing order.
+pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec<InjectReconciliation> {
+    let s = &m.scenario;
+    let fired = &sim.exercise().inject_fired;
+    // (tick, inject index) of every fired inject that expects something.
+    let mut expecting: Vec<(u64, usize)> = s
+        .injects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inject)| {
+            let tick = fired[i]?;
+            (!inject.expected_action.trim().is_empty()).then_some((tick, i))
+        })
+        .collect();
+    expecting.sort();
+    expecting
+        .iter()
+        .map(|&(tick, i)| {
+            let inject = &s.injects[i];
+            let addressed = &m.exercise.injects[i].to;
+            let responses = addressed
+                .iter()
+                .map(|&t| {
+                    let team = &s.teams[t as usize].id;
+                    // The next expected-action inject to this team closes the window.
+                    let until = expecting
+                        .iter()
+                        .find(|&&(other_tick, j)| other_tick > tick && m.exercise.injects[j].to.contains(&t))
+                        .map(|&(other_tick, _)| other_tick);
+                    let commands: Vec<ResponseCommand> = commands
+                        .iter()
+                        .filter(|c| {
+                            &c.team == team
+                                && c.action != "takeover"
+                                && c.tick >= tick
+                                && until.is_none_or(|end| c.tick < end)
+                        })
+                        .map(|c| ResponseCommand {
+                            at: moment(m, c.tick),
+                            by: c.client.clone(),
+                            human: c.human,
+                            command: crate::player::command_text(&c.command),
+                            fate: c.fate.clone(),
+                        })
+                        .collect();
+                    TeamResponse {
+                        team: team.clone(),
+                        first_after_minutes: commands.first().map(|c| minutes(m, c.at.tick - tick)),
+                        commands,
+                        until: until.map(|t| moment(m, t)),
+                    }
+                })
+                .collect();
+            InjectReconciliation {
+                inject: inject.id.clone(),
+                fired: moment(m, tick),
+                from: if inject.from.is_empty() { "exercise control".to_string() } else { inject.from.clone() },
+                message: inject.message.clone(),
+                expected_action: inject.expected_action.clone(),
+                responses,
+            }
+        })
+        .collect()
+}
