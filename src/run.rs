@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
 use cascade_engine::load::to_ron;
-use cascade_engine::view::percent;
+use cascade_engine::view::service_label;
 use cascade_engine::{Model, Simulation};
 use cascade_replay::{Header, JournalWriter};
 use clap::Args;
@@ -296,10 +296,10 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
     );
     let (low, low_tick) = lows.national;
     println!(
-        "national service: lowest {} ({low} of {total} people served) at {}; at the end {}",
-        percent(low, total),
+        "national service: lowest {} at {}; at the end {}",
+        service_label(low, total, s.population),
         at(low_tick),
-        percent(sim.national_service(), total)
+        service_label(sim.national_service(), total, s.population)
     );
     let mut hit = Vec::new();
     let mut spared = Vec::new();
@@ -318,7 +318,9 @@ fn print_summary(sim: &Simulation, seed: u64, lows: &Lows, elapsed: std::time::D
         println!("sectors hit (lowest service, when; at the end):");
         let width = hit.iter().map(|h| h.0.len()).max().unwrap_or(0);
         for (id, low, low_tick, whole, end) in hit {
-            println!("  {id:<width$}  {:>6} at {}; {}", percent(low, whole), at(low_tick), percent(end, whole));
+            let people = s.sectors.iter().find(|x| x.id == id).and_then(|x| x.population);
+            let (low, end) = (service_label(low, whole, people), service_label(end, whole, people));
+            println!("  {id:<width$}  {low:>6} at {}; {end}", at(low_tick));
         }
     }
     if !spared.is_empty() {

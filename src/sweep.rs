@@ -39,7 +39,8 @@ pub struct SweepArgs {
     jobs: Option<u32>,
     /// Write one CSV row per run: seed,lost_person_hours,lowest_national_permille,
     /// objectives_met,objectives_missed,objectives_pending,notifications_on_time,
-    /// notifications_late,notifications_overdue.
+    /// notifications_late,notifications_overdue. Person-hours count people when
+    /// the scenario states its `population`, weighted users otherwise.
     #[arg(long, value_name = "OUT.csv")]
     csv: Option<PathBuf>,
 }
@@ -173,6 +174,15 @@ fn run_one(model: Arc<Model>, seed: u64) -> Outcome {
 
 // ---------------------------------------------------------------- numbers
 
+/// Lost service in the scenario's stated people when it states them (the
+/// weighted users scaled down, rounded down), in weighted users otherwise.
+fn lost_people(model: &Model, lost_user_ticks: u128) -> u128 {
+    match (model.scenario.population, model.total_population) {
+        (Some(people), total) if total > 0 => lost_user_ticks * u128::from(people) / u128::from(total),
+        _ => lost_user_ticks,
+    }
+}
+
 /// Person-ticks as person-hours with one decimal, rounded down.
 fn person_hours(person_ticks: u128, tick_seconds: u32) -> String {
     let tenths = person_ticks * u128::from(tick_seconds) * 10 / 3600;
@@ -221,7 +231,7 @@ impl CsvWriter {
         let line = format!(
             "{},{},{},{met},{missed},{pending},{},{},{}\n",
             o.seed,
-            person_hours(o.lost_person_ticks, model.scenario.tick_seconds),
+            person_hours(lost_people(model, o.lost_person_ticks), model.scenario.tick_seconds),
             permille(o.lowest_national, model.total_population),
             o.notifications_on_time,
             o.notifications_late,
@@ -294,32 +304,42 @@ fn print_summary(model: &Model, outcomes: &[Outcome]) {
     let possible = u128::from(total) * u128::from(ticks);
     let mut by_lost: Vec<&Outcome> = outcomes.iter().collect();
     by_lost.sort_by_key(|o| (o.lost_person_ticks, o.seed));
-    let mut table = Table::new(&["lost national service", "person-hours", "of possible", "seed"]);
+    // People only where the scenario says how many there are; otherwise the
+    // assets' weighted users (which overlap, so they are no head count).
+    let unit = if s.population.is_some() { "person-hours" } else { "user-hours (weighted)" };
+    let mut table = Table::new(&["lost national service", unit, "of possible", "seed"]);
     for (label, i) in [("min", 0), ("median", rank(50, n)), ("95th percentile", rank(95, n)), ("max", n - 1)] {
         let o = by_lost[i];
         table.row(
             label,
             vec![
-                person_hours(o.lost_person_ticks, s.tick_seconds),
+                person_hours(lost_people(model, o.lost_person_ticks), s.tick_seconds),
                 percent(o.lost_person_ticks, possible),
                 o.seed.to_string(),
             ],
         );
     }
     table.print();
-    println!("  (possible: {} person-hours, {total} people for {ticks} ticks)", person_hours(possible, s.tick_seconds));
+    match s.population {
+        Some(people) => println!(
+            "  (possible: {} person-hours, {people} people for {ticks} ticks)",
+            person_hours(u128::from(people) * u128::from(ticks), s.tick_seconds)
+        ),
+        None => println!(
+            "  (possible: {} weighted user-hours for {ticks} ticks; give the scenario a `population` to count people)",
+            person_hours(possible, s.tick_seconds)
+        ),
+    }
     println!();
 
     // The lowest national service: the bad tail is the low end.
     let mut by_lowest: Vec<&Outcome> = outcomes.iter().collect();
     by_lowest.sort_by_key(|o| (o.lowest_national, o.seed));
-    let mut table = Table::new(&["lowest national service", "people served", "of population", "seed"]);
+    let mut table = Table::new(&["lowest national service", "served", "seed"]);
     for (label, i) in [("median", rank(50, n)), ("5th percentile", rank(5, n))] {
         let o = by_lowest[i];
-        table.row(
-            label,
-            vec![o.lowest_national.to_string(), percent(o.lowest_national.into(), total.into()), o.seed.to_string()],
-        );
+        let served = cascade_engine::view::service_label(o.lowest_national, total, s.population);
+        table.row(label, vec![served, o.seed.to_string()]);
     }
     table.print();
     println!();

@@ -263,7 +263,7 @@ fn run_prints_a_summary() {
     assert_eq!(
         lines[2..],
         [
-            "national service: lowest 23.4% (20360 of 87000 people served) at tick 47 (08:47); at the end 100.0%",
+            "national service: lowest 23.4% (about 20,360 of 87,000 people) at tick 47 (08:47); at the end 100.0% (about 87,000 of 87,000 people)",
             "sectors hit (lowest service, when; at the end):",
             "  energy     0.0% at tick 15 (08:15); 100.0%",
             "  telecom   20.0% at tick 46 (08:46); 100.0%",

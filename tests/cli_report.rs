@@ -153,7 +153,9 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
         "## Timeline",
         "## Incidents",
         "## Notifications",
+        "## Injects and Responses",
         "## Team Activity",
+        "## Commands",
         "## Strengths",
         "## Areas for Improvement",
     ] {
@@ -161,7 +163,8 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     }
     assert!(md.contains("### contain: MET at 09:11 (tick 11)"), "{md}");
     assert!(md.contains("| intrusion | ransomware | 09:05 | 09:05 | 09:11 | — | 0 | 6 | — | plant |"), "{md}");
-    assert!(md.contains("50.0% (1000 of 2000 people) at 09:09 (tick 9)"), "{md}");
+    // No stated population: a share of weighted service, never "people".
+    assert!(md.contains("| Lowest national service | 50.0% at 09:09 (tick 9) |"), "{md}");
     assert!(
         md.contains("| grid | nis2 | early-warning | intrusion | regulator | 2026-03-11 09:05 | 09:07 | on time |"),
         "{md}"
@@ -173,7 +176,7 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     assert!(html.contains("<polyline"), "service lines");
     assert!(html.contains("<rect"), "incident bars");
     assert!(html.contains("Contained 6 min after detection (objective: 10)."));
-    assert!(html.contains("50.0% (1000 of 2000 people) at 09:09 (tick 9)"));
+    assert!(html.contains("50.0% at 09:09 (tick 9)"));
     // Self-contained, and the scenario's text is escaped.
     assert!(!html.contains("<script") && !html.contains("href=\"http") && !html.contains("src="));
     assert!(html.contains("Plant &lt;intrusion&gt; &amp; &quot;report&quot;"), "escaped title");

@@ -77,7 +77,7 @@ fn a_sweep_of_the_tutorial_prints_the_distribution() {
     assert_eq!(summary_row(&summary, "max"), [TUTORIAL_LOST, "20.4%", "46"]);
     assert!(summary.contains("(possible: 261000.0 person-hours, 87000 people for 180 ticks)"), "{summary}");
     // The lowest national service: 20360 people (ticks 47..=74), 23.4%.
-    assert_eq!(summary_row(&summary, "5th percentile"), ["20360", "23.4%", "42"]);
+    assert_eq!(summary_row(&summary, "5th percentile"), ["23.4%", "(about", "20,360", "of", "87,000", "people)", "42"]);
     assert!(summary.contains("objectives: none in this scenario"), "{summary}");
     assert!(summary.contains("incidents: none in this scenario"), "{summary}");
     assert!(summary.contains("notifications: none due"), "{summary}");

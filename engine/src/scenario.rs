@@ -49,6 +49,11 @@ pub struct Scenario {
     /// IANA time zone of the exercise clock, e.g. `Europe/Luxembourg`.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
+    /// How many people live in the exercise's country. Assets' `population`s
+    /// weigh service (several assets serve the same people, so they do not add
+    /// up to this); only with it are figures shown as people served.
+    #[serde(default)]
+    pub population: Option<u64>,
     pub sectors: Vec<Sector>,
     pub organisations: Vec<Organisation>,
     pub assets: Vec<Asset>,
@@ -89,6 +94,10 @@ pub struct Sector {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    /// How many people the sector serves, if known (its service is then also
+    /// shown as people served).
+    #[serde(default)]
+    pub population: Option<u64>,
 }
 
 /// What an organisation is in the national response.

@@ -22,6 +22,7 @@ pub fn skeleton(name: &str, seed: u64, duration_ticks: u64) -> Scenario {
         duration_ticks,
         start: "2026-01-01T00:00".into(),
         time_zone: "UTC".into(),
+        population: None,
         sectors: vec![],
         organisations: vec![Organisation {
             id: "org".into(),
@@ -69,7 +70,7 @@ pub fn national_graph(assets: usize) -> Scenario {
     let mut g = Gen(2026);
     let sectors = ["energy", "telecom", "finance", "health", "transport", "water", "government", "digital"];
     let mut s = skeleton("bench", 1, 1_000_000);
-    s.sectors = sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new() }).collect();
+    s.sectors = sectors.iter().map(|id| Sector { id: id.to_string(), name: String::new(), population: None }).collect();
     s.assets = Vec::with_capacity(assets);
     for i in 0..assets {
         s.assets.push(Asset {

@@ -40,6 +40,17 @@ pub mod limits {
 }
 use limits::*;
 
+/// A stated number of people: at least one, at most the population limit.
+fn check_people(v: &mut Validator, item: &str, population: Option<u64>) {
+    match population {
+        Some(0) => v.problem(item, "population: 0 people (leave it out if the number is not known)"),
+        Some(p) if p > MAX_TOTAL_POPULATION => {
+            v.problem(item, format!("population: {p} is over the limit of {MAX_TOTAL_POPULATION}"))
+        }
+        _ => {}
+    }
+}
+
 /// Team id reserved for the exercise director in journals and on the wire.
 pub const DIRECTOR_ID: &str = "director";
 
@@ -74,8 +85,11 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     }
 
     for (i, sector) in scenario.sectors.iter().enumerate() {
-        v.check_name(&item("sector", i, &sector.id), "name", &sector.name, MAX_NAME_CHARS);
+        let it = item("sector", i, &sector.id);
+        v.check_name(&it, "name", &sector.name, MAX_NAME_CHARS);
+        check_people(&mut v, &it, sector.population);
     }
+    check_people(&mut v, "", scenario.population);
 
     let mut organisation_sector = Vec::with_capacity(scenario.organisations.len());
     let mut organisation_constituency = Vec::with_capacity(scenario.organisations.len());

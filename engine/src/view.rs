@@ -34,6 +34,40 @@ pub fn percent(part: u64, whole: u64) -> String {
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
+/// How many of `stated` people a service of `served` out of `total` weighted
+/// users comes to, rounded down: assets' `population`s weigh service (they
+/// overlap, so their sum is no head count); people are only counted where the
+/// scenario says how many there are.
+pub fn people(served: u64, total: u64, stated: u64) -> u64 {
+    if total == 0 {
+        return stated;
+    }
+    (u128::from(served.min(total)) * u128::from(stated) / u128::from(total)) as u64
+}
+
+/// Service as people read it: the share, and the people it comes to when the
+/// scenario states them (`70.5% (about 473,795 of 672,050 people)`).
+pub fn service_label(served: u64, total: u64, stated: Option<u64>) -> String {
+    let share = percent(served, total);
+    match stated {
+        Some(p) => format!("{share} (about {} of {} people)", thousands(people(served, total, p)), thousands(p)),
+        None => share,
+    }
+}
+
+/// `672050` → `672,050`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Most public outages listed in one view (the worst first).
 pub const MAX_OUTAGES_IN_VIEW: usize = 500;
 
@@ -493,5 +527,19 @@ mod tests {
         assert_eq!(percent(0, 5), "0.0%");
         assert_eq!(percent(1, 0), "n/a");
         assert_eq!(percent(u64::MAX, u64::MAX), "100.0%");
+    }
+
+    #[test]
+    fn people_are_counted_only_from_a_stated_population_and_round_down() {
+        use super::{people, service_label, thousands};
+        assert_eq!(people(3_525_296, 4_994_150, 672_050), 474_390);
+        assert_eq!(people(1, 3, 100), 33);
+        assert_eq!(people(5, 0, 100), 100);
+        assert_eq!(service_label(3_525_296, 4_994_150, None), "70.5%");
+        assert_eq!(service_label(3_525_296, 4_994_150, Some(672_050)), "70.5% (about 474,390 of 672,050 people)");
+        assert_eq!(
+            (thousands(0), thousands(999), thousands(1000), thousands(1_234_567)),
+            ("0".into(), "999".into(), "1,000".into(), "1,234,567".into())
+        );
     }
 }

@@ -14,7 +14,7 @@ pub fn empty_scenario(duration_ticks: u64) -> Scenario {
 
 pub fn add_sector(s: &mut Scenario, id: &str) {
     if !s.sectors.iter().any(|x| x.id == id) {
-        s.sectors.push(Sector { id: id.into(), name: String::new() });
+        s.sectors.push(Sector { id: id.into(), name: String::new(), population: None });
     }
 }
 

@@ -70,10 +70,15 @@ pub struct Overview {
     pub verified: bool,
 }
 
-/// People served per tick (index = tick).
+/// Service per tick (index = tick), weighted by the assets' `population`s:
+/// `national[t]` out of `population` weighted users. The weights overlap (one
+/// person uses many assets), so they are no head count: `people` is, when the
+/// scenario states it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceSeries {
     pub population: u64,
+    /// The scenario's stated number of people, if it gives one.
+    pub people: Option<u64>,
     pub national: Vec<u64>,
     pub sectors: Vec<SectorSeries>,
     /// About seven evenly spaced times, for chart axes.
@@ -85,6 +90,8 @@ pub struct SectorSeries {
     pub id: String,
     pub name: String,
     pub population: u64,
+    /// The sector's stated number of people, if the scenario gives one.
+    pub people: Option<u64>,
     pub served: Vec<u64>,
 }
 
@@ -93,6 +100,8 @@ pub struct SectorSeries {
 pub struct Lowest {
     pub served: u64,
     pub per_mille: u64,
+    /// The people it comes to, when the scenario states how many there are.
+    pub people: Option<u64>,
     pub at: Moment,
 }
 
@@ -360,13 +369,19 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         .min_by_key(|&(t, &v)| (v, t))
         .map(|(t, &v)| (t as u64, v))
         .unwrap_or((0, m.total_population));
-    let lowest_service = Lowest { served: low, per_mille: per_mille(low, m.total_population), at: moment(m, low_tick) };
+    let lowest_service = Lowest {
+        served: low,
+        per_mille: per_mille(low, m.total_population),
+        people: s.population.map(|p| cascade_engine::view::people(low, m.total_population, p)),
+        at: moment(m, low_tick),
+    };
 
     let last = sim.tick();
     let step = last.div_ceil(6).max(1);
     let service = ServiceSeries {
         axis: (0..=last).step_by(step as usize).map(|t| moment(m, t)).collect(),
         population: m.total_population,
+        people: s.population,
         national: collector.national,
         sectors: s
             .sectors
@@ -377,6 +392,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
                 id: sector.id.clone(),
                 name: if sector.name.is_empty() { sector.id.clone() } else { sector.name.clone() },
                 population: m.sector_population[i],
+                people: sector.population,
                 served,
             })
             .collect(),

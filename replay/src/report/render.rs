@@ -17,15 +17,6 @@ fn mins(m: Option<u64>) -> String {
     m.map(|m| m.to_string()).unwrap_or_else(|| "—".to_string())
 }
 
-/// The share of people served, rounded down like every figure shown
-/// (`cascade_engine::view::percent`); no population at all serves everyone.
-fn pct(served: u64, population: u64) -> String {
-    if population == 0 {
-        return "100.0%".to_string();
-    }
-    cascade_engine::view::percent(served, population)
-}
-
 /// A Markdown table cell: one line, pipes and markup escaped.
 fn cell(text: &str) -> String {
     md(text)
@@ -70,10 +61,8 @@ pub fn markdown(r: &Report) -> String {
         (
             "Lowest national service",
             format!(
-                "{} ({} of {} people) at {} (tick {})",
-                pct(r.lowest_service.served, r.service.population),
-                r.lowest_service.served,
-                r.service.population,
+                "{} at {} (tick {})",
+                cascade_engine::view::service_label(r.lowest_service.served, r.service.population, r.service.people),
                 r.lowest_service.at.clock,
                 r.lowest_service.at.tick
             ),
@@ -293,10 +282,8 @@ pub fn html(r: &Report) -> String {
         (
             "Lowest national service",
             format!(
-                "{} ({} of {} people) at {} (tick {})",
-                pct(r.lowest_service.served, r.service.population),
-                r.lowest_service.served,
-                r.service.population,
+                "{} at {} (tick {})",
+                cascade_engine::view::service_label(r.lowest_service.served, r.service.population, r.service.people),
                 esc(&r.lowest_service.at.clock),
                 r.lowest_service.at.tick
             ),
