@@ -128,6 +128,7 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     // 24 h after awareness at tick 5.
     assert_eq!(early["due"]["tick"], 5 + 24 * 60);
     assert_eq!(early["status"], "on_time");
+    assert_eq!(early["filed_by"], "bot", "the bot played grid-ops");
 
     let team = &json["teams"][0];
     assert_eq!(team["id"], "grid-ops");
@@ -142,7 +143,8 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
 
     let strengths: Vec<&str> = json["strengths"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     assert!(strengths.contains(&"Objective contain met at 09:11: 6 min (objective: 10)"), "{strengths:?}");
-    assert!(strengths.contains(&"Every notification due was filed on time (3 of 3)."), "{strengths:?}");
+    // Filed by the bot: no strength of the players.
+    assert!(strengths.iter().all(|s| !s.contains("notification")), "{strengths:?}");
     let improvements = json["improvements"].as_array().unwrap();
     assert!(improvements.contains(&Value::from("The indicators of incident intrusion were never shared.")));
 
@@ -166,7 +168,9 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     // No stated population: a share of weighted service, never "people".
     assert!(md.contains("| Lowest national service | 50.0% at 09:09 (tick 9) |"), "{md}");
     assert!(
-        md.contains("| grid | nis2 | early-warning | intrusion | regulator | 2026-03-11 09:05 | 09:07 | on time |"),
+        md.contains(
+            "| grid | nis2 | early-warning | intrusion | regulator | 2026-03-11 09:05 | 09:07 | bot | on time |"
+        ),
         "{md}"
     );
 

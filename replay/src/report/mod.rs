@@ -122,6 +122,9 @@ pub struct IncidentResult {
     pub compromised: Vec<String>,
     /// Some team shared its indicators.
     pub indicators_shared: bool,
+    /// The containment time the scenario's objectives ask for (the tightest
+    /// `ContainedWithin` on this incident), which findings judge it by.
+    pub ttc_target_minutes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,6 +153,8 @@ pub struct Notification {
     pub filed: Option<Moment>,
     /// `open`, `on_time`, `late` or `overdue`.
     pub status: String,
+    /// Who filed it: the client id of the person, `bot`, or `null` if not filed.
+    pub filed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -212,10 +217,6 @@ pub struct TimelineEntry {
     pub from: String,
     pub text: String,
 }
-
-/// Incidents contained more than this many minutes after their start are an area
-/// for improvement.
-pub const SLOW_CONTAINMENT_MINUTES: u64 = 60;
 
 pub fn moment(model: &Model, tick: u64) -> Moment {
     Moment { tick, clock: model.clock.label(tick) }
@@ -416,6 +417,14 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
             ttr_minutes: since(state.started_at, state.recovered_at),
             compromised: state.ever_compromised.iter().map(|&a| s.assets[a as usize].id.clone()).collect(),
             indicators_shared: ex.teams.iter().any(|t| t.shared.contains(&(i as u32))),
+            ttc_target_minutes: s
+                .objectives
+                .iter()
+                .filter_map(|o| match &o.rule {
+                    Rule::ContainedWithin { incident, minutes } if *incident == inc.id => Some(*minutes),
+                    _ => None,
+                })
+                .min(),
         })
         .collect();
 
@@ -448,10 +457,29 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         })
         .collect();
 
+    let commands = command_records(m, sim, collector.commands);
+    // The report command that filed a notification: same regime, stage and
+    // incident, from a team of the organisation, applied.
+    let filer = |d: &cascade_engine::view::DeadlineView| -> Option<String> {
+        d.filed?;
+        commands
+            .iter()
+            .find(|c| {
+                c.action == "report"
+                    && c.fate != "failed"
+                    && c.fate != "refused"
+                    && c.command["regime"] == d.regime.as_str()
+                    && c.command["stage"] == d.stage.as_str()
+                    && c.command["incident"] == d.incident.as_str()
+                    && s.teams.iter().any(|t| t.id == c.team && t.organisation == d.organisation)
+            })
+            .map(|c| c.client.clone())
+    };
     let notifications = view
         .deadlines
         .iter()
         .map(|d| Notification {
+            filed_by: filer(d),
             organisation: d.organisation.clone(),
             regime: d.regime.clone(),
             stage: d.stage.clone(),
@@ -463,7 +491,6 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         })
         .collect();
 
-    let commands = command_records(m, sim, collector.commands);
     let journaled = |id: &str| replay.journal.commands.iter().filter(|(_, c)| c.team == id).count();
     let teams = s
         .teams

@@ -123,12 +123,12 @@ pub fn markdown(r: &Report) -> String {
     } else {
         let _ = writeln!(
             s,
-            "| Organisation | Regime | Stage | Incident | Authority | Due | Filed | Status |\n|---|---|---|---|---|---|---|---|"
+            "| Organisation | Regime | Stage | Incident | Authority | Due | Filed | Filed by | Status |\n|---|---|---|---|---|---|---|---|---|"
         );
         for n in &r.notifications {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&n.organisation),
                 cell(&n.regime),
                 cell(&n.stage),
@@ -136,6 +136,7 @@ pub fn markdown(r: &Report) -> String {
                 cell(&n.authority),
                 clock(&n.due),
                 clock(&n.filed),
+                cell(n.filed_by.as_deref().unwrap_or("—")),
                 n.status.replace('_', " ")
             );
         }
@@ -362,12 +363,12 @@ pub fn html(r: &Report) -> String {
     } else {
         let _ = writeln!(
             s,
-            "<table><tr><th>Organisation</th><th>Regime</th><th>Stage</th><th>Incident</th><th>Authority</th><th>Due</th><th>Filed</th><th>Status</th></tr>"
+            "<table><tr><th>Organisation</th><th>Regime</th><th>Stage</th><th>Incident</th><th>Authority</th><th>Due</th><th>Filed</th><th>Filed by</th><th>Status</th></tr>"
         );
         for n in &r.notifications {
             let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
                 esc(&n.organisation),
                 esc(&n.regime),
                 esc(&n.stage),
@@ -375,6 +376,7 @@ pub fn html(r: &Report) -> String {
                 esc(&n.authority),
                 esc(&clock(&n.due)),
                 esc(&clock(&n.filed)),
+                esc(n.filed_by.as_deref().unwrap_or("—")),
                 esc(&n.status),
                 esc(&n.status.replace('_', " "))
             );

@@ -1,7 +1,7 @@
 //! Strengths and areas for improvement, derived from the report's numbers by
 //! fixed rules (so two reports of one journal always say the same).
 
-use super::{Report, SLOW_CONTAINMENT_MINUTES};
+use super::Report;
 
 /// Roles whose teams mostly receive (reports, statements): no action is no finding.
 pub const PASSIVE_ROLES: [&str; 2] = ["regulator", "media"];
@@ -24,13 +24,16 @@ pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
         }
     }
 
-    let count = |status: &str| report.notifications.iter().filter(|n| n.status == status).count();
+    // What bots filed is no finding about the players: only notifications
+    // people filed (or nobody did) count.
+    let by_bot = |n: &&super::Notification| n.filed_by.as_deref() == Some("bot");
+    let count = |status: &str| report.notifications.iter().filter(|n| n.status == status && !by_bot(n)).count();
     let on_time = count("on_time");
     let decided = on_time + count("late") + count("overdue");
-    if decided > 0 && on_time == decided {
-        strengths.push(format!("Every notification due was filed on time ({on_time} of {decided})."));
+    if decided > 0 && on_time == decided && on_time > 0 {
+        strengths.push(format!("Every notification due was filed on time by people ({on_time} of {decided})."));
     }
-    for n in &report.notifications {
+    for n in report.notifications.iter().filter(|n| !by_bot(n)) {
         let what = format!("{} {} report of {} for {}", n.regime, n.stage, n.organisation, n.incident);
         let due = n.due.as_ref().map(|d| d.clock.clone()).unwrap_or_default();
         match n.status.as_str() {
@@ -47,18 +50,19 @@ pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
         if i.started.is_none() {
             continue;
         }
-        match i.ttc_minutes {
-            Some(ttc) if ttc <= SLOW_CONTAINMENT_MINUTES => strengths.push(format!(
-                "Incident {} contained {ttc} min after it started (detected after {} min).",
+        // Speed is judged only against what the scenario asks (a
+        // `ContainedWithin` objective on the incident), never a fixed figure.
+        match (i.ttc_minutes, i.ttc_target_minutes) {
+            (Some(ttc), Some(target)) if ttc <= target => strengths.push(format!(
+                "Incident {} contained {ttc} min after it started (objective: {target}; detected after {} min).",
                 i.id,
                 i.ttd_minutes.unwrap_or(0)
             )),
-            Some(ttc) => improvements.push(format!(
-                "Incident {} contained only {ttc} min after it started (more than {SLOW_CONTAINMENT_MINUTES}).",
-                i.id
-            )),
-            None if i.detected.is_some() => improvements.push(format!("Incident {} was never contained.", i.id)),
-            None => improvements.push(format!("Incident {} was never detected.", i.id)),
+            (Some(ttc), Some(target)) => improvements
+                .push(format!("Incident {} contained only {ttc} min after it started (objective: {target}).", i.id)),
+            (Some(_), None) => {}
+            (None, _) if i.detected.is_some() => improvements.push(format!("Incident {} was never contained.", i.id)),
+            (None, _) => improvements.push(format!("Incident {} was never detected.", i.id)),
         }
         if i.detected.is_some() && !i.indicators_shared {
             improvements.push(format!("The indicators of incident {} were never shared.", i.id));
@@ -148,6 +152,7 @@ mod tests {
             ttr_minutes: None,
             compromised: vec!["hub".into()],
             indicators_shared: shared,
+            ttc_target_minutes: Some(60),
         }
     }
 
@@ -161,6 +166,7 @@ mod tests {
             due: at(30),
             filed: if status == "overdue" { None } else { at(40) },
             status: status.into(),
+            filed_by: if status == "overdue" { None } else { Some("laptop".into()) },
         }
     }
 
@@ -202,23 +208,31 @@ mod tests {
         );
         r.notifications = vec![notification("on_time"), notification("open")];
         let (s, i) = derive(&r);
-        assert_eq!(s, vec!["Every notification due was filed on time (1 of 1).".to_string()]);
+        assert_eq!(s, vec!["Every notification due was filed on time by people (1 of 1).".to_string()]);
         assert!(i.is_empty());
+        // What a bot filed says nothing of the players.
+        r.notifications = vec![notification("on_time"), notification("late")];
+        r.notifications.iter_mut().for_each(|n| n.filed_by = Some("bot".into()));
+        assert_eq!(derive(&r), (vec![], vec![]));
     }
 
     #[test]
-    fn containment_time_decides_strength_or_improvement() {
+    fn containment_time_is_judged_against_the_scenario_s_objective_only() {
         let mut r = empty();
-        r.incidents.push(incident(Some(SLOW_CONTAINMENT_MINUTES), true));
+        r.incidents.push(incident(Some(60), true));
         let (s, i) = derive(&r);
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(i.is_empty(), "{i:?}");
-        r.incidents[0] = incident(Some(SLOW_CONTAINMENT_MINUTES + 1), true);
+        r.incidents[0] = incident(Some(61), true);
         let (s, i) = derive(&r);
         assert!(s.is_empty());
-        assert!(i[0].contains("contained only 61 min"), "{i:?}");
+        assert_eq!(i, ["Incident worm contained only 61 min after it started (objective: 60)."]);
         r.incidents[0] = incident(None, true);
         assert_eq!(derive(&r).1, vec!["Incident worm was never contained.".to_string()]);
+        // No objective on its containment: its speed is no finding.
+        r.incidents[0] = incident(Some(600), true);
+        r.incidents[0].ttc_target_minutes = None;
+        assert_eq!(derive(&r), (vec![], vec![]));
     }
 
     #[test]
