@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use cascade_replay::report::{build, render};
+use cascade_replay::report::{build, hseep, render};
 use cascade_replay::{Replay, read_journal};
 use clap::Args;
 
@@ -15,6 +15,10 @@ pub struct ReportArgs {
     /// Directory for report.md, report.html and report.json (created if needed).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// The evaluator's ratings of core capabilities, overriding the derived ones:
+    /// JSON `{"Cybersecurity": {"rating": "S", "note": "…"}}` (ratings P, S, M, U).
+    #[arg(long, value_name = "FILE.json")]
+    ratings: Option<PathBuf>,
 }
 
 pub fn report(args: &ReportArgs) -> bool {
@@ -41,7 +45,13 @@ fn make(args: &ReportArgs) -> Result<Vec<PathBuf>, String> {
     let bar = progress_bar(total);
     let result = build(&replay, |_| bar.inc(1));
     bar.finish_and_clear();
-    let report = result.map_err(|e| format!("{}: {e}", args.journal.display()))?;
+    let mut report = result.map_err(|e| format!("{}: {e}", args.journal.display()))?;
+    if let Some(path) = &args.ratings {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let known: Vec<String> = report.capabilities.iter().map(|c| c.capability.clone()).collect();
+        let ratings = hseep::parse_ratings(&text, &known).map_err(|e| format!("{}: {e}", path.display()))?;
+        hseep::complete(&mut report, &replay.model, &ratings);
+    }
     let json = serde_json::to_string_pretty(&report).map_err(|e| format!("cannot serialise the report: {e}"))?;
     let outputs = [
         ("report.md", render::markdown(&report)),

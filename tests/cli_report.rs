@@ -49,7 +49,8 @@ const SCENARIO: &str = r#"Scenario(
         Regime(id: "nis2", preset: Nis2, authority: "regulator", sectors: ["energy"]),
     ],
     objectives: [
-        Objective(id: "contain", description: "Contain the intrusion", rule: ContainedWithin(incident: "intrusion", minutes: 10)),
+        Objective(id: "contain", description: "Contain the intrusion", rule: ContainedWithin(incident: "intrusion", minutes: 10),
+                  capability: "Cybersecurity"),
     ],
 )
 "#;
@@ -186,6 +187,69 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     assert!(html.contains("Plant &lt;intrusion&gt; &amp; &quot;report&quot;"), "escaped title");
     assert!(html.contains("A &lt;b&gt;tiny&lt;/b&gt; test &amp; check"));
     assert!(!html.contains("<b>tiny"));
+    // HSEEP: summary, details, capabilities, the Improvement Plan, contents.
+    assert_eq!(json["summary"]["objectives_met"], 1);
+    assert_eq!(json["details"]["bot_teams"], serde_json::json!(["grid-ops"]));
+    assert_eq!(json["capabilities"][0]["capability"], "Cybersecurity");
+    assert_eq!(
+        (json["capabilities"][0]["rating"].as_str(), json["capabilities"][0]["by_evaluator"].as_bool()),
+        (Some("P"), Some(false))
+    );
+    let plan = json["improvement_plan"].as_array().unwrap();
+    assert_eq!(plan.len(), json["improvements"].as_array().unwrap().len(), "a row per area for improvement");
+    for heading in ["## Executive Summary", "## Exercise Details", "## Core Capabilities", "## Improvement Plan"] {
+        assert!(md.contains(heading), "{heading} missing");
+    }
+    assert!(md.contains("| Cybersecurity | contain (met) | P — Performed without challenges | P |"), "{md}");
+    assert!(html.contains("<nav class=\"toc\">") && html.contains("<a href=\"#s1\">Executive Summary</a>"));
+    assert!(html.contains("@media print"));
+}
+
+#[test]
+fn an_evaluator_s_ratings_override_the_derived_ones_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = record(dir.path());
+    let out = dir.path().join("aar");
+    let ratings = dir.path().join("ratings.json");
+    std::fs::write(&ratings, r#"{"Cybersecurity": {"rating": "S", "note": "contained, but nobody told the CSIRT"}}"#)
+        .unwrap();
+    let run =
+        cascade().arg("report").arg(&journal).arg("--out").arg(&out).arg("--ratings").arg(&ratings).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let c = &json["capabilities"][0];
+    assert_eq!(
+        (c["rating"].as_str(), c["derived"].as_str(), c["by_evaluator"].as_bool()),
+        (Some("S"), Some("P"), Some(true))
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("S — Performed with some challenges (evaluator) | P | contained, but nobody told the CSIRT |"),
+        "{md}"
+    );
+
+    for (text, needle) in [
+        (
+            r#"{"Logistics": {"rating": "P"}}"#,
+            "\"Logistics\" is not rated in this report (its objectives name: Cybersecurity)",
+        ),
+        (r#"{"Cybersecurity": {"rating": "B"}}"#, "not one of P, S, M, U"),
+        ("nonsense", "not a ratings file"),
+    ] {
+        std::fs::write(&ratings, text).unwrap();
+        let run = cascade()
+            .arg("report")
+            .arg(&journal)
+            .arg("--out")
+            .arg(&out)
+            .arg("--ratings")
+            .arg(&ratings)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{text}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("ratings.json") && err.contains(needle), "{err}");
+    }
 }
 
 #[test]

@@ -159,7 +159,13 @@ fn set_integrity_at(s: &mut Scenario, tick: u64, asset: &str, integrity: u32) {
 }
 
 fn add_objective(s: &mut Scenario, id: &str, rule: Rule) {
-    s.objectives.push(Objective { id: id.into(), description: String::new(), teams: vec![], rule });
+    s.objectives.push(Objective {
+        id: id.into(),
+        description: String::new(),
+        teams: vec![],
+        rule,
+        capability: String::new(),
+    });
 }
 
 /// The ransomware on hospital-it starts at tick 1 and is detected at once (an alert).

@@ -421,6 +421,11 @@ pub struct Objective {
     #[serde(default)]
     pub teams: Vec<String>,
     pub rule: Rule,
+    /// The core capability it evaluates, as the exercise plan names it
+    /// ("Operational Coordination", "Cybersecurity", …): the report rates each
+    /// capability from its objectives (HSEEP P/S/M/U).
+    #[serde(default)]
+    pub capability: String,
 }
 
 /// A point in exercise time: a tick number or a clock time "HH:MM" (the first

@@ -294,6 +294,7 @@ pub(super) fn check(
     for (i, objective) in s.objectives.iter().enumerate() {
         let it = item("objective", i, &objective.id);
         v.check_name(&it, "description", &objective.description, MAX_TEXT_CHARS);
+        v.check_name(&it, "capability", &objective.capability, MAX_NAME_CHARS);
         let teams = resolve_teams(v, &it, "teams", &objective.teams, refs.teams);
         let by = |v: &mut Validator, time: &TimeRef| -> u64 {
             let tick = match (time, clock) {

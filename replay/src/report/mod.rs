@@ -7,8 +7,10 @@
 //! Markdown and a self-contained HTML page with SVG charts. Strengths and areas
 //! for improvement are derived from the numbers by the rules in `rules`.
 
+pub mod hseep;
 pub mod reconcile;
 pub mod render;
+mod render_hseep;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -32,7 +34,15 @@ pub struct Moment {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// HSEEP: objectives met and missed, the main strengths and areas for improvement.
+    pub summary: hseep::ExecutiveSummary,
     pub overview: Overview,
+    /// HSEEP: the organisations, and which teams people played.
+    pub details: hseep::ExerciseDetails,
+    /// HSEEP: each core capability its objectives name, rated P/S/M/U.
+    pub capabilities: Vec<hseep::CapabilityRating>,
+    /// HSEEP: the Improvement Plan matrix, a row per area for improvement.
+    pub improvement_plan: Vec<hseep::ImprovementRow>,
     pub service: ServiceSeries,
     pub lowest_service: Lowest,
     pub incidents: Vec<IncidentResult>,
@@ -333,6 +343,7 @@ pub fn build(replay: &Replay, mut progress: impl FnMut(u64)) -> Result<Report, R
     let (strengths, improvements) = rules::derive(&report);
     report.strengths = strengths;
     report.improvements = improvements;
+    hseep::complete(&mut report, &replay.model, &BTreeMap::new());
     Ok(report)
 }
 
@@ -527,6 +538,10 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         .collect();
 
     Report {
+        summary: Default::default(),
+        details: Default::default(),
+        capabilities: Vec::new(),
+        improvement_plan: Vec::new(),
         overview,
         service,
         lowest_service,

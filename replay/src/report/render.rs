@@ -18,7 +18,7 @@ fn mins(m: Option<u64>) -> String {
 }
 
 /// A Markdown table cell: one line, pipes and markup escaped.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     md(text)
 }
 
@@ -42,6 +42,7 @@ pub fn markdown(r: &Report) -> String {
     let o = &r.overview;
     let mut s = String::new();
     let _ = writeln!(s, "# After-Action Report: {}\n", md(&o.scenario));
+    super::render_hseep::top_md(&mut s, r);
     let _ = writeln!(s, "## Exercise Overview\n");
     if !o.description.is_empty() {
         let _ = writeln!(s, "{}\n", md(&o.description));
@@ -222,6 +223,7 @@ pub fn markdown(r: &Report) -> String {
     list_md(&mut s, &r.strengths, "None identified.");
     let _ = writeln!(s, "\n## Areas for Improvement\n");
     list_md(&mut s, &r.improvements, "None identified.");
+    super::render_hseep::bottom_md(&mut s, r);
     s
 }
 
@@ -254,7 +256,9 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}.met{color:#1a7f37;font-weight:bold}.missed{color:#c62828;font-weight:bold}.pending{color:#777}\
 .late,.overdue{color:#c62828}.on_time{color:#1a7f37}svg{background:#fff;border:1px solid #ddd}code{font-size:.85em}\
-.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}tr.failed td{color:#c62828}";
+.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}tr.failed td{color:#c62828}\
+nav.toc ol{columns:2}@media print{body{max-width:none;margin:0;font-size:10pt}nav.toc{page-break-after:always}\
+h2{page-break-after:avoid}tr,svg{page-break-inside:avoid}a{color:inherit;text-decoration:none}}";
 
 pub fn html(r: &Report) -> String {
     let o = &r.overview;
@@ -265,6 +269,7 @@ pub fn html(r: &Report) -> String {
         esc(&o.scenario)
     );
     let _ = writeln!(s, "<h1>After-Action Report: {}</h1>", esc(&o.scenario));
+    super::render_hseep::top_html(&mut s, r);
     let _ = writeln!(s, "<h2>Exercise Overview</h2>");
     if !o.description.is_empty() {
         let _ = writeln!(s, "<p>{}</p>", esc(&o.description));
@@ -465,8 +470,9 @@ pub fn html(r: &Report) -> String {
     list_html(&mut s, &r.strengths, "None identified.");
     let _ = writeln!(s, "<h2>Areas for Improvement</h2>");
     list_html(&mut s, &r.improvements, "None identified.");
+    super::render_hseep::bottom_html(&mut s, r);
     s.push_str("</body></html>\n");
-    s
+    super::render_hseep::with_contents(s)
 }
 
 fn list_html(s: &mut String, items: &[String], none: &str) {

@@ -96,6 +96,10 @@ mod tests {
 
     fn empty() -> Report {
         Report {
+            summary: Default::default(),
+            details: Default::default(),
+            capabilities: vec![],
+            improvement_plan: vec![],
             overview: Overview {
                 scenario: "s".into(),
                 description: String::new(),
