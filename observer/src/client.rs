@@ -237,6 +237,11 @@ impl Tracker {
         self.commands.get(&seq)
     }
 
+    /// Every command sent, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &TrackedCommand)> {
+        self.commands.iter().map(|(s, c)| (*s, c))
+    }
+
     /// Commands without a final answer, oldest first.
     pub fn unresolved(&self) -> impl DoubleEndedIterator<Item = (u64, &TrackedCommand)> {
         self.commands.iter().filter(|(_, c)| !c.status.is_final()).map(|(s, c)| (*s, c))

@@ -33,11 +33,12 @@ pub fn play(config: PlayConfig) -> Result<(), String> {
 
 async fn run(config: PlayConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("play"));
-    let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
+    let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id.clone()));
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let (mut events, keys) = crate::inputs::spawn(client_events, config.fps);
 
-    let mut app = App::new(&config.url);
+    // The client id tells this analyst's entries in the team's action log ("you").
+    let mut app = App::with_client(&config.url, client_id);
     let mut dirty = true;
     let mut refused = None;
     let mut result = Ok(());

@@ -3,10 +3,10 @@
 use cascade_engine::exercise::Action;
 use cascade_engine::exercise::Status;
 use cascade_engine::exercise::state::MessageKind;
-use cascade_engine::scenario::Tlp;
+use cascade_engine::scenario::{IndicatorKind, OrganisationKind, TeamRole, Tlp};
 use cascade_engine::view::{
-    AssetView, DeadlineView, MessageView, ObjectiveView, OutageView, PendingView, PiuView, SectorService, Service,
-    TeamView,
+    ActionFate, ActionView, AssetView, DeadlineView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue,
+    MessageView, ObjectiveView, OutageView, PendingView, PiuView, RegimeView, SectorService, Service, TeamView,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -53,9 +53,90 @@ pub fn message(index: u64, tick: u64, from: &str, sender: Option<&str>, tlp: Tlp
     }
 }
 
-/// Team `chem-ops`: `chem-it` fine, `chem-scada` isolated with a detected
-/// ransomware, `chem-lab` down; one outage elsewhere, two messages, a deadline,
-/// an objective, an investigation running, indicators of `ransom-x`.
+/// The client id the tests' player runs as (its entries in the action log are "you").
+pub const ME: &str = "play-me";
+
+/// Clock label of a tick of the sample exercise (08:00 at tick 0, one minute a tick).
+pub fn clock(tick: u64) -> String {
+    format!("{:02}:{:02}", 8 + tick / 60, tick % 60)
+}
+
+fn team(id: &str, name: &str, org: &str, org_name: &str, role: TeamRole, sector: Option<&str>) -> DirectoryEntry {
+    let organisation_kind = match role {
+        TeamRole::Csirt => OrganisationKind::Csirt,
+        TeamRole::Regulator => OrganisationKind::Authority,
+        TeamRole::Communication | TeamRole::CrisisCell => OrganisationKind::CrisisCell,
+        _ => OrganisationKind::Operator,
+    };
+    DirectoryEntry {
+        id: id.into(),
+        name: name.into(),
+        organisation: org.into(),
+        organisation_name: org_name.into(),
+        organisation_kind,
+        role,
+        sector: sector.map(str::to_string),
+        constituency: Vec::new(),
+        human: false,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn action(
+    tick: u64,
+    client: Option<(&str, u64)>,
+    command: serde_json::Value,
+    fate: ActionFate,
+    code: Option<&str>,
+    message: Option<&str>,
+    lands: Option<u64>,
+) -> ActionView {
+    ActionView {
+        tick,
+        clock: clock(tick),
+        client: client.map(|(c, _)| c.to_string()),
+        seq: client.map(|(_, s)| s),
+        command,
+        fate,
+        code: code.map(str::to_string),
+        message: message.map(str::to_string),
+        lands,
+        lands_clock: lands.map(clock),
+    }
+}
+
+fn deadline(stage: &str, due: u64, status: &str) -> DeadlineView {
+    DeadlineView {
+        organisation: "chem".into(),
+        regime: "nis2".into(),
+        stage: stage.into(),
+        incident: "ransom-x".into(),
+        authority: "ilr".into(),
+        due: Some(due),
+        due_clock: Some(if due < 960 { clock(due) } else { "2026-03-11 08:30".into() }),
+        filed: None,
+        filed_clock: None,
+        status: status.into(),
+    }
+}
+
+/// Team `chem-ops` at 08:47 (tick 47, a minute a tick), played by people:
+/// `chem-it` fine, `chem-scada` isolated with a detected ransomware,
+/// `chem-lab` down; one outage elsewhere; an investigation running.
+///
+/// - Messages: GOVCERT's share of `ransom-x` (0), an RTL journalist's inject
+///   (1), a chat with `govcert` (2: ours, 3: theirs, also to `post-ops`), the
+///   crisis communication cell's statement to all teams (4), an alert (5) and
+///   exercise control's inject to all teams (6).
+/// - Deadlines (nis2, `ransom-x`): early-warning overdue since 08:42,
+///   notification due 09:10, final report due the next day.
+/// - The action log ([`ME`] is this client): isolate applied (landed 08:35),
+///   the bot's investigation running until 09:10, another analyst's report
+///   failed (`not_aware`), our isolate of another's asset refused
+///   (`not_your_asset`), our share acknowledged for 08:48.
+/// - A directory of six teams (`chem-ops` and `govcert` played by people),
+///   two regimes, `ransom-x`'s indicators held from `govcert` under
+///   TLP:AMBER, one expected action, one objective.
 pub fn sample_view() -> TeamView {
     let mut scada = asset("chem-scada", 200, 600);
     scada.isolated = true;
@@ -63,6 +144,36 @@ pub fn sample_view() -> TeamView {
     scada.compromised = vec!["ransom-x".into()];
     let mut share = message(0, 30, "GOVCERT.LU", Some("govcert"), Tlp::Amber, "IOC for ransom-x: C2 198.51.100.7");
     share.incident = Some("ransom-x".into());
+    let mut ours = message(2, 42, "ChemCo Operations", Some("chem-ops"), Tlp::Red, "Can you confirm the C2 address?");
+    ours.kind = MessageKind::Chat;
+    ours.to = vec!["govcert".into()];
+    let mut theirs =
+        message(3, 44, "GOVCERT.LU", Some("govcert"), Tlp::Amber, "Confirmed: block 198.51.100.7 at the perimeter.");
+    theirs.kind = MessageKind::Chat;
+    theirs.to = vec!["chem-ops".into(), "post-ops".into()];
+    let mut statement = message(
+        4,
+        45,
+        "Crisis communication cell",
+        Some("crisis-comms"),
+        Tlp::Clear,
+        "The government is handling a cyber incident at ChemCo.",
+    );
+    statement.kind = MessageKind::Statement;
+    statement.to = Vec::new();
+    statement.to_all = true;
+    let mut alert = message(5, 46, "exercise", None, Tlp::Red, "CHEM ransomware detected on chem-scada.");
+    alert.kind = MessageKind::Alert;
+    alert.incident = Some("ransom-x".into());
+    let mut to_all = message(6, 46, "EXCON", None, Tlp::Clear, "National media report outages at POST.");
+    to_all.to = Vec::new();
+    to_all.to_all = true;
+    let mut govcert = team("govcert", "GOVCERT.LU", "govcert", "GOVCERT.LU", TeamRole::Csirt, Some("government"));
+    govcert.constituency = vec!["chem".into(), "post".into()];
+    govcert.human = true;
+    let mut chem = team("chem-ops", "ChemCo Operations", "chem", "ChemCo", TeamRole::Operator, Some("health"));
+    chem.human = true;
+    use serde_json::json;
     TeamView {
         tick: 47,
         clock: "08:47".into(),
@@ -72,10 +183,47 @@ pub fn sample_view() -> TeamView {
         organisation: "chem".into(),
         human: true,
         brief: "Operations team of ChemCo, a chemical plant: keep the plant's systems running.".into(),
-        expected: Vec::new(),
-        directory: Vec::new(),
-        humans: vec!["chem-ops".into()],
-        regimes: Vec::new(),
+        expected: vec![ExpectedView {
+            inject: "rtl-call".into(),
+            tick: 40,
+            clock: clock(40),
+            from: "RTL journalist".into(),
+            expected_action: "Answer the press within 30 minutes: is the hospital affected?".into(),
+        }],
+        directory: vec![
+            chem,
+            govcert,
+            team("circl", "CIRCL", "circl", "CIRCL", TeamRole::Csirt, None),
+            team("post-ops", "POST network operations", "post", "POST Luxembourg", TeamRole::Operator, Some("telecom")),
+            team("ilr", "ILR supervision", "ilr", "Institut Luxembourgeois de Régulation", TeamRole::Regulator, None),
+            team(
+                "crisis-comms",
+                "Crisis communication cell",
+                "crisis-cell",
+                "National Crisis Cell",
+                TeamRole::Communication,
+                None,
+            ),
+        ],
+        humans: vec!["chem-ops".into(), "govcert".into()],
+        regimes: vec![
+            RegimeView {
+                id: "nis2".into(),
+                name: "NIS2 incident reporting to the ILR".into(),
+                authority: "ilr".into(),
+                stages: vec!["early-warning".into(), "notification".into(), "final-report".into()],
+                applies: true,
+                personal_data_only: false,
+            },
+            RegimeView {
+                id: "gdpr".into(),
+                name: "GDPR personal-data breach notification to the CNPD".into(),
+                authority: "cnpd".into(),
+                stages: vec!["breach-notification".into()],
+                applies: false,
+                personal_data_only: true,
+            },
+        ],
         staff: 6,
         busy: 2,
         service: Service {
@@ -92,7 +240,15 @@ pub fn sample_view() -> TeamView {
             sector: "telecom".into(),
             level: 300,
         }],
-        messages: vec![share, message(1, 40, "RTL journalist", None, Tlp::Clear, "Is the hospital affected?")],
+        messages: vec![
+            share,
+            message(1, 40, "RTL journalist", None, Tlp::Clear, "Is the hospital affected?"),
+            ours,
+            theirs,
+            statement,
+            alert,
+            to_all,
+        ],
         pending: vec![PendingView {
             team: "chem-ops".into(),
             command: Action::Investigate { asset: "chem-it".into() },
@@ -101,26 +257,85 @@ pub fn sample_view() -> TeamView {
             finish_clock: "09:10".into(),
             staff: 2,
         }],
-        deadlines: vec![DeadlineView {
-            organisation: "chem".into(),
-            regime: "nis2".into(),
-            stage: "early-warning".into(),
-            incident: "ransom-x".into(),
-            authority: "ilr".into(),
-            due: Some(1470),
-            due_clock: Some("2026-03-11 08:30".into()),
-            filed: None,
-            filed_clock: None,
-            status: "open".into(),
-        }],
+        deadlines: vec![
+            deadline("early-warning", 42, "overdue"),
+            deadline("notification", 70, "open"),
+            deadline("final-report", 1470, "open"),
+        ],
         objectives: vec![ObjectiveView {
             id: "contain-fast".into(),
             description: "Ransomware contained within 2 hours".into(),
             status: Status::Pending,
         }],
         indicators: vec!["ransom-x".into()],
-        held: Vec::new(),
-        actions: Vec::new(),
+        held: vec![HeldView {
+            incident: "ransom-x".into(),
+            name: "CHEM ransomware".into(),
+            tlp: Tlp::Amber,
+            since: 30,
+            since_clock: clock(30),
+            source: "govcert".into(),
+            values: vec![
+                IndicatorValue { kind: IndicatorKind::Ip, value: "198.51.100.7".into(), comment: "C2 server".into() },
+                IndicatorValue {
+                    kind: IndicatorKind::Domain,
+                    value: "update.chem.example".into(),
+                    comment: "dropper host".into(),
+                },
+                IndicatorValue {
+                    kind: IndicatorKind::Sha256,
+                    value: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+                    comment: "loader".into(),
+                },
+            ],
+        }],
+        actions: vec![
+            action(
+                30,
+                Some((ME, 4)),
+                json!({"action": "isolate", "asset": "chem-scada"}),
+                ActionFate::Applied,
+                None,
+                None,
+                Some(35),
+            ),
+            action(
+                40,
+                None,
+                json!({"action": "investigate", "asset": "chem-it"}),
+                ActionFate::Running,
+                None,
+                None,
+                Some(70),
+            ),
+            action(
+                44,
+                Some(("analyst-2", 3)),
+                json!({"action": "report", "regime": "nis2", "stage": "early-warning", "incident": "ransom-x"}),
+                ActionFate::Failed,
+                Some("not_aware"),
+                Some("chem has not detected ransom-x: nothing to report yet"),
+                None,
+            ),
+            action(
+                47,
+                Some((ME, 5)),
+                json!({"action": "isolate", "asset": "post-core"}),
+                ActionFate::Refused,
+                Some("not_your_asset"),
+                Some("\"post-core\" belongs to post; a team acts on its own organisation's assets"),
+                None,
+            ),
+            action(
+                48,
+                Some((ME, 6)),
+                json!({"action": "share", "to": ["govcert"], "tlp": "TLP:AMBER", "incident": "ransom-x", "text": ""}),
+                ActionFate::Acknowledged,
+                None,
+                None,
+                None,
+            ),
+        ],
         constituents: Vec::new(),
     }
 }
@@ -135,7 +350,9 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
     let mut post = asset("post-core", 300, 1000);
     post.organisation = "post".into();
     post.sector = "telecom".into();
-    let mut messages = team.messages.clone();
+    // The sample's first two messages and first deadline (as they were before
+    // the player's view grew).
+    let mut messages = team.messages[..2].to_vec();
     let mut alert = message(2, 45, "EXCON", None, Tlp::Clear, "Power cut in Esch");
     alert.to = vec!["post-ops".into()];
     messages.push(alert);
@@ -189,7 +406,18 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
         ],
         messages,
         pending: team.pending.clone(),
-        deadlines: team.deadlines.clone(),
+        deadlines: vec![DeadlineView {
+            organisation: "chem".into(),
+            regime: "nis2".into(),
+            stage: "early-warning".into(),
+            incident: "ransom-x".into(),
+            authority: "ilr".into(),
+            due: Some(1470),
+            due_clock: Some("2026-03-11 08:30".into()),
+            filed: None,
+            filed_clock: None,
+            status: "open".into(),
+        }],
         objectives: vec![
             team.objectives[0].clone(),
             ObjectiveView {

@@ -1,32 +1,50 @@
 //! Drawing `cascade play`'s screen from the [`App`] state (nothing else).
 //!
 //! ```text
-//! team (role) │ 08:47 t47 │ ▶ running ×1 │ ● online │ staff 4/6 free
-//! ── Assets (3) ─────────────────────── ── Messages (2) ───────────────────
-//! ✓ chem-it      ████████  1000/1000    t40 TLP:CLEAR RTL journalist
-//! ✗ chem-scada   ██▒▒▒▒░░   200/ 600 ⛔☣   Is the hospital affected?
-//! ── Outages elsewhere (1) ────────────── ── Deadlines (1) ──────────────────
-//! ── Pending (1) ──────────────────────── ── Objectives (1) ─────────────────
-//! status line: the last command's answer, or completions
-//! : command line
+//! chem-ops (operator) │ 08:47 t47 │ ▶ running ×1 │ ● online │ staff 4/6 free │ ser
+//!  [1 Overview]  2 Actions✗2  3 Inbox•3  4 Talk•3  5 Brief•1  6 Teams  7 IOCs•1
+//!  Assets (3) ────────────────────────────  Deadlines (3) ────────────────────────
+//! ✓ chem-it    ████████ 1000/1000          ⚠ nis2 early-warning ransom-x was due
+//! ▼ chem-scada ██▒▒▒░░░  200/ 600 ⛔☣ranso   08:42 (overdue by 5 min)
+//! ✗ chem-lab   ▒▒▒▒▒▒▒▒    0/1000          ○ nis2 notification ransom-x due 09:10
+//! ── Outages elsewhere (1)                   (in 23 min)
+//! ▼ post-core  300 POST core (post)         My actions (5) ───────────────────────
+//!                                          ✗ 08:47 you isolate post-core
+//!                                            refused: not_your_asset — "post-core…
+//!                                          ⧗ 08:40 bot investigate chem-it
+//!                                            running, lands 09:10 (in 23 min)
+//! status line: a local error, the last answer, completions (or the bot notice)
+//! : command  1-7 Tab page  j/k scroll  ? help  q quit   (or the command line)
 //! ```
 //!
+//! Seven pages, switched with 1–7, Tab / Shift-Tab or ← →: the overview above,
+//! My actions (the team's action log with every fate), the Inbox (exercise
+//! control's injects, alerts and results), Conversations (with other teams, by
+//! counterpart), the Brief (what the team is, what is expected of it, its
+//! objectives and reports, whether its bot plays it), the Directory (every
+//! team) and the Indicators held. At 160 columns and more, every page but the
+//! overview (which takes three columns) gets a side column with the deadlines
+//! and the latest actions.
+//!
 //! State symbols carry the meaning without colour: ✓ ok, ▼ degraded, ✗ down,
-//! ⛔ isolated, ☣ compromised (detected), ⚒ hardened. TLP labels are written out
-//! and coloured as TLP 2.0 specifies (on black).
+//! ⛔ isolated, ☣ compromised (detected), ⚒ hardened; actions ✓ done, ⧗ running,
+//! … sent or accepted, ✗ refused or failed (with the words); ◉ people play a
+//! team, ⚙ its bot does. TLP labels are written out and coloured as TLP 2.0
+//! specifies (on black).
 
-use cascade_engine::exercise::Status;
+mod pages;
+mod wrap;
+
 use cascade_engine::scenario::Tlp;
-use cascade_engine::view::{AssetView, TeamView};
+use cascade_engine::view::AssetView;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::{App, Mode, Tone};
-use crate::client::{CommandStatus, Connection};
-use crate::command::describe;
+use crate::app::{App, Mode, Page, Tone};
+use crate::client::Connection;
 
 /// TLP 2.0 colours: the label's text colour, on black.
 pub fn tlp_style(tlp: Tlp) -> Style {
@@ -128,22 +146,15 @@ pub(crate) fn asset_line(a: &AssetView, id_width: usize, bar_width: usize) -> Li
     Line::from(spans)
 }
 
-fn status_style(status: &str) -> (String, Style) {
-    match status {
-        "open" => ("open".into(), Style::new().fg(WARN)),
-        "on_time" => ("on time".into(), Style::new().fg(OK)),
-        "late" => ("late".into(), Style::new().fg(BAD)),
-        "overdue" => ("OVERDUE".into(), Style::new().fg(BAD).bold()),
-        other => (other.to_string(), Style::new()),
-    }
-}
-
 fn header(app: &App) -> Line<'static> {
     let sep = || Span::styled(" │ ", dim());
     let team = app.team.clone().unwrap_or_else(|| "—".to_string());
     let mut spans = vec![Span::styled(team, Style::new().bold())];
     if !app.role.is_empty() {
         spans.push(Span::raw(format!(" ({})", app.role)));
+    }
+    if app.view.is_some() && !app.human() {
+        spans.push(Span::styled(" ⚙ bot plays", Style::new().fg(WARN).bold()));
     }
     spans.push(sep());
     let clock = app.view.as_ref().map(|v| v.clock.clone()).unwrap_or_else(|| "--:--".into());
@@ -181,212 +192,64 @@ fn header(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-fn assets_panel(frame: &mut Frame, area: Rect, view: &TeamView) {
-    let block = panel(format!(" Assets ({}) ", view.assets.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let (id_width, bar_width) = asset_columns(&view.assets, usize::from(inner.width));
-    let lines: Vec<Line> = if view.assets.is_empty() {
-        vec![Line::styled("no assets", dim())]
-    } else {
-        view.assets.iter().map(|a| asset_line(a, id_width, bar_width)).collect()
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
+/// A page's mark in the tab bar: what is new there.
+fn badge(app: &App, page: Page) -> Option<(String, Style)> {
+    let count = |n: usize| (n > 0).then(|| (format!("•{n}"), Style::new().fg(WARN).bold()));
+    match page {
+        Page::Actions => {
+            let n = app.unseen_failures();
+            (n > 0).then(|| (format!("✗{n}"), Style::new().fg(BAD).bold()))
+        }
+        Page::Inbox => count(app.unread_inbox()),
+        Page::Talk => count(app.unread_talk()),
+        Page::Brief => {
+            let mut mark = String::new();
+            if app.view.is_some() && !app.human() {
+                mark.push('⚙');
+            }
+            if app.unseen_expected() > 0 {
+                mark.push_str(&format!("•{}", app.unseen_expected()));
+            }
+            (!mark.is_empty()).then(|| (mark, Style::new().fg(WARN).bold()))
+        }
+        Page::Indicators => count(app.unseen_held()),
+        Page::Overview | Page::Teams => None,
+    }
 }
 
-fn outages_panel(frame: &mut Frame, area: Rect, view: &TeamView) {
-    let block = panel(format!(" Outages elsewhere ({}) ", view.outages.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let lines: Vec<Line> = if view.outages.is_empty() {
-        vec![Line::styled("none", dim())]
-    } else {
-        view.outages
-            .iter()
-            .map(|o| {
-                let (symbol, colour) = level_symbol(o.level);
-                let owner =
-                    if o.name.is_empty() { o.organisation.clone() } else { format!("{} ({})", o.name, o.organisation) };
-                Line::from(vec![
-                    Span::styled(symbol, Style::new().fg(colour).bold()),
-                    Span::raw(format!(" {} {:>4} ", o.id, o.level)),
-                    Span::styled(owner, dim()),
-                ])
-            })
-            .collect()
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn pending_panel(frame: &mut Frame, area: Rect, app: &App, view: &TeamView) {
-    let unresolved: Vec<_> = app.commands.unresolved().rev().collect();
-    let block = panel(format!(" Pending ({}) ", view.pending.len() + unresolved.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut lines: Vec<Line> = view
-        .pending
-        .iter()
-        .map(|p| {
-            Line::from(vec![
-                Span::styled("⧗ ", Style::new().fg(WARN)),
-                Span::raw(describe(&p.command)),
-                Span::styled(format!(" t{}→t{} ({} staff)", p.started, p.finish, p.staff), dim()),
-            ])
-        })
-        .collect();
-    for (_, c) in unresolved {
-        let state = match c.status {
-            CommandStatus::Acked { tick } => format!(" accepted for t{tick}"),
-            _ => " sent".to_string(),
-        };
-        lines.push(Line::from(vec![
-            Span::styled("… ", dim()),
-            Span::raw(describe(&c.action)),
-            Span::styled(state, dim()),
-        ]));
-    }
-    if lines.is_empty() {
-        lines.push(Line::styled("nothing running", dim()));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn messages_panel(frame: &mut Frame, area: Rect, app: &App, team: &str) {
-    let block = panel(format!(" Messages ({}) ", app.messages.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    for m in app.messages.values().rev() {
-        let mut head = vec![
-            Span::styled(format!("t{} ", m.tick), dim()),
-            Span::styled(m.tlp.label(), tlp_style(m.tlp)),
-            Span::raw(" "),
-            Span::styled(m.from.clone(), Style::new().bold()),
-        ];
-        if let Some(sender) = &m.sender_team
-            && sender != &m.from
-        {
-            head.push(Span::styled(format!(" ({sender})"), dim()));
-        }
-        let others: Vec<&str> = m.to.iter().map(String::as_str).filter(|t| *t != team).collect();
-        if !others.is_empty() {
-            head.push(Span::styled(format!(" → {}", others.join(",")), dim()));
-        }
-        if let Some(i) = &m.incident {
-            head.push(Span::styled(format!(" ☣{i}"), Style::new().fg(BAD)));
-        }
-        lines.push(Line::from(head));
-        for text_line in m.text.lines() {
-            lines.push(Line::raw(format!("  {text_line}")));
-        }
-    }
-    if lines.is_empty() {
-        lines.push(Line::styled("no messages yet", dim()));
-    }
-    let paragraph = Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }).scroll((app.scroll, 0));
-    frame.render_widget(paragraph, inner);
-}
-
-fn deadlines_panel(frame: &mut Frame, area: Rect, view: &TeamView) {
-    let block = panel(format!(" Deadlines ({}), due tick ", view.deadlines.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut deadlines: Vec<_> = view.deadlines.iter().collect();
-    // Unfiled first, by due tick.
-    deadlines.sort_by_key(|d| (d.filed.is_some(), d.due.unwrap_or(u64::MAX)));
-    let rows: Vec<_> = deadlines
-        .iter()
-        .map(|d| {
-            let (status, style) = status_style(&d.status);
-            let when = match (d.filed, d.due) {
-                (Some(f), _) => format!("filed t{f}"),
-                (None, Some(due)) => format!("t{due}"),
-                (None, None) => "not due".to_string(),
+/// The tab bar: `[1 Overview] 2 My actions ✗2  3 Inbox •3 …`, the current page
+/// in brackets (and reversed), with shorter names when the long ones do not fit.
+pub(crate) fn tabs(app: &App, width: u16) -> Line<'static> {
+    let build = |short: bool, bare: bool| {
+        let mut spans = vec![Span::raw(" ")];
+        for (i, page) in Page::ALL.iter().enumerate() {
+            let (long, short_name) = page.names();
+            let current = *page == app.page;
+            let name = if bare && !current {
+                String::new()
+            } else if short {
+                format!(" {short_name}")
+            } else {
+                format!(" {long}")
             };
-            (status, style, when, format!("{}/{} {}", d.regime, d.stage, d.incident))
-        })
-        .collect();
-    // Columns as wide as their widest entry: "open t1460 nis2/early-warning ransom-x".
-    let status_width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let when_width = rows.iter().map(|r| r.2.chars().count()).max().unwrap_or(0);
-    let lines: Vec<Line> = if rows.is_empty() {
-        vec![Line::styled("no reports owed", dim())]
-    } else {
-        rows.into_iter()
-            .map(|(status, style, when, what)| {
-                Line::from(vec![
-                    Span::styled(format!("{status:<status_width$} "), style),
-                    Span::styled(format!("{when:<when_width$} "), dim()),
-                    Span::raw(what),
-                ])
-            })
-            .collect()
+            let (label, style) = if current {
+                (format!("[{}{name}]", i + 1), Style::new().reversed().bold())
+            } else {
+                (format!("{}{name}", i + 1), Style::new())
+            };
+            spans.push(Span::styled(label, style));
+            if let Some((text, style)) = badge(app, *page) {
+                spans.push(Span::styled(text, style));
+            }
+            spans.push(Span::raw("  "));
+        }
+        Line::from(spans)
     };
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn objectives_panel(frame: &mut Frame, area: Rect, view: &TeamView) {
-    let block = panel(format!(" Objectives ({}) ", view.objectives.len()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let lines: Vec<Line> = if view.objectives.is_empty() {
-        vec![Line::styled("none for this team", dim())]
-    } else {
-        view.objectives
-            .iter()
-            .map(|o| {
-                let (symbol, style) = match o.status {
-                    Status::Pending => ("… pending".to_string(), Style::new().fg(WARN)),
-                    Status::Met(t) => (format!("✓ met t{t}"), Style::new().fg(OK)),
-                    Status::Missed(t) => (format!("✗ missed t{t}"), Style::new().fg(BAD)),
-                };
-                let text = if o.description.is_empty() { o.id.clone() } else { o.description.clone() };
-                Line::from(vec![Span::styled(symbol, style), Span::raw(format!(" {text}"))])
-            })
-            .collect()
-    };
-    frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// Rows for a list panel: its title line plus up to `max` items (at least one
-/// row for "none").
-fn rows(items: usize, max: usize) -> u16 {
-    (items.clamp(1, max.max(1)) + 1) as u16
-}
-
-fn body(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(view) = &app.view else {
-        let text = match &app.connection {
-            Connection::Closed { reason } => format!("Disconnected from {}: {reason}", app.url),
-            Connection::Lost { reason, .. } => format!("Cannot reach {}: {reason}", app.url),
-            _ => format!("Connecting to {}…", app.url),
-        };
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
-    };
-    let wide = area.width >= 100;
-    let [left, right] = Layout::horizontal([Constraint::Percentage(if wide { 45 } else { 50 }), Constraint::Fill(1)])
-        .spacing(1)
-        .areas(area);
-    let h = usize::from(area.height);
-    let [assets, outages, pending] = Layout::vertical([
-        Constraint::Length(rows(view.assets.len(), h.saturating_sub(6))),
-        Constraint::Length(rows(view.outages.len(), if h > 30 { 8 } else { 3 })),
-        Constraint::Fill(1),
-    ])
-    .areas(left);
-    assets_panel(frame, assets, view);
-    outages_panel(frame, outages, view);
-    pending_panel(frame, pending, app, view);
-    let [messages, deadlines, objectives] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(rows(view.deadlines.len(), if h > 30 { 8 } else { 4 })),
-        Constraint::Length(rows(view.objectives.len(), if h > 30 { 6 } else { 3 })),
-    ])
-    .areas(right);
-    messages_panel(frame, messages, app, &view.team);
-    deadlines_panel(frame, deadlines, view);
-    objectives_panel(frame, objectives, view);
+    let width = usize::from(width);
+    [build(false, false), build(true, false)]
+        .into_iter()
+        .find(|l| l.width() <= width)
+        .unwrap_or_else(|| build(true, true))
 }
 
 fn status_line(app: &App) -> Line<'static> {
@@ -400,6 +263,9 @@ fn status_line(app: &App) -> Line<'static> {
             spans.push(Span::raw("  "));
         }
         return Line::from(spans);
+    }
+    if app.status.is_none() && app.view.is_some() && !app.human() {
+        return Line::styled(BOT_NOTICE_SHORT, Style::new().fg(WARN).bold());
     }
     status_text(&app.status)
 }
@@ -419,48 +285,115 @@ pub(crate) fn status_text(status: &Option<(Tone, String)>) -> Line<'static> {
     }
 }
 
+/// What the Brief says while the team's bot plays it.
+pub const BOT_NOTICE: &str = "⚙ Your team is played by its bot until your first command (or press T / type takeover).";
+
+/// The same in the status line, within 80 columns.
+pub const BOT_NOTICE_SHORT: &str = "⚙ your bot plays your team until your first command: T or :takeover stops it";
+
+/// The keys of the current page, for the bottom line: the least needed go
+/// first when `width` is short (the tab bar shows the pages; `?` lists all).
+fn hints(app: &App, width: u16) -> String {
+    let page = match app.page {
+        Page::Talk => "j/k thread  PgUp/Dn read  m reply",
+        Page::Teams => "j/k select  m message",
+        _ => "j/k scroll",
+    };
+    let takeover = app.view.is_some() && !app.human();
+    let mut parts: Vec<&str> = Vec::new();
+    if takeover {
+        parts.push("T take over");
+    }
+    parts.extend([": command", "1-7 Tab page", page, "? help", "q quit"]);
+    for drop in ["1-7 Tab page", "q quit"] {
+        if parts.join("  ").chars().count() <= usize::from(width) {
+            break;
+        }
+        parts.retain(|p| *p != drop);
+    }
+    parts.join("  ")
+}
+
 /// Every key and the command syntax, for the `?` overlay.
 pub const HELP: &[&str] = &[
+    "Pages",
+    "  1 Overview  2 My actions  3 Inbox  4 Conversations  5 Brief",
+    "  6 Directory  7 Indicators      Tab ⇧Tab ← → h l  next / previous",
     "Keys",
+    "  j k ↑ ↓     scroll (Conversations: thread; Directory: team)",
+    "  PgUp PgDn   a page (Conversations: older / newer)   g G  top / end",
+    "  m or r      message the team selected (Directory, Conversations)",
+    "  T           take your team over from its bot (as :takeover)",
     "  : or /      open the command line       Enter   send the command",
     "  Tab         complete (again: next)     ↑ ↓     command history",
     "  Esc         close the line / help      Ctrl-U  clear  Ctrl-W  word",
-    "  j k ↑ ↓     scroll messages            PgUp PgDn  Home (newest)",
-    "  ?  F1       this help                  q  Ctrl-C  quit",
+    "  ?  F1       this help (j k to scroll)  q  Ctrl-C  quit",
     "Commands",
     "  investigate | isolate | restore | harden ASSET",
-    "  share TEAM[,TEAM] TLP [INCIDENT|-] TEXT",
+    "  share TEAM[,TEAM] TLP INCIDENT|- [TEXT]   (an incident you hold)",
     "  report REGIME STAGE INCIDENT           classify INCIDENT",
     "  request_assistance CSIRT               public_statement TEXT",
     "  activate_piu LEVEL | set_piu_level LEVEL  (1-4)",
     "  message TEAM[,TEAM] [TLP] TEXT         (default TLP:RED)",
+    "  takeover                               silence your team's bot",
     "  TLP: clear green amber amber+strict red",
     "Symbols",
     "  ✓ ok  ▼ degraded  ✗ down  ⛔ isolated  ☣ compromised  ⚒ hardened",
     "  bar: █ level  ▒ integrity above the level  ░ lost; numbers level/integrity",
-    "  ⧗ action running  … sent, not yet applied",
+    "  actions: ✓ done  ⧗ running  … sent/accepted  ✗ refused/failed",
+    "  who: you (this client), another client's id, bot (your team's bot)",
+    "  ◉ people play the team  ⚙ its bot does   •N new   ✗N new failures",
+    "  deadlines: ⚠ overdue  ○ open  ✓ filed on time  ✗ filed late",
 ];
 
-fn help(frame: &mut Frame, area: Rect) {
+fn help(frame: &mut Frame, area: Rect, app: &App) {
     let width = area.width.min(78);
     let height = area.height.min(HELP.len() as u16 + 2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Help — Esc or ? to close ").border_style(Style::new().fg(Color::Cyan));
+    let rows = usize::from(height.saturating_sub(2));
+    let max = HELP.len().saturating_sub(rows);
+    let offset = usize::from(app.help_scroll).min(max);
+    let title = if max > 0 {
+        format!(" Help {}–{} of {} (j k) — Esc or ? to close ", offset + 1, offset + rows, HELP.len())
+    } else {
+        " Help — Esc or ? to close ".to_string()
+    };
+    let block = Block::bordered().title(title).border_style(Style::new().fg(Color::Cyan));
     let lines: Vec<Line> = HELP
         .iter()
+        .skip(offset)
         .map(|l| if l.starts_with(' ') { Line::raw(*l) } else { Line::styled(*l, Style::new().bold()) })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
 
+fn body(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(view) = &app.view else {
+        let text = match &app.connection {
+            Connection::Closed { reason } => format!("Disconnected from {}: {reason}", app.url),
+            Connection::Lost { reason, .. } => format!("Cannot reach {}: {reason}", app.url),
+            _ => format!("Connecting to {}…", app.url),
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    };
+    pages::draw(frame, area, app, view);
+}
+
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let [top, middle, status, input] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    let [top, tab_bar, middle, status, input] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(header(app)).style(Style::new().reversed()), top);
+    frame.render_widget(Paragraph::new(tabs(app, tab_bar.width)), tab_bar);
     body(frame, middle, app);
     frame.render_widget(Paragraph::new(status_line(app)), status);
     match app.mode {
@@ -475,254 +408,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
             frame.set_cursor_position(Position::new(input.x + cursor.min(input.width.saturating_sub(1)), input.y));
         }
         _ => {
-            let hints = ": command  Tab complete  ? help  j/k scroll  q quit";
-            frame.render_widget(Paragraph::new(Line::styled(hints, dim())), input);
+            frame.render_widget(Paragraph::new(Line::styled(hints(app, input.width), dim())), input);
         }
     }
     if app.mode == Mode::Help {
-        help(frame, area);
+        help(frame, area, app);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::client::ClientEvent;
-    use crate::testing::{key, sample_view, type_str};
-    use cascade_engine::wire::ServerMessage;
-    use crossterm::event::KeyCode;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    use ratatui::buffer::Buffer;
-
-    fn app() -> App {
-        let mut app = App::new("ws://127.0.0.1:7878");
-        app.on_client(ClientEvent::Frame(ServerMessage::Welcome {
-            team: "chem-ops".into(),
-            role: "operator".into(),
-            tick: 47,
-            protocol: 1,
-            scenario: "Test".into(),
-            running: true,
-            ticks_per_second: 1.0,
-        }));
-        app.on_client(ClientEvent::Connection(Connection::Connected));
-        app.on_client(ClientEvent::Frame(ServerMessage::Snapshot(Box::new(sample_view()))));
-        app.on_client(ClientEvent::Frame(ServerMessage::Clock {
-            tick: 47,
-            running: true,
-            ticks_per_second: 1.0,
-            ended: false,
-            behind_ms: 0,
-        }));
-        app
-    }
-
-    fn render(app: &App, width: u16, height: u16) -> Buffer {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| draw(f, app)).unwrap();
-        terminal.backend().buffer().clone()
-    }
-
-    /// The screen as text, one string per row (wide glyphs' trailing cells skipped).
-    fn rows(buffer: &Buffer) -> Vec<String> {
-        let area = buffer.area;
-        (0..area.height)
-            .map(|y| {
-                let mut row = String::new();
-                let mut skip = 0;
-                for x in 0..area.width {
-                    if skip > 0 {
-                        skip -= 1;
-                        continue;
-                    }
-                    let symbol = buffer[(x, y)].symbol();
-                    skip = ratatui::text::Span::raw(symbol).width().saturating_sub(1);
-                    row.push_str(symbol);
-                }
-                row
-            })
-            .collect()
-    }
-
-    fn screen(buffer: &Buffer) -> String {
-        rows(buffer).join("\n")
-    }
-
-    /// Where `needle` starts on the screen: (x, y) in cells.
-    fn find(buffer: &Buffer, needle: &str) -> (u16, u16) {
-        for y in 0..buffer.area.height {
-            let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect();
-            if let Some(i) = line.find(needle) {
-                let x = line[..i].chars().count() as u16;
-                return (x, y);
-            }
-        }
-        panic!("{needle:?} not on screen:\n{}", screen(buffer));
-    }
-
-    #[test]
-    fn the_screen_fits_80x24() {
-        let b = render(&app(), 80, 24);
-        let s = screen(&b);
-        let rows = rows(&b);
-        assert!(rows[0].starts_with("chem-ops (operator) │ 08:47 t47 │ ▶ running ×1 │ ● online"), "{}", rows[0]);
-        for needle in [
-            "Assets (3)",
-            "✓ chem-it",
-            "✗ chem-lab",
-            "▼ chem-scada",
-            "200/ 600",
-            "⛔",
-            "☣ransom-x",
-            "Outages elsewhere (1)",
-            "▼ post-core  300",
-            "Pending (1)",
-            "investigate chem-it t40→t70",
-            "Messages (2)",
-            "TLP:CLEAR RTL journalist",
-            "TLP:AMBER GOVCERT.LU (govcert)",
-            "Deadlines (1), due tick",
-            "open t1470 nis2/early-warning ransom-x",
-            "Objectives (1)",
-            "… pending Ransomware contained",
-            ": command",
-        ] {
-            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
-        }
-        // Newest message first.
-        assert!(find(&b, "RTL journalist").1 < find(&b, "GOVCERT.LU").1, "{s}");
-        assert_eq!(rows.len(), 24);
-    }
-
-    #[test]
-    fn tlp_labels_carry_their_colours() {
-        let b = render(&app(), 80, 24);
-        let (x, y) = find(&b, "TLP:AMBER");
-        assert_eq!(b[(x, y)].fg, Color::Rgb(0xFF, 0xC0, 0x00));
-        assert_eq!(b[(x, y)].bg, Color::Black);
-        let (x, y) = find(&b, "TLP:CLEAR");
-        assert_eq!(b[(x, y)].fg, Color::Rgb(0xFF, 0xFF, 0xFF));
-        assert_eq!(b[(x, y)].bg, Color::Black);
-        assert_eq!(tlp_style(Tlp::Red).fg, Some(Color::Rgb(0xFF, 0x2B, 0x2B)));
-        assert_eq!(tlp_style(Tlp::Green).fg, Some(Color::Rgb(0x33, 0xFF, 0x00)));
-        // State symbols are coloured too, but readable without.
-        let (x, y) = find(&b, "✗ chem-lab");
-        assert_eq!(b[(x, y)].fg, Color::Red);
-    }
-
-    #[test]
-    fn a_larger_screen_shows_more() {
-        let mut a = app();
-        a.sent(9, cascade_engine::exercise::Action::Isolate { asset: "chem-it".into() });
-        a.on_client(ClientEvent::Frame(ServerMessage::Ack { seq: 9, tick: 48 }));
-        let b = render(&a, 140, 40);
-        let s = screen(&b);
-        for needle in [
-            "service 90.0%",
-            "staff 4/6 free",
-            "POST core (post)",
-            "isolate chem-it accepted for t48",
-            "Pending (2)",
-            "IOC for ransom-x: C2 198.51.100.7",
-            "isolate chem-it: accepted for tick 48",
-        ] {
-            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
-        }
-        // The left column is wider: longer bars.
-        let (x, y) = find(&b, "✓ chem-it");
-        let row = &rows(&b)[y as usize];
-        assert!(row.matches('█').count() >= 12, "{row}");
-        assert!(x < 2);
-    }
-
-    #[test]
-    fn the_command_line_shows_input_and_completions() {
-        let mut a = app();
-        a.handle_key(key(KeyCode::Char(':')));
-        type_str(&mut a, "isolate c");
-        a.handle_key(key(KeyCode::Tab));
-        a.handle_key(key(KeyCode::Tab));
-        let b = render(&a, 80, 24);
-        let rows = rows(&b);
-        assert_eq!(rows[23].trim_end(), ":isolate chem-it");
-        assert!(rows[22].starts_with("Tab: chem-it  chem-scada"), "{}", rows[22]);
-        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        terminal.draw(|f| draw(f, &a)).unwrap();
-        terminal.backend_mut().assert_cursor_position(Position::new(16, 23));
-    }
-
-    #[test]
-    fn errors_show_in_the_status_line() {
-        let mut a = app();
-        a.handle_key(key(KeyCode::Char(':')));
-        type_str(&mut a, "isolate");
-        a.handle_key(key(KeyCode::Enter));
-        let b = render(&a, 80, 24);
-        let (x, y) = find(&b, "usage: isolate ASSET");
-        assert_eq!(y, 22);
-        assert_eq!(b[(x, y)].fg, Color::Red);
-    }
-
-    #[test]
-    fn help_lists_every_key_and_fits_80x24() {
-        let mut a = app();
-        a.handle_key(key(KeyCode::Char('?')));
-        let b = render(&a, 80, 24);
-        let s = screen(&b);
-        for needle in
-            ["Help", "open the command line", "Ctrl-C  quit", "share TEAM[,TEAM] TLP", "⛔ isolated", "☣ compromised"]
-        {
-            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
-        }
-        // Every help line fits inside the box at 80 columns.
-        for line in HELP {
-            assert!(ratatui::text::Span::raw(*line).width() <= 76, "{line}");
-        }
-    }
-
-    #[test]
-    fn before_the_welcome_and_after_a_loss() {
-        let mut a = App::new("ws://127.0.0.1:9");
-        let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("Connecting to ws://127.0.0.1:9"), "{s}");
-        assert!(s.contains("◌ connecting"), "{s}");
-        a.on_client(ClientEvent::Connection(Connection::Lost {
-            reason: "cannot connect: refused".into(),
-            retry_in: std::time::Duration::from_millis(500),
-        }));
-        let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("✗ offline, retry in 0.5s"), "{s}");
-        assert!(s.contains("Cannot reach ws://127.0.0.1:9: cannot connect: refused"), "{s}");
-        // A dropped connection keeps the last view on screen, marked offline.
-        let mut a = app();
-        a.on_client(ClientEvent::Connection(Connection::Lost {
-            reason: "gone".into(),
-            retry_in: std::time::Duration::from_secs(2),
-        }));
-        let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("✗ offline, retry in 2.0s") && s.contains("Assets (3)"), "{s}");
-    }
-
-    #[test]
-    fn bars_show_level_and_integrity() {
-        assert_eq!(bar(1000, 1000, 4), ("████".into(), "".into(), "".into()));
-        assert_eq!(bar(0, 1000, 4), ("".into(), "▒▒▒▒".into(), "".into()));
-        assert_eq!(bar(250, 500, 4), ("█".into(), "▒".into(), "░░".into()));
-        assert_eq!(bar(0, 0, 4), ("".into(), "".into(), "░░░░".into()));
-        // Any service at all shows at least one cell.
-        assert_eq!(bar(1, 1, 10).0, "█");
-    }
-
-    #[test]
-    fn tiny_terminals_do_not_panic() {
-        let mut a = app();
-        for (w, h) in [(1, 1), (10, 5), (30, 8), (80, 6)] {
-            render(&a, w, h);
-        }
-        a.handle_key(key(KeyCode::Char('?')));
-        for (w, h) in [(1, 1), (10, 5), (30, 8)] {
-            render(&a, w, h);
-        }
-    }
-}
+pub(crate) mod tests;
