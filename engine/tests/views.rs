@@ -139,7 +139,8 @@ fn the_action_log_shows_every_command_of_a_tick_with_its_fate_and_only_to_its_te
             (Some("laptop-1"), Some(2), "classify", ActionFate::Failed, Some("not_aware")),
             (Some("laptop-1"), Some(3), "isolate", ActionFate::Running, None),
             (Some("laptop-2"), Some(8), "isolate", ActionFate::Failed, Some("in_progress")),
-            (Some("laptop-1"), Some(4), "report", ActionFate::Failed, Some("unknown_regime")),
+            // Journaled, yet the checks on receipt refuse it (a hand-made journal).
+            (Some("laptop-1"), Some(4), "report", ActionFate::Refused, Some("unknown_regime")),
         ]
     );
     assert!(view.actions.iter().all(|a| a.tick == 2 && a.clock == "08:02"));
@@ -153,7 +154,7 @@ fn the_action_log_shows_every_command_of_a_tick_with_its_fate_and_only_to_its_te
     let later = team_view(&sim, 0, 0);
     let fates: Vec<ActionFate> = later.actions.iter().map(|a| a.fate).collect();
     use ActionFate::*;
-    assert_eq!(fates, [Applied, Applied, Failed, Applied, Failed, Failed]);
+    assert_eq!(fates, [Applied, Applied, Failed, Applied, Failed, Refused]);
     // Nobody else sees the hospital's log (the director sees the tick's actions).
     for team in [1, 2] {
         let json = serde_json::to_string(&team_view(&sim, team, 0)).unwrap();

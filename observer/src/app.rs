@@ -42,6 +42,8 @@ pub enum Effect {
     Quit,
     /// Send this action to the server (then call [`App::sent`] with its seq).
     Send(Action),
+    /// Write the held indicators to files (MISP events and a STIX 2.1 bundle).
+    ExportIndicators,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -522,6 +524,12 @@ impl App {
                 ));
             }
             KeyCode::Char('m') | KeyCode::Char('r') => self.message_selected(),
+            KeyCode::Char('x') if self.page == Page::Indicators => {
+                if self.view.as_ref().is_some_and(|v| !v.held.is_empty()) {
+                    return Effect::ExportIndicators;
+                }
+                self.status = Some((Tone::Info, "no indicators held yet: nothing to export".into()));
+            }
             KeyCode::Esc => self.status = None,
             _ => {}
         }
@@ -1018,6 +1026,17 @@ mod tests {
         a.handle_key(key(KeyCode::Char('g')));
         a.handle_key(key(KeyCode::Char('m')));
         assert_eq!(a.mode, Mode::Normal, "not to ourselves");
+    }
+
+    #[test]
+    fn x_on_the_indicators_page_exports_them_and_only_there() {
+        let mut a = app();
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), Effect::None, "not on the overview");
+        a.handle_key(key(KeyCode::Char('7')));
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), Effect::ExportIndicators);
+        tick(&mut a, |v| v.held.clear());
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), Effect::None);
+        assert!(a.status.as_ref().unwrap().1.contains("nothing to export"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! exercise's speed). It redraws on a frame tick when something changed. The
 //! terminal is restored on exit and, by ratatui's panic hook, on a panic.
 
-use crate::app::{App, Effect, Event};
+use crate::app::{App, Effect, Event, Tone};
 use crate::client::{Client, ClientConfig, ClientEvent, Connection, default_client_id};
 
 /// `cascade play`'s settings.
@@ -58,6 +58,7 @@ async fn run(config: PlayConfig) -> Result<(), String> {
                         let seq = client.send(&action);
                         app.sent(seq, action);
                     }
+                    Effect::ExportIndicators => export_indicators(&mut app),
                     Effect::None => {}
                 }
             }
@@ -81,4 +82,28 @@ async fn run(config: PlayConfig) -> Result<(), String> {
         return Err(format!("cannot join {}: {reason}", config.url));
     }
     result
+}
+
+/// Writes the team's held indicators into the current directory as
+/// `<team>-t<tick>-indicators.misp.json` and `….stix.json`, and says where.
+fn export_indicators(app: &mut App) {
+    let Some(view) = &app.view else { return };
+    let now = jiff::Timestamp::now();
+    let date = now.strftime("%Y-%m-%d").to_string();
+    let stamp = now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let base = format!("{}-t{}-indicators", view.team, view.tick);
+    let files = [
+        (format!("{base}.misp.json"), crate::indicator_export::misp_events(&view.team, &view.held, &date)),
+        (format!("{base}.stix.json"), crate::indicator_export::stix_bundle(&view.team, &view.held, &stamp)),
+    ];
+    let mut written = Vec::new();
+    for (name, json) in files {
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(&name, text) {
+            app.status = Some((Tone::Bad, format!("cannot write {name}: {e}")));
+            return;
+        }
+        written.push(name);
+    }
+    app.status = Some((Tone::Good, format!("indicators exported: {}", written.join(", "))));
 }

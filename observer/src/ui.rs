@@ -297,6 +297,7 @@ fn hints(app: &App, width: u16) -> String {
     let page = match app.page {
         Page::Talk => "j/k thread  PgUp/Dn read  m reply",
         Page::Teams => "j/k select  m message",
+        Page::Indicators => "j/k scroll  x export",
         _ => "j/k scroll",
     };
     let takeover = app.view.is_some() && !app.human();
@@ -324,6 +325,7 @@ pub const HELP: &[&str] = &[
     "  PgUp PgDn   a page (Conversations: older / newer)   g G  top / end",
     "  m or r      message the team selected (Directory, Conversations)",
     "  T           take your team over from its bot (as :takeover)",
+    "  x           (Indicators) export them: MISP events + STIX 2.1 bundle",
     "  : or /      open the command line       Enter   send the command",
     "  Tab         complete (again: next)     ↑ ↓     command history",
     "  Esc         close the line / help      Ctrl-U  clear  Ctrl-W  word",
