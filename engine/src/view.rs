@@ -186,7 +186,8 @@ pub struct TeamView {
     /// People play the team now; false: its bot plays it until a client of the
     /// team gives its first command (or `takeover`).
     pub human: bool,
-    /// What the team is and does (the scenario's `brief`).
+    /// What the team is and does (the scenario's `brief`), in snapshots (empty
+    /// in tick frames: it never changes).
     pub brief: String,
     /// Fired injects addressed to the team and what exercise control expects.
     pub expected: Vec<ExpectedView>,
@@ -441,7 +442,7 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         team: m.scenario.teams[team as usize].id.clone(),
         organisation: m.scenario.organisations[org as usize].id.clone(),
         human: state.human,
-        brief: m.scenario.teams[team as usize].brief.clone(),
+        brief: if messages_since == 0 { m.scenario.teams[team as usize].brief.clone() } else { String::new() },
         expected: player::expected(sim, team),
         directory: if messages_since == 0 { player::directory(sim) } else { Vec::new() },
         humans: player::humans(sim),

@@ -256,6 +256,7 @@ fn the_directory_brief_and_clock_labels_are_there_and_public_facts_only() {
     // Tick frames leave the directory out (it does not change).
     assert!(team_view(&sim, 0, 1).directory.is_empty());
     assert!(team_view(&sim, 0, 1).regimes.is_empty());
+    assert!(team_view(&sim, 2, 1).brief.is_empty(), "the brief comes with snapshots");
 }
 
 #[test]

@@ -364,13 +364,17 @@ impl App {
                 for m in view.messages.drain(..) {
                     self.messages.insert(m.index, m);
                 }
-                // Tick frames carry the directory and the regimes empty: keep the snapshot's.
+                // Tick frames carry the directory, the regimes and the brief
+                // empty (they never change): keep the snapshot's.
                 if let Some(old) = self.view.take() {
                     if view.directory.is_empty() {
                         view.directory = old.directory;
                     }
                     if view.regimes.is_empty() {
                         view.regimes = old.regimes;
+                    }
+                    if view.brief.is_empty() {
+                        view.brief = old.brief;
                     }
                 }
                 // What the log carries now is shown from the log.
@@ -663,6 +667,7 @@ mod tests {
         let mut view = sample_view();
         view.directory.clear();
         view.regimes.clear();
+        view.brief.clear();
         view.messages.clear();
         f(&mut view);
         app.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(view))));
@@ -815,6 +820,7 @@ mod tests {
         tick(&mut a, |v| v.tick = 48);
         let v = a.view.as_ref().unwrap();
         assert_eq!((v.tick, v.directory.len(), v.regimes.len()), (48, 6, 2));
+        assert!(v.brief.starts_with("Operations team of ChemCo"), "the brief too: {}", v.brief);
         a.handle_key(key(KeyCode::Char(':')));
         type_str(&mut a, "message i");
         a.handle_key(key(KeyCode::Tab));
