@@ -127,3 +127,20 @@ async fn takeover_silences_the_bot_without_another_action() {
     let count = journal_commands(&server.journal).iter().filter(|c| c["command"]["action"] == "takeover").count();
     assert_eq!(count, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluator_s_note_is_journaled_with_its_tick_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "notes", &[]);
+    let mut director = server.director().await;
+    director.acked(1, json!({"action": "step"})).await;
+    let note = json!({"action": "note", "text": "team-a hesitated", "team": "team-a", "rating": "M"});
+    assert_eq!(director.acked(2, note.clone()).await, 2, "stamped for the next tick");
+    assert_eq!(director.rejected(3, json!({"action": "note", "text": " "})).await, "empty_text");
+    assert_eq!(director.rejected(4, json!({"action": "note", "text": "x", "team": "team-z"})).await, "unknown_team");
+    let lines = journal_commands(&server.journal);
+    let noted: Vec<&Value> = lines.iter().filter(|c| c["command"]["action"] == "note").collect();
+    assert_eq!(noted.len(), 1);
+    assert_eq!((noted[0]["team"].as_str(), noted[0]["tick"].as_u64()), (Some("director"), Some(2)));
+    assert_eq!(noted[0]["command"], note);
+}

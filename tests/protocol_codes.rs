@@ -123,9 +123,16 @@ fn every_code_the_engine_and_host_can_send_is_documented_in_its_table() {
     let receipt = literals(&engine.join("command.rs"), &["Refusal::new("]);
     let at_tick = literals(&engine.join("orders.rs"), &["Refusal::new("]);
     // Simulation::check_command adds the receipt checks that read the state.
+    // Simulation::check_command adds the receipt checks that read the state, and
+    // wire.rs checks a director's note.
     let state_receipt = literals(&root().join("engine/src/simulation.rs"), &["Refusal::new("]);
-    let receipt: BTreeSet<String> =
-        receipt.into_keys().chain(state_receipt.into_keys()).filter(|c| c != "team_only").collect();
+    let note_receipt = literals(&root().join("engine/src/wire.rs"), &["Refusal::new("]);
+    let receipt: BTreeSet<String> = receipt
+        .into_keys()
+        .chain(state_receipt.into_keys())
+        .chain(note_receipt.into_keys())
+        .filter(|c| c != "team_only")
+        .collect();
     let at_tick: BTreeSet<String> = at_tick.into_keys().collect();
     assert_eq!(&at_tick, &outcomes, "engine outcome codes (orders.rs) against the Outcome codes table");
     let missing: Vec<&String> = receipt.difference(&rejects).collect();
@@ -311,6 +318,8 @@ fn provocation(code: &str) -> By {
         "own_csirt" => a(json!({"action": "request_assistance", "csirt": "alpha-soc"})),
         "bad_level" => By::Team("cell", json!({"action": "activate_piu", "level": 9})),
         "empty_inject" => By::Director(json!({"action": "inject", "message": " "})),
+        "unknown_objective" => By::Director(json!({"action": "note", "text": "x", "objective": "nothing"})),
+        "bad_rating" => By::Director(json!({"action": "note", "text": "x", "rating": "A"})),
         "bad_value" => By::Director(json!({
             "action": "inject", "message": "x", "effects": [{"SetIntegrity": {"asset": "a-core", "integrity": 2000}}]
         })),

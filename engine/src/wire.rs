@@ -50,6 +50,62 @@ pub enum DirectorAction {
     Inject(LiveInject),
     /// End the exercise now.
     End,
+    /// An evaluator's observation, stamped with the tick: journaled for the
+    /// after-action report, ignored by the simulation (like `pause`).
+    Note(Observation),
+}
+
+/// An evaluator's observation: what was seen, optionally about a team, an
+/// objective or a core capability, with an optional HSEEP rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
+    /// `P`, `S`, `M` or `U`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<String>,
+}
+
+/// Longest observation text, in characters.
+pub const MAX_NOTE_CHARS: usize = 4_000;
+
+impl Observation {
+    /// The checks a host makes before journaling it: text present and not too
+    /// long, a known team and objective, a rating of P, S, M or U.
+    pub fn check(&self, model: &crate::Model) -> Result<(), crate::exercise::Refusal> {
+        use crate::exercise::Refusal;
+        let s = &model.scenario;
+        if self.text.trim().is_empty() {
+            return Err(Refusal::new("empty_text", "an observation needs text"));
+        }
+        if self.text.chars().count() > MAX_NOTE_CHARS
+            || self.capability.as_ref().is_some_and(|c| c.chars().count() > 200)
+        {
+            return Err(Refusal::new("text_too_long", format!("text is longer than {MAX_NOTE_CHARS} characters")));
+        }
+        if let Some(team) = &self.team
+            && !s.teams.iter().any(|t| &t.id == team)
+        {
+            return Err(Refusal::new("unknown_team", format!("no team {team:?}")));
+        }
+        if let Some(objective) = &self.objective
+            && !s.objectives.iter().any(|o| &o.id == objective)
+        {
+            return Err(Refusal::new("unknown_objective", format!("no objective {objective:?}")));
+        }
+        if let Some(rating) = &self.rating
+            && !["P", "S", "M", "U"].contains(&rating.as_str())
+        {
+            return Err(Refusal::new("bad_rating", format!("rating {rating:?} is not one of P, S, M, U")));
+        }
+        Ok(())
+    }
 }
 
 /// An inject the director writes during the exercise (or picks from the MSEL).

@@ -444,6 +444,12 @@ impl Exercise {
                         self.ended = true;
                         None
                     }
+                    DirectorAction::Note(observation) => {
+                        if let Err(refusal) = observation.check(self.sim.model()) {
+                            return Err((refusal.code, refusal.message));
+                        }
+                        None
+                    }
                     DirectorAction::Inject(live) => {
                         let action = Action::Inject(live);
                         if let Err(refusal) = resolve_director(self.sim.model(), &action) {

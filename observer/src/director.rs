@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use cascade_engine::view::{AssetView, DirectorView, IncidentView, MessageView, ObjectiveView, TeamSummary};
-use cascade_engine::wire::{DirectorAction, LiveInject, ServerMessage};
+use cascade_engine::wire::{self, DirectorAction, LiveInject, Observation, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
@@ -36,6 +36,9 @@ pub enum Effect {
     Seek(u64),
     /// Replay: start a live exercise from this tick of the recording.
     Branch(u64),
+    /// Replay: keep this observation, stamped with the tick shown, beside
+    /// the recording (live, a note is sent as a director command).
+    Note(u64, Observation),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub enum Mode {
     Goto,
     /// Replay: "Start a live exercise from this tick?"
     ConfirmBranch,
+    /// Typing an evaluator's observation.
+    Note,
 }
 
 /// The panels Tab moves between.
@@ -210,6 +215,8 @@ pub struct DirectorApp {
     pub selected: BTreeMap<Panel, usize>,
     /// Case-insensitive substring filter over every list.
     pub filter: String,
+    /// The observation being typed (`o`).
+    pub note: String,
     pub inject: InjectForm,
     /// Frame ticks since the last server frame (to show a silent server).
     pub quiet_frames: u32,
@@ -262,6 +269,7 @@ impl DirectorApp {
             focus: Panel::Assets,
             selected: BTreeMap::new(),
             filter: String::new(),
+            note: String::new(),
             inject: InjectForm::default(),
             quiet_frames: 0,
             fps: 10,
@@ -510,7 +518,7 @@ impl DirectorApp {
             return Effect::None;
         }
         // Configured keys stand for their action, except while text is typed.
-        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto);
+        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto | Mode::Note);
         let key = if typing { key } else { self.keys.translate(key) };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
@@ -564,6 +572,7 @@ impl DirectorApp {
                 Effect::None
             }
             Mode::Inject => self.inject_key(key, ctrl),
+            Mode::Note => self.note_key(key),
             Mode::Normal => match self.replay_key(key) {
                 Some(effect) => effect,
                 None => self.normal_key(key),
@@ -610,6 +619,10 @@ impl DirectorApp {
                 }
             }
             KeyCode::Char('/') => self.mode = Mode::Filter,
+            KeyCode::Char('o') => {
+                self.mode = Mode::Note;
+                self.status = None;
+            }
             KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
             KeyCode::Tab | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::BackTab | KeyCode::Char('h') | KeyCode::Left => self.focus = self.focus.prev(),
@@ -630,6 +643,31 @@ impl DirectorApp {
                 self.filter.clear();
             }
             _ => {}
+        }
+        Effect::None
+    }
+
+    fn note_key(&mut self, key: KeyEvent) -> Effect {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.status = None;
+            }
+            KeyCode::Enter => match parse_note(&self.note) {
+                Ok(note) => {
+                    self.mode = Mode::Normal;
+                    self.note.clear();
+                    if self.replay.is_some() {
+                        return Effect::Note(self.clock.tick, note);
+                    }
+                    return Effect::Send(DirectorAction::Note(note));
+                }
+                // The line stays, to be corrected.
+                Err(e) => self.status = Some((Tone::Bad, e)),
+            },
+            _ => {
+                edit_text(&mut self.note, key, wire::MAX_NOTE_CHARS);
+            }
         }
         Effect::None
     }
@@ -835,13 +873,99 @@ pub fn describe(action: &DirectorAction) -> String {
             format!("inject to {to}")
         }
         DirectorAction::End => "end".into(),
+        DirectorAction::Note(note) => format!("note: {}", note.text),
     }
+}
+
+/// Reads the note line: `[@TEAM] [#OBJECTIVE] [!P|S|M|U] [~CAPABILITY] TEXT`
+/// (tags in any order before the text; a capability of several words is
+/// written with `_` for spaces). The host checks the ids.
+pub fn parse_note(line: &str) -> Result<Observation, String> {
+    let mut note = Observation { text: String::new(), team: None, objective: None, capability: None, rating: None };
+    let mut words = line.split_whitespace().peekable();
+    while let Some(word) = words.peek() {
+        let (slot, value) = match word.chars().next() {
+            Some('@') => (&mut note.team, &word[1..]),
+            Some('#') => (&mut note.objective, &word[1..]),
+            Some('~') => (&mut note.capability, &word[1..]),
+            Some('!') => (&mut note.rating, &word[1..]),
+            _ => break,
+        };
+        if value.is_empty() {
+            return Err(format!("{word:?} names nothing"));
+        }
+        if slot.is_some() {
+            return Err(format!("{word:?}: that tag is given twice"));
+        }
+        *slot = Some(value.replace('_', " "));
+        words.next();
+    }
+    if let Some(r) = &mut note.rating {
+        *r = r.to_ascii_uppercase();
+        if !["P", "S", "M", "U"].contains(&r.as_str()) {
+            return Err(format!("!{r}: a rating is P, S, M or U"));
+        }
+    }
+    note.text = words.collect::<Vec<_>>().join(" ");
+    if note.text.is_empty() {
+        return Err("write what you observed after the tags".into());
+    }
+    Ok(note)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{director_view, key};
+
+    fn type_line(a: &mut DirectorApp, text: &str) {
+        for c in text.chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn the_note_line_reads_tags_then_text() {
+        let n = parse_note("@cerc #piu-within-60 ~Operational_Coordination !s CERC met late").unwrap();
+        assert_eq!(n.team.as_deref(), Some("cerc"));
+        assert_eq!(n.objective.as_deref(), Some("piu-within-60"));
+        assert_eq!(n.capability.as_deref(), Some("Operational Coordination"));
+        assert_eq!((n.rating.as_deref(), n.text.as_str()), (Some("S"), "CERC met late"));
+        let plain = parse_note("  good hand-over  to #2 ").unwrap();
+        assert_eq!((plain.team, plain.text.as_str()), (None, "good hand-over to #2"), "tags only before the text");
+        assert!(parse_note("!X nope").unwrap_err().contains("P, S, M or U"));
+        assert!(parse_note("@a @b text").unwrap_err().contains("twice"));
+        assert!(parse_note("@cerc").unwrap_err().contains("write what you observed"));
+        assert!(parse_note("# text").unwrap_err().contains("names nothing"));
+    }
+
+    #[test]
+    fn o_sends_a_note_live_and_keeps_it_in_replay() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('o')));
+        assert_eq!(a.mode, Mode::Note);
+        type_line(&mut a, "!q oops");
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::None);
+        assert_eq!(a.mode, Mode::Note, "a bad line stays to be corrected");
+        assert!(a.status.as_ref().unwrap().1.contains("P, S, M or U"));
+        for _ in 0.."!q oops".len() {
+            a.handle_key(key(KeyCode::Backspace));
+        }
+        type_line(&mut a, "@chem-ops quick isolation");
+        let Effect::Send(DirectorAction::Note(note)) = a.handle_key(key(KeyCode::Enter)) else { panic!("a note") };
+        assert_eq!((note.team.as_deref(), note.text.as_str()), (Some("chem-ops"), "quick isolation"));
+        assert_eq!((a.mode, a.note.as_str()), (Mode::Normal, ""));
+        // The same key on a recording: kept beside it at the tick shown.
+        let state = crate::replay_state::ReplayState::new("j.jsonl".into(), 480, Vec::new(), Vec::new());
+        let mut r = DirectorApp::replaying(state);
+        r.handle_key(key(KeyCode::Char('o')));
+        type_line(&mut r, "seen");
+        assert!(matches!(r.handle_key(key(KeyCode::Enter)), Effect::Note(0, n) if n.text == "seen"));
+        // Typing never triggers the configured or built-in keys ('q' quits otherwise).
+        r.handle_key(key(KeyCode::Char('o')));
+        assert_eq!(r.handle_key(key(KeyCode::Char('q'))), Effect::None);
+        assert_eq!(r.note, "q");
+    }
 
     fn app() -> DirectorApp {
         let mut a = DirectorApp::new("ws://127.0.0.1:7878");

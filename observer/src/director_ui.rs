@@ -543,7 +543,7 @@ pub const HELP: &[&str] = &[
     "Clock",
     "  space p     start / pause / resume     + -     faster / slower",
     "  s →         step one tick (paused)     i       write an inject",
-    "  E           end the exercise (asks)",
+    "  E           end (asks)                 o       an evaluator's note",
     "Moving",
     "  Tab l       next panel                 S-Tab h ←  previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
@@ -577,6 +577,7 @@ pub const REPLAY_HELP: &[&str] = &[
     "  t :         go to a tick (120), a time (09:30), start or end",
     "  Enter       on a timeline event: go to its tick",
     "  b           branch: a live exercise from this tick (asks)",
+    "  o           an evaluator's note at this tick, kept beside the journal",
     "Moving",
     "  Tab l       next panel                 S-Tab h    previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
@@ -773,6 +774,7 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
     let prompt = match (app.mode, &app.replay) {
         (Mode::Filter, _) => Some(format!("/{}", app.filter)),
         (Mode::Goto, Some(r)) => Some(format!("go to tick or time (Enter, Esc): {}", r.goto)),
+        (Mode::Note, _) => Some(format!("note [@team #objective ~capability !P|S|M|U] text: {}", app.note)),
         _ => None,
     };
     if let Some(shown) = prompt {

@@ -82,7 +82,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                         app.sent(seq, &action);
                     }
                     // Only a recording seeks or branches.
-                    Effect::None | Effect::Seek(_) | Effect::Branch(_) => {}
+                    Effect::None | Effect::Seek(_) | Effect::Branch(_) | Effect::Note(..) => {}
                 }
             }
             Event::Client(event) => {

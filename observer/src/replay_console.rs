@@ -92,6 +92,13 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                         Effect::Send(_) => {
                             app.status = Some((Tone::Bad, "a recording takes no commands".into()));
                         }
+                        Effect::Note(tick, note) => {
+                            let journal = player.replay().journal.path.clone();
+                            app.status = Some(match cascade_replay::notes::append_note(&journal, tick, &note) {
+                                Ok(path) => (Tone::Good, format!("note kept at t{tick} in {}", path.display())),
+                                Err(e) => (Tone::Bad, e),
+                            });
+                        }
                         Effect::None => {}
                     }
                 }

@@ -7,6 +7,7 @@
 //! terminal. docs/journal.md documents the format.
 
 pub mod format;
+pub mod notes;
 pub mod player;
 pub mod reader;
 pub mod replay;

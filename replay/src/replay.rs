@@ -25,6 +25,9 @@ pub enum ReplayError {
     Command { path: String, line: usize, message: String },
     #[error("checkpoint mismatch at tick {tick}: the journal has {expected}, re-simulation gives {actual}")]
     Mismatch { tick: u64, expected: String, actual: String },
+    /// The evaluator's notes beside the journal cannot be read.
+    #[error("{0}")]
+    Notes(String),
 }
 
 /// A journal with its scenario loaded, ready to re-simulate.
@@ -81,7 +84,8 @@ impl Replay {
                     | DirectorAction::Resume
                     | DirectorAction::Speed { .. }
                     | DirectorAction::Step
-                    | DirectorAction::End => {}
+                    | DirectorAction::End
+                    | DirectorAction::Note(_) => {}
                     DirectorAction::Inject(live) => {
                         out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live), origin: None })
                     }

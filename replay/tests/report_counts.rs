@@ -77,6 +77,14 @@ fn script() -> Vec<(u64, &'static str, &'static str, u64, Value)> {
         (11, "hospital-ops", "laptop-1", 3, json!({"action": "harden", "asset": "hospital-lab"})),
         (12, "telco-ops", "host", 2, json!({"action": "takeover"})),
         (12, "telco-ops", "analyst", 1, json!({"action": "investigate", "asset": "telco-core"})),
+        (
+            12,
+            "director",
+            "console",
+            1,
+            json!({"action": "note", "text": "hospital hesitated", "team": "hospital-ops", "rating": "S"}),
+        ),
+        (13, "director", "console", 2, json!({"action": "note", "text": "room was calm"})),
     ]
 }
 
@@ -103,6 +111,9 @@ fn write_journal(path: &Path) {
                     command: command.clone(),
                 })
                 .unwrap();
+            if *team == "director" {
+                continue; // a note: journaled, ignored by the simulation
+            }
             commands.push(Command {
                 team: sim.team_index(team).unwrap(),
                 action: serde_json::from_value::<Action>(command.clone()).unwrap(),
@@ -136,6 +147,14 @@ fn every_command_and_bot_order_is_counted_with_its_fate_and_the_takeover() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("counts.jsonl");
     write_journal(&path);
+    let noted = cascade_engine::wire::Observation {
+        text: "should have asked the CSIRT first".into(),
+        team: None,
+        objective: None,
+        capability: Some("Cybersecurity".into()),
+        rating: None,
+    };
+    cascade_replay::notes::append_note(&path, 11, &noted).unwrap();
     let replay = Replay::new(read_journal(&path).unwrap()).unwrap();
     let report = build(&replay, |_| {}).unwrap();
     let json: Value = serde_json::to_value(&report).unwrap();
@@ -256,4 +275,24 @@ fn every_command_and_bot_order_is_counted_with_its_fate_and_the_takeover() {
     assert_eq!(press["first_after_minutes"], 0);
     assert_eq!(press["commands"][0]["fate"], "failed");
     assert!(md.contains("| call | 08:09 | Tell ILR what is hit; brief the CSIRT. | csirt | — | nothing |"), "{md}");
+
+    // The evaluators' notes, live and on the recording, in tick order.
+    let notes: Vec<(u64, &str, &str)> = json["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["tick"].as_u64().unwrap(), o["taken"].as_str().unwrap(), o["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (11, "replay", "should have asked the CSIRT first"),
+            (12, "live", "hospital hesitated"),
+            (13, "live", "room was calm")
+        ]
+    );
+    assert!(md.contains("### Team hospital-ops"), "{md}");
+    assert!(md.contains("08:12 (12, live) \\[S — Performed with some challenges\\]: hospital hesitated"), "{md}");
+    let hot_wash = &md[md.find("## Hot Wash").unwrap()..];
+    assert!(hot_wash.contains("room was calm") && hot_wash.contains("should have asked"), "{hot_wash}");
 }

@@ -53,6 +53,9 @@ pub struct Report {
     pub commands: Vec<CommandRecord>,
     /// The fired injects that expect something, against each addressed team's response.
     pub injects: Vec<reconcile::InjectReconciliation>,
+    /// The evaluators' observations: taken live (journaled director notes) and
+    /// while watching the recording (`<journal>.notes.jsonl`), in tick order.
+    pub observations: Vec<ObservationRow>,
     pub timeline: Vec<TimelineEntry>,
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
@@ -195,6 +198,20 @@ pub struct TeamActivity {
     pub last_action: Option<Moment>,
 }
 
+/// An evaluator's observation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservationRow {
+    pub tick: u64,
+    pub clock: String,
+    pub text: String,
+    pub team: Option<String>,
+    pub objective: Option<String>,
+    pub capability: Option<String>,
+    pub rating: Option<String>,
+    /// `live` (journaled during the exercise) or `replay` (noted on the recording).
+    pub taken: String,
+}
+
 /// One team command (or bot order) and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommandRecord {
@@ -292,6 +309,36 @@ impl Collector {
     }
 }
 
+/// The evaluators' notes: live ones from the journal's director lines, and
+/// those kept beside the journal while watching it, in tick order (live first
+/// at a tick).
+fn observations(replay: &Replay) -> Result<Vec<ObservationRow>, ReplayError> {
+    let m = &replay.model;
+    let row = |tick: u64, note: cascade_engine::wire::Observation, taken: &str| ObservationRow {
+        tick,
+        clock: m.clock.label(tick),
+        text: note.text,
+        team: note.team,
+        objective: note.objective,
+        capability: note.capability,
+        rating: note.rating,
+        taken: taken.to_string(),
+    };
+    let mut rows = Vec::new();
+    for (_, line) in &replay.journal.commands {
+        if line.team == crate::format::DIRECTOR
+            && let Ok(cascade_engine::wire::DirectorAction::Note(note)) = serde_json::from_value(line.command.clone())
+        {
+            rows.push(row(line.tick, note, "live"));
+        }
+    }
+    for line in crate::notes::read_notes(&replay.journal.path).map_err(ReplayError::Notes)? {
+        rows.push(row(line.tick, line.note, "replay"));
+    }
+    rows.sort_by_key(|r| (r.tick, r.taken != "live"));
+    Ok(rows)
+}
+
 /// The collected actions as report rows: a timed action still running at the
 /// end of the run says so, one that landed is applied.
 fn command_records(m: &Model, sim: &Simulation, collected: Vec<TeamActionView>) -> Vec<CommandRecord> {
@@ -340,6 +387,7 @@ pub fn build(replay: &Replay, mut progress: impl FnMut(u64)) -> Result<Report, R
         progress(tick);
     }
     let mut report = assemble(replay, &sim, collector);
+    report.observations = observations(replay)?;
     let (strengths, improvements) = rules::derive(&report);
     report.strengths = strengths;
     report.improvements = improvements;
@@ -551,6 +599,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         teams,
         timeline: timeline(sim, &commands),
         injects: reconcile::reconcile(m, sim, &commands),
+        observations: Vec::new(),
         commands,
         strengths: Vec::new(),
         improvements: Vec::new(),

@@ -223,6 +223,7 @@ pub fn markdown(r: &Report) -> String {
     list_md(&mut s, &r.strengths, "None identified.");
     let _ = writeln!(s, "\n## Areas for Improvement\n");
     list_md(&mut s, &r.improvements, "None identified.");
+    super::render_hseep::observations_md(&mut s, r);
     super::render_hseep::bottom_md(&mut s, r);
     s
 }
@@ -470,6 +471,7 @@ pub fn html(r: &Report) -> String {
     list_html(&mut s, &r.strengths, "None identified.");
     let _ = writeln!(s, "<h2>Areas for Improvement</h2>");
     list_html(&mut s, &r.improvements, "None identified.");
+    super::render_hseep::observations_html(&mut s, r);
     super::render_hseep::bottom_html(&mut s, r);
     s.push_str("</body></html>\n");
     super::render_hseep::with_contents(s)

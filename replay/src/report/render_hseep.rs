@@ -80,6 +80,80 @@ pub fn top_md(s: &mut String, r: &Report) {
     );
 }
 
+/// The observations about `key` (an objective or a team), or the general ones.
+fn grouped(r: &Report) -> Vec<(String, Vec<&super::ObservationRow>)> {
+    let mut groups: Vec<(String, Vec<&super::ObservationRow>)> = Vec::new();
+    let mut add = |title: String, row| match groups.iter_mut().find(|(t, _)| *t == title) {
+        Some((_, rows)) => rows.push(row),
+        None => groups.push((title, vec![row])),
+    };
+    for o in &r.observations {
+        if let Some(objective) = &o.objective {
+            add(format!("Objective {objective}"), o);
+        }
+        if let Some(team) = &o.team {
+            add(format!("Team {team}"), o);
+        }
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    groups
+}
+
+fn observation_words(o: &super::ObservationRow) -> String {
+    let mut tags = Vec::new();
+    if let Some(c) = &o.capability {
+        tags.push(c.clone());
+    }
+    if let Some(rating) = &o.rating {
+        tags.push(format!("{rating} — {}", meaning(rating)));
+    }
+    let tags = if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join("; ")) };
+    format!("{} ({}, {}){tags}: {}", o.clock, o.tick, o.taken, o.text)
+}
+
+/// Evaluator observations by objective and team, and the hot wash (Markdown).
+pub fn observations_md(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "\n## Evaluator Observations\n");
+    if r.observations.is_empty() {
+        let _ = writeln!(s, "No observation was noted (`o` in the director console, live or on the recording).");
+    }
+    for (title, rows) in grouped(r) {
+        let _ = writeln!(s, "### {}\n", cell(&title));
+        for o in rows {
+            let _ = writeln!(s, "- {}", cell(&observation_words(o)));
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "\n## Hot Wash\n");
+    let general: Vec<&super::ObservationRow> =
+        r.observations.iter().filter(|o| o.team.is_none() && o.objective.is_none()).collect();
+    if general.is_empty() {
+        let _ = writeln!(s, "No general observation.");
+    }
+    for o in general {
+        let _ = writeln!(s, "- {}", cell(&observation_words(o)));
+    }
+}
+
+/// The same in HTML.
+pub fn observations_html(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "<h2>Evaluator Observations</h2>");
+    if r.observations.is_empty() {
+        let _ = writeln!(s, "<p>No observation was noted.</p>");
+    }
+    for (title, rows) in grouped(r) {
+        let _ = writeln!(s, "<h3>{}</h3><ul>", esc(&title));
+        for o in rows {
+            let _ = writeln!(s, "<li>{}</li>", esc(&observation_words(o)));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+    let _ = writeln!(s, "<h2>Hot Wash</h2>");
+    let general: Vec<String> =
+        r.observations.iter().filter(|o| o.team.is_none() && o.objective.is_none()).map(observation_words).collect();
+    bullets_html(s, &general, "No general observation.");
+}
+
 /// The Improvement Plan matrix (Markdown).
 pub fn bottom_md(s: &mut String, r: &Report) {
     let _ = writeln!(s, "\n## Improvement Plan\n");

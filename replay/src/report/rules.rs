@@ -123,6 +123,7 @@ mod tests {
             teams: vec![],
             commands: vec![],
             injects: vec![],
+            observations: vec![],
             timeline: vec![],
             strengths: vec![],
             improvements: vec![],
