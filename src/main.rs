@@ -50,7 +50,7 @@ enum Command {
     /// every checkpoint hash (exit 1 naming the first tick that differs).
     Replay(replay::ReplayArgs),
     /// Write the after-action report of a journal (report.md, report.html,
-    /// report.json) into --out DIR, re-simulating it and checking every checkpoint.
+    /// report.json, report.docx) into --out DIR, re-simulating it and checking every checkpoint.
     Report(report::ReportArgs),
     /// Host a live exercise over websockets (or continue one with --resume).
     Serve(serve::ServeArgs),

@@ -1,10 +1,10 @@
 //! `cascade report JOURNAL --out DIR`: the after-action report of a recorded run,
-//! as report.md, a self-contained report.html and report.json.
+//! as report.md, a self-contained report.html, report.json and report.docx.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use cascade_replay::report::{build, hseep, render};
+use cascade_replay::report::{build, hseep, render, render_docx};
 use cascade_replay::{Replay, read_journal};
 use clap::Args;
 
@@ -53,22 +53,24 @@ fn make(args: &ReportArgs) -> Result<Vec<PathBuf>, String> {
         hseep::complete(&mut report, &replay.model, &ratings);
     }
     let json = serde_json::to_string_pretty(&report).map_err(|e| format!("cannot serialise the report: {e}"))?;
+    let docx = render_docx::docx(&report)?;
     let outputs = [
-        ("report.md", render::markdown(&report)),
-        ("report.html", render::html(&report)),
-        ("report.json", json + "\n"),
+        ("report.md", render::markdown(&report).into_bytes()),
+        ("report.html", render::html(&report).into_bytes()),
+        ("report.json", (json + "\n").into_bytes()),
+        ("report.docx", docx),
     ];
     let mut paths = Vec::new();
-    for (name, text) in outputs {
+    for (name, bytes) in outputs {
         let path = args.out.join(name);
-        write(&path, &text)?;
+        write(&path, &bytes)?;
         paths.push(path);
     }
     Ok(paths)
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.

@@ -76,7 +76,7 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     let report = cascade().arg("report").arg(&journal).arg("--out").arg(&out).output().unwrap();
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     let printed = String::from_utf8(report.stdout).unwrap();
-    for name in ["report.md", "report.html", "report.json"] {
+    for name in ["report.md", "report.html", "report.json", "report.docx"] {
         assert!(printed.contains(&out.join(name).display().to_string()), "{printed}");
     }
     // Not a terminal: no progress bar.
@@ -84,6 +84,7 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
 
     let json: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let o = &json["overview"];
+    assert_eq!(json["format"], 2);
     assert_eq!(o["ticks_run"], 30);
     assert_eq!(o["seed"], "7");
     assert_eq!(o["verified"], true);
@@ -203,6 +204,28 @@ fn the_report_has_the_known_outcome_in_all_three_formats() {
     assert!(md.contains("| Cybersecurity | contain (met) | P — Performed without challenges | P |"), "{md}");
     assert!(html.contains("<nav class=\"toc\">") && html.contains("<a href=\"#s1\">Executive Summary</a>"));
     assert!(html.contains("@media print"));
+
+    // report.docx is a valid Word package with the sections.
+    let file = std::fs::File::open(out.join("report.docx")).unwrap();
+    let mut package = zip::ZipArchive::new(file).expect("report.docx is a zip package");
+    for part in ["[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/styles.xml"] {
+        assert!(package.by_name(part).is_ok(), "{part} missing from report.docx");
+    }
+    let mut document = String::new();
+    std::io::Read::read_to_string(&mut package.by_name("word/document.xml").unwrap(), &mut document).unwrap();
+    for section in [
+        "Executive Summary",
+        "Exercise Details",
+        "Analysis of Core Capabilities",
+        "Analysis of Objectives",
+        "Injects and Responses",
+        "Evaluator Observations",
+        "Appendix A: Improvement Plan",
+        "Cybersecurity",
+        "Plant &lt;intrusion&gt; &amp;",
+    ] {
+        assert!(document.contains(section), "{section} missing from report.docx");
+    }
 }
 
 #[test]

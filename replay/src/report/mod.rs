@@ -10,6 +10,7 @@
 pub mod hseep;
 pub mod reconcile;
 pub mod render;
+pub mod render_docx;
 mod render_hseep;
 pub mod rules;
 
@@ -32,8 +33,14 @@ pub struct Moment {
     pub clock: String,
 }
 
+/// The version of report.json's structure (docs/journal.md documents it;
+/// raised whenever a field changes meaning or goes away).
+pub const REPORT_FORMAT: u32 = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// `REPORT_FORMAT`: tools reading report.json check it first.
+    pub format: u32,
     /// HSEEP: objectives met and missed, the main strengths and areas for improvement.
     pub summary: hseep::ExecutiveSummary,
     pub overview: Overview,
@@ -586,6 +593,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         .collect();
 
     Report {
+        format: REPORT_FORMAT,
         summary: Default::default(),
         details: Default::default(),
         capabilities: Vec::new(),

@@ -96,6 +96,7 @@ mod tests {
 
     fn empty() -> Report {
         Report {
+            format: super::super::REPORT_FORMAT,
             summary: Default::default(),
             details: Default::default(),
             capabilities: vec![],
