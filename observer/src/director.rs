@@ -39,6 +39,8 @@ pub enum Effect {
     /// Replay: keep this observation, stamped with the tick shown, beside
     /// the recording (live, a note is sent as a director command).
     Note(u64, Observation),
+    /// Show this team's view (the engine's `team_view`) at the tick shown.
+    ViewAs(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub enum Mode {
     ConfirmBranch,
     /// Typing an evaluator's observation.
     Note,
+    /// Typing the team to view the exercise as.
+    ViewAsPrompt,
 }
 
 /// The panels Tab moves between.
@@ -217,6 +221,11 @@ pub struct DirectorApp {
     pub filter: String,
     /// The observation being typed (`o`).
     pub note: String,
+    /// The team id being typed (`v`).
+    pub view_as_input: String,
+    /// The exercise as a team sees it (`v`): the player's screen, drawn from
+    /// the engine's team view at the tick shown; Esc or `v` comes back.
+    pub viewing: Option<Box<crate::app::App>>,
     pub inject: InjectForm,
     /// Frame ticks since the last server frame (to show a silent server).
     pub quiet_frames: u32,
@@ -270,6 +279,8 @@ impl DirectorApp {
             selected: BTreeMap::new(),
             filter: String::new(),
             note: String::new(),
+            view_as_input: String::new(),
+            viewing: None,
             inject: InjectForm::default(),
             quiet_frames: 0,
             fps: 10,
@@ -518,11 +529,18 @@ impl DirectorApp {
             return Effect::None;
         }
         // Configured keys stand for their action, except while text is typed.
-        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto | Mode::Note);
+        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto | Mode::Note | Mode::ViewAsPrompt);
         let key = if typing { key } else { self.keys.translate(key) };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
             return Effect::Quit;
+        }
+        if let Some(player) = self.viewing.as_mut() {
+            if let Some(effect) = view_as_key(player, key) {
+                return effect;
+            }
+            self.viewing = None;
+            return Effect::None;
         }
         match self.mode {
             Mode::Help | Mode::Details => {
@@ -573,6 +591,7 @@ impl DirectorApp {
             }
             Mode::Inject => self.inject_key(key, ctrl),
             Mode::Note => self.note_key(key),
+            Mode::ViewAsPrompt => self.view_as_prompt_key(key),
             Mode::Normal => match self.replay_key(key) {
                 Some(effect) => effect,
                 None => self.normal_key(key),
@@ -623,6 +642,11 @@ impl DirectorApp {
                 self.mode = Mode::Note;
                 self.status = None;
             }
+            KeyCode::Char('v') => {
+                self.mode = Mode::ViewAsPrompt;
+                self.view_as_input.clear();
+                self.status = None;
+            }
             KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
             KeyCode::Tab | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::BackTab | KeyCode::Char('h') | KeyCode::Left => self.focus = self.focus.prev(),
@@ -667,6 +691,37 @@ impl DirectorApp {
             },
             _ => {
                 edit_text(&mut self.note, key, wire::MAX_NOTE_CHARS);
+            }
+        }
+        Effect::None
+    }
+
+    fn view_as_prompt_key(&mut self, key: KeyEvent) -> Effect {
+        match key.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Tab => {
+                let teams = self.team_ids();
+                let partial = self.view_as_input.trim().to_string();
+                let matching: Vec<&String> = teams.iter().filter(|t| t.starts_with(&partial)).collect();
+                match matching.as_slice() {
+                    [one] => self.view_as_input = (*one).clone(),
+                    [] => self.status = Some((Tone::Bad, format!("no team starts with {partial:?}"))),
+                    many => {
+                        let shown: Vec<&str> = many.iter().take(8).map(|t| t.as_str()).collect();
+                        self.status = Some((Tone::Info, shown.join("  ")));
+                    }
+                }
+            }
+            KeyCode::Enter => {
+                let team = self.view_as_input.trim().to_string();
+                if self.team_ids().contains(&team) {
+                    self.mode = Mode::Normal;
+                    return Effect::ViewAs(team);
+                }
+                self.status = Some((Tone::Bad, format!("no team {team:?} (Tab completes)")));
+            }
+            _ => {
+                edit_text(&mut self.view_as_input, key, 64);
             }
         }
         Effect::None
@@ -875,6 +930,24 @@ pub fn describe(action: &DirectorAction) -> String {
         DirectorAction::End => "end".into(),
         DirectorAction::Note(note) => format!("note: {}", note.text),
     }
+}
+
+/// A key while the console shows a team's view: Esc or `v` returns (None);
+/// the player's page and scroll keys work; nothing is ever sent.
+fn view_as_key(player: &mut crate::app::App, key: KeyEvent) -> Option<Effect> {
+    if player.mode == crate::app::Mode::Normal
+        && matches!(key.code, KeyCode::Esc | KeyCode::Char('v') | KeyCode::Char('q'))
+    {
+        return None;
+    }
+    match player.handle_key(key) {
+        crate::app::Effect::Quit => return None,
+        crate::app::Effect::Send(_) | crate::app::Effect::ExportIndicators => {
+            player.status = Some((crate::app::Tone::Info, "a view as a team only looks: nothing is sent".into()));
+        }
+        crate::app::Effect::None => {}
+    }
+    Some(Effect::None)
 }
 
 /// Reads the note line: `[@TEAM] [#OBJECTIVE] [!P|S|M|U] [~CAPABILITY] TEXT`

@@ -578,6 +578,7 @@ pub const REPLAY_HELP: &[&str] = &[
     "  Enter       on a timeline event: go to its tick",
     "  b           branch: a live exercise from this tick (asks)",
     "  o           an evaluator's note at this tick, kept beside the journal",
+    "  v           view as a team: its own screen at this tick (Esc returns)",
     "Moving",
     "  Tab l       next panel                 S-Tab h    previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
@@ -764,6 +765,11 @@ fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &DirectorApp) {
+    // Viewing as a team: the player's own screen, from the team's view.
+    if let Some(player) = &app.viewing {
+        crate::ui::draw(frame, player);
+        return;
+    }
     let area = frame.area();
     let [top, middle, status, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1), Constraint::Length(1)])
@@ -775,6 +781,9 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         (Mode::Filter, _) => Some(format!("/{}", app.filter)),
         (Mode::Goto, Some(r)) => Some(format!("go to tick or time (Enter, Esc): {}", r.goto)),
         (Mode::Note, _) => Some(format!("note [@team #objective ~capability !P|S|M|U] text: {}", app.note)),
+        (Mode::ViewAsPrompt, _) => {
+            Some(format!("view the exercise as team (Tab completes; Enter, Esc): {}", app.view_as_input))
+        }
         _ => None,
     };
     if let Some(shown) = prompt {

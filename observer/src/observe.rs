@@ -82,6 +82,12 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                         app.sent(seq, &action);
                     }
                     // Only a recording seeks or branches.
+                    Effect::ViewAs(_) => {
+                        app.status = Some((
+                            crate::app::Tone::Info,
+                            "a team's view is for recordings (cascade replay JOURNAL, then v): live, directors are sent no team's view".into(),
+                        ));
+                    }
                     Effect::None | Effect::Seek(_) | Effect::Branch(_) | Effect::Note(..) => {}
                 }
             }

@@ -8,10 +8,12 @@
 
 use std::time::Instant;
 
-use cascade_engine::view::director_view;
+use cascade_engine::view::{director_view, team_view};
+use cascade_engine::wire::ServerMessage;
 use cascade_replay::Player;
 
-use crate::app::{Event, Tone};
+use crate::app::{App, Event, Tone};
+use crate::client::ClientEvent;
 use crate::director::{DirectorApp, Effect};
 use crate::keymap::KeyMap;
 use crate::replay_state::ReplayState;
@@ -43,9 +45,43 @@ pub fn show(app: &mut DirectorApp, player: &mut Player, tick: u64) {
     player.seek(tick);
     let view = director_view(player.sim(), 0);
     app.show_replay(view, player.national_series(), player.sector_series());
+    // Viewing as a team: that team's view at the new tick, on the same page.
+    if let Some(team) = app.viewing.as_ref().and_then(|v| v.team.clone()) {
+        app.viewing = team_screen(player, &team, app.viewing.as_deref()).map(Box::new);
+    }
     if let Some(r) = app.replay.as_mut() {
         r.last_seek = Some(started.elapsed());
     }
+}
+
+/// The player's screen for `team` at the simulation's tick: the engine's team
+/// view, exactly what the team's clients were sent then (`previous` keeps the
+/// page shown). None for an unknown team.
+pub fn team_screen(player: &Player, team: &str, previous: Option<&App>) -> Option<App> {
+    let sim = player.sim();
+    let index = sim.team_index(team)?;
+    let model = sim.model();
+    let role = format!("{:?}", model.scenario.teams[index as usize].role).to_lowercase();
+    let mut screen = App::new("recording");
+    screen.on_client(ClientEvent::Frame(ServerMessage::Welcome {
+        team: team.to_string(),
+        role,
+        tick: sim.tick(),
+        protocol: cascade_engine::wire::PROTOCOL,
+        scenario: model.scenario.name.clone(),
+        running: false,
+        ticks_per_second: 0.0,
+    }));
+    screen.on_client(ClientEvent::Frame(ServerMessage::Snapshot(Box::new(team_view(sim, index, 0)))));
+    if let Some(previous) = previous {
+        screen.page = previous.page;
+    }
+    let clock = model.clock.label(sim.tick());
+    screen.status = Some((
+        Tone::Info,
+        format!("⏵ REPLAY: {team}'s view at {clock} (t{}), as its players saw it; Esc or v returns", sim.tick()),
+    ));
+    Some(screen)
 }
 
 /// Runs the viewer until `q` or a branch, from tick `at`, paused.
@@ -92,6 +128,9 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                         Effect::Send(_) => {
                             app.status = Some((Tone::Bad, "a recording takes no commands".into()));
                         }
+                        Effect::ViewAs(team) => {
+                            app.viewing = team_screen(player, &team, None).map(Box::new);
+                        }
                         Effect::Note(tick, note) => {
                             let journal = player.replay().journal.path.clone();
                             app.status = Some(match cascade_replay::notes::append_note(&journal, tick, &note) {
@@ -110,4 +149,84 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
         ratatui::restore();
         exit
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cascade_engine::Simulation;
+    use cascade_engine::exercise::actions::Origin;
+    use cascade_engine::exercise::{Action, Command};
+    use cascade_engine::load::{load_model, to_ron};
+    use cascade_replay::{CommandLine, Header, JournalWriter, Replay, read_journal};
+    use crossterm::event::KeyCode;
+
+    use super::*;
+    use crate::testing::key;
+
+    /// The tutorial, 20 ticks, hospital-ops isolating hospital-it at tick 3.
+    fn player(dir: &std::path::Path) -> Player {
+        let model =
+            load_model(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tutorial.ron")).unwrap();
+        let path = dir.join("t.jsonl");
+        let mut writer = JournalWriter::create(&path, &Header::new(to_ron(&model.scenario), 42, "t".into())).unwrap();
+        let mut sim = Simulation::new(Arc::new(model), 42);
+        writer.append_checkpoint(0, &sim.state_hash()).unwrap();
+        let hospital = sim.team_index("hospital-ops").unwrap();
+        for tick in 1..=20u64 {
+            let mut commands = Vec::new();
+            if tick == 3 {
+                let action = Action::Isolate { asset: "hospital-it".into() };
+                let command = serde_json::to_value(&action).unwrap();
+                let line = CommandLine { tick, team: "hospital-ops".into(), client: "laptop".into(), seq: 1, command };
+                writer.append_command(&line).unwrap();
+                commands.push(Command { team: hospital, action, origin: Some(Origin::new("laptop", 1)) });
+            }
+            sim.step_with(commands);
+            writer.append_checkpoint(tick, &sim.state_hash()).unwrap();
+        }
+        writer.sync().unwrap();
+        Player::open(Replay::new(read_journal(&path).unwrap()).unwrap(), 1 << 24, |_| {}).unwrap()
+    }
+
+    #[test]
+    fn viewing_as_a_team_shows_its_view_at_the_tick_and_follows_seeks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut player = player(dir.path());
+        let mut app =
+            DirectorApp::replaying(crate::replay_state::ReplayState::new("t".into(), 20, Vec::new(), Vec::new()));
+        show(&mut app, &mut player, 2);
+        app.handle_key(key(KeyCode::Char('v')));
+        for c in "hosp".chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!(app.view_as_input, "hospital-ops");
+        let Effect::ViewAs(team) = app.handle_key(key(KeyCode::Enter)) else { panic!("view as") };
+        app.viewing = team_screen(&player, &team, None).map(Box::new);
+        let seen = app.viewing.as_ref().unwrap();
+        assert_eq!(seen.view.as_ref().map(|v| (v.tick, v.actions.len())), Some((2, 0)), "before the isolation");
+        // Page 2 (My actions), then a seek past the isolation: same page, new tick.
+        app.handle_key(key(KeyCode::Char('2')));
+        show(&mut app, &mut player, 5);
+        let seen = app.viewing.as_ref().unwrap();
+        assert_eq!(seen.page, crate::app::Page::Actions);
+        let view = seen.view.as_ref().unwrap();
+        assert_eq!(view.tick, 5);
+        assert_eq!(view.actions[0].command["action"], "isolate");
+        assert!(seen.status.as_ref().unwrap().1.contains("hospital-ops's view at"));
+        // Nothing is ever sent from it, and Esc comes back.
+        app.handle_key(key(KeyCode::Char('T')));
+        assert!(app.viewing.as_ref().unwrap().status.as_ref().unwrap().1.contains("nothing is sent"));
+        assert_eq!(app.handle_key(key(KeyCode::Esc)), Effect::None);
+        assert!(app.viewing.is_none());
+        // An unknown team is refused at the prompt.
+        app.handle_key(key(KeyCode::Char('v')));
+        for c in "nobody".chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(app.handle_key(key(KeyCode::Enter)), Effect::None);
+        assert!(app.status.as_ref().unwrap().1.contains("no team \"nobody\""));
+    }
 }
