@@ -144,3 +144,37 @@ async fn an_evaluator_s_note_is_journaled_with_its_tick_and_changes_nothing() {
     assert_eq!((noted[0]["team"].as_str(), noted[0]["tick"].as_u64()), (Some("director"), Some(2)));
     assert_eq!(noted[0]["command"], note);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_huge_or_deep_refused_commands_neither_blinds_clients_nor_hides_real_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "flood", &["--rate", "1000"]);
+    let mut director = server.director().await;
+    let mut x = server.team("team-a", "x").await;
+    x.acked(1, json!({"action": "harden", "asset": "a-edge"})).await;
+    // 125 levels deep (the most a server frame can quote and still parse) and
+    // 60 KB of action name; then many small bad ones.
+    let mut deep = json!(1);
+    for _ in 0..120 {
+        deep = json!([deep]);
+    }
+    assert_eq!(x.rejected(2, json!({"action": deep})).await, "bad_command");
+    let huge = x.rejected(3, json!({"action": "A".repeat(60_000)})).await;
+    assert_eq!(huge, "bad_command");
+    for seq in 4..40 {
+        x.rejected(seq, json!({"action": "isolate", "asset": "nowhere"})).await;
+    }
+    director.acked(1, json!({"action": "step"})).await;
+    let tick = x.wait_for("tick 1", |f| kind(f) == "tick" && f["tick"] == 1).await;
+    // The frame is small and a Rust client reads it.
+    let raw = serde_json::to_string(&tick).unwrap();
+    assert!(raw.len() < 32 * 1024, "{} bytes", raw.len());
+    serde_json::from_str::<cascade_engine::wire::ServerMessage>(&raw).expect("the client's own types read it");
+    // The applied harden is still there beside the newest refusals.
+    let entries = log(&tick);
+    assert!(entries.contains(&entry("x", 1, "harden", "running", "")), "{entries:?}");
+    assert_eq!(entries.iter().filter(|e| e.3 == "refused").count(), 10, "the newest refusals only");
+    let dtick = director.wait_for("director tick 1", |f| kind(f) == "director_tick" && f["tick"] == 1).await;
+    let draw = serde_json::to_string(&dtick).unwrap();
+    serde_json::from_str::<cascade_engine::wire::ServerMessage>(&draw).expect("the director's client reads it");
+}

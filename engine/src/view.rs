@@ -442,11 +442,11 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         team: m.scenario.teams[team as usize].id.clone(),
         organisation: m.scenario.organisations[org as usize].id.clone(),
         human: state.human,
-        brief: if messages_since == 0 { m.scenario.teams[team as usize].brief.clone() } else { String::new() },
+        brief: m.scenario.teams[team as usize].brief.clone(),
         expected: player::expected(sim, team),
-        directory: if messages_since == 0 { player::directory(sim) } else { Vec::new() },
+        directory: player::directory(sim),
         humans: player::humans(sim),
-        regimes: if messages_since == 0 { player::regimes(sim, team) } else { Vec::new() },
+        regimes: player::regimes(sim, team),
         staff: state.staff,
         busy: state.busy,
         service: service(sim),
@@ -462,6 +462,17 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         actions: player::actions(sim, team),
         constituents: player::constituents(sim, team),
     }
+}
+
+/// What changed for `team` at a tick (a `tick` frame): its view from message
+/// `messages_since` on, without the parts that never change (brief, directory,
+/// regimes), which its snapshot carried.
+pub fn team_view_update(sim: &Simulation, team: u32, messages_since: usize) -> TeamView {
+    let mut view = team_view(sim, team, messages_since);
+    view.brief.clear();
+    view.directory.clear();
+    view.regimes.clear();
+    view
 }
 
 /// Everything, for the exercise director.

@@ -253,10 +253,13 @@ fn the_directory_brief_and_clock_labels_are_there_and_public_facts_only() {
     let hospital = team_view(&sim, 0, 0);
     assert!(hospital.brief.is_empty());
     assert!(!serde_json::to_string(&hospital).unwrap().contains("You serve the hospital."));
-    // Tick frames leave the directory out (it does not change).
-    assert!(team_view(&sim, 0, 1).directory.is_empty());
-    assert!(team_view(&sim, 0, 1).regimes.is_empty());
-    assert!(team_view(&sim, 2, 1).brief.is_empty(), "the brief comes with snapshots");
+    // Tick frames leave out what never changes, messages or none.
+    use cascade_engine::view::team_view_update;
+    for since in [0, 1] {
+        let update = team_view_update(&sim, 2, since);
+        assert!(update.directory.is_empty() && update.regimes.is_empty() && update.brief.is_empty());
+    }
+    assert!(!team_view(&sim, 0, 1).directory.is_empty(), "a full view always has them");
 }
 
 #[test]
@@ -286,7 +289,11 @@ fn held_indicators_carry_their_values_label_and_source_and_expected_actions_thei
     sim.step_with(vec![command(0, share, "laptop", 1)]);
     let hospital = team_view(&sim, 0, 0);
     assert_eq!(hospital.held.len(), 1);
-    assert_eq!((hospital.held[0].source.as_str(), hospital.held[0].tlp), ("own investigation", Tlp::Clear));
+    // Noticed unaided (visibility 1000): a detection, not an investigation of its own.
+    assert_eq!(
+        (hospital.held[0].source.as_str(), hospital.held[0].tlp),
+        ("detection on your organisation's asset", Tlp::Clear)
+    );
     let csirt = team_view(&sim, 2, 0);
     let held = &csirt.held[0];
     assert_eq!(

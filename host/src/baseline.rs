@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use cascade_engine::view::{director_view, team_view};
+use cascade_engine::view::{director_view, team_view_update};
 use cascade_engine::{Simulation, load_model};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -63,7 +63,7 @@ pub async fn serve_baseline(scenario: &Path, tokens_out: &Path, journal: &Path, 
     }
     let json_len = |v: serde_json::Result<String>| v.map(|s| s.len()).unwrap_or(0);
     let team_sizes: Vec<usize> =
-        (0..team_ids.len() as u32).map(|t| json_len(serde_json::to_string(&team_view(&sim, t, seen)))).collect();
+        (0..team_ids.len() as u32).map(|t| json_len(serde_json::to_string(&team_view_update(&sim, t, seen)))).collect();
     let director_size = json_len(serde_json::to_string(&director_view(&sim, seen)));
     let tokens = Tokens::generate(&team_ids)?;
     tokens.write(tokens_out)?;

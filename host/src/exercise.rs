@@ -19,7 +19,7 @@ use cascade_engine::Simulation;
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::view::{DirectorView, TeamView, director_view, team_view};
+use cascade_engine::view::{DirectorView, TeamView, director_view, team_view, team_view_update};
 use cascade_engine::wire::{DirectorAction, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{mpsc, oneshot};
@@ -358,14 +358,18 @@ impl Exercise {
     fn snapshot(&self, who: Identity) -> ServerMessage {
         match who {
             Identity::Director => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
-            Identity::Team(t) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0))),
+            Identity::Team(t) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0, true))),
         }
     }
 
-    /// A team's view with the host's part of its action log merged in.
-    fn team_view(&self, team: u32, messages_since: usize) -> TeamView {
-        let mut view = team_view(&self.sim, team, messages_since);
-        self.host_actions.merge_team(&self.sim, team, &self.queued, &mut view);
+    /// A team's view with the host's part of its action log merged in: full
+    /// for a snapshot, without its unchanging parts for a tick frame.
+    fn team_view(&self, team: u32, messages_since: usize, snapshot: bool) -> TeamView {
+        let mut view = match snapshot {
+            true => team_view(&self.sim, team, messages_since),
+            false => team_view_update(&self.sim, team, messages_since),
+        };
+        self.host_actions.merge_team(&self.sim, team, &self.queued, self.ended, &mut view);
         view
     }
 
@@ -376,7 +380,10 @@ impl Exercise {
         view
     }
 
+    /// A reject, its message cut short (a parser's message may quote the
+    /// whole bad command back).
     fn reject(outbox: &Outbox, seq: u64, code: &str, message: String) {
+        let message = crate::action_log::cut(&message, crate::action_log::MAX_MESSAGE_CHARS);
         outbox.answer(&ServerMessage::Reject { seq, code: code.to_string(), message });
     }
 
@@ -598,8 +605,8 @@ impl Exercise {
         match (key.who, key.snapshot) {
             (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
             (Identity::Director, false) => ServerMessage::DirectorTick(Box::new(self.director_view(key.seen))),
-            (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0))),
-            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(self.team_view(t, key.seen))),
+            (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0, true))),
+            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(self.team_view(t, key.seen, false))),
         }
     }
 

@@ -381,9 +381,14 @@ async fn session(
                     }
                     Some(Ok(_)) => continue, // ping/pong/binary: nothing for us
                 };
-                let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
-                    // A frame of a newer server version: ignore it rather than fail.
-                    continue;
+                let message = match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(message) => message,
+                    // A frame of a newer server version, or one this client cannot
+                    // read: skip it, but say so rather than go silent.
+                    Err(e) => ServerMessage::Error {
+                        code: "unreadable_frame".into(),
+                        message: format!("a frame from the server could not be read ({e}); skipped"),
+                    },
                 };
                 let mut fatal = None;
                 match &message {

@@ -91,7 +91,10 @@ fn export_indicators(app: &mut App) {
     let now = jiff::Timestamp::now();
     let date = now.strftime("%Y-%m-%d").to_string();
     let stamp = now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-    let base = format!("{}-t{}-indicators", view.team, view.tick);
+    // The name comes from the server: only plain characters reach the path.
+    let team: String =
+        view.team.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let base = format!("{team}-t{}-indicators", view.tick);
     let files = [
         (format!("{base}.misp.json"), crate::indicator_export::misp_events(&view.team, &view.held, &date)),
         (format!("{base}.stix.json"), crate::indicator_export::stix_bundle(&view.team, &view.held, &stamp)),

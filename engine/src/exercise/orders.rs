@@ -428,7 +428,10 @@ pub fn detect(ctx: &mut Ctx, incident: u32, asset: u32, team: Option<u32>) {
     let mut holders = teams_of(ctx, org);
     holders.extend(team);
     for t in holders {
-        ctx.ex.teams[t as usize].receive_indicators(incident, tick, Tlp::Clear, HeldFrom::Own);
+        // The investigating team found them; its organisation's others (and
+        // everyone, for an alert or an unaided detection) learn of them.
+        let from = if team == Some(t) { HeldFrom::Own } else { HeldFrom::Detected };
+        ctx.ex.teams[t as usize].receive_indicators(incident, tick, Tlp::Clear, from);
     }
     if ctx.ex.awareness.contains_key(&(org, incident)) {
         return;

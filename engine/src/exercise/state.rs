@@ -48,15 +48,18 @@ pub struct Held {
     /// The least restrictive label it has received them under; it bounds how the
     /// team may pass them on (TLP 2.0).
     pub tlp: Tlp,
-    /// Where they first came from (views only; not hashed).
+    /// Who gave them under `tlp` (views only; not hashed).
     pub from: HeldFrom,
 }
 
 /// Where a team got an incident's indicators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeldFrom {
-    /// Its own investigation or detection.
+    /// Its own investigation.
     Own,
+    /// A detection on its organisation's asset: an alert, the owner noticing
+    /// unaided, or another team's investigation.
+    Detected,
     /// A share from another team.
     Team(u32),
     /// An inject of the MSEL (its stable index).
@@ -66,11 +69,15 @@ pub enum HeldFrom {
 }
 
 impl TeamState {
-    /// Gives the team the indicators of `incident` under `tlp` (keeping the first
-    /// tick and source, and the least restrictive label seen).
+    /// Gives the team the indicators of `incident` under `tlp`, keeping the
+    /// first tick and the least restrictive label seen, with whoever gave that
+    /// label (the source always names the release the label comes from).
     pub fn receive_indicators(&mut self, incident: u32, tick: u64, tlp: Tlp, from: HeldFrom) {
         let held = self.indicators.entry(incident).or_insert(Held { since: tick, tlp, from });
-        held.tlp = held.tlp.min(tlp);
+        if tlp < held.tlp {
+            held.tlp = tlp;
+            held.from = from;
+        }
     }
 }
 

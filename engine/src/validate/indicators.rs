@@ -23,6 +23,11 @@ pub fn problem(indicator: &Indicator) -> Option<String> {
     if indicator.comment.chars().count() > super::limits::MAX_NAME_CHARS {
         return Some(format!("comment: longer than {} characters", super::limits::MAX_NAME_CHARS));
     }
+    // Values travel into terminals, MISP and STIX files: no control or
+    // bidirectional-override characters, and no spaces.
+    if let Some(c) = value.chars().find(|c| c.is_control() || BIDI.contains(c) || c.is_whitespace()) {
+        return Some(format!("holds the character U+{:04X}: indicator values are plain, visible text", c as u32));
+    }
     let ok = match indicator.kind {
         IndicatorKind::Ip => return ip_problem(value),
         IndicatorKind::Domain => reserved_domain(value),
@@ -71,12 +76,21 @@ fn documentation_ip(value: &str) -> bool {
     }
 }
 
+/// Characters that reorder text on screen (Trojan Source).
+const BIDI: [char; 9] =
+    ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'];
+
 fn reserved_domain(domain: &str) -> bool {
-    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    // One trailing dot (the root) at most.
+    let domain = domain.strip_suffix('.').unwrap_or(domain).to_ascii_lowercase();
     let labels_ok = !domain.is_empty()
-        && domain
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     let reserved = ["example.com", "example.net", "example.org", "example", "test", "invalid"]
         .iter()
         .any(|r| domain == *r || domain.ends_with(&format!(".{r}")));
@@ -86,8 +100,13 @@ fn reserved_domain(domain: &str) -> bool {
 /// The host of an `http://` or `https://` URL.
 fn url_host(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // Browsers (WHATWG) end the authority at a backslash too; userinfo is
+    // refused outright (`http://real.host@example.com` misleads people).
+    let authority = rest.split(['/', '?', '#', '\\']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    let host = authority;
     if host.starts_with('[') {
         return host.split_once(']').map(|(h, _)| &h[1..]);
     }
@@ -127,6 +146,7 @@ mod tests {
             (Url, "https://cdn.example.net/payload.bin"),
             (Url, "http://198.51.100.7:8080/x"),
             (Url, "http://[2001:db8::1]/x"),
+            (Domain, "grid.example.com."),
             (Email, "invoice@billing.example.org"),
             (Sha256, &"ab".repeat(32)),
             (Md5, &"0F".repeat(16)),
@@ -160,6 +180,19 @@ mod tests {
             (Technique, "T148"),
             (Technique, "t1486"),
             (Technique, "T1566.1"),
+            // From a hostile review: a backslash ends the authority for browsers,
+            // control and bidi characters reach terminals and MISP.
+            (Url, "https://real-c2.evil.lu\\@telemetry.example.net/x"),
+            (Url, "http://example.com@evil.com/"),
+            (Url, "http://user@example.com/"),
+            (Url, "http://example.com/\u{1b}[2J"),
+            (Url, "http://evil.com\u{0}@example.com/"),
+            (Email, "\u{1b}]0;PWNED\u{7}ops@example.net"),
+            (Email, "a b@example.net"),
+            (Domain, "-.example.com"),
+            (Domain, "example.com.."),
+            (Filename, "invoice\u{202E}fdp.exe"),
+            (Filename, "tab\there"),
         ] {
             assert!(check(kind, value).is_some(), "{kind:?} {value} should be refused");
         }

@@ -93,7 +93,8 @@ pub struct HeldView {
     pub tlp: Tlp,
     pub since: u64,
     pub since_clock: String,
-    /// Where they came from: `own investigation`, a team id, or the inject's sender.
+    /// Who gave them under `tlp`: `own investigation`, `detection on your
+    /// organisation's asset`, a team id, or the inject's sender.
     pub source: String,
     pub values: Vec<IndicatorValue>,
 }
@@ -263,6 +264,7 @@ pub fn held(sim: &Simulation, team: u32) -> Vec<HeldView> {
             let incident = &s.incidents[i as usize];
             let source = match held.from {
                 HeldFrom::Own => "own investigation".to_string(),
+                HeldFrom::Detected => "detection on your organisation's asset".to_string(),
                 HeldFrom::Team(t) => s.teams[t as usize].id.clone(),
                 HeldFrom::Inject(k) => display(&s.injects[k as usize].from, "exercise control"),
                 HeldFrom::Director => "exercise control".to_string(),
