@@ -178,3 +178,33 @@ async fn a_flood_of_huge_or_deep_refused_commands_neither_blinds_clients_nor_hid
     let draw = serde_json::to_string(&dtick).unwrap();
     serde_json::from_str::<cascade_engine::wire::ServerMessage>(&draw).expect("the director's client reads it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_watches_a_team_s_view_live_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "watch", &[]);
+    let mut director = server.director().await;
+    let mut x = server.team("team-a", "x").await;
+    x.acked(1, json!({"action": "harden", "asset": "a-edge"})).await;
+    director.command(1, json!({"action": "watch", "team": "team-a"})).await;
+    let now = director.wait_for("team-a's view", |f| kind(f) == "watched").await;
+    assert_eq!((now["team"].as_str(), now["view"]["team"].as_str()), (Some("team-a"), Some("team-a")));
+    assert_eq!(now["view"]["actions"][1]["fate"], "acknowledged", "its log, as its players see it");
+    assert!(now["view"].get("hash").is_none(), "a team's view, not the director's");
+    director.acked(2, json!({"action": "step"})).await;
+    let next = director.wait_for("team-a's view at tick 1", |f| kind(f) == "watched" && f["view"]["tick"] == 1).await;
+    assert_eq!(next["view"]["actions"][1]["fate"], "running");
+    // Team B's players never get anyone's watched view, nor may they ask.
+    let mut b = server.team("team-b", "b").await;
+    assert_eq!(b.rejected(1, json!({"action": "watch", "team": "team-a"})).await, "bad_command");
+    assert_eq!(director.rejected(3, json!({"action": "watch", "team": "team-z"})).await, "unknown_team");
+    director.acked(4, json!({"action": "watch", "team": null})).await;
+    director.acked(5, json!({"action": "step"})).await;
+    director.wait_for("director tick 2", |f| kind(f) == "director_tick" && f["tick"] == 2).await;
+    x.wait_for("tick 2", |f| kind(f) == "tick" && f["tick"] == 2).await;
+    assert!(director.event_within(std::time::Duration::from_millis(300)).await.is_none_or(|e| match e {
+        Event::Frame(f) => kind(&f) != "watched",
+        Event::Closed(_) => false,
+    }));
+    assert!(b.raw.iter().all(|f| !f.contains("\"watched\"")));
+}

@@ -53,6 +53,13 @@ pub enum DirectorAction {
     /// An evaluator's observation, stamped with the tick: journaled for the
     /// after-action report, ignored by the simulation (like `pause`).
     Note(Observation),
+    /// Send this connection a team's view (`watched` frames) after every tick,
+    /// or stop (`team` null): "what does GOVCERT see now?". Journaled for the
+    /// timeline, ignored by the simulation.
+    Watch {
+        #[serde(default)]
+        team: Option<String>,
+    },
 }
 
 /// An evaluator's observation: what was seen, optionally about a team, an
@@ -148,6 +155,12 @@ pub enum ServerMessage {
     /// What changed for a team at a tick: its full view without the messages it
     /// already has (`messages` holds only the new ones).
     Tick(Box<TeamView>),
+    /// To a director watching a team: that team's full view, now and after
+    /// every tick.
+    Watched {
+        team: String,
+        view: Box<TeamView>,
+    },
     /// The same for the director.
     DirectorTick(Box<DirectorView>),
     /// The clock changed (start, pause, resume, speed, end), or, for the

@@ -78,6 +78,8 @@ struct Subscriber {
     presence_missed: bool,
     /// The same for a `clock`.
     clock_missed: bool,
+    /// A director watching a team: it gets the team's view after each tick.
+    watching: Option<u32>,
 }
 
 impl Subscriber {
@@ -278,7 +280,15 @@ impl Exercise {
                 if who == Identity::Director {
                     let _ = outbox.view(outbox::text(&self.presence_message()));
                 }
-                let sub = Subscriber { who, outbox, seen, lagging: 0, presence_missed: false, clock_missed: false };
+                let sub = Subscriber {
+                    who,
+                    outbox,
+                    seen,
+                    lagging: 0,
+                    presence_missed: false,
+                    clock_missed: false,
+                    watching: None,
+                };
                 self.subscribers.insert(conn, sub);
                 if let Identity::Team(t) = who {
                     self.presence[t as usize] += 1;
@@ -373,6 +383,12 @@ impl Exercise {
         view
     }
 
+    /// A team's full view for a director watching it.
+    fn watched_frame(&self, team: u32) -> ServerMessage {
+        let id = self.sim.model().scenario.teams[team as usize].id.clone();
+        ServerMessage::Watched { team: id, view: Box::new(self.team_view(team, 0, true)) }
+    }
+
     /// The director's view with the refusals since the last tick merged in.
     fn director_view(&self, messages_since: usize) -> DirectorView {
         let mut view = director_view(&self.sim, messages_since);
@@ -454,6 +470,25 @@ impl Exercise {
                     DirectorAction::Note(observation) => {
                         if let Err(refusal) = observation.check(self.sim.model()) {
                             return Err((refusal.code, refusal.message));
+                        }
+                        None
+                    }
+                    DirectorAction::Watch { team } => {
+                        let watching = match team {
+                            None => None,
+                            Some(id) => match self.sim.team_index(&id) {
+                                Some(t) => Some(t),
+                                None => return Err(("unknown_team", format!("no team {id:?}"))),
+                            },
+                        };
+                        // This connection's subscription (the outbox is its identity
+                        // here); the view now, then after every tick.
+                        let now = watching.map(|t| outbox::text(&self.watched_frame(t)));
+                        if let Some(sub) = self.subscribers.values_mut().find(|s| Arc::ptr_eq(&s.outbox, outbox)) {
+                            sub.watching = watching;
+                            if let Some(frame) = now {
+                                let _ = sub.outbox.view(frame);
+                            }
                         }
                         None
                     }
@@ -619,6 +654,15 @@ impl Exercise {
         let keys: HashSet<ViewKey> = self.subscribers.values().map(Subscriber::view_key).collect();
         let frames: HashMap<ViewKey, Utf8Bytes> =
             keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
+        // Watched teams' views, each built once, for the directors watching them.
+        let watched: HashMap<u32, Utf8Bytes> = self
+            .subscribers
+            .values()
+            .filter_map(|s| s.watching)
+            .collect::<HashSet<u32>>()
+            .into_iter()
+            .map(|t| (t, outbox::text(&self.watched_frame(t))))
+            .collect();
         self.host_actions.tick_sent();
         let mut gone = Vec::new();
         let now = Instant::now();
@@ -627,6 +671,11 @@ impl Exercise {
                 Ok(()) => {
                     sub.seen = total;
                     sub.lagging = 0;
+                    // A watched view that finds no room is simply skipped: the
+                    // next tick brings a whole one.
+                    if let Some(frame) = sub.watching.and_then(|t| watched.get(&t)) {
+                        let _ = sub.outbox.view(frame.clone());
+                    }
                     if sub.clock_missed
                         && let Some(clock) = &clock
                     {

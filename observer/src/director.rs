@@ -226,6 +226,8 @@ pub struct DirectorApp {
     /// The exercise as a team sees it (`v`): the player's screen, drawn from
     /// the engine's team view at the tick shown; Esc or `v` comes back.
     pub viewing: Option<Box<crate::app::App>>,
+    /// Live: the team whose view the host was asked to send (`watch`).
+    pub watching: Option<String>,
     pub inject: InjectForm,
     /// Frame ticks since the last server frame (to show a silent server).
     pub quiet_frames: u32,
@@ -281,6 +283,7 @@ impl DirectorApp {
             note: String::new(),
             view_as_input: String::new(),
             viewing: None,
+            watching: None,
             inject: InjectForm::default(),
             quiet_frames: 0,
             fps: 10,
@@ -319,6 +322,18 @@ impl DirectorApp {
                     self.presence = None;
                 }
                 self.connection = c;
+            }
+            ClientEvent::Frame(ServerMessage::Watched { team, view }) => {
+                self.quiet_frames = 0;
+                // Only while still watching that team (a frame may cross the Esc).
+                if self.watching.as_deref() == Some(team.as_str()) {
+                    let role = self.view.as_ref().and_then(|v| v.teams.iter().find(|t| t.id == team)).map(|t| t.role);
+                    let role = role.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_default();
+                    let note =
+                        format!("◉ LIVE: {team}'s view at {}, as its players see it; Esc or v returns", view.clock);
+                    self.viewing =
+                        Some(Box::new(player_screen(*view, role, &self.scenario, self.viewing.as_deref(), note)));
+                }
             }
             ClientEvent::Frame(frame) => {
                 self.quiet_frames = 0;
@@ -540,6 +555,10 @@ impl DirectorApp {
                 return effect;
             }
             self.viewing = None;
+            // Live: the host stops sending the team's view.
+            if self.watching.take().is_some() {
+                return Effect::Send(DirectorAction::Watch { team: None });
+            }
             return Effect::None;
         }
         match self.mode {
@@ -929,7 +948,36 @@ pub fn describe(action: &DirectorAction) -> String {
         }
         DirectorAction::End => "end".into(),
         DirectorAction::Note(note) => format!("note: {}", note.text),
+        DirectorAction::Watch { team: Some(team) } => format!("watch {team}"),
+        DirectorAction::Watch { team: None } => "watch none".into(),
     }
+}
+
+/// The player's screen for a team's view (what its clients are sent), with
+/// `note` in its status line; `previous` keeps the page shown.
+pub fn player_screen(
+    view: cascade_engine::view::TeamView,
+    role: String,
+    scenario: &str,
+    previous: Option<&crate::app::App>,
+    note: String,
+) -> crate::app::App {
+    let mut screen = crate::app::App::new("view as a team");
+    screen.on_client(ClientEvent::Frame(ServerMessage::Welcome {
+        team: view.team.clone(),
+        role,
+        tick: view.tick,
+        protocol: cascade_engine::wire::PROTOCOL,
+        scenario: scenario.to_string(),
+        running: false,
+        ticks_per_second: 0.0,
+    }));
+    screen.on_client(ClientEvent::Frame(ServerMessage::Snapshot(Box::new(view))));
+    if let Some(previous) = previous {
+        screen.page = previous.page;
+    }
+    screen.status = Some((crate::app::Tone::Info, note));
+    screen
 }
 
 /// A key while the console shows a team's view: Esc or `v` returns (None);
@@ -1038,6 +1086,35 @@ mod tests {
         r.handle_key(key(KeyCode::Char('o')));
         assert_eq!(r.handle_key(key(KeyCode::Char('q'))), Effect::None);
         assert_eq!(r.note, "q");
+    }
+
+    #[test]
+    fn live_view_as_a_team_follows_the_host_s_watched_frames_and_esc_stops_them() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('v')));
+        type_line(&mut a, "chem");
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::ViewAs("chem-ops".into()));
+        a.watching = Some("chem-ops".into()); // as the loop does when it sends `watch`
+        let view = crate::testing::sample_view();
+        let watched =
+            |v: cascade_engine::view::TeamView| ServerMessage::Watched { team: "chem-ops".into(), view: Box::new(v) };
+        a.on_client(ClientEvent::Frame(watched(view.clone())));
+        let screen = a.viewing.as_ref().expect("the team's screen");
+        assert_eq!(screen.team.as_deref(), Some("chem-ops"));
+        assert!(screen.status.as_ref().unwrap().1.contains("LIVE: chem-ops's view"));
+        // Its pages work; Esc comes back and tells the host to stop.
+        a.handle_key(key(KeyCode::Char('5')));
+        assert_eq!(a.viewing.as_ref().unwrap().page, crate::app::Page::Brief);
+        let mut next = view.clone();
+        next.tick = 48;
+        a.on_client(ClientEvent::Frame(watched(next)));
+        assert_eq!(a.viewing.as_ref().unwrap().page, crate::app::Page::Brief, "the page stays at the next tick");
+        assert_eq!(a.handle_key(key(KeyCode::Esc)), Effect::Send(DirectorAction::Watch { team: None }));
+        assert!(a.viewing.is_none() && a.watching.is_none());
+        // A frame that crossed the Esc does not reopen it.
+        a.on_client(ClientEvent::Frame(watched(view)));
+        assert!(a.viewing.is_none());
     }
 
     fn app() -> DirectorApp {

@@ -544,6 +544,7 @@ pub const HELP: &[&str] = &[
     "  space p     start / pause / resume     + -     faster / slower",
     "  s →         step one tick (paused)     i       write an inject",
     "  E           end (asks)                 o       an evaluator's note",
+    "  v           view as a team: its own screen, live (Esc returns)",
     "Moving",
     "  Tab l       next panel                 S-Tab h ←  previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",

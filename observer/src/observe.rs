@@ -81,13 +81,15 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                         let seq = client.send_value(command);
                         app.sent(seq, &action);
                     }
-                    // Only a recording seeks or branches.
-                    Effect::ViewAs(_) => {
-                        app.status = Some((
-                            crate::app::Tone::Info,
-                            "a team's view is for recordings (cascade replay JOURNAL, then v): live, directors are sent no team's view".into(),
-                        ));
+                    Effect::ViewAs(team) => {
+                        // The host sends the team's view now and after each tick.
+                        app.watching = Some(team.clone());
+                        let action = cascade_engine::wire::DirectorAction::Watch { team: Some(team) };
+                        let command = serde_json::to_value(&action).expect("director actions serialise");
+                        let seq = client.send_value(command);
+                        app.sent(seq, &action);
                     }
+                    // Only a recording seeks, branches or keeps notes beside it.
                     Effect::None | Effect::Seek(_) | Effect::Branch(_) | Effect::Note(..) => {}
                 }
             }

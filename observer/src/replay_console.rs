@@ -9,11 +9,9 @@
 use std::time::Instant;
 
 use cascade_engine::view::{director_view, team_view};
-use cascade_engine::wire::ServerMessage;
 use cascade_replay::Player;
 
 use crate::app::{App, Event, Tone};
-use crate::client::ClientEvent;
 use crate::director::{DirectorApp, Effect};
 use crate::keymap::KeyMap;
 use crate::replay_state::ReplayState;
@@ -62,26 +60,9 @@ pub fn team_screen(player: &Player, team: &str, previous: Option<&App>) -> Optio
     let index = sim.team_index(team)?;
     let model = sim.model();
     let role = format!("{:?}", model.scenario.teams[index as usize].role).to_lowercase();
-    let mut screen = App::new("recording");
-    screen.on_client(ClientEvent::Frame(ServerMessage::Welcome {
-        team: team.to_string(),
-        role,
-        tick: sim.tick(),
-        protocol: cascade_engine::wire::PROTOCOL,
-        scenario: model.scenario.name.clone(),
-        running: false,
-        ticks_per_second: 0.0,
-    }));
-    screen.on_client(ClientEvent::Frame(ServerMessage::Snapshot(Box::new(team_view(sim, index, 0)))));
-    if let Some(previous) = previous {
-        screen.page = previous.page;
-    }
     let clock = model.clock.label(sim.tick());
-    screen.status = Some((
-        Tone::Info,
-        format!("⏵ REPLAY: {team}'s view at {clock} (t{}), as its players saw it; Esc or v returns", sim.tick()),
-    ));
-    Some(screen)
+    let note = format!("⏵ REPLAY: {team}'s view at {clock} (t{}), as its players saw it; Esc or v returns", sim.tick());
+    Some(crate::director::player_screen(team_view(sim, index, 0), role, &model.scenario.name, previous, note))
 }
 
 /// Runs the viewer until `q` or a branch, from tick `at`, paused.

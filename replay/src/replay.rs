@@ -85,7 +85,8 @@ impl Replay {
                     | DirectorAction::Speed { .. }
                     | DirectorAction::Step
                     | DirectorAction::End
-                    | DirectorAction::Note(_) => {}
+                    | DirectorAction::Note(_)
+                    | DirectorAction::Watch { .. } => {}
                     DirectorAction::Inject(live) => {
                         out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live), origin: None })
                     }
