@@ -331,8 +331,8 @@ impl DirectorApp {
                     let role = role.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_default();
                     let note =
                         format!("◉ LIVE: {team}'s view at {}, as its players see it; Esc or v returns", view.clock);
-                    self.viewing =
-                        Some(Box::new(player_screen(*view, role, &self.scenario, self.viewing.as_deref(), note)));
+                    let screen = player_screen(*view, role, &self.scenario, self.viewing.as_deref(), note, self.clock);
+                    self.viewing = Some(Box::new(screen));
                 }
             }
             ClientEvent::Frame(frame) => {
@@ -961,8 +961,11 @@ pub fn player_screen(
     scenario: &str,
     previous: Option<&crate::app::App>,
     note: String,
+    clock: ClockState,
 ) -> crate::app::App {
     let mut screen = crate::app::App::new("view as a team");
+    // The header shows the exercise's clock, and "online": the view is current.
+    screen.on_client(ClientEvent::Connection(Connection::Connected));
     screen.on_client(ClientEvent::Frame(ServerMessage::Welcome {
         team: view.team.clone(),
         role,
@@ -972,7 +975,15 @@ pub fn player_screen(
         running: false,
         ticks_per_second: 0.0,
     }));
+    let tick = view.tick;
     screen.on_client(ClientEvent::Frame(ServerMessage::Snapshot(Box::new(view))));
+    screen.on_client(ClientEvent::Frame(ServerMessage::Clock {
+        tick,
+        running: clock.running,
+        ticks_per_second: clock.ticks_per_second,
+        ended: clock.ended,
+        behind_ms: 0,
+    }));
     if let Some(previous) = previous {
         screen.page = previous.page;
     }

@@ -45,7 +45,7 @@ pub fn show(app: &mut DirectorApp, player: &mut Player, tick: u64) {
     app.show_replay(view, player.national_series(), player.sector_series());
     // Viewing as a team: that team's view at the new tick, on the same page.
     if let Some(team) = app.viewing.as_ref().and_then(|v| v.team.clone()) {
-        app.viewing = team_screen(player, &team, app.viewing.as_deref()).map(Box::new);
+        app.viewing = team_screen(player, &team, app.viewing.as_deref(), app.clock).map(Box::new);
     }
     if let Some(r) = app.replay.as_mut() {
         r.last_seek = Some(started.elapsed());
@@ -55,14 +55,14 @@ pub fn show(app: &mut DirectorApp, player: &mut Player, tick: u64) {
 /// The player's screen for `team` at the simulation's tick: the engine's team
 /// view, exactly what the team's clients were sent then (`previous` keeps the
 /// page shown). None for an unknown team.
-pub fn team_screen(player: &Player, team: &str, previous: Option<&App>) -> Option<App> {
+pub fn team_screen(player: &Player, team: &str, previous: Option<&App>, clock: crate::app::ClockState) -> Option<App> {
     let sim = player.sim();
     let index = sim.team_index(team)?;
     let model = sim.model();
     let role = format!("{:?}", model.scenario.teams[index as usize].role).to_lowercase();
-    let clock = model.clock.label(sim.tick());
-    let note = format!("⏵ REPLAY: {team}'s view at {clock} (t{}), as its players saw it; Esc or v returns", sim.tick());
-    Some(crate::director::player_screen(team_view(sim, index, 0), role, &model.scenario.name, previous, note))
+    let at = model.clock.label(sim.tick());
+    let note = format!("⏵ REPLAY: {team}'s view at {at} (t{}), as its players saw it; Esc or v returns", sim.tick());
+    Some(crate::director::player_screen(team_view(sim, index, 0), role, &model.scenario.name, previous, note, clock))
 }
 
 /// Runs the viewer until `q` or a branch, from tick `at`, paused.
@@ -110,7 +110,7 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                             app.status = Some((Tone::Bad, "a recording takes no commands".into()));
                         }
                         Effect::ViewAs(team) => {
-                            app.viewing = team_screen(player, &team, None).map(Box::new);
+                            app.viewing = team_screen(player, &team, None, app.clock).map(Box::new);
                         }
                         Effect::Note(tick, note) => {
                             let journal = player.replay().journal.path.clone();
@@ -185,7 +185,7 @@ mod tests {
         app.handle_key(key(KeyCode::Tab));
         assert_eq!(app.view_as_input, "hospital-ops");
         let Effect::ViewAs(team) = app.handle_key(key(KeyCode::Enter)) else { panic!("view as") };
-        app.viewing = team_screen(&player, &team, None).map(Box::new);
+        app.viewing = team_screen(&player, &team, None, app.clock).map(Box::new);
         let seen = app.viewing.as_ref().unwrap();
         assert_eq!(seen.view.as_ref().map(|v| (v.tick, v.actions.len())), Some((2, 0)), "before the isolation");
         // Page 2 (My actions), then a seek past the isolation: same page, new tick.
