@@ -149,6 +149,9 @@ pub struct App {
     pub fresh: BTreeMap<u64, String>,
     /// The last result or error, for the status line.
     pub status: Option<(Tone, String)>,
+    /// The director looking at a team's screen (`v`): nothing can be sent,
+    /// and the footer says how to go back.
+    pub looking_only: bool,
     pub mode: Mode,
     pub page: Page,
     pub input: String,
@@ -192,6 +195,7 @@ impl App {
             commands: Tracker::default(),
             fresh: BTreeMap::new(),
             status: None,
+            looking_only: false,
             mode: Mode::Normal,
             page: Page::Overview,
             input: String::new(),

@@ -988,6 +988,7 @@ pub fn player_screen(
         screen.page = previous.page;
     }
     screen.status = Some((crate::app::Tone::Info, note));
+    screen.looking_only = true;
     screen
 }
 
@@ -1113,6 +1114,7 @@ mod tests {
         a.on_client(ClientEvent::Frame(watched(view.clone())));
         let screen = a.viewing.as_ref().expect("the team's screen");
         assert_eq!(screen.team.as_deref(), Some("chem-ops"));
+        assert!(screen.looking_only, "the footer says how to go back, not how to act");
         assert!(screen.status.as_ref().unwrap().1.contains("LIVE: chem-ops's view"));
         // Its pages work; Esc comes back and tells the host to stop.
         a.handle_key(key(KeyCode::Char('5')));

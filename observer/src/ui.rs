@@ -300,6 +300,9 @@ fn hints(app: &App, width: u16) -> String {
         Page::Indicators => "j/k scroll  x export",
         _ => "j/k scroll",
     };
+    if app.looking_only {
+        return ["Esc back to the director", "1-7 Tab page", page, "? help"].join("  ");
+    }
     let takeover = app.view.is_some() && !app.human();
     let mut parts: Vec<&str> = Vec::new();
     if takeover {

@@ -236,10 +236,10 @@ fn asset_section_lines(view: &TeamView, width: usize) -> Vec<Line<'static>> {
             };
             lines.push(Line::styled(fit(&label, width), Style::new().bold().italic()));
             lines.extend(view.constituents.iter().filter(|a| a.organisation == owner).map(|a| {
-                // The owner before the flags, which may be cut.
+                // The flags (isolated, compromised) first: the group's heading
+                // names the owner, so its mark may be the part a narrow screen cuts.
                 let mut line = asset_line(a, id_width, bar_width);
-                let at = line.spans.len().min(8);
-                line.spans.insert(at, Span::styled(format!("@{owner} "), dim()));
+                line.spans.push(Span::styled(format!(" @{owner}"), dim()));
                 line
             }));
         }

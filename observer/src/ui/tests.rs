@@ -527,8 +527,13 @@ fn csirt_app(constituents: bool) -> App {
 
 #[test]
 fn a_csirt_sees_its_constituents_assets_by_owner() {
+    let mut app = csirt_app(true);
+    for a in app.view.as_mut().unwrap().constituents.iter_mut().filter(|a| a.id == "chem-scada") {
+        a.isolated = true;
+        a.compromised = vec!["ransom-x".into()];
+    }
     for (w, h) in SIZES {
-        let b = render(&csirt_app(true), w, h);
+        let b = render(&app, w, h);
         contains_all(
             &b,
             &[
@@ -539,10 +544,17 @@ fn a_csirt_sees_its_constituents_assets_by_owner() {
                 "post's (POST Luxembourg)",
                 "✗ chem-scada",
                 "▼ post-mail",
-                "@post",
                 "── Outages elsewhere (1)",
             ],
         );
+        // The isolated/compromised marks come before the owner's, which a
+        // narrow screen may cut (the group's heading names the owner).
+        let (_, y) = find(&b, "✗ chem-scada");
+        let row: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+        assert!(row.contains('⛔') && row.contains('☣'), "{row}");
+        if w >= 200 {
+            contains_all(&b, &["@post"]);
+        }
         assert!(find(&b, "chem's (ChemCo)").1 < find(&b, "✓ chem-it").1);
         assert!(find(&b, "post's (POST").1 < find(&b, "▼ post-mail").1);
     }
