@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
+use cascade_engine::view::percent;
 use cascade_engine::{Model, Simulation};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -187,15 +188,6 @@ fn lost_people(model: &Model, lost_user_ticks: u128) -> u128 {
 fn person_hours(person_ticks: u128, tick_seconds: u32) -> String {
     let tenths = person_ticks * u128::from(tick_seconds) * 10 / 3600;
     format!("{}.{}", tenths / 10, tenths % 10)
-}
-
-/// `part` of `whole` as a percentage with one decimal, rounded down.
-fn percent(part: u128, whole: u128) -> String {
-    if whole == 0 {
-        return "n/a".to_string();
-    }
-    let tenths = part * 1000 / whole;
-    format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 /// `part` of `whole` per mille, rounded down (1000 when there is nobody to serve).

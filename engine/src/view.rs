@@ -26,11 +26,12 @@ use crate::simulation::Simulation;
 /// `part` of `whole` as a percentage with one decimal, **rounded down** (in
 /// integer arithmetic): the one rounding rule of every figure shown to people
 /// (`run`, `sweep`, the consoles, the report). `whole` 0 reads `n/a`.
-pub fn percent(part: u64, whole: u64) -> String {
+pub fn percent(part: impl Into<u128>, whole: impl Into<u128>) -> String {
+    let (part, whole) = (part.into(), whole.into());
     if whole == 0 {
         return "n/a".to_string();
     }
-    let tenths = u128::from(part) * 1000 / u128::from(whole);
+    let tenths = part.saturating_mul(1000) / whole;
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
@@ -527,7 +528,10 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
 
 #[cfg(test)]
 mod tests {
-    use super::percent;
+    /// `percent` on plain counts (literals would be i32).
+    fn percent(part: u64, whole: u64) -> String {
+        super::percent(part, whole)
+    }
 
     #[test]
     fn percentages_round_down_to_one_decimal() {

@@ -449,13 +449,7 @@ fn rows(items: usize, max: usize) -> u16 {
 
 fn body(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     let Some(view) = &app.view else {
-        let text = match &app.connection {
-            Connection::Closed { reason } => format!("Disconnected from {}: {reason}", app.url),
-            Connection::Lost { reason, .. } => format!("Cannot reach {}: {reason}", app.url),
-            _ => format!("Connecting to {}…", app.url),
-        };
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
+        return crate::ui::not_joined_yet(frame, area, &app.connection, &app.url);
     };
     let [service, rest] =
         Layout::vertical([Constraint::Length(service_rows(app, area.width, area.height)), Constraint::Fill(1)])
@@ -855,29 +849,8 @@ mod tests {
         terminal.backend().buffer().clone()
     }
 
-    fn rows(buffer: &Buffer) -> Vec<String> {
-        let area = buffer.area;
-        (0..area.height)
-            .map(|y| {
-                let mut row = String::new();
-                let mut skip = 0;
-                for x in 0..area.width {
-                    if skip > 0 {
-                        skip -= 1;
-                        continue;
-                    }
-                    let symbol = buffer[(x, y)].symbol();
-                    skip = Span::raw(symbol).width().saturating_sub(1);
-                    row.push_str(symbol);
-                }
-                row
-            })
-            .collect()
-    }
-
-    fn screen(buffer: &Buffer) -> String {
-        rows(buffer).join("\n")
-    }
+    // The screen as text: the player's screen tests' helpers.
+    use crate::ui::tests::{rows, screen};
 
     fn find(buffer: &Buffer, needle: &str) -> (u16, u16) {
         for y in 0..buffer.area.height {

@@ -373,15 +373,19 @@ fn help(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
 
+/// What a console shows before it has a view: connecting, or why not.
+pub(crate) fn not_joined_yet(frame: &mut Frame, area: Rect, connection: &Connection, url: &str) {
+    let text = match connection {
+        Connection::Closed { reason } => format!("Disconnected from {url}: {reason}"),
+        Connection::Lost { reason, .. } => format!("Cannot reach {url}: {reason}"),
+        _ => format!("Connecting to {url}…"),
+    };
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
 fn body(frame: &mut Frame, area: Rect, app: &App) {
     let Some(view) = &app.view else {
-        let text = match &app.connection {
-            Connection::Closed { reason } => format!("Disconnected from {}: {reason}", app.url),
-            Connection::Lost { reason, .. } => format!("Cannot reach {}: {reason}", app.url),
-            _ => format!("Connecting to {}…", app.url),
-        };
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
+        return not_joined_yet(frame, area, &app.connection, &app.url);
     };
     pages::draw(frame, area, app, view);
 }
