@@ -835,17 +835,21 @@ async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013(
     assert!(views.len() as u64 >= ticks / 2, "the director kept up too: {} views", views.len());
     assert!(views.windows(2).all(|w| w[1] == w[0] + 1), "the director misses no tick: {views:?}");
 
-    // The slow one has been dropped by now (after a second of reading nothing
-    // while its views piled up: the server logs it); when it reads, it finds
-    // what was queued, then 1013.
+    // The slow one has been dropped by now: after a second of reading nothing
+    // while its views piled up (the exercise gives up on it), or of a frame
+    // waiting unwritten (its writer does) — whichever comes first; the server
+    // logs either. When it reads, it finds what was queued, then 1013 — or a
+    // reset, when its own unread input left no room for the close frame
+    // (docs/protocol.md, *Closing*).
     let deadline = Instant::now() + TIMEOUT;
-    while !std::fs::read_to_string(&server.log).unwrap().contains("read nothing for") {
+    let dropped = |log: &str| log.contains("read nothing for") || log.contains("waited unwritten");
+    while !dropped(&std::fs::read_to_string(&server.log).unwrap()) {
         assert!(Instant::now() < deadline, "the slow client was never dropped");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (code, frames) = slow.closing().await;
     assert_eq!(kind(&frames[0]), "welcome");
-    assert_eq!(code, Some(1013), "closed as too slow after {} frames", frames.len());
+    assert!(matches!(code, Some(1013) | None), "closed as too slow after {} frames: {code:?}", frames.len());
     assert!(frames.len() < ticks as usize, "it got {} frames of {ticks} ticks", frames.len());
     d.acked(2, json!({"action": "pause"})).await;
 }

@@ -312,6 +312,14 @@ async fn write(
             }
             Some(Err(_)) | None => {
                 frames.shut();
+                // Either the exercise gave up on it (and said so), or a frame
+                // waited here unwritten: say that, as the exercise would.
+                if sent.is_some() {
+                    warn!(
+                        "a frame waited unwritten for {:.1} s (the client reads nothing); closing it (1013)",
+                        write_timeout.as_secs_f64()
+                    );
+                }
                 let too_slow = close_frame(CloseCode::Again, "too slow: reconnect");
                 let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(too_slow)))).await;
                 return None;
