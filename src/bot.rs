@@ -6,11 +6,8 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct BotArgs {
-    /// The server, as `cascade serve` printed it: ws://HOST:PORT.
-    url: String,
-    /// The token of the team the bot plays.
-    #[arg(long)]
-    token: String,
+    #[command(flatten)]
+    server: crate::server_args::ServerArgs,
     /// `responsive` (acts on what its team sees) or `passive` (stays connected, does nothing).
     #[arg(long, default_value = "responsive")]
     policy: Policy,
@@ -35,9 +32,17 @@ pub struct BotArgs {
 }
 
 pub fn bot(args: &BotArgs) -> bool {
+    let server = match args.server.resolve() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
     let config = BotConfig {
-        url: args.url.clone(),
-        token: args.token.clone(),
+        url: server.url,
+        token: server.token,
+        trust: server.trust,
         client: args.client.clone(),
         policy: args.policy,
         params: Params { delay: args.delay, skill: args.skill, recheck: args.recheck },

@@ -60,6 +60,8 @@ pub struct ExerciseArgs {
     /// ~/.config/cascade/keys.ron if it exists). README lists the actions.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
+    #[command(flatten)]
+    web: crate::serve::WebArgs,
 }
 
 impl ExerciseArgs {
@@ -75,6 +77,7 @@ impl ExerciseArgs {
             speed: 1.0,
             fps: 10,
             keys: None,
+            web: crate::serve::WebArgs::default(),
             // A newcomer sees the exercise unfold without knowing a key.
             start: true,
         }
@@ -152,8 +155,13 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let serve =
-            Config { journal: args.journal.clone(), speed: Some(args.speed), ..Config::new(source, &args.addr) };
+        let serve = Config {
+            journal: args.journal.clone(),
+            speed: Some(args.speed),
+            tls: args.web.tls(),
+            public_url: args.web.public_url(),
+            ..Config::new(source, &args.addr)
+        };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let host = tokio::spawn(async move { cascade_host::run_until(&serve, Some(ready_tx), Some(stop_rx)).await });
@@ -176,6 +184,12 @@ fn run(args: &ExerciseArgs) -> anyhow::Result<PathBuf> {
             msel,
             keys,
             start: args.start,
+            // The console is in the host's own process: it trusts exactly the
+            // host's certificate, whatever names it holds.
+            trust: match &ready.certificate {
+                Some(der) => cascade_observer::tls::Trust::Pinned(der.clone().into()),
+                None => cascade_observer::tls::Trust::Public,
+            },
         };
         let console = cascade_observer::observe::run(config).await;
         let _ = stop_tx.send(true);

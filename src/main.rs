@@ -13,6 +13,7 @@ mod replay;
 mod report;
 mod run;
 mod serve;
+mod server_args;
 mod sweep;
 
 use std::path::PathBuf;

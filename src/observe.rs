@@ -4,11 +4,8 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ObserveArgs {
-    /// The server, as `cascade serve` printed it: ws://HOST:PORT.
-    url: String,
-    /// The director's token (printed by `cascade serve`).
-    #[arg(long)]
-    token: String,
+    #[command(flatten)]
+    server: crate::server_args::ServerArgs,
     /// Client id, kept across reconnects (default: director-<hostname>-<pid>).
     #[arg(long = "client", value_name = "ID")]
     client: Option<String>,
@@ -39,9 +36,17 @@ pub fn observe(args: &ObserveArgs) -> bool {
         },
         None => Vec::new(),
     };
+    let server = match args.server.resolve() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
     let config = cascade_observer::observe::ObserveConfig {
-        url: args.url.clone(),
-        token: args.token.clone(),
+        url: server.url,
+        token: server.token,
+        trust: server.trust,
         client: args.client.clone(),
         fps: args.fps,
         msel,

@@ -4,11 +4,8 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct PlayArgs {
-    /// The server, as `cascade serve` printed it: ws://HOST:PORT.
-    url: String,
-    /// Your team's token (from the exercise director).
-    #[arg(long)]
-    token: String,
+    #[command(flatten)]
+    server: crate::server_args::ServerArgs,
     /// Client id, kept across reconnects (default: play-<hostname>-<pid>).
     #[arg(long = "client", value_name = "ID")]
     client: Option<String>,
@@ -18,9 +15,17 @@ pub struct PlayArgs {
 }
 
 pub fn play(args: &PlayArgs) -> bool {
+    let server = match args.server.resolve() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    };
     let config = cascade_observer::play::PlayConfig {
-        url: args.url.clone(),
-        token: args.token.clone(),
+        url: server.url,
+        token: server.token,
+        trust: server.trust,
         client: args.client.clone(),
         fps: args.fps,
     };

@@ -74,6 +74,42 @@ pub struct ServeArgs {
     /// as one); a newcomer over it takes the place of that address's oldest.
     #[arg(long, default_value_t = cascade_host::DEFAULT_MAX_WAITING_PER_ADDRESS, value_parser = at_least_one)]
     max_waiting_per_address: usize,
+    #[command(flatten)]
+    web: WebArgs,
+}
+
+/// How players reach the host: TLS and the address in join links (shared by
+/// `cascade serve` and `cascade exercise`).
+#[derive(Args, Debug, Default)]
+pub struct WebArgs {
+    /// Serve https/wss with this PEM certificate (chain) file; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve https/wss with a self-signed certificate made for this machine
+    /// (kept in <journal>.tls/ and reused on --resume); its SHA-256
+    /// fingerprint is printed for players to check.
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// The address players reach the host at, for the join links
+    /// (http(s)://HOST[:PORT]); default: the address listened on.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+impl WebArgs {
+    pub fn tls(&self) -> Option<cascade_host::Tls> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(cascade_host::Tls::Files { cert: cert.clone(), key: key.clone() }),
+            _ => self.tls_self_signed.then_some(cascade_host::Tls::SelfSigned),
+        }
+    }
+
+    pub fn public_url(&self) -> Option<String> {
+        self.public_url.clone()
+    }
 }
 
 /// The connection caps: 1 to a million (the open-file limit lowers them further).
@@ -112,6 +148,8 @@ impl ServeArgs {
                 max_waiting_per_address: self.max_waiting_per_address,
                 ..Limits::default()
             },
+            tls: self.web.tls(),
+            public_url: self.web.public_url(),
         }
     }
 }

@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Effect, Method};
 use crate::view::{DirectorView, TeamView};
 
 /// The protocol version a client states in its hello.
@@ -115,22 +114,35 @@ impl Observation {
     }
 }
 
-/// An inject the director writes during the exercise (or picks from the MSEL).
+/// An inject the director writes during the exercise: defined with the
+/// commands it travels in (wire types depend on the model, never the reverse).
+pub use crate::exercise::command::LiveInject;
+
+/// How players join an exercise, as the host advertises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LiveInject {
+pub struct JoinKit {
+    /// The portal, `http(s)://HOST:PORT`.
+    pub portal: String,
+    /// The same port for terminal clients, `ws(s)://HOST:PORT`.
+    pub websocket: String,
+    /// The host listens on a loopback address: no other machine can join.
+    pub loopback_only: bool,
+    /// The certificate's SHA-256 fingerprint, when the host serves TLS.
     #[serde(default)]
-    pub from: String,
-    /// Recipient team ids; empty: every team.
-    #[serde(default)]
-    pub to: Vec<String>,
-    #[serde(default)]
-    pub method: Method,
-    pub message: String,
-    #[serde(default)]
-    pub expected_action: String,
-    #[serde(default)]
-    pub effects: Vec<Effect>,
+    pub fingerprint: Option<String>,
+    /// The kit's directory on the host's machine (`<journal>.join`).
+    pub directory: String,
+    /// One per team, in scenario order.
+    pub teams: Vec<JoinLink>,
+}
+
+/// A team's join link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinLink {
+    pub team: String,
+    pub name: String,
+    /// `http(s)://HOST:PORT/#join=<token>`.
+    pub link: String,
 }
 
 /// Server → client.
@@ -163,6 +175,9 @@ pub enum ServerMessage {
     },
     /// The same for the director.
     DirectorTick(Box<DirectorView>),
+    /// To a director, after its welcome: how players join (the portal, the
+    /// websocket address, each team's join link, which holds its token).
+    JoinKit(Box<JoinKit>),
     /// The clock changed (start, pause, resume, speed, end), or, for the
     /// director, how far it runs behind its schedule did.
     Clock {

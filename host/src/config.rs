@@ -37,12 +37,35 @@ pub struct Config {
     /// `Source::Branch` the last speed the director set in the journal.
     pub speed: Option<f64>,
     pub limits: Limits,
+    /// Serve https/wss with this certificate.
+    pub tls: Option<Tls>,
+    /// The address players reach, for the join kit's links
+    /// (`http(s)://HOST[:PORT]`); `None`: the address listened on.
+    pub public_url: Option<String>,
+}
+
+/// Where the host's certificate comes from.
+#[derive(Debug, Clone)]
+pub enum Tls {
+    /// PEM files: the certificate chain and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Made by the host for the exercise network, kept in `<journal>.tls/`.
+    SelfSigned,
 }
 
 impl Config {
     /// A host for `source` on `addr` with every other setting at its default.
     pub fn new(source: Source, addr: impl Into<String>) -> Config {
-        Config { source, addr: addr.into(), journal: None, tokens_out: None, speed: None, limits: Limits::default() }
+        Config {
+            source,
+            addr: addr.into(),
+            journal: None,
+            tokens_out: None,
+            speed: None,
+            limits: Limits::default(),
+            tls: None,
+            public_url: None,
+        }
     }
 }
 

@@ -47,8 +47,9 @@ use crate::exercise::Request;
 use crate::frame;
 use crate::outbox::{Frame, Frames, MAX_WAITING_ANSWERS, Outbox};
 use crate::tokens::{Identity, Tokens};
+use crate::web::{self, Accepted, Stream};
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<Stream>;
 
 /// How long a close frame may take to reach a client, and how long the host
 /// then reads what the client still sends before it hangs up.
@@ -73,6 +74,8 @@ pub struct Shared {
     pub requests: mpsc::Sender<Request>,
     pub limits: Limits,
     pub turned_away: TurnedAway,
+    /// Present when the host serves TLS (https/wss).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Connections closed before they joined, counted for a periodic summary in
@@ -80,6 +83,8 @@ pub struct Shared {
 #[derive(Debug, Default)]
 pub struct TurnedAway {
     pub no_handshake: AtomicU64,
+    /// Plain HTTP requests (the portal's page and files, and refusals).
+    pub http_requests: AtomicU64,
     pub no_hello: AtomicU64,
     pub displaced: AtomicU64,
     pub bad_token: AtomicU64,
@@ -97,6 +102,7 @@ impl TurnedAway {
         let take = |c: &AtomicU64| c.swap(0, Ordering::Relaxed);
         let counts = [
             (take(&self.no_handshake), "without a websocket handshake in time"),
+            (take(&self.http_requests), "HTTP requests answered (the portal)"),
             (take(&self.no_hello), "without a valid hello in time"),
             (take(&self.displaced), "displaced by newer waiting connections"),
             (take(&self.bad_token), "with a wrong token"),
@@ -164,10 +170,15 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, conn: u64, sh
         .max_message_size(Some(shared.limits.max_frame_bytes))
         .max_frame_size(Some(shared.limits.max_frame_bytes))
         .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES);
-    let upgrade = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let upgrade = web::accept(stream, shared.tls.as_ref(), config);
     let ws = tokio::select! {
         upgraded = tokio::time::timeout_at(deadline, upgrade) => match upgraded {
-            Ok(Ok(ws)) => ws,
+            Ok(Ok(Accepted::WebSocket(ws))) => *ws,
+            Ok(Ok(Accepted::Answered { status })) => {
+                debug!("connection {conn} from {peer}: HTTP request answered with {status}");
+                TurnedAway::count(&shared.turned_away.http_requests);
+                return;
+            }
             Ok(Err(e)) => {
                 debug!("connection {conn} from {peer}: handshake failed: {e}");
                 TurnedAway::count(&shared.turned_away.no_handshake);

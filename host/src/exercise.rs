@@ -20,7 +20,7 @@ use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{DirectorView, TeamView, director_view, team_view, team_view_update};
-use cascade_engine::wire::{DirectorAction, ServerMessage, TeamPresence};
+use cascade_engine::wire::{DirectorAction, JoinKit, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -136,6 +136,8 @@ pub struct Exercise {
     pub stall_limit: Duration,
     /// Refused commands, for the teams' action logs and the director's timeline.
     host_actions: HostActions,
+    /// How players join, sent to every director after its welcome.
+    pub join: Option<JoinKit>,
 }
 
 impl Exercise {
@@ -161,6 +163,7 @@ impl Exercise {
             synced_at: Instant::now(),
             stall_limit: Duration::from_secs(10),
             host_actions: HostActions::new(teams),
+            join: None,
         }
     }
 
@@ -362,7 +365,11 @@ impl Exercise {
             running: self.running && !self.ended,
             ticks_per_second: self.ticks_per_second,
         };
-        vec![welcome, self.snapshot(who), self.clock_message()]
+        let mut frames = vec![welcome, self.snapshot(who), self.clock_message()];
+        if let (Identity::Director, Some(join)) = (who, &self.join) {
+            frames.push(ServerMessage::JoinKit(Box::new(join.clone())));
+        }
+        frames
     }
 
     fn snapshot(&self, who: Identity) -> ServerMessage {

@@ -1,4 +1,5 @@
-//! The listener: binds, prepares the exercise, prints how to join, then
+//! The listener: binds, prepares the exercise, prints how to join and writes
+//! the join kit (with a certificate when serving TLS), then
 //! accepts connections (each served by `connection`, admitted by `admission`)
 //! until Ctrl-C or its caller stops it, and waits for the exercise actor to
 //! flush the journal.
@@ -13,18 +14,26 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::admission::{Admission, Caps};
-use crate::config::{Config, SPEEDS, Source};
+use cascade_engine::wire::{JoinKit, JoinLink};
+
+use crate::config::{Config, SPEEDS, Source, Tls};
 use crate::connection::{Shared, TurnedAway, serve_connection};
 use crate::exercise::Request;
 use crate::start::{Prepared, resume};
 use crate::tokens::Tokens;
-use crate::{branch, fd_limit, start};
+use crate::web::tls;
+use crate::{branch, fd_limit, join_kit, start};
 
 /// What an in-process host reports once it listens (see [`run_until`]).
 #[derive(Debug, Clone)]
 pub struct Ready {
-    /// `ws://HOST:PORT`, with the port actually bound.
+    /// `ws://HOST:PORT` (`wss://` with TLS), with the port actually bound:
+    /// the address this machine's own clients use.
     pub url: String,
+    /// How players join (also sent to every director after its welcome).
+    pub join: cascade_engine::wire::JoinKit,
+    /// The certificate served (DER), with TLS.
+    pub certificate: Option<Vec<u8>>,
     pub director: String,
     pub journal: std::path::PathBuf,
 }
@@ -67,6 +76,13 @@ pub async fn run_until(
         },
         fd_limit::raise(),
     );
+    let public_url =
+        config.public_url.as_deref().map(|u| join_kit::check_public_url(u, config.tls.is_some())).transpose()?;
+    // Certificate files are read before anything is written, like the address.
+    let mut certificate = match &config.tls {
+        Some(Tls::Files { cert, key }) => Some(tls::load(cert, key)?),
+        Some(Tls::SelfSigned) | None => None,
+    };
     // Listen first: a busy address must fail before a journal, tokens or a
     // branch's files are written.
     let listener =
@@ -87,7 +103,40 @@ pub async fn run_until(
     }
     let team_ids: Vec<String> = exercise.sim.model().scenario.teams.iter().map(|t| t.id.clone()).collect();
     let local = listener.local_addr()?;
-    println!("listening on ws://{local}");
+    let address = join_kit::address(local, config.tls.is_some(), public_url.as_deref());
+    if let Some(Tls::SelfSigned) = &config.tls {
+        let names = join_kit::certificate_names(&address, local);
+        certificate = Some(tls::self_signed(&tls::dir_beside(&journal_path), &names)?);
+    }
+    let acceptor = certificate.as_ref().map(tls::acceptor).transpose()?;
+    let scheme = if certificate.is_some() { "wss" } else { "ws" };
+    println!("listening on {scheme}://{local}");
+    println!("portal {}/", address.base);
+    if address.loopback_only {
+        eprintln!(
+            "warning: listening on the loopback address {}: only this machine can join. For players on other machines, listen on the room's network: --addr 0.0.0.0:{} (every address) or --addr <this machine's address>:{}",
+            local.ip(),
+            local.port(),
+            local.port()
+        );
+    } else if address.guessed {
+        println!(
+            "join links use {} (this machine's address on its default route); if players reach it otherwise, set --public-url",
+            address.base
+        );
+    }
+    if let Some(certificate) = &certificate {
+        println!("certificate SHA-256 fingerprint {}", certificate.fingerprint);
+        if certificate.generated {
+            println!(
+                "self-signed certificate made for {}: {}",
+                join_kit::certificate_names(&address, local).join(", "),
+                certificate.cert_file.display()
+            );
+        } else if matches!(config.tls, Some(Tls::SelfSigned)) {
+            println!("self-signed certificate kept from an earlier run: {}", certificate.cert_file.display());
+        }
+    }
     println!("journal {}", journal_path.display());
     if let Some(origin) = &origin {
         println!("{origin}");
@@ -109,6 +158,32 @@ pub async fn run_until(
         caps.max_waiting_per_address
     );
     println!("tokens in {}", Tokens::path_beside(&journal_path).display());
+    let kit_dir = join_kit::dir_beside(&journal_path);
+    let tls_note = certificate.as_ref().map(|c| join_kit::TlsNote {
+        fingerprint: &c.fingerprint,
+        cert_file: &c.cert_file,
+        self_signed: matches!(config.tls, Some(Tls::SelfSigned)),
+    });
+    let scenario = &exercise.sim.model().scenario;
+    join_kit::write(&kit_dir, scenario, &tokens, &address, tls_note.as_ref())?;
+    println!("join kit in {} (index.html for the organiser, one page per team)", kit_dir.display());
+    let join = JoinKit {
+        portal: address.base.clone(),
+        websocket: address.websocket.clone(),
+        loopback_only: address.loopback_only,
+        fingerprint: certificate.as_ref().map(|c| c.fingerprint.clone()),
+        directory: kit_dir.display().to_string(),
+        teams: scenario
+            .teams
+            .iter()
+            .filter_map(|t| {
+                let token = tokens.teams.get(&t.id)?;
+                let name = if t.name.is_empty() { t.id.clone() } else { t.name.clone() };
+                Some(JoinLink { team: t.id.clone(), name, link: address.join_link(token) })
+            })
+            .collect(),
+    };
+    exercise.join = Some(join.clone());
     println!("director token {}", tokens.director);
     for (team, token) in &tokens.teams {
         println!("team {team} token {token}");
@@ -117,8 +192,23 @@ pub async fn run_until(
     use std::io::Write;
     let _ = std::io::stdout().flush();
     if let Some(ready) = ready {
-        let url = format!("ws://{local}");
-        let _ = ready.send(Ready { url, director: tokens.director.clone(), journal: journal_path.clone() });
+        // This machine's own clients use the address listened on (the
+        // public one may not resolve here); an unspecified one is reached on
+        // loopback.
+        let ip = match local.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+            ip => ip,
+        };
+        let url = format!("{scheme}://{}", std::net::SocketAddr::new(ip, local.port()));
+        let certificate = certificate.as_ref().map(|c| c.chain[0].as_ref().to_vec());
+        let _ = ready.send(Ready {
+            url,
+            join,
+            certificate,
+            director: tokens.director.clone(),
+            journal: journal_path.clone(),
+        });
     }
     let stopped = async move {
         match stop {
@@ -134,8 +224,14 @@ pub async fn run_until(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let actor = tokio::spawn(exercise.run(requests_rx, shutdown_rx));
     let turned_away = TurnedAway::default();
-    let shared =
-        Arc::new(Shared { tokens, team_ids, requests: requests_tx, limits: config.limits.clone(), turned_away });
+    let shared = Arc::new(Shared {
+        tokens,
+        team_ids,
+        requests: requests_tx,
+        limits: config.limits.clone(),
+        turned_away,
+        tls: acceptor,
+    });
     let mut summary = tokio::time::interval(TURNED_AWAY_SUMMARY_EVERY);
     summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let admission = Admission::new(caps);

@@ -350,6 +350,8 @@ pub struct BotConfig {
     pub seed: u64,
     /// Consecutive failed reconnection attempts before giving up.
     pub retries: u32,
+    /// For wss://: the certificates to trust.
+    pub trust: crate::tls::Trust,
 }
 
 /// Runs the bot until the connection is gone for good, the exercise ends, or
@@ -373,6 +375,7 @@ fn log(text: String) {
 async fn run(config: BotConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("bot"));
     let mut client_config = ClientConfig::new(&config.url, &config.token, client_id.clone());
+    client_config.trust = config.trust.clone();
     client_config.max_retries = Some(config.retries);
     let (mut client, mut events) = Client::spawn(client_config);
     let mut memory = Memory::default();

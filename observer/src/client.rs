@@ -16,6 +16,7 @@
 //! and drop them).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cascade_engine::exercise::Action;
@@ -48,6 +49,8 @@ pub struct ClientConfig {
     /// First wait before reconnecting; it doubles up to `backoff_max`.
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// For `wss://`: the certificates to trust.
+    pub trust: crate::tls::Trust,
 }
 
 impl ClientConfig {
@@ -60,6 +63,7 @@ impl ClientConfig {
             max_retries: None,
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
+            trust: crate::tls::Trust::Public,
         }
     }
 
@@ -272,12 +276,25 @@ async fn run(config: ClientConfig, mut outbound: mpsc::UnboundedReceiver<Outboun
     let mut failures = 0u32;
     let mut attempt = 0u32;
     let closed = |reason: String| ClientEvent::Connection(Connection::Closed { reason });
+    // Only wss:// needs one; a certificate file that cannot be read would fail
+    // every attempt the same way.
+    let tls = if config.url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+        match crate::tls::client_config(&config.trust) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                let _ = events.send(closed(e)).await;
+                return;
+            }
+        }
+    } else {
+        None
+    };
     loop {
         attempt += 1;
         if events.send(ClientEvent::Connection(Connection::Connecting { attempt })).await.is_err() {
             return;
         }
-        match session(&config, &mut outbound, &events, &mut unacked).await {
+        match session(&config, tls.as_ref(), &mut outbound, &events, &mut unacked).await {
             End::Shutdown => {
                 let _ = events.send(closed("closed".to_string())).await;
                 return;
@@ -331,6 +348,7 @@ fn command_frame(seq: u64, command: &serde_json::Value) -> Message {
 
 async fn session(
     config: &ClientConfig,
+    tls: Option<&Arc<rustls::ClientConfig>>,
     outbound: &mut mpsc::UnboundedReceiver<Outbound>,
     events: &mpsc::Sender<ClientEvent>,
     unacked: &mut BTreeMap<u64, serde_json::Value>,
@@ -338,7 +356,8 @@ async fn session(
     let lost = |reason: String, welcomed: bool| End::Lost { reason, welcomed };
     // TCP_NODELAY: a command goes out at once, not after the server's delayed
     // ACK of the previous frame (up to 40 ms).
-    let connect = tokio_tungstenite::connect_async_with_config(config.url.as_str(), None, true);
+    let connector = tls.map(|tls| tokio_tungstenite::Connector::Rustls(Arc::clone(tls)));
+    let connect = tokio_tungstenite::connect_async_tls_with_config(config.url.as_str(), None, true, connector);
     let ws = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Err(_) => return lost("connection timed out".to_string(), false),
         Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use cascade_engine::view::{AssetView, DirectorView, IncidentView, MessageView, ObjectiveView, TeamSummary};
-use cascade_engine::wire::{self, DirectorAction, LiveInject, Observation, ServerMessage};
+use cascade_engine::wire::{self, DirectorAction, JoinKit, LiveInject, Observation, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
@@ -65,6 +65,8 @@ pub enum Mode {
     Note,
     /// Typing the team to view the exercise as.
     ViewAsPrompt,
+    /// Live: how players join (the portal's address, each team's join link).
+    Join,
 }
 
 /// The panels Tab moves between.
@@ -246,6 +248,10 @@ pub struct DirectorApp {
     /// Live: what changed from view to view (actions, incident milestones,
     /// objectives), shown in the timeline with the messages.
     pub events: VecDeque<Event>,
+    /// Live: how players join, as the host sent it after the welcome.
+    pub join: Option<JoinKit>,
+    /// The first row shown of the join overlay (it scrolls with j k).
+    pub join_scroll: usize,
 }
 
 /// A row of the live timeline: a message, or an event seen between views.
@@ -292,6 +298,8 @@ impl DirectorApp {
             presence: None,
             keys: KeyMap::default(),
             events: VecDeque::new(),
+            join: None,
+            join_scroll: 0,
         }
     }
 
@@ -415,6 +423,7 @@ impl DirectorApp {
             ServerMessage::Error { code, message } => {
                 self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
             }
+            ServerMessage::JoinKit(kit) => self.join = Some(*kit),
             ServerMessage::Presence { teams } => {
                 self.presence = Some(teams.into_iter().map(|t| (t.team, t.connections)).collect());
             }
@@ -611,6 +620,18 @@ impl DirectorApp {
             Mode::Inject => self.inject_key(key, ctrl),
             Mode::Note => self.note_key(key),
             Mode::ViewAsPrompt => self.view_as_prompt_key(key),
+            Mode::Join => {
+                match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => self.join_scroll = self.join_scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => self.join_scroll = self.join_scroll.saturating_sub(1),
+                    KeyCode::PageDown => self.join_scroll = self.join_scroll.saturating_add(10),
+                    KeyCode::PageUp => self.join_scroll = self.join_scroll.saturating_sub(10),
+                    KeyCode::Home | KeyCode::Char('g') => self.join_scroll = 0,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('J') | KeyCode::Char('q') => self.mode = Mode::Normal,
+                    _ => {}
+                }
+                Effect::None
+            }
             Mode::Normal => match self.replay_key(key) {
                 Some(effect) => effect,
                 None => self.normal_key(key),
@@ -667,6 +688,16 @@ impl DirectorApp {
                 self.status = None;
             }
             KeyCode::Char('?') | KeyCode::F(1) => self.mode = Mode::Help,
+            KeyCode::Char('J') => {
+                if self.join.is_some() {
+                    self.mode = Mode::Join;
+                    self.join_scroll = 0;
+                } else if self.replay.is_some() {
+                    self.status = Some((Tone::Info, "a recording has no join links: branch it (b) to host it".into()));
+                } else {
+                    self.status = Some((Tone::Info, "the host has not said how players join (yet)".into()));
+                }
+            }
             KeyCode::Tab | KeyCode::Char('l') => self.focus = self.focus.next(),
             KeyCode::BackTab | KeyCode::Char('h') | KeyCode::Left => self.focus = self.focus.prev(),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),

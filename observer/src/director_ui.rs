@@ -538,7 +538,7 @@ pub const HELP: &[&str] = &[
     "  space p     start / pause / resume     + -     faster / slower",
     "  s →         step one tick (paused)     i       write an inject",
     "  E           end (asks)                 o       an evaluator's note",
-    "  v           view as a team: its own screen, live (Esc returns)",
+    "  v           view as a team (Esc returns)  J       how players join: links",
     "Moving",
     "  Tab l       next panel                 S-Tab h ←  previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
@@ -700,6 +700,49 @@ fn details_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
 }
 
+/// How players join: the lines of the `J` overlay.
+pub fn join_lines(app: &DirectorApp) -> Vec<Line<'static>> {
+    let Some(kit) = &app.join else { return vec![Line::raw("the host has not said how players join")] };
+    let mut lines = vec![
+        Line::from(vec![Span::styled("Portal (browsers)  ", dim()), Span::raw(format!("{}/", kit.portal))]),
+        Line::from(vec![Span::styled("cascade play, bots ", dim()), Span::raw(kit.websocket.clone())]),
+    ];
+    if let Some(fingerprint) = &kit.fingerprint {
+        lines.push(Line::from(vec![Span::styled("Certificate SHA-256 ", dim()), Span::raw(fingerprint.clone())]));
+    }
+    if kit.loopback_only {
+        lines.push(Line::styled(
+            "⚠ loopback only: no other machine can join. Restart with --addr 0.0.0.0:PORT for the room's network.",
+            Style::new().fg(Color::Yellow).bold(),
+        ));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("Join kit           ", dim()),
+        Span::raw(format!("{}/index.html (a page per team to hand out; links.csv)", kit.directory)),
+    ]));
+    lines.push(Line::styled("Each link holds its team's token: give it to that team only.", dim()));
+    lines.push(Line::raw(""));
+    for team in &kit.teams {
+        lines.push(Line::from(vec![Span::styled(format!("{} ({})", team.name, team.team), Style::new().bold())]));
+        lines.push(Line::raw(format!("  {}", team.link)));
+    }
+    lines
+}
+
+fn join_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
+    let lines = join_lines(app);
+    let popup = centred(area, area.width.saturating_sub(2).min(110), area.height.saturating_sub(2));
+    frame.render_widget(Clear, popup);
+    let block =
+        Block::bordered().title(" How players join — j k scroll, Esc to close ").border_style(Style::new().fg(FOCUS));
+    let inner_height = usize::from(popup.height.saturating_sub(2));
+    let inner_width = usize::from(popup.width.saturating_sub(2)).max(1);
+    // Scrolling stops once the last row is shown (a long line wraps to more).
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_width).max(1)).sum();
+    let scroll = app.join_scroll.min(rows.saturating_sub(inner_height)) as u16;
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block), popup);
+}
+
 fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     let form = &app.inject;
     let popup = centred(area, area.width.saturating_sub(2).min(90), 8);
@@ -801,6 +844,7 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         Mode::Help => help(frame, area, app),
         Mode::Details => details_popup(frame, area, app),
         Mode::Inject => inject_popup(frame, area, app),
+        Mode::Join => join_popup(frame, area, app),
         _ => {}
     }
 }
@@ -810,7 +854,7 @@ mod tests {
     use super::*;
     use crate::client::ClientEvent;
     use crate::testing::{director_view, key};
-    use cascade_engine::wire::ServerMessage;
+    use cascade_engine::wire::{self, ServerMessage};
     use crossterm::event::KeyCode;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -1145,6 +1189,51 @@ mod tests {
         let b = render(&a, 80, 24);
         let (_, y) = find(&b, "quit the console?");
         assert_eq!(y, 22);
+    }
+
+    #[test]
+    fn j_shows_how_players_join_and_scrolls_through_every_team() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('J')));
+        assert_eq!(a.mode, Mode::Normal, "nothing to show before the host sends it");
+        assert!(a.status.as_ref().is_some_and(|(_, s)| s.contains("not said how players join")));
+        let teams: Vec<wire::JoinLink> = (0..30)
+            .map(|i| wire::JoinLink {
+                team: format!("team-{i}"),
+                name: format!("Team {i}"),
+                link: format!("http://127.0.0.1:7878/#join=tok{i:02}"),
+            })
+            .collect();
+        a.on_client(ClientEvent::Frame(ServerMessage::JoinKit(Box::new(wire::JoinKit {
+            portal: "http://127.0.0.1:7878".into(),
+            websocket: "ws://127.0.0.1:7878".into(),
+            loopback_only: true,
+            fingerprint: Some("AB:CD".into()),
+            directory: "journals/x.jsonl.join".into(),
+            teams,
+        }))));
+        a.handle_key(key(KeyCode::Char('J')));
+        assert_eq!(a.mode, Mode::Join);
+        let s = screen(&render(&a, 100, 30));
+        for needle in [
+            "http://127.0.0.1:7878/",
+            "ws://127.0.0.1:7878",
+            "AB:CD",
+            "loopback only",
+            "x.jsonl.join/index.html",
+            "Team 0 (team-0)",
+            "#join=tok00",
+        ] {
+            assert!(s.contains(needle), "{needle:?} missing:\n{s}");
+        }
+        assert!(!s.contains("tok29"), "the last team is below the fold:\n{s}");
+        for _ in 0..100 {
+            a.handle_key(key(KeyCode::Char('j')));
+        }
+        let s = screen(&render(&a, 100, 30));
+        assert!(s.contains("#join=tok29"), "scrolled to the last team:\n{s}");
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.mode, Mode::Normal);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("details", "enter", "details (replay timeline: go to the event)"),
     ("filter", "/", "filter every list"),
     ("help", "?", "this help"),
+    ("join", "J", "live: how players join (address, join links)"),
     ("quit", "q", "quit"),
     ("next_event", "n", "replay: next event"),
     ("previous_event", "N", "replay: previous event"),

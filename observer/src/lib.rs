@@ -29,6 +29,7 @@ pub mod observe;
 pub mod play;
 pub mod replay_console;
 pub mod replay_state;
+pub mod tls;
 pub mod ui;
 
 #[cfg(test)]

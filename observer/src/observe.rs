@@ -26,6 +26,8 @@ pub struct ObserveConfig {
     pub keys: crate::keymap::KeyMap,
     /// Send `start` once welcomed, if the exercise has not started yet.
     pub start: bool,
+    /// For wss://: the certificates to trust.
+    pub trust: crate::tls::Trust,
 }
 
 /// Runs the console until `q`, in a runtime of its own.
@@ -41,7 +43,10 @@ pub fn observe(config: ObserveConfig) -> Result<(), String> {
 /// Runs the console until `q` inside the caller's tokio runtime.
 pub async fn run(config: ObserveConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("director"));
-    let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id));
+    let (mut client, client_events) = Client::spawn(ClientConfig {
+        trust: config.trust.clone(),
+        ..ClientConfig::new(&config.url, &config.token, client_id)
+    });
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let (mut events, keys) = crate::inputs::spawn(client_events, config.fps);
     let fps = config.fps.clamp(1, 60);

@@ -18,6 +18,8 @@ pub struct PlayConfig {
     pub client: Option<String>,
     /// Redraws per second.
     pub fps: u32,
+    /// For wss://: the certificates to trust.
+    pub trust: crate::tls::Trust,
 }
 
 /// Runs the player until `q`; returns an error for people if the terminal
@@ -33,7 +35,10 @@ pub fn play(config: PlayConfig) -> Result<(), String> {
 
 async fn run(config: PlayConfig) -> Result<(), String> {
     let client_id = config.client.clone().unwrap_or_else(|| default_client_id("play"));
-    let (mut client, client_events) = Client::spawn(ClientConfig::new(&config.url, &config.token, client_id.clone()));
+    let (mut client, client_events) = Client::spawn(ClientConfig {
+        trust: config.trust.clone(),
+        ..ClientConfig::new(&config.url, &config.token, client_id.clone())
+    });
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let (mut events, keys) = crate::inputs::spawn(client_events, config.fps);
 

@@ -246,7 +246,7 @@ impl Server {
     }
 
     /// A connected client that has said hello with `token` and read its welcome,
-    /// snapshot and clock.
+    /// snapshot and clock (and a director's join kit).
     pub async fn join(&self, token: &str, client: &str) -> Client {
         let mut c = self.connect().await;
         c.hello(token, client).await;
@@ -421,6 +421,12 @@ impl Client {
         assert_eq!(snapshot["tick"], welcome["tick"], "the snapshot is of the welcome's tick");
         let clock = self.frame().await;
         assert_eq!(kind(&clock), "clock", "then the clock: {clock}");
+        if role == "director" {
+            // A director is then told how players join; a team never is.
+            let join = self.frame().await;
+            assert_eq!(kind(&join), "join_kit", "then, for a director, the join kit: {join}");
+            assert!(join["portal"].as_str().unwrap().starts_with("http"), "{join}");
+        }
         self.welcome = welcome;
         self.snapshot = snapshot;
     }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
-use crate::scenario::{CsirtAccess, TeamRole, Tlp};
+use crate::scenario::{CsirtAccess, Effect, Method, TeamRole, Tlp};
 
 /// Longest free text in a command, in characters.
 pub const MAX_COMMAND_TEXT: usize = 4_000;
@@ -72,7 +72,7 @@ pub enum Action {
     /// A human takes the team over from its bot.
     Takeover,
     /// A live inject: the exercise director only.
-    Inject(crate::wire::LiveInject),
+    Inject(LiveInject),
 }
 
 /// A command with ids resolved to stable indices, ready to apply.
@@ -106,7 +106,7 @@ pub enum Order {
     Takeover,
     /// A director's live inject with its recipients and effects resolved.
     Inject {
-        live: Box<crate::wire::LiveInject>,
+        live: Box<LiveInject>,
         to: Vec<u32>,
         effects: Vec<crate::model::ResolvedEffect>,
     },
@@ -523,4 +523,22 @@ pub fn resolve_director(model: &Model, action: &Action) -> Result<Order, Refusal
 /// Whether a CSIRT's constituency authority needs a request first.
 pub fn needs_request(model: &Model) -> bool {
     model.scenario.response.csirt_access == CsirtAccess::OnRequest
+}
+
+/// An inject the director writes during the exercise (or picks from the MSEL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveInject {
+    #[serde(default)]
+    pub from: String,
+    /// Recipient team ids; empty: every team.
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub method: Method,
+    pub message: String,
+    #[serde(default)]
+    pub expected_action: String,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
 }

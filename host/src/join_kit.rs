@@ -1,0 +1,384 @@
+//! The join kit: what an organiser hands out. Beside the journal,
+//! `<journal>.join/` holds an `index.html` for the organiser (every team, its
+//! organisation and role, its join link), one page per team to print or mail
+//! (`<team>.html`: the join link, the token, the `cascade play` line) and
+//! `links.csv` for a mail merge. The directory and its files are the owner's
+//! only (0700/0600): they hold the tokens.
+//!
+//! The address in the links is the one players reach: `--public-url`, or the
+//! address listened on; for an unspecified address (0.0.0.0, ::) this
+//! machine's address on its default route, which the organiser should check.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use cascade_engine::scenario::{Scenario, TeamRole};
+
+use crate::tokens::Tokens;
+
+/// Where players find the exercise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// `http(s)://HOST:PORT`, no trailing slash: the portal.
+    pub base: String,
+    /// `ws(s)://HOST:PORT`: the same port, for `cascade play` and bots.
+    pub websocket: String,
+    /// Listening on a loopback address only: no other machine can join.
+    pub loopback_only: bool,
+    /// The host name was guessed for an unspecified address.
+    pub guessed: bool,
+}
+
+impl Address {
+    /// The team's join link: the token in the fragment, which browsers never
+    /// send to a server or put in a Referer.
+    pub fn join_link(&self, token: &str) -> String {
+        format!("{}/#join={token}", self.base)
+    }
+}
+
+/// Checks a `--public-url`: `http://` or `https://` (matching whether the
+/// host serves TLS), a host, an optional port, nothing else.
+pub fn check_public_url(url: &str, tls: bool) -> Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .with_context(|| format!("--public-url {url:?}: expected http://HOST[:PORT] or https://HOST[:PORT]"))?;
+    let want = if tls { "https" } else { "http" };
+    if !scheme.eq_ignore_ascii_case(want) {
+        bail!(
+            "--public-url {url:?}: the host serves {want} ({}), so links must start with {want}://",
+            if tls { "--tls-cert or --tls-self-signed was given" } else { "no TLS option was given" }
+        );
+    }
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        bail!("--public-url {url:?}: expected only a host and port after {want}://, like {want}://exercise.lan:8080");
+    }
+    Ok(format!("{want}://{host}"))
+}
+
+/// The address for links, given the bound address, TLS, and `--public-url`.
+pub fn address(bound: SocketAddr, tls: bool, public_url: Option<&str>) -> Address {
+    let (http, ws) = if tls { ("https", "wss") } else { ("http", "ws") };
+    let loopback_only = bound.ip().is_loopback();
+    if let Some(url) = public_url {
+        let host = url.split_once("://").map_or(url, |(_, h)| h);
+        return Address { base: url.to_string(), websocket: format!("{ws}://{host}"), loopback_only, guessed: false };
+    }
+    let (ip, guessed) = if bound.ip().is_unspecified() {
+        match default_route_address(bound.ip()) {
+            Some(ip) => (ip, true),
+            None => (
+                if bound.is_ipv4() { IpAddr::from([127, 0, 0, 1]) } else { IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]) },
+                true,
+            ),
+        }
+    } else {
+        (bound.ip(), false)
+    };
+    let host = SocketAddr::new(ip, bound.port());
+    Address { base: format!("{http}://{host}"), websocket: format!("{ws}://{host}"), loopback_only, guessed }
+}
+
+/// This machine's address on its default route (the one other machines of
+/// the room most likely reach), found by asking the OS which source address a
+/// UDP socket "connected" to a documentation address would use: nothing is
+/// sent.
+fn default_route_address(family: IpAddr) -> Option<IpAddr> {
+    let (local, probe): (&str, &str) =
+        if family.is_ipv4() { ("0.0.0.0:0", "192.0.2.1:9") } else { ("[::]:0", "[2001:db8::1]:9") };
+    let socket = std::net::UdpSocket::bind(local).ok()?;
+    socket.connect(probe).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
+}
+
+/// The host names and addresses a self-signed certificate should name: the
+/// address in the links, this machine's name, and the loopback names.
+pub fn certificate_names(address: &Address, bound: SocketAddr) -> Vec<String> {
+    let mut names = Vec::new();
+    let host_of = |url: &str| {
+        let host = url.split_once("://").map_or(url, |(_, h)| h);
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+        };
+        host.to_string()
+    };
+    names.push(host_of(&address.base));
+    if !bound.ip().is_unspecified() {
+        names.push(bound.ip().to_string());
+    }
+    if let Some(name) = hostname() {
+        names.push(name);
+    }
+    names.extend(["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()]);
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| !n.is_empty() && seen.insert(n.clone()));
+    names
+}
+
+fn hostname() -> Option<String> {
+    let name = std::fs::read_to_string("/etc/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .then(|| name.to_string())
+}
+
+/// `<journal>.join`.
+pub fn dir_beside(journal: &Path) -> PathBuf {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".join");
+    PathBuf::from(name)
+}
+
+/// What the kit says about TLS, if the host serves it.
+pub struct TlsNote<'a> {
+    pub fingerprint: &'a str,
+    pub cert_file: &'a Path,
+    pub self_signed: bool,
+}
+
+/// Writes the kit into `dir` (replacing an older kit's files: a branch or a
+/// resumed exercise on another port gets links that work).
+pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address, tls: Option<&TlsNote>) -> Result<()> {
+    create_private_dir(dir)?;
+    let title = if scenario.name.is_empty() { "the exercise".to_string() } else { scenario.name.clone() };
+    let mut index = page_start(&format!("Join kit: {title}"));
+    let _ = write!(
+        index,
+        "<h1>Join kit: {}</h1>\n<p>Players open their team's join link in a browser, or run the <code>cascade play</code> line. \
+         Each team's page below can be printed or sent to that team only: <strong>a token lets anyone who has it act as the team</strong>.</p>\n\
+         <p>Portal: <a href=\"{base}/\">{base}/</a> · for <code>cascade play</code>, bots and the director console: <code>{ws}</code></p>\n",
+        html(&title),
+        base = html(&address.base),
+        ws = html(&address.websocket),
+    );
+    if address.loopback_only {
+        index.push_str("<p class=\"warn\">The host listens on a loopback address: only this machine can join. \
+             Restart it with <code>--addr 0.0.0.0:PORT</code> (or this machine's address on the room's network) for other machines.</p>\n");
+    } else if address.guessed {
+        index.push_str("<p class=\"warn\">The host listens on every address; the links use this machine's address on its default route. \
+             If players reach it by another name or address, restart with <code>--public-url</code>.</p>\n");
+    }
+    if let Some(tls) = tls {
+        let _ = writeln!(
+            index,
+            "<p>Connections are encrypted (https/wss). Certificate SHA-256 fingerprint:<br><code class=\"fp\">{}</code>{}</p>",
+            html(tls.fingerprint),
+            if tls.self_signed {
+                format!(
+                    "<br>The certificate is self-signed: browsers will warn once; players should check that the fingerprint their browser shows is this one. \
+                     For <code>cascade play</code>, give players the certificate file <code>{}</code> (<code>--ca-cert</code>).",
+                    html(&tls.cert_file.display().to_string())
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    index.push_str(
+        "<table>\n<thead><tr><th>Team</th><th>Organisation</th><th>Role</th><th>Join link</th></tr></thead>\n<tbody>\n",
+    );
+    let mut csv = String::from("team,name,organisation,role,join_link,token,cascade_play\n");
+    for team in &scenario.teams {
+        let Some(token) = tokens.teams.get(&team.id) else { continue };
+        let organisation = scenario
+            .organisations
+            .iter()
+            .find(|o| o.id == team.organisation)
+            .map(|o| if o.name.is_empty() { o.id.clone() } else { o.name.clone() })
+            .unwrap_or_else(|| team.organisation.clone());
+        let name = if team.name.is_empty() { team.id.clone() } else { team.name.clone() };
+        let role = role_label(team.role);
+        let link = address.join_link(token);
+        let play = play_line(address, token, tls);
+        let file = format!("{}.html", team.id);
+        let _ = writeln!(
+            index,
+            "<tr><td><a href=\"{file}\">{}</a><br><small>{}</small></td><td>{}</td><td>{role}</td><td><a href=\"{link}\">join</a></td></tr>",
+            html(&name),
+            html(&team.id),
+            html(&organisation),
+            file = html(&file),
+            link = html(&link),
+        );
+        let mut page = page_start(&format!("{name}: joining {title}"));
+        let _ = write!(
+            page,
+            "<h1>{name}</h1>\n<p>{organisation} · {role} · team id <code>{id}</code></p>\n<p>Exercise: {title}</p>\n\
+             <h2>In a browser</h2>\n<p class=\"link\"><a href=\"{link}\">{link}</a></p>\n\
+             <h2>Or type the token</h2>\n<p>Open <a href=\"{base}/\">{base}/</a> and enter:</p>\n<p class=\"token\"><code>{token}</code></p>\n\
+             <h2>In a terminal</h2>\n<pre>{play}</pre>\n\
+             <p class=\"warn\">Keep this page to your team: the token lets anyone who has it act as {name}.</p>\n",
+            name = html(&name),
+            organisation = html(&organisation),
+            id = html(&team.id),
+            title = html(&title),
+            link = html(&link),
+            base = html(&address.base),
+            token = html(token),
+            play = html(&play),
+        );
+        if let Some(tls) = tls {
+            let _ = writeln!(
+                page,
+                "<p>The connection is encrypted. The certificate's SHA-256 fingerprint is <code class=\"fp\">{}</code>.</p>",
+                html(tls.fingerprint)
+            );
+        }
+        page.push_str(PAGE_END);
+        write_private(&dir.join(&file), page.as_bytes())?;
+        let _ = writeln!(
+            csv,
+            "{},{},{},{role},{link},{token},{}",
+            csv_field(&team.id),
+            csv_field(&name),
+            csv_field(&organisation),
+            csv_field(&play)
+        );
+    }
+    index.push_str("</tbody></table>\n");
+    index.push_str(PAGE_END);
+    write_private(&dir.join("index.html"), index.as_bytes())?;
+    write_private(&dir.join("links.csv"), csv.as_bytes())?;
+    Ok(())
+}
+
+/// The `cascade play` line for a token.
+pub fn play_line(address: &Address, token: &str, tls: Option<&TlsNote>) -> String {
+    let trust = match tls {
+        Some(tls) if tls.self_signed => format!(
+            " --ca-cert {}",
+            tls.cert_file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ),
+        _ => String::new(),
+    };
+    format!("cascade play {} --token {token}{trust}", address.websocket)
+}
+
+fn role_label(role: TeamRole) -> &'static str {
+    match role {
+        TeamRole::Csirt => "CSIRT",
+        TeamRole::Operator => "operator",
+        TeamRole::Regulator => "regulator",
+        TeamRole::CrisisCell => "crisis cell",
+        TeamRole::Cerc => "cyber risk evaluation cell",
+        TeamRole::Communication => "communication",
+        TeamRole::Ministry => "ministry",
+        TeamRole::Media => "media",
+    }
+}
+
+fn page_start(title: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <meta name=\"referrer\" content=\"no-referrer\"><title>{}</title>\n<style>\
+         body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         code,pre{{font-family:ui-monospace,monospace}} .token code,.fp{{word-break:break-all}} .token code{{font-size:1.3rem}}\
+         .link a{{font-size:1.1rem;word-break:break-all}} pre{{white-space:pre-wrap;word-break:break-all;background:#eee;padding:.5rem}}\
+         table{{border-collapse:collapse}} td,th{{border:1px solid #999;padding:.3rem .6rem;text-align:left;vertical-align:top}}\
+         .warn{{border-left:4px solid #c60;padding-left:.6rem}}\
+         @media print{{a{{color:inherit}}}}</style></head><body>\n",
+        html(title)
+    )
+}
+
+const PAGE_END: &str = "</body></html>\n";
+
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot protect {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot protect {}", path.display()))?;
+        }
+    }
+    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_must_match_the_scheme_and_hold_only_a_host() {
+        assert_eq!(check_public_url("http://exercise.lan:8080/", false).unwrap(), "http://exercise.lan:8080");
+        assert_eq!(check_public_url("HTTPS://10.0.0.5", true).unwrap(), "https://10.0.0.5");
+        for (url, tls) in [
+            ("exercise.lan:8080", false),
+            ("https://exercise.lan", false),
+            ("http://exercise.lan", true),
+            ("http://exercise.lan/path", false),
+            ("http://user@exercise.lan", false),
+            ("http://", false),
+        ] {
+            assert!(check_public_url(url, tls).is_err(), "{url} accepted");
+        }
+    }
+
+    #[test]
+    fn links_use_the_bound_address_or_the_public_url() {
+        let a = address("127.0.0.1:7878".parse().unwrap(), false, None);
+        assert_eq!((a.base.as_str(), a.websocket.as_str()), ("http://127.0.0.1:7878", "ws://127.0.0.1:7878"));
+        assert!(a.loopback_only && !a.guessed);
+        assert_eq!(a.join_link("abc"), "http://127.0.0.1:7878/#join=abc");
+        let v6 = address("[::1]:9".parse().unwrap(), true, None);
+        assert_eq!(v6.base, "https://[::1]:9");
+        let public = address("0.0.0.0:8443".parse().unwrap(), true, Some("https://exercise.lan:443"));
+        assert_eq!(
+            (public.base.as_str(), public.websocket.as_str()),
+            ("https://exercise.lan:443", "wss://exercise.lan:443")
+        );
+        assert!(!public.loopback_only && !public.guessed);
+        let any = address("0.0.0.0:8080".parse().unwrap(), false, None);
+        assert!(any.guessed && !any.loopback_only && any.base.ends_with(":8080"), "{any:?}");
+        assert!(certificate_names(&public, "0.0.0.0:8443".parse().unwrap()).contains(&"exercise.lan".to_string()));
+        assert!(certificate_names(&v6, "[::1]:9".parse().unwrap()).contains(&"::1".to_string()));
+    }
+
+    #[test]
+    fn text_is_escaped_for_html_and_csv() {
+        assert_eq!(html("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+}
