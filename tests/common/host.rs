@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -203,7 +205,7 @@ impl Server {
                     let url = line.strip_prefix("listening on ").map(str::to_string);
                     lines.push(line);
                     if let Some(url) = url {
-                        assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
+                        assert!(url.starts_with("ws://127.0.0.1:") || url.starts_with("wss://127.0.0.1:"), "{url}");
                         break url;
                     }
                 }
@@ -322,6 +324,25 @@ impl Client {
             .await
             .expect("connecting timed out")
             .expect("websocket handshake");
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+    }
+
+    /// A client over wss://, trusting exactly the certificates in `ca_file`.
+    pub async fn connect_tls(url: &str, ca_file: &Path) -> Client {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca_file).unwrap() {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        #[allow(deprecated)]
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(config));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
+        let (ws, _) = timeout(TIMEOUT, connect).await.expect("connecting timed out").expect("wss handshake");
         Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
     }
 
