@@ -63,7 +63,13 @@ async fn the_portal_is_served_on_the_websocket_port_with_a_strict_policy_and_not
         assert_eq!(status(&response), 200, "{path}: {response:.300}");
         assert_eq!(header(&response, "content-type"), Some(content_type), "{path}");
         let csp = header(&response, "content-security-policy").expect("a CSP on every response");
-        for directive in ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
             assert!(csp.contains(directive), "{path}: {directive} missing from {csp}");
         }
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("http"), "{csp}");

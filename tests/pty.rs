@@ -350,6 +350,13 @@ fn the_replay_console_seeks_and_branches_in_a_real_terminal() {
         screen_has(rows, "● online") && !screen_has(rows, "REPLAY") && tick(rows) == Some(at)
     });
     assert!(screen_has(&rows, "⏸ paused"), "a branch waits for the director; {}", console.describe());
+    // The branch is hosted: J shows where players join it.
+    console.press("J");
+    console.wait_for_screen("the branch's join links", |rows| {
+        screen_has(rows, "How players join") && screen_has(rows, "http://127.0.0.1:") && screen_has(rows, "/#join=")
+    });
+    console.press("\x1b");
+    console.wait_for_screen("the join links closed", |rows| !screen_has(rows, "How players join"));
     // One tick of the branch, computed live: the recording's next tick (the
     // same bots, no commands), so the branch really starts from its state.
     console.press("s");
@@ -390,4 +397,27 @@ fn with_start_the_exercise_runs_without_a_key() {
     let text = std::fs::read_to_string(&journal).unwrap();
     let first_command = text.lines().find(|l| l.contains("\"team\":\"director\"")).unwrap_or_default();
     assert!(first_command.contains(r#""command":{"action":"start"}"#), "{first_command}");
+}
+
+#[test]
+fn the_console_of_an_encrypted_exercise_joins_it_over_wss_and_shows_the_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("tls.jsonl");
+    let args = ["exercise", "scenarios/tutorial.ron", "--journal", journal.to_str().unwrap(), "--tls-self-signed"];
+    let mut console = Console::spawn(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
+    console.wait_for_screen("the console online over wss", |rows| screen_has(rows, "● online"));
+    console.press("J");
+    let certificate = std::fs::read_to_string(dir.path().join("tls.jsonl.tls/cert.pem")).unwrap();
+    assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----"));
+    console.wait_for_screen("https links and the fingerprint", |rows| {
+        screen_has(rows, "https://127.0.0.1:")
+            && screen_has(rows, "wss://127.0.0.1:")
+            && screen_has(rows, "Certificate SHA-256")
+    });
+    console.press("\x1b");
+    // (Esc and q at once would read as Alt-q.)
+    console.wait_for_screen("the join links closed", |rows| !screen_has(rows, "How players join"));
+    console.press("q");
+    let status = console.wait_for_exit();
+    assert!(status.success(), "exit status {status}; {}", console.describe());
 }
