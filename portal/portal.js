@@ -348,7 +348,6 @@
     S.thread = null;
     S.lastResult = null;
     saveRead();
-    for (const el of document.querySelectorAll('[data-sig-reset]')) el._sig = undefined;
     resetSigs();
   }
 
@@ -554,6 +553,8 @@
     rec.answerTick = S.view ? S.view.tick : rec.sentTick;
     if (f.type === 'ack') {
       if (!final) { rec.state = 'acked'; rec.tick = f.tick; }
+      // The host journaled a takeover ahead of it: people play the team now.
+      if (S.view && S.view.human === false) S.view.human = true;
     } else if (f.type === 'reject') {
       Object.assign(rec, { state: 'rejected', code: f.code, message: f.message, answerClock: clock });
     } else {
@@ -938,7 +939,6 @@
   function markSeen() {
     if (document.hidden || !S.view) return;
     let dirty = false;
-    const me = myId();
     switch (S.page) {
       case 'actions': {
         const keys = actionRows().filter((r) => isFailure(r) && r.mine).map(rowKey);
@@ -970,7 +970,6 @@
       }
       default: break;
     }
-    void me;
     if (dirty) { saveRead(); renderTabs(); }
   }
 
@@ -1011,7 +1010,8 @@
     for (const p of PAGES) pageEls[p.id].hidden = !S.view || p.id !== S.page;
     if (!S.view) return;
     const bot = $('bot-banner');
-    bot.hidden = human();
+    bot.hidden = human() || S.clock.ended;
+    $('act-ended').hidden = !S.clock.ended;
     switch (S.page) {
       case 'overview': renderOverview(); break;
       case 'actions': renderActionsPage(); break;
@@ -1096,10 +1096,14 @@
     }
     b.hidden = false;
     b.dataset.state = S.conn;
+    // The live text changes only with the state; the countdowns beside it
+    // are hidden from screen readers (they would be read every second).
     let msg = '';
+    let detail = '';
     if (S.conn === 'offline') {
       const s = Math.max(0, Math.ceil((S.retryAt - Date.now()) / 1000));
-      msg = `✗ Offline: ${S.closeReason}. Reconnecting in ${s} s.`;
+      msg = `✗ Offline: ${S.closeReason}. Reconnecting by itself.`;
+      detail = `Next try in ${s} s.`;
     } else if (S.conn === 'connecting') {
       msg = S.failures > 0 ? `◌ Reconnecting (attempt ${S.failures + 1})…` : '◌ Connecting to the exercise…';
     } else if (S.conn === 'closed') {
@@ -1107,11 +1111,13 @@
     }
     if (stale) {
       const ago = Math.round((Date.now() - S.viewAt) / 1000);
-      msg += ` Showing the last view received (${S.view.clock}, tick ${S.view.tick}, ${ago < 60 ? `${ago} s` : durationWords(ago)} ago): it may be out of date.`;
+      msg += ` Showing the last view received (${S.view.clock}, tick ${S.view.tick}): it may be out of date.`;
+      detail += ` Received ${ago < 60 ? `${ago} s` : durationWords(ago)} ago.`;
     }
     const open = [...S.commands.values()].filter((c) => c.state === 'sent').length;
     if (open) msg += ` ${plural(open, 'command')} waiting: sent again once connected.`;
-    text.textContent = msg;
+    if (text.textContent !== msg) text.textContent = msg;
+    $('banner-detail').textContent = detail.trim();
     retry.hidden = !(S.conn === 'offline' || S.conn === 'closed');
   }
 
@@ -1635,7 +1641,7 @@
           ? h('button', { type: 'button', class: 'small', data: { focus: `ioc:${x.incident}` }, onclick: () => openAction('share', { incident: x.incident }) }, `Share ${x.incident}…`)
           : ''));
     }
-    for (const i of (v.indicators || []).filter((i) => !(v.held || []).some((x) => x.incident === i))) {
+    for (const i of (v.indicators || []).filter((id) => !(v.held || []).some((x) => x.incident === id))) {
       parts.push(h('p', {}, h('span', { class: 'incident' }, `☣ ${i}`)));
     }
     replace(el, ...parts);
@@ -1675,6 +1681,7 @@
     append(el, [
       h('h1', {}, 'Act'),
       h('p', { class: 'dim' }, 'Only the actions your team may take, with the ids it knows. The host still checks each one; its answer shows under the form and in My actions (2).'),
+      h('p', { class: 'notice notice-bot', id: 'act-ended', hidden: true }, '■ The exercise has ended: the host refuses new commands.'),
       h('div', { class: 'act-grid' },
         h('nav', { class: 'card act-nav-card', 'aria-label': 'Actions' }, h('h2', {}, 'Actions'), h('ul', { id: 'act-nav', class: 'plain' })),
         main,
@@ -1800,7 +1807,11 @@
       h('legend', {}, 'To'),
       h('div', { class: 'picker-tools' },
         h('label', { for: `${prefix}-to-filter` }, 'Filter teams'), filterInput,
-        h('button', { type: 'button', class: 'small', onclick: () => { for (const c of list.querySelectorAll('input:checked')) c.checked = false; update(); } }, 'Clear')),
+        h('span', { class: 'quick', role: 'group', 'aria-label': 'Add a group of teams' },
+          h('button', { type: 'button', class: 'small', id: `${prefix}-to-csirts`, onclick: () => addGroup((d) => normRole(d.role) === 'csirt') }, '+ CSIRTs'),
+          h('button', { type: 'button', class: 'small', id: `${prefix}-to-org`, onclick: () => addGroup((d) => S.view && d.organisation === S.view.organisation) }, '+ my organisation'),
+          h('button', { type: 'button', class: 'small', id: `${prefix}-to-constituency`, onclick: () => addGroup((d) => { const me = dirEntry(myId()); return !!me && (me.constituency || []).includes(d.organisation); }) }, '+ my constituency')),
+        h('button', { type: 'button', class: 'small', id: `${prefix}-to-clear`, onclick: () => { for (const c of list.querySelectorAll('input:checked')) c.checked = false; update(); } }, 'Clear')),
       list, summary);
     const update = () => {
       const chosen = [...list.querySelectorAll('input:checked')].map((c) => c.value);
@@ -1811,6 +1822,17 @@
       for (const li of list.children) li.hidden = f !== '' && !li.dataset.search.includes(f);
     });
     list.addEventListener('change', update);
+    // Adds every team of a group that may be chosen, and says how many.
+    const addGroup = (test) => {
+      let n = 0;
+      for (const c of list.querySelectorAll('input')) {
+        const d = dirEntry(c.value);
+        if (d && test(d) && !c.disabled && !c.checked) { c.checked = true; n += 1; }
+      }
+      update();
+      summary.dataset.added = String(n);
+      if (!n) summary.textContent += ' (no team of that group to add)';
+    };
     const picker = {
       fs,
       chosen: () => [...list.querySelectorAll('input:checked')].map((c) => c.value),
@@ -2356,11 +2378,7 @@
     };
     ch.postMessage({ type: 'who', client: S.client, nonce });
     return new Promise((resolve) => setTimeout(() => {
-      if (clash) {
-        const saved = [...S.commands.values()];
-        newClient();
-        void saved;
-      }
+      if (clash) newClient();
       resolve();
     }, 150));
   }
@@ -2395,8 +2413,23 @@
       setToken(token);
       start();
     });
+    // Leaving asks once more, in the page (no modal dialog): a second click
+    // within 8 s leaves.
+    let leaveArmed = 0;
     $('leave-button').addEventListener('click', () => {
-      if (window.confirm('Leave the exercise on this tab? The token is forgotten here; you will need it (or the join link) to come back.')) leave();
+      const b = $('leave-button');
+      if (leaveArmed) {
+        clearTimeout(leaveArmed);
+        leaveArmed = 0;
+        b.textContent = 'Leave';
+        b.classList.remove('armed');
+        leave();
+        return;
+      }
+      b.textContent = 'Really leave? Click again';
+      b.classList.add('armed');
+      announce('Press Leave again to forget this team\'s token on this tab.', true);
+      leaveArmed = setTimeout(() => { leaveArmed = 0; b.textContent = 'Leave'; b.classList.remove('armed'); }, 8000);
     });
     $('retry-button').addEventListener('click', retryNow);
     $('takeover-button').addEventListener('click', sendTakeover);
@@ -2435,9 +2468,8 @@
   function init() {
     applyTheme(local.get(THEME_KEY) || 'auto');
     loadSession();
-    const fromLink = readFragment();
+    readFragment();
     buildShell();
-    void fromLink;
     guardDuplicateTab().then(start);
   }
 

@@ -53,8 +53,13 @@ impl ExerciseClock {
     }
 
     /// The first tick at or after the first time the clock shows `hh_mm` ("12:00")
-    /// at or after the start.
+    /// at or after the start. A date and time ("2026-10-25 12:00") is that
+    /// moment (`tick_at_datetime`): the date is never dropped.
     pub fn tick_at(&self, hh_mm: &str) -> Result<u64, String> {
+        // jiff reads a date-time as a `Time` too, keeping only its time of day.
+        if hh_mm.contains('-') {
+            return self.tick_at_datetime(hh_mm);
+        }
         let time: jiff::civil::Time =
             hh_mm.parse().map_err(|_| format!("{hh_mm:?} is not a clock time like \"12:00\""))?;
         let zone = self.start.time_zone().clone();
@@ -138,6 +143,10 @@ mod tests {
             err,
             "\"2026-03-09 08:00\" is before the start of the exercise (2026-03-10 08:00 Europe/Luxembourg)"
         );
+        // A date given where a clock time is accepted is honoured, not dropped.
+        assert_eq!(clock.tick_at("2026-03-11 12:00"), Ok(28 * 60));
+        assert_eq!(clock.tick_at("2026-03-10 12:00"), Ok(240));
+        assert!(clock.tick_at("2026-03-09 12:00").unwrap_err().contains("before the start"));
         let err = clock.tick_at_datetime("2026-02-30 08:00").unwrap_err();
         assert!(err.contains("is not a local date and time"), "{err}");
     }

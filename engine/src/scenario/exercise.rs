@@ -428,8 +428,9 @@ pub struct Objective {
     pub capability: String,
 }
 
-/// A point in exercise time: a tick number or a clock time "HH:MM" (the first
-/// such time at or after the start).
+/// A point in exercise time: a tick number, a clock time "HH:MM" (the first
+/// such time at or after the start), or a local date and time
+/// "YYYY-MM-DD HH:MM".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeRef {
     Tick(u64),
@@ -451,7 +452,7 @@ impl<'de> Deserialize<'de> for TimeRef {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = TimeRef;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a tick number or a clock time like \"12:00\"")
+                f.write_str("a tick number, a clock time like \"12:00\" or a date and time like \"2026-10-25 12:00\"")
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TimeRef, E> {
                 Ok(TimeRef::Tick(v))
