@@ -252,6 +252,9 @@ pub struct DirectorApp {
     pub join: Option<JoinKit>,
     /// The first row shown of the join overlay (it scrolls with j k).
     pub join_scroll: usize,
+    /// The speed last asked for and not yet confirmed by a `clock` frame,
+    /// and the tick it was asked at.
+    pub requested_speed: Option<(f64, u64)>,
 }
 
 /// A row of the live timeline: a message, or an event seen between views.
@@ -300,6 +303,7 @@ impl DirectorApp {
             events: VecDeque::new(),
             join: None,
             join_scroll: 0,
+            requested_speed: None,
         }
     }
 
@@ -418,6 +422,9 @@ impl DirectorApp {
                 self.view = Some(view);
             }
             ServerMessage::Clock { tick, running, ticks_per_second, ended, behind_ms } => {
+                if self.requested_speed.is_some_and(|(speed, _)| speed == ticks_per_second) {
+                    self.requested_speed = None;
+                }
                 self.clock = ClockState { tick, running, ticks_per_second, ended, behind_ms };
             }
             ServerMessage::Error { code, message } => {
@@ -642,7 +649,10 @@ impl DirectorApp {
     fn normal_key(&mut self, key: KeyEvent) -> Effect {
         match key.code {
             KeyCode::Char('q') => {
-                if self.clock.running && !self.clock.ended && self.connection.is_connected() {
+                // Paused is no safer than running when people are playing:
+                // quitting `cascade exercise` stops the host under them.
+                let people = self.connected_teams() > 0;
+                if (self.clock.running || people) && !self.clock.ended && self.connection.is_connected() {
                     self.mode = Mode::ConfirmQuit;
                 } else {
                     return Effect::Quit;
@@ -777,15 +787,30 @@ impl DirectorApp {
         Effect::None
     }
 
+    /// Teams with at least one connection, per the host's last `presence`.
+    pub fn connected_teams(&self) -> usize {
+        self.presence.as_ref().map_or(0, |p| p.values().filter(|n| **n > 0).count())
+    }
+
     fn speed(&mut self, faster: bool) -> Effect {
-        let now = self.clock.ticks_per_second;
+        // Several presses within one tick step from the speed last asked for,
+        // not from the clock's, which the host has not confirmed yet.
+        // (A request the host never confirmed — refused, or overtaken by
+        // another director — stops counting a tick later.)
+        let now = match self.requested_speed {
+            Some((speed, at)) if self.clock.tick <= at + 1 => speed,
+            _ => self.clock.ticks_per_second,
+        };
         let next = if faster {
             SPEEDS.iter().copied().find(|&s| s > now + 1e-9)
         } else {
             SPEEDS.iter().rev().copied().find(|&s| s < now - 1e-9)
         };
         match next {
-            Some(ticks_per_second) => Effect::Send(DirectorAction::Speed { ticks_per_second }),
+            Some(ticks_per_second) => {
+                self.requested_speed = Some((ticks_per_second, self.clock.tick));
+                Effect::Send(DirectorAction::Speed { ticks_per_second })
+            }
             None => {
                 self.status = Some((Tone::Info, format!("speed is already ×{}", speed_label(now))));
                 Effect::None
@@ -1214,15 +1239,30 @@ mod tests {
             a.handle_key(key(KeyCode::Char('+'))),
             Effect::Send(DirectorAction::Speed { ticks_per_second: 2.0 })
         );
-        assert_eq!(
-            a.handle_key(key(KeyCode::Char('-'))),
-            Effect::Send(DirectorAction::Speed { ticks_per_second: 0.5 })
-        );
-        clock(&mut a, true, 3.0);
+        // Pressed again before the host confirms: from the speed asked for.
         assert_eq!(
             a.handle_key(key(KeyCode::Char('+'))),
             Effect::Send(DirectorAction::Speed { ticks_per_second: 4.0 })
         );
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('-'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 2.0 })
+        );
+        clock(&mut a, true, 2.0);
+        assert_eq!(a.requested_speed, None, "confirmed");
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('-'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 1.0 })
+        );
+        // Never confirmed (another director set 3): a tick later the clock's
+        // own speed counts again.
+        clock(&mut a, true, 3.0);
+        a.clock.tick += 2;
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('+'))),
+            Effect::Send(DirectorAction::Speed { ticks_per_second: 4.0 })
+        );
+        clock(&mut a, true, 4.0);
         clock(&mut a, true, 1000.0);
         assert_eq!(a.handle_key(key(KeyCode::Char('+'))), Effect::None);
         assert_eq!(a.status.as_ref().unwrap().1, "speed is already ×1000");
@@ -1251,6 +1291,15 @@ mod tests {
         assert_eq!(a.mode, Mode::Normal);
         a.handle_key(key(KeyCode::Char('q')));
         assert_eq!(a.handle_key(key(KeyCode::Char('y'))), Effect::Quit);
+        // Paused with people playing, it asks too (the host stops with it).
+        a.mode = Mode::Normal;
+        clock(&mut a, false, 1.0);
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::Quit, "paused, nobody connected");
+        a.on_client(ClientEvent::Frame(ServerMessage::Presence {
+            teams: vec![wire::TeamPresence { team: "team-a".into(), connections: 1 }],
+        }));
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::None);
+        assert_eq!(a.mode, Mode::ConfirmQuit);
         // Offline, there is nothing to confirm.
         a.mode = Mode::Normal;
         a.on_client(ClientEvent::Connection(Connection::Closed { reason: "bye".into() }));

@@ -524,8 +524,14 @@ fn status_line(app: &DirectorApp) -> Line<'static> {
         );
     }
     if app.mode == Mode::ConfirmQuit {
+        let teams = app.connected_teams();
+        let state = match (app.clock.running, teams) {
+            (true, _) => "The exercise is running".to_string(),
+            (false, 1) => "1 team is connected".to_string(),
+            (false, n) => format!("{n} teams are connected"),
+        };
         return Line::styled(
-            "The exercise is running: quit the console? y/q/Enter quits, any other key stays",
+            format!("{state}: quit the console? y/q/Enter quits, any other key stays"),
             Style::new().fg(WARN).bold(),
         );
     }
