@@ -144,7 +144,9 @@ impl Browser {
             "Runtime.consoleAPICalled" if params["type"] == "error" => {
                 let args: Vec<String> = params["args"]
                     .as_array()
-                    .map(|a| a.iter().map(|x| x["value"].as_str().map_or_else(|| x.to_string(), str::to_string)).collect())
+                    .map(|a| {
+                        a.iter().map(|x| x["value"].as_str().map_or_else(|| x.to_string(), str::to_string)).collect()
+                    })
                     .unwrap_or_default();
                 self.problems.push(format!("console.error: {}", args.join(" ")));
             }
@@ -214,7 +216,9 @@ impl Browser {
     pub async fn wait_for(&mut self, what: &str, expression: &str) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let v = self.eval(&format!("(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()")).await;
+            let v = self
+                .eval(&format!("(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()"))
+                .await;
             let truthy = match &v {
                 Value::Null => false,
                 Value::Bool(b) => *b,

@@ -466,8 +466,11 @@ impl Client {
         if let Some(code) = self.closed {
             return Some(Event::Closed(code));
         }
+        // One deadline for the whole wait: pings (skipped below) must not
+        // restart it, or a ping every `wait` would make it endless.
+        let deadline = Instant::now() + wait;
         loop {
-            let next = timeout(wait, self.ws.next()).await.ok()?;
+            let next = timeout(deadline.saturating_duration_since(Instant::now()), self.ws.next()).await.ok()?;
             let event = match next {
                 Some(Ok(Message::Text(text))) => {
                     self.raw.push(text.to_string());
