@@ -104,7 +104,15 @@ impl Console {
 
     /// The visible screen, one string per row, trailing blanks trimmed.
     fn rows(&self) -> Vec<String> {
-        self.parser().screen().rows(0, COLS).map(|r| r.trim_end().to_string()).collect()
+        let cols = self.parser().screen().size().1.get();
+        self.parser().screen().rows(0, cols).map(|r| r.trim_end().to_string()).collect()
+    }
+
+    /// Resizes the terminal, as a window manager would (the program gets
+    /// SIGWINCH; no key is pressed).
+    fn resize(&self, rows: u16, cols: u16) {
+        self.parser().set_size(NonZeroU16::new(rows).unwrap(), NonZeroU16::new(cols).unwrap());
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize");
     }
 
     /// The screen and what else helps to understand a failure.
@@ -406,6 +414,11 @@ fn the_console_of_an_encrypted_exercise_joins_it_over_wss_and_shows_the_fingerpr
     let args = ["exercise", "scenarios/tutorial.ron", "--journal", journal.to_str().unwrap(), "--tls-self-signed"];
     let mut console = Console::spawn(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
     console.wait_for_screen("the console online over wss", |rows| screen_has(rows, "● online"));
+    // A resize is redrawn at the new size without a key.
+    console.resize(40, 140);
+    console.wait_for_screen("the console redrawn at 140x40", |rows| {
+        rows.len() == 40 && rows.iter().any(|r| r.chars().count() > 120) && screen_has(rows, "● online")
+    });
     console.press("J");
     let certificate = std::fs::read_to_string(dir.path().join("tls.jsonl.tls/cert.pem")).unwrap();
     assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----"));

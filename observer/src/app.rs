@@ -28,6 +28,8 @@ const MAX_FRESH: usize = 50;
 /// Everything the player's loop reacts to, in one stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// The terminal changed size: the next frame redraws everything.
+    Resize,
     Key(KeyEvent),
     /// A server frame or a change of the connection.
     Client(ClientEvent),

@@ -699,11 +699,15 @@ pub fn details(app: &DirectorApp) -> (String, Vec<String>) {
 
 fn details_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     let (title, lines) = details(app);
-    let popup = centred(area, area.width.saturating_sub(4).min(100), lines.len() as u16 + 2);
+    let lines: Vec<Line> = lines.into_iter().map(Line::raw).collect();
+    // As tall as the lines once wrapped: a long message or note is not cut.
+    let width = area.width.saturating_sub(4).min(100);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(width.saturating_sub(2)).min(usize::from(u16::MAX)) as u16;
+    let popup = centred(area, width, rows.saturating_add(2));
     frame.render_widget(Clear, popup);
     let block = Block::bordered().title(format!(" {title} — Esc to close ")).border_style(Style::new().fg(FOCUS));
-    let lines: Vec<Line> = lines.into_iter().map(Line::raw).collect();
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+    frame.render_widget(paragraph.block(block), popup);
 }
 
 /// How players join: the lines of the `J` overlay.
@@ -742,11 +746,11 @@ fn join_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     let block =
         Block::bordered().title(" How players join — j k scroll, Esc to close ").border_style(Style::new().fg(FOCUS));
     let inner_height = usize::from(popup.height.saturating_sub(2));
-    let inner_width = usize::from(popup.width.saturating_sub(2)).max(1);
     // Scrolling stops once the last row is shown (a long line wraps to more).
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_width).max(1)).sum();
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(popup.width.saturating_sub(2));
     let scroll = app.join_scroll.min(rows.saturating_sub(inner_height)) as u16;
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block), popup);
+    frame.render_widget(paragraph.scroll((scroll, 0)).block(block), popup);
 }
 
 fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
@@ -1195,6 +1199,21 @@ mod tests {
         let b = render(&a, 80, 24);
         let (_, y) = find(&b, "quit the console?");
         assert_eq!(y, 22);
+    }
+
+    #[test]
+    fn details_wrap_a_long_message_whole() {
+        let mut a = app();
+        let text = format!("{} THE-END-MARK", "a long inject message that goes on ".repeat(8));
+        a.messages
+            .insert(900, crate::testing::message(900, 46, "RTL", None, cascade_engine::scenario::Tlp::Clear, &text));
+        a.focus = Panel::Timeline;
+        let row = a.timeline().iter().position(|r| matches!(r, TimelineRow::Message(m) if m.index == 900)).unwrap();
+        a.selected.insert(Panel::Timeline, row);
+        a.handle_key(key(KeyCode::Enter));
+        assert_eq!(a.mode, Mode::Details);
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("THE-END-MARK"), "the message's end is shown:\n{s}");
     }
 
     #[test]

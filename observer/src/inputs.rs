@@ -93,9 +93,9 @@ pub fn spawn(mut client_events: mpsc::Receiver<ClientEvent>, fps: u32) -> (mpsc:
                             break;
                         }
                     }
-                    // A resize is drawn on the next frame.
+                    // A resize is drawn on the next frame, whatever else changed.
                     Ok(TermEvent::Resize(..)) => {
-                        if !deliver(Event::Frame) {
+                        if !deliver(Event::Resize) {
                             break;
                         }
                     }

@@ -77,6 +77,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                     break;
                 }
             }
+            Event::Resize => dirty = true,
             Event::Key(key) => {
                 dirty = true;
                 match app.handle_key(key) {

@@ -55,6 +55,7 @@ async fn run(config: PlayConfig) -> Result<(), String> {
                     break;
                 }
             }
+            Event::Resize => dirty = true,
             Event::Key(key) => {
                 dirty = true;
                 match app.handle_key(key) {

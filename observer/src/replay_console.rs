@@ -85,6 +85,7 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
         let mut exit = Ok(ReplayExit::Quit);
         while let Some(event) = events.recv().await {
             match event {
+                Event::Resize => dirty = true,
                 Event::Frame => {
                     if let Some(tick) = app.replay_frame() {
                         show(&mut app, player, tick);
