@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 const HEADER: &str = "number,time,from,to,method,message,expected_action";
+/// What `cascade msel` writes: the columns and the optional `tlp`.
+const EXPORT_HEADER: &str = "number,time,from,to,method,message,expected_action,tlp";
 
 const SCENARIO: &str = r#"
 Scenario(
@@ -58,10 +60,10 @@ fn msel_of_the_tutorial_starts_with_the_header() {
     assert_exit(&output, 0);
     assert_eq!(stderr(&output), "");
     let out = stdout(&output);
-    assert_eq!(out.lines().next(), Some(HEADER), "{out}");
+    assert_eq!(out.lines().next(), Some(EXPORT_HEADER), "{out}");
     let tutorial = std::fs::read_to_string(repo.join("scenarios/tutorial.ron")).unwrap();
     if !tutorial.contains("injects:") && !tutorial.contains("msel:") {
-        assert_eq!(out, format!("{HEADER}\n"), "no injects: just the header");
+        assert_eq!(out, format!("{EXPORT_HEADER}\n"), "no injects: just the header");
     }
 }
 
@@ -77,11 +79,11 @@ fn check_accepts_a_scenario_with_an_msel_csv_and_msel_prints_the_merged_list() {
     assert_eq!(stderr(&msel), "");
     assert_eq!(
         stdout(&msel),
-        "number,time,from,to,method,message,expected_action\n\
-         kickoff,08:01,Exercise control,,Email,Start.,\n\
-         slow,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,\n\
-         journalist,08:45,RTL journalist,csirt,Phone,\"Is it a cyberattack? We go live, now.\",Holding statement.\n\
-         memo,09:30,\"CHEM \"\"duty\"\" officer\",csirt;chem-ops,Portal,\"Line one.\nLine two.\",\n"
+        "number,time,from,to,method,message,expected_action,tlp\n\
+         kickoff,08:01,Exercise control,,Email,Start.,,TLP:RED\n\
+         slow,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED\n\
+         journalist,08:45,RTL journalist,csirt,Phone,\"Is it a cyberattack? We go live, now.\",Holding statement.,TLP:RED\n\
+         memo,09:30,\"CHEM \"\"duty\"\" officer\",csirt;chem-ops,Portal,\"Line one.\nLine two.\",,TLP:RED\n"
     );
 }
 

@@ -18,7 +18,7 @@ use csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
 
 use crate::clock::ExerciseClock;
 use crate::model::{Model, minutes_to_ticks};
-use crate::scenario::{Condition, Inject, Method};
+use crate::scenario::{Condition, Inject, Method, Tlp};
 
 /// Largest MSEL file accepted.
 pub const MAX_MSEL_BYTES: u64 = 16 * 1024 * 1024;
@@ -26,8 +26,12 @@ pub const MAX_MSEL_BYTES: u64 = 16 * 1024 * 1024;
 /// Most rows an MSEL file may hold (validation's limit on injects).
 pub const MAX_MSEL_ROWS: usize = 100_000;
 
-/// The columns, in the order `to_csv` writes them.
-pub const COLUMNS: [&str; 7] = ["number", "time", "from", "to", "method", "message", "expected_action"];
+/// The columns, in the order `to_csv` writes them. The first seven are
+/// required; `tlp` may be left out (every inject is then TLP:RED), so MSELs
+/// written before it read as they did.
+pub const COLUMNS: [&str; 8] = ["number", "time", "from", "to", "method", "message", "expected_action", "tlp"];
+/// How many of `COLUMNS` a header must have.
+const REQUIRED_COLUMNS: usize = 7;
 
 const NUMBER: usize = 0;
 const TIME: usize = 1;
@@ -36,6 +40,7 @@ const TO: usize = 3;
 const METHOD: usize = 4;
 const MESSAGE: usize = 5;
 const EXPECTED_ACTION: usize = 6;
+const TLP: usize = 7;
 
 /// Tick given to rows whose time needs the clock when there is none (the
 /// scenario's clock is invalid, so validation fails on it and the placeholder is
@@ -75,6 +80,7 @@ pub fn injects_to_csv(injects: &[Inject], clock: &ExerciseClock) -> String {
             inject.method.name(),
             &inject.message,
             &inject.expected_action,
+            inject.tlp.label(),
         ]);
     }
     let bytes = writer.into_inner().unwrap_or_default();
@@ -220,8 +226,8 @@ fn is_blank(record: &ByteRecord) -> bool {
 }
 
 /// Where each of `COLUMNS` is in the header, or what is wrong with it.
-fn header(record: &ByteRecord) -> Result<[usize; 7], Vec<String>> {
-    let mut found: [Option<usize>; 7] = [None; 7];
+fn header(record: &ByteRecord) -> Result<[Option<usize>; 8], Vec<String>> {
+    let mut found: [Option<usize>; 8] = [None; 8];
     let mut problems = Vec::new();
     for (position, cell) in record.iter().enumerate() {
         let Ok(name) = std::str::from_utf8(cell) else {
@@ -257,18 +263,18 @@ fn header(record: &ByteRecord) -> Result<[usize; 7], Vec<String>> {
             }
         }
     }
-    for (k, column) in COLUMNS.iter().enumerate() {
+    for (k, column) in COLUMNS.iter().enumerate().take(REQUIRED_COLUMNS) {
         if found[k].is_none() {
             problems.push(format!("missing column {column:?}"));
         }
     }
-    if problems.is_empty() { Ok(found.map(|p| p.unwrap_or_default())) } else { Err(problems) }
+    if problems.is_empty() { Ok(found) } else { Err(problems) }
 }
 
 /// One data row as an inject, or every problem in it.
 fn row(
     record: &ByteRecord,
-    columns: &[usize; 7],
+    columns: &[Option<usize>; 8],
     width: usize,
     clock: Option<&ExerciseClock>,
 ) -> Result<Inject, Vec<String>> {
@@ -279,8 +285,9 @@ fn row(
         return Err(vec![format!("{} fields, but the header has {width}", record.len())]);
     }
     let mut problems = Vec::new();
-    let mut cells: [&str; 7] = [""; 7];
-    for (k, &position) in columns.iter().enumerate() {
+    let mut cells: [&str; 8] = [""; 8];
+    for (k, position) in columns.iter().enumerate() {
+        let Some(position) = *position else { continue };
         let bytes = record.get(position).unwrap_or_default();
         match std::str::from_utf8(bytes) {
             Ok(text) => cells[k] = text,
@@ -309,6 +316,13 @@ fn row(
             Method::default()
         }
     };
+    let tlp = match parse_tlp(cells[TLP]) {
+        Ok(tlp) => tlp,
+        Err(problem) => {
+            problems.push(problem);
+            crate::scenario::inject_tlp()
+        }
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -322,6 +336,7 @@ fn row(
         message: cells[MESSAGE].to_string(),
         expected_action: cells[EXPECTED_ACTION].to_string(),
         effects: Vec::new(),
+        tlp,
     })
 }
 
@@ -384,6 +399,24 @@ fn parse_time(cell: &str, clock: Option<&ExerciseClock>) -> Result<u64, String> 
         };
     }
     Err(not_a_time())
+}
+
+/// A TLP cell: `TLP:CLEAR` … `TLP:RED` in any case, the `TLP:` optional;
+/// empty: TLP:RED.
+fn parse_tlp(cell: &str) -> Result<Tlp, String> {
+    let text = cell.trim();
+    if text.is_empty() {
+        return Ok(crate::scenario::inject_tlp());
+    }
+    let labelled = if text.len() >= 4 && text[..4].eq_ignore_ascii_case("tlp:") {
+        text.to_string()
+    } else {
+        format!("TLP:{text}")
+    };
+    Tlp::parse(&labelled).ok_or_else(|| {
+        let labels: Vec<&str> = Tlp::ALL.iter().map(|t| t.label()).collect();
+        format!("tlp: {text:?} is not a TLP 2.0 label ({})", labels.join(", "))
+    })
 }
 
 fn parse_method(cell: &str) -> Result<Method, String> {

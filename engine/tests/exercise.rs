@@ -139,6 +139,7 @@ fn add_inject(s: &mut Scenario, id: &str, at: Option<u64>, when: Option<Conditio
         message: message.into(),
         expected_action: String::new(),
         effects: vec![],
+        tlp: Tlp::Red,
     });
 }
 
@@ -1468,6 +1469,27 @@ fn a_condition_inject_fires_once_on_the_level_of_the_previous_tick() {
     let fired: Vec<_> = run.ex().messages.iter().filter(|m| m.sender == Sender::Inject(0)).collect();
     assert_eq!(fired.len(), 1, "it fires once, though the condition turns true again at 9");
     assert_eq!((fired[0].tick, fired[0].audience.clone(), fired[0].from.as_str()), (4, vec![1], "exercise control"));
+}
+
+#[test]
+fn an_inject_carries_its_tlp_label_to_its_recipients_only() {
+    let mut s = world();
+    add_inject(&mut s, "storm", Some(2), None, &["hospital-ops"], "Storm warning: public.");
+    s.injects.last_mut().unwrap().tlp = Tlp::Clear;
+    add_inject(&mut s, "secret", Some(2), None, &["crisis"], "For the crisis cell only.");
+    let mut run = Run::new(s);
+    run.to(3);
+    let by_sender = |i: u32| run.ex().messages.iter().find(|m| m.sender == Sender::Inject(i)).unwrap().clone();
+    let (storm, secret) = (by_sender(0), by_sender(1));
+    assert_eq!((storm.tlp, secret.tlp), (Tlp::Clear, Tlp::Red), "TLP:RED unless the inject says otherwise");
+    assert_eq!(storm.audience, run.teams(&["hospital-ops"]), "a CLEAR label does not widen who it is sent to");
+    // A live inject takes a label too (journaled with the command).
+    let live: cascade_engine::wire::LiveInject =
+        serde_json::from_str(r#"{"message": "Press release", "tlp": "TLP:CLEAR"}"#).unwrap();
+    assert_eq!(live.tlp, Tlp::Clear);
+    let default: cascade_engine::wire::LiveInject = serde_json::from_str(r#"{"message": "x"}"#).unwrap();
+    assert_eq!(default.tlp, Tlp::Red);
+    assert!(!serde_json::to_string(&default).unwrap().contains("tlp"), "journals without a label read as before");
 }
 
 #[test]

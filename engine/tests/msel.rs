@@ -5,12 +5,13 @@ use std::path::Path;
 
 use cascade_engine::clock::ExerciseClock;
 use cascade_engine::msel::{MAX_MSEL_BYTES, MAX_MSEL_ROWS, injects_to_csv, parse_csv, to_csv};
-use cascade_engine::scenario::{Inject, Method};
+use cascade_engine::scenario::{Inject, Method, Tlp};
 use cascade_engine::{LoadError, Model, load_model, parse_model};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
 const HEADER: &str = "number,time,from,to,method,message,expected_action";
+const HEADER_WITH_TLP: &str = "number,time,from,to,method,message,expected_action,tlp";
 
 /// Teams csirt, chem-ops, crisis; an incident, a regime; four scheduled injects
 /// (one on the second day, one with effects) and one conditional inject of each kind.
@@ -36,7 +37,7 @@ Scenario(
     incidents: [Incident(id: "post-ddos", kind: Ddos, targets: ["chem-clinical-it"])],
     regimes: [Regime(id: "nis2", preset: Nis2, authority: "ilr")],
     injects: [
-        Inject(id: "welcome", at: 1, from: "Exercise control", message: "Welcome to the exercise."),
+        Inject(id: "welcome", at: 1, from: "Exercise control", message: "Welcome to the exercise.", tlp: "TLP:CLEAR"),
         Inject(id: "journalist", at: 45, from: "RTL journalist", to: ["csirt"], method: Phone,
                message: "Is the hospital down? We go live at 09:00, with or without you.",
                expected_action: "Give a holding statement, or refer to the HCPN."),
@@ -56,17 +57,17 @@ Scenario(
 )
 "#;
 
-const EXPORT: &str = r#"number,time,from,to,method,message,expected_action
-welcome,08:01,Exercise control,,Email,Welcome to the exercise.,
-journalist,08:45,RTL journalist,csirt,Phone,"Is the hospital down? We go live at 09:00, with or without you.","Give a holding statement, or refer to the HCPN."
+const EXPORT: &str = r#"number,time,from,to,method,message,expected_action,tlp
+welcome,08:01,Exercise control,,Email,Welcome to the exercise.,,TLP:CLEAR
+journalist,08:45,RTL journalist,csirt,Phone,"Is the hospital down? We go live at 09:00, with or without you.","Give a holding statement, or refer to the HCPN.",TLP:RED
 ops-memo,09:30,"CHEM IT ""duty"" officer",csirt;chem-ops,Portal,"Line one, ""quoted"".
-Line two.",Isolate; then report.
-day-two,2026-03-11 08:45,HCPN,crisis,InPerson,Morning briefing.,
-c-asset,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,
-c-sector,when sector health below 800‰,,,Media,Patients complain on social media.,
-c-detect,when incident post-ddos detected,,,Radio,Detected.,
-c-deadline,when regime nis2 deadline missed,ILR,,Email,Where is your report?,
-c-piu,when PIU active,,crisis;csirt,Email,The PIU is active.,
+Line two.",Isolate; then report.,TLP:RED
+day-two,2026-03-11 08:45,HCPN,crisis,InPerson,Morning briefing.,,TLP:RED
+c-asset,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED
+c-sector,when sector health below 800‰,,,Media,Patients complain on social media.,,TLP:RED
+c-detect,when incident post-ddos detected,,,Radio,Detected.,,TLP:RED
+c-deadline,when regime nis2 deadline missed,ILR,,Email,Where is your report?,,TLP:RED
+c-piu,when PIU active,,crisis;csirt,Email,The PIU is active.,,TLP:RED
 "#;
 
 fn model() -> Model {
@@ -108,6 +109,7 @@ fn inject(id: &str, at: u64) -> Inject {
         message: String::new(),
         expected_action: String::new(),
         effects: vec![],
+        tlp: Tlp::Red,
     }
 }
 
@@ -129,6 +131,27 @@ fn scheduled_injects_round_trip() {
     // Effects have no column; everything else comes back.
     let expected: Vec<Inject> = scheduled.into_iter().map(|i| Inject { effects: vec![], ..i }).collect();
     assert_eq!(back, expected);
+}
+
+#[test]
+fn the_tlp_column_is_optional_and_read_in_any_spelling() {
+    let clock = clock();
+    // An MSEL written before the column: every inject TLP:RED.
+    let old = parse_csv(format!("{HEADER}\nw,08:01,EXCON,,Email,Hi,\n").as_bytes(), Path::new("m.csv"), Some(&clock))
+        .unwrap();
+    assert_eq!(old[0].tlp, Tlp::Red);
+    let rows = "a,08:01,,,Email,x,,TLP:CLEAR\nb,08:02,,,Email,x,,amber+strict\nc,08:03,,,Email,x,,Green\nd,08:04,,,Email,x,,\n";
+    let read = parse_csv(format!("{HEADER_WITH_TLP}\n{rows}").as_bytes(), Path::new("m.csv"), Some(&clock)).unwrap();
+    let tlps: Vec<Tlp> = read.iter().map(|i| i.tlp).collect();
+    assert_eq!(tlps, [Tlp::Clear, Tlp::AmberStrict, Tlp::Green, Tlp::Red]);
+    let bad = parse_csv(
+        format!("{HEADER_WITH_TLP}\na,08:01,,,Email,x,,purple\n").as_bytes(),
+        Path::new("m.csv"),
+        Some(&clock),
+    )
+    .unwrap_err();
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].starts_with("m.csv:2: tlp: \"purple\" is not a TLP 2.0 label (TLP:CLEAR"), "{}", bad[0]);
 }
 
 #[test]
@@ -187,7 +210,7 @@ fn importing_an_export_refuses_exactly_the_conditional_rows() {
 
 #[test]
 fn export_of_no_injects_is_the_header() {
-    assert_eq!(injects_to_csv(&[], &clock()), format!("{HEADER}\n"));
+    assert_eq!(injects_to_csv(&[], &clock()), format!("{HEADER_WITH_TLP}\n"));
 }
 
 // ---------------------------------------------------------------- import
@@ -327,7 +350,7 @@ fn header_problems_are_named() {
     assert_eq!(
         header_errors("number,time,from,to,method,mesage,expected_action\n"),
         [
-            r#"msel.csv:1: header: unknown column "mesage" (did you mean "message"?); the columns are number,time,from,to,method,message,expected_action"#,
+            r#"msel.csv:1: header: unknown column "mesage" (did you mean "message"?); the columns are number,time,from,to,method,message,expected_action,tlp"#,
             r#"msel.csv:1: header: missing column "message""#,
         ]
     );
@@ -335,7 +358,7 @@ fn header_problems_are_named() {
         header_errors("number,time,from,to,method,message,expected_action,time,notes\n"),
         [
             r#"msel.csv:1: header: column "time" appears twice"#,
-            r#"msel.csv:1: header: unknown column "notes"; the columns are number,time,from,to,method,message,expected_action"#,
+            r#"msel.csv:1: header: unknown column "notes"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
         ]
     );
     assert_eq!(
@@ -345,12 +368,12 @@ fn header_problems_are_named() {
     assert_eq!(
         header_errors("a,08:00,,,,m,\n"),
         [
-            r#"msel.csv:1: header: unknown column "a"; the columns are number,time,from,to,method,message,expected_action"#,
-            r#"msel.csv:1: header: unknown column "08:00"; the columns are number,time,from,to,method,message,expected_action"#,
+            r#"msel.csv:1: header: unknown column "a"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
+            r#"msel.csv:1: header: unknown column "08:00"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
             "msel.csv:1: header: column 3 has no name",
             "msel.csv:1: header: column 4 has no name",
             "msel.csv:1: header: column 5 has no name",
-            r#"msel.csv:1: header: unknown column "m"; the columns are number,time,from,to,method,message,expected_action"#,
+            r#"msel.csv:1: header: unknown column "m"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
             "msel.csv:1: header: column 7 has no name",
             r#"msel.csv:1: header: missing column "number""#,
             r#"msel.csv:1: header: missing column "time""#,
@@ -362,7 +385,7 @@ fn header_problems_are_named() {
         ]
     );
     let empty =
-        ["msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action"];
+        ["msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action,tlp"];
     assert_eq!(header_errors(""), empty);
     assert_eq!(header_errors("\n \n,,\n"), empty);
 }
@@ -458,7 +481,7 @@ fn loading_appends_the_msel_rows_and_clears_the_field() {
     let again = parse_model(&bytes, &path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.scenario, model.scenario);
     // And the export lists the merged MSEL.
-    assert!(to_csv(&model).ends_with("late,10:00,HCPN,crisis,Phone,\"Call, now\",\n"));
+    assert!(to_csv(&model).ends_with("late,10:00,HCPN,crisis,Phone,\"Call, now\",,TLP:RED\n"));
     drop(dir);
 }
 

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use cascade_engine::scenario::Tlp;
 use cascade_engine::view::{AssetView, DirectorView, IncidentView, MessageView, ObjectiveView, TeamSummary};
 use cascade_engine::wire::{self, DirectorAction, JoinKit, LiveInject, Observation, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -118,6 +119,8 @@ pub struct InjectForm {
     /// expected action and effects go with the inject.
     pub msel: Option<usize>,
     pub template: Option<LiveInject>,
+    /// The message's TLP label (Ctrl-T cycles; an MSEL entry brings its own).
+    pub tlp: Tlp,
 }
 
 impl Default for InjectForm {
@@ -131,6 +134,7 @@ impl Default for InjectForm {
             error: None,
             msel: None,
             template: None,
+            tlp: cascade_engine::scenario::inject_tlp(),
         }
     }
 }
@@ -827,6 +831,12 @@ impl DirectorApp {
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Char('n') if ctrl => self.load_msel(true),
             KeyCode::Char('p') if ctrl => self.load_msel(false),
+            KeyCode::Char('t') if ctrl => {
+                // From the most restrictive to public, and round again.
+                let order = [Tlp::Red, Tlp::AmberStrict, Tlp::Amber, Tlp::Green, Tlp::Clear];
+                let at = order.iter().position(|t| *t == form.tlp).unwrap_or(0);
+                form.tlp = order[(at + 1) % order.len()];
+            }
             KeyCode::PageDown => self.load_msel(true),
             KeyCode::PageUp => self.load_msel(false),
             KeyCode::Tab => {
@@ -872,6 +882,7 @@ impl DirectorApp {
         form.message = inject.message.clone();
         form.msel = Some(next);
         form.template = Some(inject.clone());
+        form.tlp = inject.tlp;
         form.error = None;
         form.field = Field::Message;
     }
@@ -921,6 +932,7 @@ impl DirectorApp {
             message: form.message.trim().to_string(),
             expected_action: template.as_ref().map(|t| t.expected_action.clone()).unwrap_or_default(),
             effects: template.map(|t| t.effects).unwrap_or_default(),
+            tlp: form.tlp,
         };
         self.mode = Mode::Normal;
         Effect::Send(DirectorAction::Inject(inject))
@@ -978,6 +990,7 @@ pub fn msel_of(scenario: &cascade_engine::scenario::Scenario) -> Vec<(String, Li
                 message: i.message.clone(),
                 expected_action: i.expected_action.clone(),
                 effects: i.effects.clone(),
+                tlp: i.tlp,
             };
             (i.id.clone(), live)
         })
@@ -1491,6 +1504,7 @@ mod tests {
             message: message.into(),
             expected_action: "report".into(),
             effects: Vec::new(),
+            tlp: Tlp::Amber,
         };
         a.msel = vec![("one".into(), entry(&["chem-ops"], "first")), ("two".into(), entry(&[], "second"))];
         a.handle_key(ctrl_n);
@@ -1499,10 +1513,33 @@ mod tests {
         assert_eq!((a.inject.to.as_str(), a.inject.message.as_str()), ("", "second"));
         a.handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
         assert_eq!(a.inject.msel, Some(0));
-        // Edited, then sent: the entry's method and expected action go with it.
+        // Edited, then sent: the entry's method, expected action and TLP go with it.
+        assert_eq!(a.inject.tlp, Tlp::Amber);
         typed(&mut a, "!");
         let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
         assert_eq!(inject, LiveInject { message: "first!".into(), ..entry(&["chem-ops"], "") });
+    }
+
+    #[test]
+    fn ctrl_t_cycles_the_inject_tlp_from_red_to_clear() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('i')));
+        assert_eq!(a.inject.tlp, Tlp::Red, "TLP:RED unless changed");
+        let ctrl_t = KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL);
+        let mut seen = vec![];
+        for _ in 0..5 {
+            a.handle_key(ctrl_t);
+            seen.push(a.inject.tlp);
+        }
+        assert_eq!(seen, [Tlp::AmberStrict, Tlp::Amber, Tlp::Green, Tlp::Clear, Tlp::Red]);
+        a.handle_key(ctrl_t);
+        a.handle_key(ctrl_t);
+        a.handle_key(ctrl_t);
+        a.handle_key(ctrl_t);
+        a.inject.field = Field::Message;
+        typed(&mut a, "Storm warning");
+        let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
+        assert_eq!((inject.tlp, inject.message.as_str()), (Tlp::Clear, "Storm warning"));
     }
 
     #[test]

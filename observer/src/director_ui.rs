@@ -755,10 +755,10 @@ fn join_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
 
 fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     let form = &app.inject;
-    let popup = centred(area, area.width.saturating_sub(2).min(90), 8);
+    let popup = centred(area, area.width.saturating_sub(2).min(90), 9);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
-        .title(" Inject — Enter next/send, Tab complete, Esc cancel ")
+        .title(" Inject — Enter next/send, Tab complete, Ctrl-T TLP, Esc cancel ")
         .border_style(Style::new().fg(FOCUS));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
@@ -783,6 +783,12 @@ fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
             Span::styled(shown, value_style),
         ]));
     }
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<8}", "TLP"), dim()),
+        Span::raw(" "),
+        Span::styled(form.tlp.label(), Style::new().bold()),
+        Span::styled("  (Ctrl-T changes)", dim()),
+    ]));
     lines.push(Line::raw(""));
     if let Some(e) = &form.error {
         lines.push(Line::styled(e.clone(), Style::new().fg(BAD)));
@@ -1179,6 +1185,7 @@ mod tests {
         }
         let s = screen(&render(&a, 80, 24));
         assert!(s.contains("Inject — Enter next/send") && s.contains("▸To       chem") && s.contains("From     EXCON"));
+        assert!(s.contains("TLP      TLP:RED  (Ctrl-T changes)"), "{s}");
         // With the scenario's MSEL, Ctrl-N loads an entry and says which.
         let inject = cascade_engine::wire::LiveInject {
             from: "ILR".into(),
@@ -1187,6 +1194,7 @@ mod tests {
             message: "File your early warning".into(),
             expected_action: String::new(),
             effects: Vec::new(),
+            tlp: cascade_engine::scenario::Tlp::Amber,
         };
         a.msel = vec![("ilr-reminder".into(), inject)];
         let s = screen(&render(&a, 80, 24));

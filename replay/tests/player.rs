@@ -60,6 +60,7 @@ fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
                 message: "Press calls about the outage.".into(),
                 expected_action: String::new(),
                 effects: vec![],
+                tlp: cascade_engine::scenario::Tlp::Clear,
             };
             line(&mut writer, tick, "director", serde_json::to_value(DirectorAction::Inject(inject.clone())).unwrap());
             commands.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(inject), origin: None });

@@ -541,4 +541,11 @@ pub struct LiveInject {
     pub expected_action: String,
     #[serde(default)]
     pub effects: Vec<Effect>,
+    /// The message's TLP label (default TLP:RED).
+    #[serde(default = "crate::scenario::inject_tlp", skip_serializing_if = "is_red")]
+    pub tlp: Tlp,
+}
+
+fn is_red(tlp: &Tlp) -> bool {
+    *tlp == Tlp::Red
 }

@@ -56,12 +56,21 @@ fn fire(ctx: &mut Ctx, index: usize) {
     ctx.ex.inject_fired[index] = Some(ctx.tick);
     let resolved = &m.exercise.injects[index];
     let source = &m.scenario.injects[index];
-    deliver(ctx, Sender::Inject(index as u32), &source.from, &resolved.to, &source.message, &resolved.effects);
+    let message = Delivery { from: &source.from, message: &source.message, tlp: source.tlp };
+    deliver(ctx, Sender::Inject(index as u32), &message, &resolved.to, &resolved.effects);
+}
+
+/// An inject's message: its sender in the story, text and TLP label.
+pub struct Delivery<'a> {
+    pub from: &'a str,
+    pub message: &'a str,
+    pub tlp: Tlp,
 }
 
 /// An inject's effects, in order, then its message to `to` (nothing is sent for
 /// an empty message: a control-only inject).
-pub fn deliver(ctx: &mut Ctx, sender: Sender, from: &str, to: &[u32], message: &str, effects: &[ResolvedEffect]) {
+pub fn deliver(ctx: &mut Ctx, sender: Sender, delivery: &Delivery, to: &[u32], effects: &[ResolvedEffect]) {
+    let Delivery { from, message, tlp } = *delivery;
     for effect in effects {
         match *effect {
             ResolvedEffect::StartIncident(i) => start_incident(ctx, i),
@@ -93,7 +102,7 @@ pub fn deliver(ctx: &mut Ctx, sender: Sender, from: &str, to: &[u32], message: &
             sender,
             from,
             to.to_vec(),
-            Tlp::Red,
+            tlp,
             message.to_string(),
             incident,
             to.to_vec(),

@@ -12,7 +12,8 @@ use crate::scenario::{Cost, Tlp};
 /// Applies a director's order (a live inject) at the current tick.
 pub fn apply_director(ctx: &mut Ctx, order: &Order) {
     if let Order::Inject { live, to, effects } = order {
-        super::injects::deliver(ctx, Sender::Director, &live.from, to, &live.message, effects);
+        let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
+        super::injects::deliver(ctx, Sender::Director, &message, to, effects);
     }
 }
 
@@ -401,7 +402,8 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         }
         Order::Takeover => ctx.ex.teams[team as usize].human = true,
         Order::Inject { live, to, effects } => {
-            super::injects::deliver(ctx, Sender::Director, &live.from, to, &live.message, effects);
+            let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
+            super::injects::deliver(ctx, Sender::Director, &message, to, effects);
         }
     }
 }

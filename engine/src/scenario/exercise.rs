@@ -384,6 +384,19 @@ pub struct Inject {
     pub expected_action: String,
     #[serde(default)]
     pub effects: Vec<Effect>,
+    /// The message's TLP label (default TLP:RED: the recipients only;
+    /// TLP:CLEAR for a public storm warning or a press release).
+    #[serde(default = "inject_tlp", skip_serializing_if = "is_inject_tlp")]
+    pub tlp: Tlp,
+}
+
+/// An inject's TLP label when none is given.
+pub fn inject_tlp() -> Tlp {
+    Tlp::Red
+}
+
+fn is_inject_tlp(tlp: &Tlp) -> bool {
+    *tlp == inject_tlp()
 }
 
 // ---------------------------------------------------------------- objectives
