@@ -30,6 +30,17 @@ async fn http(addr: SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// A team's page in a join kit (`teams/<NN>-<team>.html`).
+fn team_page(kit: &std::path::Path, team: &str) -> String {
+    let suffix = format!("-{team}.html");
+    let page = std::fs::read_dir(kit.join("teams"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().ends_with(&suffix))
+        .unwrap_or_else(|| panic!("no page for {team} in {}", kit.display()));
+    std::fs::read_to_string(page).unwrap()
+}
+
 fn status(response: &str) -> u16 {
     response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
@@ -134,7 +145,7 @@ async fn the_join_kit_holds_a_page_per_team_and_loopback_is_warned_about() {
     for (team, token) in &server.tokens.teams {
         let link = format!("{portal}#join={token}");
         assert!(index.contains(&link), "{team}'s link in the index");
-        let page = std::fs::read_to_string(kit.join(format!("{team}.html"))).unwrap();
+        let page = team_page(&kit, team);
         assert!(page.contains(&link) && page.contains(&format!("<code>{token}</code>")), "{team}'s page");
         assert!(page.contains(&format!("cascade play {} --token {token}", server.url)), "{team}'s play line");
         for (other, other_token) in &server.tokens.teams {
@@ -148,10 +159,14 @@ async fn the_join_kit_holds_a_page_per_team_and_loopback_is_warned_about() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&kit).unwrap().permissions().mode() & 0o777, 0o700);
-        for entry in std::fs::read_dir(&kit).unwrap() {
-            let mode = entry.unwrap().metadata().unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+        for dir in [kit.clone(), kit.join("teams")] {
+            assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let meta = entry.unwrap().metadata().unwrap();
+                if meta.is_file() {
+                    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+                }
+            }
         }
     }
 
@@ -164,7 +179,7 @@ async fn a_public_url_sets_the_links_and_must_match_the_scheme() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), "public", &["--public-url", "http://exercise.lan:8080/"]);
     let token = server.tokens.team("csirt");
-    let page = std::fs::read_to_string(dir.path().join("public.jsonl.join/csirt.html")).unwrap();
+    let page = team_page(&dir.path().join("public.jsonl.join"), "csirt");
     assert!(page.contains(&format!("http://exercise.lan:8080/#join={token}")), "{page}");
     assert!(page.contains(&format!("cascade play ws://exercise.lan:8080 --token {token}")), "{page}");
 
@@ -213,7 +228,7 @@ async fn a_self_signed_host_serves_https_and_wss_and_clients_trust_it_only_when_
     team.acked(2, json!({"action": "investigate", "asset": "a-edge"})).await;
 
     // The kit's links are https and show the fingerprint.
-    let page = std::fs::read_to_string(dir.path().join("tls.jsonl.join/team-b.html")).unwrap();
+    let page = team_page(&dir.path().join("tls.jsonl.join"), "team-b");
     assert!(page.contains(&format!("https://127.0.0.1:{}/#join=", addr.port())) && page.contains(&fingerprint));
 
     // The real clients: `cascade bot` joins with --ca-cert and the join link,
@@ -246,4 +261,19 @@ fn bot(args: &[&str]) -> String {
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_kit_that_cannot_be_written_is_a_warning_not_a_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the kit's directory goes.
+    std::fs::write(dir.path().join("blocked.jsonl.join"), "in the way").unwrap();
+    let server = Server::start(dir.path(), "blocked", &[]);
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("warning: no join kit:") && log.contains("in the way"), "{log}");
+    assert!(!server.stdout.iter().any(|l| l.starts_with("join kit in")), "{:?}", server.stdout);
+    // The exercise runs: a team joins and acts.
+    let mut team = server.team("team-a", "despite-the-kit").await;
+    team.acked(1, json!({"action": "investigate", "asset": "a-core"})).await;
+    assert_eq!(std::fs::read_to_string(dir.path().join("blocked.jsonl.join")).unwrap(), "in the way");
 }

@@ -1,9 +1,12 @@
 //! The join kit: what an organiser hands out. Beside the journal,
 //! `<journal>.join/` holds an `index.html` for the organiser (every team, its
 //! organisation and role, its join link), one page per team to print or mail
-//! (`<team>.html`: the join link, the token, the `cascade play` line) and
-//! `links.csv` for a mail merge. The directory and its files are the owner's
-//! only (0700/0600): they hold the tokens.
+//! (`teams/<NN>-<team>.html`, NN its place in the scenario: the join link, the
+//! token, the `cascade play` line) and `links.csv` for a mail merge. The
+//! numbered names under their own directory keep a team called `index` (or two
+//! ids that differ only in case, on a case-insensitive disk) from overwriting
+//! another page. The directories and files are the owner's only (0700/0600):
+//! they hold the tokens.
 //!
 //! The address in the links is the one players reach: `--public-url`, or the
 //! address listened on; for an unspecified address (0.0.0.0, ::) this
@@ -40,23 +43,60 @@ impl Address {
 }
 
 /// Checks a `--public-url`: `http://` or `https://` (matching whether the
-/// host serves TLS), a host, an optional port, nothing else.
+/// host serves TLS), then a host — a DNS name, an IPv4 address or a bracketed
+/// IPv6 one — and an optional port 1–65535, nothing else.
 pub fn check_public_url(url: &str, tls: bool) -> Result<String> {
+    let want = if tls { "https" } else { "http" };
+    let example = format!("{want}://exercise.lan:8443");
     let (scheme, rest) = url
         .split_once("://")
-        .with_context(|| format!("--public-url {url:?}: expected http://HOST[:PORT] or https://HOST[:PORT]"))?;
-    let want = if tls { "https" } else { "http" };
+        .with_context(|| format!("--public-url {url:?}: expected {want}://HOST[:PORT], like {example}"))?;
     if !scheme.eq_ignore_ascii_case(want) {
         bail!(
             "--public-url {url:?}: the host serves {want} ({}), so links must start with {want}://",
             if tls { "--tls-cert or --tls-self-signed was given" } else { "no TLS option was given" }
         );
     }
-    let host = rest.trim_end_matches('/');
-    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
-        bail!("--public-url {url:?}: expected only a host and port after {want}://, like {want}://exercise.lan:8080");
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (address, after) = v6
+                .split_once(']')
+                .with_context(|| format!("--public-url {url:?}: an IPv6 address needs its closing ]"))?;
+            if address.parse::<std::net::Ipv6Addr>().is_err() {
+                bail!("--public-url {url:?}: {address:?} is not an IPv6 address");
+            }
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').with_context(|| format!("--public-url {url:?}: expected :PORT after ]"))?),
+            };
+            (format!("[{address}]"), port)
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host.to_string(), Some(port)),
+            None => (authority.to_string(), None),
+        },
+    };
+    let name_ok = !host.is_empty()
+        && (host.starts_with('[')
+            || host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            }));
+    if !name_ok {
+        bail!("--public-url {url:?}: {host:?} is not a host name or address (letters, digits, '-' and '.'), like {example}");
     }
-    Ok(format!("{want}://{host}"))
+    let port = match port {
+        None => String::new(),
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => format!(":{n}"),
+            _ => bail!("--public-url {url:?}: the port {p:?} is not a number from 1 to 65535"),
+        },
+    };
+    Ok(format!("{want}://{}{port}", host.to_ascii_lowercase()))
 }
 
 /// The address for links, given the bound address, TLS, and `--public-url`.
@@ -145,6 +185,7 @@ pub struct TlsNote<'a> {
 /// resumed exercise on another port gets links that work).
 pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address, tls: Option<&TlsNote>) -> Result<()> {
     create_private_dir(dir)?;
+    create_private_dir(&dir.join("teams"))?;
     let title = if scenario.name.is_empty() { "the exercise".to_string() } else { scenario.name.clone() };
     let mut index = page_start(&format!("Join kit: {title}"));
     let _ = write!(
@@ -183,7 +224,8 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         "<table>\n<thead><tr><th>Team</th><th>Organisation</th><th>Role</th><th>Join link</th></tr></thead>\n<tbody>\n",
     );
     let mut csv = String::from("team,name,organisation,role,join_link,token,cascade_play\n");
-    for team in &scenario.teams {
+    let digits = scenario.teams.len().to_string().len();
+    for (number, team) in scenario.teams.iter().enumerate() {
         let Some(token) = tokens.teams.get(&team.id) else { continue };
         let organisation = scenario
             .organisations
@@ -195,7 +237,7 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         let role = role_label(team.role);
         let link = address.join_link(token);
         let play = play_line(address, token, tls);
-        let file = format!("{}.html", team.id);
+        let file = page_name(number, digits, &team.id);
         let _ = writeln!(
             index,
             "<tr><td><a href=\"{file}\">{}</a><br><small>{}</small></td><td>{}</td><td>{role}</td><td><a href=\"{link}\">join</a></td></tr>",
@@ -231,20 +273,19 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         }
         page.push_str(PAGE_END);
         write_private(&dir.join(&file), page.as_bytes())?;
-        let _ = writeln!(
-            csv,
-            "{},{},{},{role},{link},{token},{}",
-            csv_field(&team.id),
-            csv_field(&name),
-            csv_field(&organisation),
-            csv_field(&play)
-        );
+        let fields = [team.id.as_str(), &name, &organisation, role, &link, token, &play];
+        let _ = writeln!(csv, "{}", fields.map(csv_field).join(","));
     }
     index.push_str("</tbody></table>\n");
     index.push_str(PAGE_END);
     write_private(&dir.join("index.html"), index.as_bytes())?;
     write_private(&dir.join("links.csv"), csv.as_bytes())?;
     Ok(())
+}
+
+/// A team page's path inside the kit: `teams/07-circl.html`.
+pub fn page_name(number: usize, digits: usize, id: &str) -> String {
+    format!("teams/{:0digits$}-{id}.html", number + 1)
 }
 
 /// The `cascade play` line for a token.
@@ -303,11 +344,18 @@ fn html(text: &str) -> String {
     out
 }
 
+/// A CSV field, quoted when needed; one a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) is defused
+/// with a leading `'`, as OWASP advises for CSV injection.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        bail!("{} is in the way: not a directory", dir.display());
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(unix)]
     {
@@ -326,9 +374,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         options.mode(0o600);
-        if path.exists() {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("cannot protect {}", path.display()))?;
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_file() => std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot protect {}", path.display()))?,
+            Ok(_) => bail!("{} is in the way: not a regular file", path.display()),
+            Err(_) => {}
         }
     }
     let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
@@ -343,6 +393,8 @@ mod tests {
     fn public_urls_must_match_the_scheme_and_hold_only_a_host() {
         assert_eq!(check_public_url("http://exercise.lan:8080/", false).unwrap(), "http://exercise.lan:8080");
         assert_eq!(check_public_url("HTTPS://10.0.0.5", true).unwrap(), "https://10.0.0.5");
+        assert_eq!(check_public_url("https://[::1]:8443", true).unwrap(), "https://[::1]:8443");
+        assert_eq!(check_public_url("http://Exercise.LAN", false).unwrap(), "http://exercise.lan");
         for (url, tls) in [
             ("exercise.lan:8080", false),
             ("https://exercise.lan", false),
@@ -350,6 +402,18 @@ mod tests {
             ("http://exercise.lan/path", false),
             ("http://user@exercise.lan", false),
             ("http://", false),
+            ("https://a,b:1", true),
+            ("https://host:99999", true),
+            ("https://host:abc", true),
+            ("https://host:0", true),
+            ("https://:8080", true),
+            ("https://[::1", true),
+            ("https://[nope]:1", true),
+            ("https://*.evil.com", true),
+            ("https://host\t", true),
+            ("https://a\\b", true),
+            ("https://\"onmouseover=x", true),
+            ("https://-bad-.lan", true),
         ] {
             assert!(check_public_url(url, tls).is_err(), "{url} accepted");
         }
@@ -380,5 +444,8 @@ mod tests {
         assert_eq!(html("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_field("+HYPERLINK(\"x\")"), "\"'+HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
     }
 }

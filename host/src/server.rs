@@ -165,8 +165,12 @@ pub async fn run_until(
         self_signed: matches!(config.tls, Some(Tls::SelfSigned)),
     });
     let scenario = &exercise.sim.model().scenario;
-    join_kit::write(&kit_dir, scenario, &tokens, &address, tls_note.as_ref())?;
-    println!("join kit in {} (index.html for the organiser, one page per team)", kit_dir.display());
+    // A convenience for the organiser: it must never stop an exercise, nor
+    // its recovery with --resume.
+    match join_kit::write(&kit_dir, scenario, &tokens, &address, tls_note.as_ref()) {
+        Ok(()) => println!("join kit in {} (index.html for the organiser, one page per team)", kit_dir.display()),
+        Err(e) => eprintln!("warning: no join kit: {e:#} (the exercise goes on; the tokens are in the tokens file)"),
+    }
     let join = JoinKit {
         portal: address.base.clone(),
         websocket: address.websocket.clone(),
