@@ -162,20 +162,7 @@ pub fn serve(args: &ServeArgs) -> bool {
             ("--bots <TEAM,…>", args.bots.is_some()),
         ]);
     }
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        // No colour codes in a log file.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into())
-                // tungstenite traces every frame, hellos and their tokens
-                // included: never below debug, whatever RUST_LOG says.
-                .add_directive("tungstenite=debug".parse().expect("a directive"))
-                .add_directive("tokio_tungstenite=debug".parse().expect("a directive")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -190,6 +177,32 @@ pub fn serve(args: &ServeArgs) -> bool {
             false
         }
     }
+}
+
+/// Logging to stderr, `RUST_LOG` filtering as usual, except the websocket
+/// library: it logs every frame (hellos with their tokens, the directors'
+/// join kits with every team's link) at trace and every close at debug, so
+/// anyone who can connect could fill the log or read tokens in it. Nothing
+/// of it below info passes, whatever `RUST_LOG` says, even for a more
+/// specific target such as `tungstenite::protocol=trace`.
+fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "cascade=info,cascade_host=info,warn".into());
+    let websocket_capped = tracing_subscriber::filter::filter_fn(|meta| {
+        let websocket = meta.target().starts_with("tungstenite") || meta.target().starts_with("tokio_tungstenite");
+        !websocket || *meta.level() <= tracing::Level::INFO
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        // No colour codes in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .with_filter(env)
+        .with_filter(websocket_capped);
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
 /// Exits as clap does (status 2) if any of `others` (argument, present) is

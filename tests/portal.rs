@@ -277,3 +277,71 @@ async fn a_join_kit_that_cannot_be_written_is_a_warning_not_a_stop() {
     team.acked(1, json!({"action": "investigate", "asset": "a-core"})).await;
     assert_eq!(std::fs::read_to_string(dir.path().join("blocked.jsonl.join")).unwrap(), "in the way");
 }
+
+/// `cascade serve` with `RUST_LOG` set to `filter` (or unset), its stderr in
+/// `log`; returns the child and its websocket address.
+fn serve_logging(
+    dir: &std::path::Path,
+    name: &str,
+    filter: Option<&str>,
+) -> (std::process::Child, String, std::path::PathBuf) {
+    use std::io::BufRead;
+    let scenario = dir.join(format!("{name}.ron"));
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let log = dir.join(format!("{name}.log"));
+    let mut command = std::process::Command::new(cascade_bin());
+    command
+        .arg("serve")
+        .arg(&scenario)
+        .args(["--addr", "127.0.0.1:0", "--journal"])
+        .arg(dir.join(format!("{name}.jsonl")));
+    command.env_remove("RUST_LOG");
+    if let Some(filter) = filter {
+        command.env("RUST_LOG", filter);
+    }
+    command.stdout(std::process::Stdio::piped()).stderr(std::fs::File::create(&log).unwrap());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines.next().unwrap().unwrap().strip_prefix("listening on ").unwrap().to_string();
+    std::thread::spawn(move || for _ in lines {});
+    (child, url, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_library_never_logs_tokens_or_a_line_per_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, filter) in
+        [("quiet", None), ("verbose", Some("trace,tungstenite::protocol=trace,tokio_tungstenite=trace"))]
+    {
+        let (mut child, url, log) = serve_logging(dir.path(), name, filter);
+        let tokens = Tokens::read(&dir.path().join(format!("{name}.jsonl.tokens.json")));
+        let mut director = Client::connect(&url).await;
+        director.hello(&tokens.director, "console").await;
+        let mut team = Client::connect(&url).await;
+        team.hello(tokens.team("team-a"), "analyst").await;
+        // Connections that upgrade and close without a hello.
+        for _ in 0..200 {
+            Client::connect(&url).await.close().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.contains(&tokens.director), "{name}: the director's token is in the log");
+        for token in tokens.teams.values() {
+            assert!(!text.contains(token.as_str()), "{name}: a team token is in the log");
+        }
+        assert!(
+            !text.contains("tungstenite") || filter.is_some(),
+            "{name}: the websocket library logs by default:\n{text:.2000}"
+        );
+        if filter.is_none() {
+            assert!(
+                text.lines().count() < 20,
+                "{name}: {} lines for 200 connections:\n{text:.2000}",
+                text.lines().count()
+            );
+        }
+    }
+}

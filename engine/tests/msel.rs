@@ -384,8 +384,9 @@ fn header_problems_are_named() {
             r#"msel.csv:1: header: missing column "expected_action""#,
         ]
     );
-    let empty =
-        ["msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action,tlp"];
+    let empty = [
+        "msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action,tlp",
+    ];
     assert_eq!(header_errors(""), empty);
     assert_eq!(header_errors("\n \n,,\n"), empty);
 }

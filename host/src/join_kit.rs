@@ -68,7 +68,9 @@ pub fn check_public_url(url: &str, tls: bool) -> Result<String> {
             }
             let port = match after {
                 "" => None,
-                p => Some(p.strip_prefix(':').with_context(|| format!("--public-url {url:?}: expected :PORT after ]"))?),
+                p => {
+                    Some(p.strip_prefix(':').with_context(|| format!("--public-url {url:?}: expected :PORT after ]"))?)
+                }
             };
             (format!("[{address}]"), port)
         }
@@ -87,7 +89,9 @@ pub fn check_public_url(url: &str, tls: bool) -> Result<String> {
                     && !label.ends_with('-')
             }));
     if !name_ok {
-        bail!("--public-url {url:?}: {host:?} is not a host name or address (letters, digits, '-' and '.'), like {example}");
+        bail!(
+            "--public-url {url:?}: {host:?} is not a host name or address (letters, digits, '-' and '.'), like {example}"
+        );
     }
     let port = match port {
         None => String::new(),
