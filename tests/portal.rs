@@ -172,6 +172,9 @@ async fn the_join_kit_holds_a_page_per_team_and_loopback_is_warned_about() {
 
     // The director is told the same on joining (`hello` checks the frame).
     let _director = server.director().await;
+    // A client asking for TLS of a plain host is told to use ws://.
+    let secure_client = bot(&[&server.url.replace("ws://", "wss://"), "--token", server.tokens.team("csirt")]);
+    assert!(secure_client.contains("the host does not serve TLS: use ws://"), "{secure_client}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,14 +220,12 @@ async fn a_self_signed_host_serves_https_and_wss_and_clients_trust_it_only_when_
     team.hello(server.tokens.team("team-a"), "tls-client").await;
     team.acked(1, json!({"action": "investigate", "asset": "a-core"})).await;
 
-    // Plain HTTP or a plain websocket to the TLS port gets nowhere and
+    // Plain HTTP to the TLS port is told, in plain HTTP, to use https, and
     // disturbs nothing.
     let addr = addr_of(&server.url);
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
-    let mut buf = Vec::new();
-    let _ = timeout(TIMEOUT, tcp.read_to_end(&mut buf)).await.expect("closed");
-    assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+    let plain = http(addr, b"GET / HTTP/1.1\r\n\r\n").await;
+    assert_eq!(status(&plain), 400, "{plain}");
+    assert!(plain.contains("served over TLS") && plain.contains("https://"), "{plain}");
     team.acked(2, json!({"action": "investigate", "asset": "a-edge"})).await;
 
     // The kit's links are https and show the fingerprint.
@@ -237,7 +238,11 @@ async fn a_self_signed_host_serves_https_and_wss_and_clients_trust_it_only_when_
     let joined = bot(&[&link, "--ca-cert", cert.to_str().unwrap()]);
     assert!(joined.contains("joined"), "{joined}");
     let refused = bot(&[&server.url, "--token", server.tokens.team("csirt")]);
-    assert!(refused.contains("certificate") && !refused.contains("joined"), "{refused}");
+    assert!(refused.contains("does not trust the host's certificate") && refused.contains("--ca-cert"), "{refused}");
+    assert!(!refused.contains("joined") && !refused.contains("retrying"), "no retrying what cannot work: {refused}");
+    // The wrong scheme says which to use.
+    let plain_client = bot(&[&server.url.replace("wss://", "ws://"), "--token", server.tokens.team("csirt")]);
+    assert!(plain_client.contains("the host serves TLS: use wss://"), "{plain_client}");
 
     // A restarted host keeps its certificate: players keep the fingerprint.
     drop(team);
@@ -245,6 +250,16 @@ async fn a_self_signed_host_serves_https_and_wss_and_clients_trust_it_only_when_
     let again = Server::resume(&dir.path().join("tls.jsonl"), &["--tls-self-signed"]);
     assert!(again.stdout.iter().any(|l| l.ends_with(&fingerprint)), "{:?}", again.stdout);
     assert!(again.stdout.iter().any(|l| l.contains("kept from an earlier run")), "{:?}", again.stdout);
+    // Resumed under a name the kept certificate lacks, or without TLS: warned.
+    drop(again);
+    let renamed =
+        Server::resume(&dir.path().join("tls.jsonl"), &["--tls-self-signed", "--public-url", "https://exercise.lan"]);
+    let log = std::fs::read_to_string(&renamed.log).unwrap();
+    assert!(log.contains("does not name exercise.lan"), "{log}");
+    drop(renamed);
+    let plain = Server::resume(&dir.path().join("tls.jsonl"), &[]);
+    let log = std::fs::read_to_string(&plain.log).unwrap();
+    assert!(log.contains("was served over TLS") && log.contains("--tls-self-signed"), "{log}");
 }
 
 /// `cascade bot ARGS --retries 1` for a moment; what it printed.

@@ -104,9 +104,24 @@ pub async fn run_until(
     let team_ids: Vec<String> = exercise.sim.model().scenario.teams.iter().map(|t| t.id.clone()).collect();
     let local = listener.local_addr()?;
     let address = join_kit::address(local, config.tls.is_some(), public_url.as_deref());
+    let tls_dir = tls::dir_beside(&journal_path);
     if let Some(Tls::SelfSigned) = &config.tls {
         let names = join_kit::certificate_names(&address, local);
-        certificate = Some(tls::self_signed(&tls::dir_beside(&journal_path), &names)?);
+        let (made, missing) = tls::self_signed(&tls_dir, &names)?;
+        if !missing.is_empty() {
+            eprintln!(
+                "warning: the certificate kept in {} does not name {}: browsers and clients reaching the host by that name will refuse it. \
+                 To make a new one for this address, move that directory away and start again (players then check a new fingerprint)",
+                tls_dir.display(),
+                missing.join(", ")
+            );
+        }
+        certificate = Some(made);
+    } else if config.tls.is_none() && tls_dir.join("cert.pem").exists() {
+        eprintln!(
+            "warning: this exercise was served over TLS ({} exists) and now is not: the https:// links handed out will not work; add --tls-self-signed to keep them",
+            tls_dir.display()
+        );
     }
     let acceptor = certificate.as_ref().map(tls::acceptor).transpose()?;
     let scheme = if certificate.is_some() { "wss" } else { "ws" };

@@ -31,6 +31,9 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// The most headers a request may have.
 const MAX_HEADERS: usize = 48;
+/// The answer to plain HTTP on a TLS port.
+const USE_TLS: &str =
+    "Bad Request: this exercise is served over TLS: open the https:// address (or use wss:// in cascade play)";
 
 /// A connection's byte stream: plain TCP, or TLS over it.
 pub enum Stream {
@@ -125,7 +128,18 @@ pub async fn accept(
     config: WebSocketConfig,
 ) -> Result<Accepted, Failed> {
     let mut stream = match tls {
-        Some(acceptor) => Stream::Tls(Box::new(acceptor.accept(tcp).await.map_err(Failed::Tls)?)),
+        Some(acceptor) => {
+            // Plain HTTP to the TLS port (an http:// link, a ws:// client):
+            // say so in plain HTTP rather than fail a handshake in silence.
+            // A TLS connection starts with a handshake record, 0x16.
+            let mut first = [0u8; 1];
+            if tcp.peek(&mut first).await.map_err(Failed::Io)? == 1 && first[0] != 0x16 {
+                let mut plain = Stream::Plain(tcp);
+                answer(&mut plain, &Response::error(400, USE_TLS)).await;
+                return Ok(Accepted::Answered { status: 400 });
+            }
+            Stream::Tls(Box::new(acceptor.accept(tcp).await.map_err(Failed::Tls)?))
+        }
         None => Stream::Plain(tcp),
     };
     let mut buf = Vec::with_capacity(1024);
@@ -140,12 +154,22 @@ pub async fn accept(
         if n == 0 {
             return Err(Failed::Io(io::ErrorKind::UnexpectedEof.into()));
         }
+        // Parse the first bytes (junk such as a TLS handshake is refused at
+        // once), then only once the head may be whole (a blank line has
+        // arrived, looked for in what is new): a head sent a byte at a time
+        // costs two parses, not one per byte.
+        let first = buf.is_empty();
+        let from = buf.len().saturating_sub(3);
         buf.extend_from_slice(&chunk[..n]);
+        let ended = buf[from..].windows(2).any(|w| w == b"\n\n") || buf[from..].windows(4).any(|w| w == b"\r\n\r\n");
+        if !first && !ended {
+            continue;
+        }
         match parse(&buf) {
             Parsed::Partial => continue,
-            Parsed::Bad => {
-                answer(&mut stream, &Response::error(400, "Bad Request")).await;
-                return Ok(Accepted::Answered { status: 400 });
+            Parsed::Bad(status, reason) => {
+                answer(&mut stream, &Response::error(status, reason)).await;
+                return Ok(Accepted::Answered { status });
             }
             Parsed::Complete(request, len) => break (request, len),
         }
@@ -197,7 +221,7 @@ impl Request {
 
 enum Parsed {
     Partial,
-    Bad,
+    Bad(u16, &'static str),
     Complete(Request, usize),
 }
 
@@ -207,7 +231,17 @@ fn parse(buf: &[u8]) -> Parsed {
     match request.parse(buf) {
         Ok(httparse::Status::Partial) => Parsed::Partial,
         Ok(httparse::Status::Complete(len)) => {
-            let (Some(method), Some(target)) = (request.method, request.path) else { return Parsed::Bad };
+            let (Some(method), Some(target)) = (request.method, request.path) else {
+                return Parsed::Bad(400, "Bad Request");
+            };
+            // The absolute form (`GET http://host/ HTTP/1.1`, RFC 9112 §3.2.2)
+            // names the same resource as its path.
+            let target = match target.split_once("://") {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {
+                    rest.find('/').map_or("/", |at| &rest[at..])
+                }
+                _ => target,
+            };
             let path = target.split(['?', '#']).next().unwrap_or("").to_string();
             let headers = request
                 .headers
@@ -216,7 +250,8 @@ fn parse(buf: &[u8]) -> Parsed {
                 .collect();
             Parsed::Complete(Request { method: method.to_string(), path, headers }, len)
         }
-        Err(_) => Parsed::Bad,
+        Err(httparse::Error::TooManyHeaders) => Parsed::Bad(431, "Request Header Fields Too Large: too many headers"),
+        Err(_) => Parsed::Bad(400, "Bad Request"),
     }
 }
 
@@ -418,7 +453,13 @@ mod tests {
     fn heads_arrive_in_pieces_and_junk_is_bad() {
         assert!(matches!(parse(b"GET / HT"), Parsed::Partial));
         assert!(matches!(parse(b"GET / HTTP/1.1\r\nHost: h\r\n"), Parsed::Partial));
-        assert!(matches!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Parsed::Bad));
-        assert!(matches!(parse(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"), Parsed::Bad));
+        assert!(matches!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Parsed::Bad(400, _)));
+        assert!(matches!(parse(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"), Parsed::Bad(400, _)));
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(MAX_HEADERS + 1));
+        assert!(matches!(parse(many.as_bytes()), Parsed::Bad(431, _)));
+        let Parsed::Complete(absolute, _) = parse(b"GET http://exercise.lan:8080/portal.js?x HTTP/1.1\r\n\r\n") else {
+            panic!()
+        };
+        assert_eq!(absolute.path, "/portal.js");
     }
 }

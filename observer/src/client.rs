@@ -341,6 +341,34 @@ async fn run(config: ClientConfig, mut outbound: mpsc::UnboundedReceiver<Outboun
     }
 }
 
+/// A failed connection attempt: retried, unless retrying cannot help (a
+/// certificate the client does not trust, TLS on one side only), which ends
+/// the client with what to do instead.
+fn connect_failed(url: &str, e: &tokio_tungstenite::tungstenite::Error) -> End {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let text = e.to_string();
+    let plain = url.replace("wss://", "ws://");
+    if text.contains("invalid peer certificate") {
+        return End::Fatal(format!(
+            "cannot connect: {text}: this client does not trust the host's certificate. For a host started with \
+             --tls-self-signed, give --ca-cert with its certificate file (<journal>.tls/cert.pem, from the organiser), \
+             after checking its fingerprint"
+        ));
+    }
+    if let WsError::Http(response) = e
+        && response.body().as_deref().is_some_and(|b| String::from_utf8_lossy(b).contains("served over TLS"))
+    {
+        let secure = url.replacen("ws://", "wss://", 1);
+        return End::Fatal(format!("cannot connect: the host serves TLS: use {secure} (or the https:// join link)"));
+    }
+    if url.starts_with("wss://") && (text.contains("InvalidContentType") || text.contains("corrupt message")) {
+        return End::Fatal(format!(
+            "cannot connect: the host does not serve TLS: use {plain} (or the http:// join link)"
+        ));
+    }
+    End::Lost { reason: format!("cannot connect: {text}"), welcomed: false }
+}
+
 fn command_frame(seq: u64, command: &serde_json::Value) -> Message {
     let frame = ClientMessage::Command { seq, command: command.clone() };
     Message::text(serde_json::to_string(&frame).expect("client messages serialise"))
@@ -360,7 +388,7 @@ async fn session(
     let connect = tokio_tungstenite::connect_async_tls_with_config(config.url.as_str(), None, true, connector);
     let ws = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Err(_) => return lost("connection timed out".to_string(), false),
-        Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),
+        Ok(Err(e)) => return connect_failed(&config.url, &e),
         Ok(Ok((ws, _response))) => ws,
     };
     let (mut sink, mut source) = ws.split();

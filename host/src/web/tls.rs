@@ -29,16 +29,41 @@ pub fn dir_beside(journal: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The largest certificate or key file read (a chain is a few KiB).
+const MAX_PEM_BYTES: u64 = 1 << 20;
+
+/// A PEM file's text, refusing what is not a regular file of a sane size
+/// (`/dev/zero` would never end).
+fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{}: the {what} file is not a regular file", path.display());
+    }
+    if meta.len() > MAX_PEM_BYTES {
+        bail!("{}: the {what} file is larger than {} KiB", path.display(), MAX_PEM_BYTES / 1024);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read the {what} file {}", path.display()))
+}
+
 /// Reads a PEM certificate chain and its private key.
 pub fn load(cert_file: &Path, key_file: &Path) -> Result<Certificate> {
-    let chain = CertificateDer::pem_file_iter(cert_file)
-        .with_context(|| format!("cannot read the certificate file {}", cert_file.display()))?
+    let cert_pem = read_pem(cert_file, "certificate")?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("{}: not a PEM certificate file", cert_file.display()))?;
     if chain.is_empty() {
         bail!("{}: no certificate in it (expected -----BEGIN CERTIFICATE-----)", cert_file.display());
     }
-    let key = PrivateKeyDer::from_pem_file(key_file).with_context(|| {
+    let key_pem = read_pem(key_file, "key")?;
+    if key_pem.windows(9).any(|w| w == b"ENCRYPTED") {
+        bail!(
+            "{}: the private key is encrypted (a passphrase): give the host an unencrypted copy, readable by it alone \
+             (openssl pkey -in {} -out key.pem; chmod 600 key.pem)",
+            key_file.display(),
+            key_file.display()
+        );
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).with_context(|| {
         format!(
             "{}: no private key read from it (expected a PEM PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)",
             key_file.display()
@@ -55,22 +80,38 @@ pub fn load(cert_file: &Path, key_file: &Path) -> Result<Certificate> {
 
 /// The certificate of `--tls-self-signed`: the one in `dir` if an earlier run
 /// made it (a resumed or restarted exercise keeps its fingerprint), else a new
-/// one for `names` (host names and addresses), written to `dir/cert.pem` and
-/// `dir/key.pem` (mode 0600).
-pub fn self_signed(dir: &Path, names: &[String]) -> Result<Certificate> {
+/// one for `names` (host names and addresses), valid from a day ago for a year,
+/// written to `dir/cert.pem`, `dir/key.pem` (mode 0600) and `dir/names.txt`.
+/// With a kept certificate, the names it lacks of `names` come back too (the
+/// links now use an address it does not name: clients will refuse it).
+pub fn self_signed(dir: &Path, names: &[String]) -> Result<(Certificate, Vec<String>)> {
     let cert_file = dir.join("cert.pem");
     let key_file = dir.join("key.pem");
+    let names_file = dir.join("names.txt");
     if cert_file.exists() && key_file.exists() {
-        return load(&cert_file, &key_file);
+        let certificate = load(&cert_file, &key_file)?;
+        let named: Vec<String> =
+            std::fs::read_to_string(&names_file).unwrap_or_default().lines().map(str::to_string).collect();
+        let missing = names.iter().filter(|n| !named.contains(n)).cloned().collect();
+        return Ok((certificate, missing));
     }
-    let made = rcgen::generate_simple_self_signed(names.to_vec())
+    let mut params = rcgen::CertificateParams::new(names.to_vec())
         .with_context(|| format!("cannot make a certificate for {}", names.join(", ")))?;
+    let now = std::time::SystemTime::now();
+    params.not_before = (now - std::time::Duration::from_secs(24 * 3600)).into();
+    params.not_after = (now + std::time::Duration::from_secs(366 * 24 * 3600)).into();
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Cascade exercise host {}", names[0]));
+    let key = rcgen::KeyPair::generate().context("cannot make a key")?;
+    let cert =
+        params.self_signed(&key).with_context(|| format!("cannot make a certificate for {}", names.join(", ")))?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(&cert_file, made.cert.pem()).with_context(|| format!("cannot write {}", cert_file.display()))?;
-    write_private(&key_file, made.signing_key.serialize_pem().as_bytes())?;
+    std::fs::write(&cert_file, cert.pem()).with_context(|| format!("cannot write {}", cert_file.display()))?;
+    write_private(&key_file, key.serialize_pem().as_bytes())?;
+    std::fs::write(&names_file, names.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", names_file.display()))?;
     let mut certificate = load(&cert_file, &key_file)?;
     certificate.generated = true;
-    Ok(certificate)
+    Ok((certificate, Vec::new()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -121,12 +162,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tls = dir.path().join("x.jsonl.tls");
         let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-        let first = self_signed(&tls, &names).unwrap();
-        assert!(first.generated);
+        let (first, missing) = self_signed(&tls, &names).unwrap();
+        assert!(first.generated && missing.is_empty());
         assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
-        let again = self_signed(&tls, &names).unwrap();
-        assert!(!again.generated);
+        let (again, missing) = self_signed(&tls, &names).unwrap();
+        assert!(!again.generated && missing.is_empty());
         assert_eq!(again.fingerprint, first.fingerprint);
+        // Kept for other names: it says which it lacks.
+        let moved = vec!["exercise.lan".to_string(), "localhost".to_string()];
+        let (kept, missing) = self_signed(&tls, &moved).unwrap();
+        assert_eq!((kept.fingerprint, missing), (first.fingerprint.clone(), vec!["exercise.lan".to_string()]));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -144,11 +189,19 @@ mod tests {
         std::fs::write(&key, "not a key").unwrap();
         let e = format!("{:#}", load(&cert, &key).err().unwrap());
         assert!(e.contains("c.pem") && e.contains("no certificate"), "{e}");
-        let good = self_signed(&dir.path().join("t"), &["localhost".to_string()]).unwrap();
+        let (good, _) = self_signed(&dir.path().join("t"), &["localhost".to_string()]).unwrap();
         let e = format!("{:#}", load(&good.cert_file, &key).err().unwrap());
         assert!(e.contains("k.pem") && e.contains("no private key"), "{e}");
         let e = format!("{:#}", load(&dir.path().join("missing.pem"), &key).err().unwrap());
         assert!(e.contains("missing.pem"), "{e}");
+        let e = format!("{:#}", load(Path::new("/dev/zero"), &key).err().unwrap());
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = format!("{:#}", load(dir.path(), &key).err().unwrap());
+        assert!(e.contains("not a regular file"), "{e}");
+        std::fs::write(&key, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
+            .unwrap();
+        let e = format!("{:#}", load(&good.cert_file, &key).err().unwrap());
+        assert!(e.contains("encrypted"), "{e}");
     }
 
     #[test]
