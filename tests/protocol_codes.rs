@@ -92,8 +92,9 @@ fn literals(path: &Path, calls: &[&str]) -> BTreeMap<String, String> {
     for call in calls {
         for (at, _) in text.match_indices(call) {
             // The code is the first string literal among the arguments.
-            let rest = text[at + call.len()..]
-                .trim_start_matches(|c: char| c.is_alphanumeric() || c == '_' || c == ',' || c.is_whitespace());
+            let rest = text[at + call.len()..].trim_start_matches(|c: char| {
+                c.is_alphanumeric() || c == '_' || c == ',' || c == '&' || c.is_whitespace()
+            });
             let Some(rest) = rest.strip_prefix('"') else { continue };
             let code = &rest[..rest.find('"').unwrap()];
             if !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
@@ -356,6 +357,15 @@ async fn every_documented_reject_code_is_sent_for_its_cause() {
                 let mut a = s.team("team-a", "walker").await;
                 a.acked(1, json!({"action": "harden", "asset": "a-core"})).await;
                 a.rejected(2, json!({"action": "harden", "asset": "a-core"})).await
+            }
+            "seq_reused" => {
+                // The same seq again: the same command is acknowledged again,
+                // another is refused.
+                let s = Server::start_scenario(dir.path(), code, SCENARIO, &[]);
+                let mut a = s.team("team-a", "walker").await;
+                let tick = a.acked(1, json!({"action": "harden", "asset": "a-core"})).await;
+                assert_eq!(a.acked(1, json!({"action": "harden", "asset": "a-core"})).await, tick);
+                a.rejected(1, json!({"action": "isolate", "asset": "a-core"})).await
             }
             "already_human" => {
                 // On a server of its own: the first takeover is journaled.

@@ -107,14 +107,25 @@ struct ViewKey {
     snapshot: bool,
 }
 
+/// A command's digest: equal for a resend of the same command, different
+/// (but for a 2^-64 chance) for another under the same seq. Only compared
+/// within one host's run, so the std hasher's fixed keys are enough.
+fn digest(command: &serde_json::Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    command.to_string().hash(&mut hasher);
+    hasher.finish()
+}
+
 pub struct Exercise {
     pub sim: Simulation,
     pub journal: JournalWriter,
     pub running: bool,
     pub ended: bool,
     pub ticks_per_second: f64,
-    /// (team id or director, client, seq) → the tick it was stamped for.
-    pub seen: HashMap<(String, String, u64), u64>,
+    /// (team id or director, client, seq) → the tick it was stamped for and
+    /// a digest of the command, to tell a resend from a reused seq.
+    pub seen: HashMap<(String, String, u64), (u64, u64)>,
     /// Commands stamped for the next tick, in journal order.
     pub queued: Vec<Command>,
     waiting: Vec<Waiting>,
@@ -192,11 +203,11 @@ impl Exercise {
         self.journal.sync()
     }
 
-    pub fn note_seen(&mut self, team: String, client: String, seq: u64, tick: u64) {
+    pub fn note_seen(&mut self, team: String, client: String, seq: u64, tick: u64, command: &serde_json::Value) {
         if client == HOST_CLIENT || client == SETUP_CLIENT {
             self.host_seq = self.host_seq.max(seq);
         }
-        self.seen.insert((team, client, seq), tick);
+        self.seen.insert((team, client, seq), (tick, digest(command)));
     }
 
     fn period(&self) -> Duration {
@@ -415,9 +426,21 @@ impl Exercise {
             Identity::Director => DIRECTOR.to_string(),
             Identity::Team(t) => self.sim.model().scenario.teams[t as usize].id.clone(),
         };
-        // A resend of a journaled command is acknowledged again, never applied twice.
-        if let Some(&tick) = self.seen.get(&(team_id.clone(), client.clone(), seq)) {
-            self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick }));
+        // A resend of a journaled command is acknowledged again, never applied
+        // twice; another command under a seq already used is refused, not
+        // acknowledged and dropped (two tabs sharing a client id).
+        if let Some(&(tick, journaled)) = self.seen.get(&(team_id.clone(), client.clone(), seq)) {
+            if journaled == digest(&value) {
+                self.acks.push((Arc::clone(&outbox), ServerMessage::Ack { seq, tick }));
+            } else {
+                let message = format!(
+                    "seq {seq} of client {client:?} was already used for another command (stamped for tick {tick}): send it with a new seq"
+                );
+                if let Identity::Team(team) = who {
+                    self.host_actions.refused(&self.sim, team, (&client, seq), &value, ("seq_reused", &message));
+                }
+                Self::reject(&outbox, seq, "seq_reused", message);
+            }
             return;
         }
         let Err((code, message)) = self.accept(who, team_id, &client, seq, &value, &outbox) else { return };
@@ -537,7 +560,7 @@ impl Exercise {
         if !self.append(&line) {
             return Err(("journal_error", "the journal cannot be written".into()));
         }
-        self.seen.insert((team_id, client.to_string(), seq), stamp);
+        self.seen.insert((team_id, client.to_string(), seq), (stamp, digest(value)));
         if let Some(command) = engine_command {
             if command.team != DIRECTOR_TEAM && matches!(command.action, Action::Takeover) {
                 self.taken_over[command.team as usize] = true;
@@ -568,7 +591,8 @@ impl Exercise {
             return false;
         }
         self.taken_over[team as usize] = true;
-        self.seen.insert((team_id, client.to_string(), self.host_seq), stamp);
+        let takeover = serde_json::json!({"action": "takeover"});
+        self.seen.insert((team_id, client.to_string(), self.host_seq), (stamp, digest(&takeover)));
         self.queued.push(Command { team, action: Action::Takeover, origin: Some(Origin::new(client, self.host_seq)) });
         self.waiting.push(Waiting { seq: 0, outbox: None });
         true

@@ -103,7 +103,7 @@ pub(crate) fn resume_journal(path: &Path, speed: Option<f64>) -> Result<(Exercis
     let writer = JournalWriter::resume(path, valid_len)?;
     let mut exercise = Exercise::new(sim, writer, speed.or(journal_speed).unwrap_or(1.0));
     for (_, line) in &replay.journal.commands {
-        exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick);
+        exercise.note_seen(line.team.clone(), line.client.clone(), line.seq, line.tick, &line.command);
     }
     exercise.ended = replay.journal.end_stamp().is_some() || exercise.sim.is_finished();
     exercise.requeue(pending);
