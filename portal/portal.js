@@ -586,10 +586,16 @@
           stopConnection();
           S.token = null;
           session.del(K.token);
+          // Commands this tab never got answered are lost with the token:
+          // say how many, and what they were, rather than drop them in silence.
+          const unanswered = [...S.commands.values()].filter((c) => c.state === 'sent');
           forgetTeamState();
           newClient();
           setConn('idle');
-          showJoin('The host does not know this token. Check it with exercise control (tokens change when an exercise is restarted or branched), then try again.');
+          const lost = unanswered.length
+            ? ` ${unanswered.length === 1 ? 'One action' : `${unanswered.length} actions`} given here never reached the host and ${unanswered.length === 1 ? 'was' : 'were'} not sent: ${unanswered.map((c) => describeCommand(c.command)).join('; ')}.`
+            : '';
+          showJoin(`The host does not know this token. Check it with exercise control (a new exercise or a branch has new tokens), then try again.${lost}`);
         };
         break;
       case 'bad_protocol':
