@@ -669,9 +669,10 @@ async fn a_resent_command_is_acked_again_and_applied_once() {
     let note = |text: &str| message(&["team-a"], text, "TLP:RED");
 
     assert_eq!(a.acked(7, note("once only")).await, 1);
-    // Again on the same connection, the same tick, even with another command.
+    // Again on the same connection: acknowledged for the same tick. Another
+    // command under that seq is refused, never acknowledged and dropped.
     assert_eq!(a.acked(7, note("once only")).await, 1);
-    assert_eq!(a.acked(7, note("something else")).await, 1);
+    assert_eq!(a.rejected(7, note("something else")).await, "seq_reused");
     d.acked(1, json!({"action": "step"})).await;
     assert_eq!(a.outcome(7).await["ok"], true);
     // Later, from a new connection of the same client: still the first tick.
