@@ -1049,6 +1049,31 @@ fn tlp_delivery_follows_the_table() {
 }
 
 #[test]
+fn amber_never_reaches_a_newsroom_through_a_constituency_only_when_named() {
+    let text = WORLD
+        .replace(
+            r#"Organisation(id: "circl", kind: Csirt, constituency: ["hospital", "telco"]),"#,
+            r#"Organisation(id: "circl", kind: Csirt, constituency: ["hospital", "telco", "rtl"]),
+        Organisation(id: "rtl", kind: Media),"#,
+        )
+        .replace(
+            r#"Team(id: "comms", organisation: "hcpn", role: Communication),       // 10"#,
+            r#"Team(id: "comms", organisation: "hcpn", role: Communication),       // 10
+        Team(id: "newsroom", organisation: "rtl", role: Media),             // 11"#,
+        );
+    let s = parse_scenario(text.as_bytes(), Path::new("media.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let run = Run::new(s);
+    let amber = |to: &[&str]| tlp::audience(run.model(), Tlp::Amber, Some(run.team("bank-ops")), &run.teams(to));
+    let through_constituency = amber(&["circl"]);
+    assert!(through_constituency.contains(&run.team("telco-ops")), "operators in the constituency get it");
+    assert!(!through_constituency.contains(&run.team("newsroom")), "the newsroom does not");
+    assert!(amber(&["circl", "newsroom"]).contains(&run.team("newsroom")), "named, it does");
+    // GREEN and CLEAR are for everyone, media included.
+    let green = tlp::audience(run.model(), Tlp::Green, Some(run.team("bank-ops")), &run.teams(&["circl"]));
+    assert!(green.contains(&run.team("newsroom")));
+}
+
+#[test]
 fn a_red_share_reaches_no_other_team() {
     const SECRET: &str = "patient records exfiltrated via 198.51.100.23";
     let mut run = Run::new(ransom_detected_at_1());

@@ -15,8 +15,13 @@
 //!    it was isolated (so its compromises are, as far as the team can tell, all
 //!    known — a restore clears only the detected ones);
 //! 3. file the open (or overdue) report with the earliest due tick;
-//! 4. share indicators it holds and has not shared, under TLP:AMBER, with the
-//!    other teams named in messages it received (skipped while it knows none);
+//! 4. share indicators it holds and has not shared, as TLP 2.0 lets it pass
+//!    them on (the engine's rule, docs/model.md): held under TLP:RED they stay;
+//!    under TLP:AMBER+STRICT they go to the other teams of its organisation;
+//!    under TLP:AMBER also to its constituency's teams (newsrooms aside); its
+//!    own findings and TLP:CLEAR/GREEN ones also to the teams named in
+//!    messages it received (newsrooms aside) — always under TLP:AMBER at least
+//!    and never under a label less restrictive than it got them under;
 //! 5. investigate an own asset below full integrity (or isolated and not yet
 //!    investigated since) that it has not investigated in the last `recheck`
 //!    ticks, the most damaged first.
@@ -24,7 +29,8 @@
 //! A situation must be at least `delay` ticks old (as the bot saw it) before it
 //! acts on it, and it acts on a tick with chance `skill` per mille (its own
 //! seeded generator). Asset actions wait for free staff. A command refused on
-//! receipt is never sent again; one that failed when applied waits 10 ticks,
+//! receipt is never sent again (nor, for a share, any share of that incident);
+//! one that failed when applied waits 10 ticks,
 //! then 20, 40, … (at most 320) before it is tried again; one not yet answered
 //! is not repeated. The `passive` policy stays connected and does nothing.
 
@@ -92,7 +98,7 @@ pub enum Block {
 
 /// What the bot remembers between ticks. Only `observe`, `sent` and `answer`
 /// change it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Memory {
     /// The tick each current situation was first seen (keys like
     /// `compromised:ASSET`, `isolated:ASSET`, `deadline:R/S/I`, `indicators:I`,
@@ -108,6 +114,9 @@ pub struct Memory {
     pub shared: BTreeSet<String>,
     /// Other teams named in messages received.
     pub teams: BTreeSet<String>,
+    /// The team directory, from the last view that carried it (snapshots do,
+    /// tick frames do not).
+    pub directory: Vec<cascade_engine::view::DirectoryEntry>,
     /// Commands (as their JSON) that may not be sent now.
     pub blocked: BTreeMap<String, Block>,
     /// seq → the command sent with it, until answered.
@@ -165,6 +174,9 @@ impl Memory {
             self.teams.extend(m.to.iter().cloned());
         }
         self.teams.remove(&view.team);
+        if !view.directory.is_empty() {
+            self.directory = view.directory.clone();
+        }
     }
 
     /// Records a command sent with `seq` at the current tick.
@@ -199,12 +211,14 @@ impl Memory {
             self.blocked.remove(&k);
             return;
         }
-        // Let the memory that stood for "done" go, so the block alone decides.
+        // Let the memory that stood for "done" go, so the block alone decides
+        // (a share refused on receipt stays "done": another share of the same
+        // incident, to other teams, would be refused again).
         match &action {
             Action::Investigate { asset } => {
                 self.investigated.remove(asset);
             }
-            Action::Share { incident: Some(i), .. } => {
+            Action::Share { incident: Some(i), .. } if !forever => {
                 self.shared.remove(i);
             }
             _ => {}
@@ -233,6 +247,30 @@ impl Memory {
     fn ripe(&self, situation: &str, tick: u64, delay: u64) -> bool {
         self.first_seen.get(situation).is_some_and(|&seen| seen + delay <= tick)
     }
+}
+
+/// To whom and under which label the team may pass on indicators it holds
+/// (`None`: to nobody). The engine's onward-sharing rule, so that the host
+/// never has to refuse it (`tlp_forbids`): RED stays; AMBER+STRICT within the
+/// organisation; AMBER also to the organisation's constituency; the team's
+/// own findings and CLEAR/GREEN ones also to the teams it has heard from.
+/// Newsrooms only ever get indicators when named by a person.
+fn share_of(view: &TeamView, memory: &Memory, held: &cascade_engine::view::HeldView) -> Option<(Vec<String>, Tlp)> {
+    use cascade_engine::scenario::OrganisationKind;
+    let me = memory.directory.iter().find(|d| d.id == view.team)?;
+    let others = || memory.directory.iter().filter(|d| d.id != view.team);
+    let colleagues = || others().filter(|d| d.organisation == me.organisation);
+    let clients = || {
+        others().filter(|d| me.constituency.contains(&d.organisation) && d.organisation_kind != OrganisationKind::Media)
+    };
+    let heard = || others().filter(|d| memory.teams.contains(&d.id) && d.organisation_kind != OrganisationKind::Media);
+    let to: BTreeSet<&str> = match held.tlp {
+        Tlp::Red => return None,
+        Tlp::AmberStrict => colleagues().map(|d| d.id.as_str()).collect(),
+        Tlp::Amber => colleagues().chain(clients()).map(|d| d.id.as_str()).collect(),
+        Tlp::Green | Tlp::Clear => colleagues().chain(clients()).chain(heard()).map(|d| d.id.as_str()).collect(),
+    };
+    (!to.is_empty()).then(|| (to.into_iter().map(str::to_string).collect(), held.tlp.max(Tlp::Amber)))
 }
 
 /// The one command to give now, if any: a pure function of the view and the
@@ -280,18 +318,18 @@ pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Actio
             return Some(action);
         }
     }
-    // 4. Share indicators with the teams it has heard of.
-    if !memory.teams.is_empty() {
-        for i in &view.indicators {
-            let action = Action::Share {
-                to: memory.teams.iter().cloned().collect(),
-                tlp: Tlp::Amber,
-                incident: Some(i.clone()),
-                text: format!("Indicators of {i} from {}.", view.team),
-            };
-            if !memory.shared.contains(i) && ripe(format!("indicators:{i}")) && ok(&action) {
-                return Some(action);
-            }
+    // 4. Share indicators as TLP 2.0 lets it pass them on.
+    for held in &view.held {
+        let Some((to, tlp)) = share_of(view, memory, held) else { continue };
+        let i = &held.incident;
+        let action = Action::Share {
+            to,
+            tlp,
+            incident: Some(i.clone()),
+            text: format!("Indicators of {i} from {}.", view.team),
+        };
+        if !memory.shared.contains(i) && ripe(format!("indicators:{i}")) && ok(&action) {
+            return Some(action);
         }
     }
     // 5. Investigate damaged assets, the most damaged first.
@@ -473,6 +511,7 @@ mod tests {
         v.pending.clear();
         v.deadlines.clear();
         v.indicators.clear();
+        v.held.clear();
         v
     }
 
@@ -567,10 +606,19 @@ mod tests {
         assert_eq!(step(&v, &mut m, &Params::default()), Some(report("nis2", "early-warning")));
     }
 
-    #[test]
-    fn shares_indicators_with_teams_it_heard_of_once() {
+    /// `quiet_view` holding the indicators of `ransom-x` under `tlp`.
+    fn holding(tlp: Tlp) -> TeamView {
         let mut v = quiet_view();
-        v.indicators = vec!["ransom-x".into()];
+        let mut held = sample_view().held.remove(0);
+        held.tlp = tlp;
+        v.indicators = vec![held.incident.clone()];
+        v.held = vec![held];
+        v
+    }
+
+    #[test]
+    fn shares_its_own_findings_with_teams_it_heard_of_once() {
+        let mut v = holding(Tlp::Clear);
         let mut m = Memory::default();
         let p = Params::default();
         // Nobody to share with yet.
@@ -588,6 +636,47 @@ mod tests {
         assert_eq!(step(&v, &mut m, &p), None);
         // Its own team is never a recipient.
         assert!(!m.teams.contains("chem-ops"));
+    }
+
+    #[test]
+    fn shares_only_as_the_label_it_holds_them_under_allows() {
+        use cascade_engine::scenario::OrganisationKind;
+        let p = Params::default();
+        let heard = |v: &mut TeamView| v.messages = vec![message(3, 40, "GOVCERT", Some("govcert"), Tlp::Green, "hi")];
+        // RED: never, however many teams it has heard of.
+        let mut v = holding(Tlp::Red);
+        heard(&mut v);
+        assert_eq!(step(&v, &mut Memory::default(), &p), None);
+        // AMBER+STRICT: its own organisation only (here nobody else).
+        let mut v = holding(Tlp::AmberStrict);
+        heard(&mut v);
+        assert_eq!(step(&v, &mut Memory::default(), &p), None);
+        // AMBER: its constituency (the newsroom in it aside), not who it heard of.
+        let mut v = holding(Tlp::Amber);
+        heard(&mut v);
+        let me = v.directory.iter_mut().find(|d| d.id == "chem-ops").unwrap();
+        me.constituency = vec!["post".into(), "rtl".into()];
+        let mut newsroom = v.directory.iter().find(|d| d.id == "post-ops").unwrap().clone();
+        newsroom.id = "rtl-news".into();
+        newsroom.organisation = "rtl".into();
+        newsroom.organisation_kind = OrganisationKind::Media;
+        v.directory.push(newsroom);
+        let share = step(&v, &mut Memory::default(), &p).unwrap();
+        assert!(
+            matches!(&share, Action::Share { to, tlp: Tlp::Amber, .. } if *to == vec!["post-ops".to_string()]),
+            "{share:?}"
+        );
+        // Refused on receipt: no other share of that incident, ever.
+        let mut m = Memory::default();
+        let share = step(&v, &mut m, &p).unwrap();
+        m.sent(9, &share);
+        m.answer(&ServerMessage::Reject { seq: 9, code: "indicators_not_held".into(), message: String::new() });
+        v.directory.push(crate::testing::sample_view().directory.remove(2));
+        let client = v.directory.last_mut().unwrap();
+        client.id = "post-soc".into();
+        client.organisation = "post".into();
+        v.tick += 1000;
+        assert_eq!(step(&v, &mut m, &p), None, "another recipient list is not another chance");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::command::{Authority, Order, authority, needs_request};
 use super::measure::{Filing, due, filing};
 use super::orders::check;
 use crate::rng::Purpose;
-use crate::scenario::{Anchor, BotPolicy, TeamRole, Tlp};
+use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
 
 /// Step 5, after timed actions: every bot decides; orders apply at t+1.
 pub fn decide(ctx: &mut Ctx) {
@@ -91,7 +91,8 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             // 1. Contain what is known to be compromised.
             out.extend(assets().filter(|&a| may_act(a) && detected(a) && !ex.isolated[a as usize]).map(Order::Isolate));
             // 2. Share indicators, as TLP allows: an operator with the CSIRTs
-            //    that serve it; a CSIRT with its constituency, and with the other
+            //    that serve it; a CSIRT with its constituency (its Media
+            //    organisations aside: indicators are not news), and with the other
             //    CSIRTs when the indicators are its own or TLP:CLEAR/GREEN. Always
             //    under TLP:AMBER at least (check() refuses what TLP forbids).
             let holding = &ex.teams[team as usize];
@@ -103,8 +104,10 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
                     let community = held.tlp <= Tlp::Green;
                     (0..m.scenario.teams.len() as u32)
                         .filter(|&t| {
+                            let their_org = m.team_organisation[t as usize];
+                            let media = m.scenario.organisations[their_org as usize].kind == OrganisationKind::Media;
                             t != team
-                                && (constituency.contains(&m.team_organisation[t as usize])
+                                && ((constituency.contains(&their_org) && !media)
                                     || (community && m.scenario.teams[t as usize].role == TeamRole::Csirt))
                         })
                         .collect()

@@ -4,15 +4,25 @@
 //! |------------------|---------------------------------------------------------------------|
 //! | TLP:CLEAR, GREEN | every team                                                          |
 //! | TLP:AMBER        | recipients, other teams of their organisations, and teams of the    |
-//! |                  | organisations in the recipients' organisations' constituency        |
+//! |                  | organisations in the recipients' organisations' constituency,       |
+//! |                  | except Media organisations (named recipients still receive it)      |
 //! | TLP:AMBER+STRICT | recipients and the other teams of their organisations               |
 //! | TLP:RED          | the recipients only                                                 |
 //!
 //! The sender always sees what it sent (and the director sees everything, which
 //! the host applies: the director is not a team).
+//!
+//! Media are never reached through a constituency: TLP 2.0 lets an AMBER
+//! recipient pass it to its clients who need to know, and a newsroom a CSIRT
+//! serves is not one of those for an incident's details (DESIGN §5's table,
+//! refined: docs/model.md, *TLP*).
 
 use crate::model::Model;
 use crate::scenario::Tlp;
+
+fn is_media(model: &Model, org: u32) -> bool {
+    model.scenario.organisations[org as usize].kind == crate::scenario::OrganisationKind::Media
+}
 
 /// The teams that receive a message (sorted team indices), sender included.
 pub fn audience(model: &Model, tlp: Tlp, sender: Option<u32>, recipients: &[u32]) -> Vec<u32> {
@@ -27,7 +37,8 @@ pub fn audience(model: &Model, tlp: Tlp, sender: Option<u32>, recipients: &[u32]
             Tlp::Amber => {
                 recipients.contains(&team)
                     || recipient_orgs.contains(&org)
-                    || recipient_orgs.iter().any(|&r| model.organisation_constituency[r as usize].contains(&org))
+                    || (!is_media(model, org)
+                        && recipient_orgs.iter().any(|&r| model.organisation_constituency[r as usize].contains(&org)))
             }
         }
     };
