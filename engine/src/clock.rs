@@ -37,13 +37,20 @@ impl ExerciseClock {
         self.start.checked_add(SignedDuration::from_secs(seconds)).ok()
     }
 
-    /// `HH:MM` of `tick`, with the date in front when it is not the start's date.
+    /// `HH:MM` of `tick`, with the date in front when it is not the start's
+    /// date, and its UTC offset after it in the hour a DST change repeats
+    /// (`02:30 +02:00`, then `02:30 +01:00`), which would read twice otherwise.
     pub fn label(&self, tick: u64) -> String {
-        match self.at(tick) {
-            Some(time) if time.date() == self.start.date() => time.strftime("%H:%M").to_string(),
-            Some(time) => time.strftime("%Y-%m-%d %H:%M").to_string(),
-            None => format!("tick {tick}"),
+        let Some(time) = self.at(tick) else { return format!("tick {tick}") };
+        let mut label = if time.date() == self.start.date() {
+            time.strftime("%H:%M").to_string()
+        } else {
+            time.strftime("%Y-%m-%d %H:%M").to_string()
+        };
+        if self.start.time_zone().to_ambiguous_timestamp(time.datetime()).is_ambiguous() {
+            label.push_str(&time.strftime(" %:z").to_string());
         }
+        label
     }
 
     /// The start as `YYYY-MM-DD HH:MM <zone>`.
@@ -56,6 +63,11 @@ impl ExerciseClock {
     /// at or after the start. A date and time ("2026-10-25 12:00") is that
     /// moment (`tick_at_datetime`): the date is never dropped.
     pub fn tick_at(&self, hh_mm: &str) -> Result<u64, String> {
+        // A UTC offset after the time picks one of a repeated hour's two
+        // instants (`02:30 +01:00`), as `label` writes them.
+        if let Some((time, offset)) = split_offset(hh_mm) {
+            return self.tick_at_offset(hh_mm, time, offset);
+        }
         // jiff reads a date-time as a `Time` too, keeping only its time of day.
         if hh_mm.contains('-') {
             return self.tick_at_datetime(hh_mm);
@@ -97,9 +109,64 @@ impl ExerciseClock {
         Ok((seconds as u64).div_ceil(u64::from(self.tick_seconds.max(1))))
     }
 
+    /// `text` (`[DATE ]HH:MM`) at the UTC offset `offset`: the first such
+    /// instant at or after the start.
+    fn tick_at_offset(&self, text: &str, time: &str, offset: jiff::tz::Offset) -> Result<u64, String> {
+        let (days, wall) = if time.contains('-') {
+            let civil: DateTime =
+                time.parse().map_err(|_| format!("{text:?} is not a local date and time like \"2026-03-11 09:30\""))?;
+            (vec![civil.date()], civil.time())
+        } else {
+            let wall: jiff::civil::Time =
+                time.parse().map_err(|_| format!("{text:?} is not a clock time like \"12:00\""))?;
+            let first = self.start.date();
+            (vec![first, first.tomorrow().map_err(|e| e.to_string())?], wall)
+        };
+        self.first_at_offset(text, self.start.time_zone(), &days, wall, offset)
+    }
+
+    fn first_at_offset(
+        &self,
+        text: &str,
+        zone: &TimeZone,
+        days: &[jiff::civil::Date],
+        wall: jiff::civil::Time,
+        offset: jiff::tz::Offset,
+    ) -> Result<u64, String> {
+        for day in days {
+            let instant = match offset.to_timestamp(day.to_datetime(wall)) {
+                Ok(instant) => instant,
+                Err(_) => continue,
+            };
+            // The offset must be the zone's own at that instant.
+            if zone.to_offset(instant) != offset || instant < self.start.timestamp() {
+                continue;
+            }
+            let seconds = instant.duration_since(self.start.timestamp()).as_secs();
+            return Ok((seconds as u64).div_ceil(u64::from(self.tick_seconds.max(1))));
+        }
+        Err(format!("{text:?}: the exercise's clock never shows that time at that UTC offset"))
+    }
+
     pub fn tick_seconds(&self) -> u32 {
         self.tick_seconds
     }
+}
+
+/// `"02:30 +01:00"` as its time and offset (`None` without an offset).
+fn split_offset(text: &str) -> Option<(&str, jiff::tz::Offset)> {
+    let (time, offset) = text.trim().rsplit_once(' ')?;
+    if !offset.starts_with(['+', '-']) || offset.len() != 6 {
+        return None;
+    }
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let hours: i8 = offset[1..3].parse().ok()?;
+    let minutes: i8 = offset[4..6].parse().ok()?;
+    if &offset[3..4] != ":" || minutes >= 60 {
+        return None;
+    }
+    let seconds = sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60);
+    Some((time.trim(), jiff::tz::Offset::from_seconds(seconds).ok()?))
 }
 
 #[cfg(test)]
@@ -114,6 +181,25 @@ mod tests {
         assert_eq!(clock.label(59), "01:59");
         assert_eq!(clock.label(60), "03:00");
         assert_eq!(clock.label(23 * 60), "2026-03-30 01:00");
+    }
+
+    #[test]
+    fn the_repeated_hour_is_labelled_with_its_offset_and_read_back() {
+        // Europe/Luxembourg falls back at 03:00 CEST to 02:00 CET on 2026-10-25.
+        let clock = ExerciseClock::new("2026-10-25T01:00", "Europe/Luxembourg", 60).unwrap();
+        assert_eq!(clock.label(59), "01:59");
+        assert_eq!(clock.label(90), "02:30 +02:00");
+        assert_eq!(clock.label(150), "02:30 +01:00");
+        assert_eq!(clock.label(180), "03:00");
+        assert_ne!(clock.label(90), clock.label(150), "two instants, two labels");
+        // Every label reads back as its tick, the repeated hour included.
+        for tick in 0..300 {
+            assert_eq!(clock.tick_at(&clock.label(tick)), Ok(tick), "{}", clock.label(tick));
+        }
+        assert_eq!(clock.tick_at("2026-10-25 02:30 +01:00"), Ok(150));
+        // Without an offset, the earlier instant; an offset the zone never has is an error.
+        assert_eq!(clock.tick_at("02:30"), Ok(90));
+        assert!(clock.tick_at("02:30 +05:00").unwrap_err().contains("never shows"));
     }
 
     #[test]

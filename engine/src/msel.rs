@@ -58,7 +58,7 @@ pub fn to_csv(model: &Model) -> String {
 ///
 /// A scheduled inject's time is its clock label (`08:45`, or `2026-03-11 08:45`
 /// past the start's day); when that label would not read back as the same tick
-/// (ticks shorter than a minute, the repeated hour when DST ends) the tick number
+/// (ticks shorter than a minute) the tick number
 /// is written instead, so that `parse_csv` always gives the tick back. A
 /// conditional inject's time describes its condition (`when PIU active`); such
 /// rows are for reading and are refused on import. Effects have no column.
@@ -373,6 +373,14 @@ fn parse_time(cell: &str, clock: Option<&ExerciseClock>) -> Result<u64, String> 
         };
         return Ok(clock.map_or(PLACEHOLDER_TICK, |c| minutes_to_ticks(minutes, c.tick_seconds())));
     }
+    // A time in the hour a DST change repeats, with its UTC offset, as the
+    // clock labels it (`02:30 +01:00`).
+    if text.rsplit_once(' ').is_some_and(|(_, offset)| offset.starts_with(['+', '-'])) {
+        return match clock {
+            Some(clock) => clock.tick_at(text).map_err(|e| format!("time {e}")),
+            None => Ok(PLACEHOLDER_TICK),
+        };
+    }
     let bytes = text.as_bytes();
     if bytes.len() > 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-' {
         // A local date and time, as the clock labels days after the start's.
@@ -465,6 +473,18 @@ mod tests {
         assert_eq!(parse_time("08:45", None), Ok(PLACEHOLDER_TICK));
         assert_eq!(parse_time("17", None), Ok(17));
         assert!(parse_time("8h", None).is_err());
+    }
+
+    #[test]
+    fn the_repeated_hour_exports_with_its_offset_and_reads_back() {
+        // Europe/Luxembourg falls back from 03:00 CEST to 02:00 CET on 2026-10-25.
+        let c = ExerciseClock::new("2026-10-25T01:00", "Europe/Luxembourg", 60).unwrap();
+        assert_eq!(time_label(90, &c), "02:30 +02:00");
+        assert_eq!(time_label(150, &c), "02:30 +01:00");
+        assert_eq!(parse_time("02:30 +01:00", Some(&c)), Ok(150));
+        assert_eq!(parse_time("02:30 +02:00", Some(&c)), Ok(90));
+        assert_eq!(parse_time("02:30 +01:00", None), Ok(PLACEHOLDER_TICK));
+        assert!(parse_time("02:30 +07:00", Some(&c)).unwrap_err().contains("never shows"));
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl ReplayState {
             "end" | "last" => return Ok(self.last_tick),
             _ => {}
         }
+        // A label as the screen shows it (`02:30 +01:00` in the hour a DST
+        // change repeats, `2026-03-11 08:45` on a later day): that tick.
+        if let Some(tick) = self.labels.iter().position(|l| l == input) {
+            return Ok(tick as u64);
+        }
         if let Some(wanted) = minutes_of(input) {
             // Minutes from midnight of the first day: labels of the first day
             // are `HH:MM`, later days carry their date.
@@ -78,8 +83,12 @@ impl ReplayState {
                 .labels
                 .iter()
                 .map(|label| {
-                    let (label_date, time) =
-                        label.rsplit_once(' ').map_or((None, label.as_str()), |(d, t)| (Some(d), t));
+                    // The repeated hour's UTC offset is not part of the date.
+                    let label = match label.rsplit_once(' ') {
+                        Some((rest, offset)) if offset.starts_with(['+', '-']) => rest,
+                        _ => label.as_str(),
+                    };
+                    let (label_date, time) = label.rsplit_once(' ').map_or((None, label), |(d, t)| (Some(d), t));
                     if label_date.is_some() && label_date != date {
                         day += 1;
                         date = label_date;
@@ -485,6 +494,14 @@ mod tests {
         assert_eq!(night.parse_goto("1:00"), Ok(3));
         assert_eq!(night.parse_goto("22:30"), Ok(1));
         assert!(night.parse_goto("02:00").unwrap_err().contains("no recorded tick at or after 02:00"));
+        // Across the hour a DST change repeats (hourly ticks): each label goes
+        // to its own tick, and the offset never counts as a new day.
+        let labels = ["01:00", "02:00 +02:00", "02:00 +01:00", "03:00"].map(String::from).to_vec();
+        let fall_back = ReplayState::new("j".into(), 3, Vec::new(), labels);
+        assert_eq!(fall_back.parse_goto("02:00 +01:00"), Ok(2));
+        assert_eq!(fall_back.parse_goto("02:00 +02:00"), Ok(1));
+        assert_eq!(fall_back.parse_goto("02:30"), Ok(3), "the first tick at or after it on the wall clock");
+        assert_eq!(fall_back.parse_goto("03:00"), Ok(3), "the same day");
     }
 
     #[test]
