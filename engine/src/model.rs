@@ -156,12 +156,34 @@ pub struct ResolvedInject {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolvedRule {
-    PiuActivatedWithin { ticks: u64 },
-    ReportsOnTime { regime: u32, stage: Option<u32> },
-    AssetLevelBy { asset: u32, at_least: u16, by: u64 },
-    SectorServiceBy { sector: u32, at_least: u16, by: u64 },
-    IndicatorsSharedWithin { incident: u32, teams: Vec<u32>, ticks: u64 },
-    ContainedWithin { incident: u32, ticks: u64 },
+    PiuActivatedWithin {
+        ticks: u64,
+    },
+    /// `organisations` empty: every organisation's reports.
+    ReportsOnTime {
+        regime: u32,
+        stage: Option<u32>,
+        organisations: Vec<u32>,
+    },
+    AssetLevelBy {
+        asset: u32,
+        at_least: u16,
+        by: u64,
+    },
+    SectorServiceBy {
+        sector: u32,
+        at_least: u16,
+        by: u64,
+    },
+    IndicatorsSharedWithin {
+        incident: u32,
+        teams: Vec<u32>,
+        ticks: u64,
+    },
+    ContainedWithin {
+        incident: u32,
+        ticks: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

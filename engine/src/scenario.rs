@@ -130,6 +130,11 @@ pub struct Organisation {
     /// built on it come with team actions; for now it is validated and kept.
     #[serde(default)]
     pub constituency: Vec<String>,
+    /// Played by exercise control, not by a team of players: it owes no
+    /// reports (no reporting obligations arise for it), so no reporting
+    /// objective is missed by chance through it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 /// How much the loss of an asset matters, beyond the people it serves.

@@ -30,6 +30,7 @@ pub fn skeleton(name: &str, seed: u64, duration_ticks: u64) -> Scenario {
             kind: OrganisationKind::Operator,
             sector: None,
             constituency: vec![],
+            simulated: false,
         }],
         assets: vec![],
         dependencies: vec![],

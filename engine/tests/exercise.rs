@@ -1197,7 +1197,7 @@ fn nis2_deadline(filed_at: Option<u64>) -> Run {
     add_objective(
         &mut s,
         "early-warnings",
-        Rule::ReportsOnTime { regime: "nis2".into(), stage: Some("early-warning".into()) },
+        Rule::ReportsOnTime { regime: "nis2".into(), stage: Some("early-warning".into()), organisations: vec![] },
     );
     add_inject(
         &mut s,
@@ -1320,6 +1320,33 @@ fn obligations_follow_the_regimes_that_apply() {
         run.owed("apt"),
         pairs(&[("dora", "initial-notification"), ("dora", "intermediate-report"), ("dora", "final-report")])
     );
+}
+
+#[test]
+fn an_organisation_exercise_control_plays_owes_no_reports_and_objectives_can_be_scoped() {
+    let mut s = world();
+    for id in ["ransom", "ddos"] {
+        start(&mut s, id, 1);
+        incident(&mut s, id).visibility = 1000; // every owner notices at tick 1
+    }
+    // The telco is played by exercise control.
+    s.organisations.iter_mut().find(|o| o.id == "telco").unwrap().simulated = true;
+    let nis2 = |organisations: &[&str]| Rule::ReportsOnTime {
+        regime: "nis2".into(),
+        stage: Some("early-warning".into()),
+        organisations: organisations.iter().map(|o| o.to_string()).collect(),
+    };
+    add_objective(&mut s, "hospital-reports", nis2(&["hospital"]));
+    add_objective(&mut s, "all-reports", nis2(&[]));
+    let mut run = Run::new(s);
+    run.to(1);
+    assert!(run.owed("ddos").is_empty(), "the simulated telco owes nothing for its DDoS");
+    assert!(!run.owed("ransom").is_empty(), "the hospital still does");
+    // The hospital files on time: both objectives are met, the telco's silence
+    // missing nothing.
+    run.play(&[(2, "hospital-ops", report("nis2", "early-warning", "ransom"))], 40);
+    assert!(matches!(run.objective("hospital-reports"), Status::Met(_)), "{:?}", run.objective("hospital-reports"));
+    assert!(matches!(run.objective("all-reports"), Status::Met(_)), "{:?}", run.objective("all-reports"));
 }
 
 // ------------------------------------------------------------ objectives
@@ -1458,7 +1485,11 @@ fn time_limits_beyond_the_last_tick_never_overflow() {
     });
     add_objective(&mut s, "piu", Rule::PiuActivatedWithin { minutes: u64::MAX });
     add_objective(&mut s, "contained", Rule::ContainedWithin { incident: "ransom".into(), minutes: u64::MAX });
-    add_objective(&mut s, "slow-reports", Rule::ReportsOnTime { regime: "slow".into(), stage: None });
+    add_objective(
+        &mut s,
+        "slow-reports",
+        Rule::ReportsOnTime { regime: "slow".into(), stage: None, organisations: vec![] },
+    );
     let mut run = Run::new(s);
     run.to(40);
     assert_eq!(run.due("slow", "eventually", "ransom"), Some(u64::MAX));
@@ -1775,7 +1806,7 @@ fn bot_world() -> Scenario {
     add_objective(
         &mut s,
         "early-warning",
-        Rule::ReportsOnTime { regime: "nis2".into(), stage: Some("early-warning".into()) },
+        Rule::ReportsOnTime { regime: "nis2".into(), stage: Some("early-warning".into()), organisations: vec![] },
     );
     add_objective(&mut s, "contained", Rule::ContainedWithin { incident: "ransom".into(), minutes: 6 * 60 });
     s

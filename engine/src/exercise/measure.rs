@@ -125,8 +125,12 @@ fn evaluate(ctx: &Ctx, rule: &ResolvedRule, sector_service: &[u64]) -> Status {
     };
     match rule {
         ResolvedRule::PiuActivatedWithin { ticks } => deadline(ex.first_critical_outage, *ticks, ex.piu.active_since),
-        ResolvedRule::ReportsOnTime { regime, stage } => {
-            let matching = ex.obligations.iter().filter(|o| o.regime == *regime && stage.is_none_or(|s| o.stage == s));
+        ResolvedRule::ReportsOnTime { regime, stage, organisations } => {
+            let matching = ex.obligations.iter().filter(|o| {
+                o.regime == *regime
+                    && stage.is_none_or(|s| o.stage == s)
+                    && (organisations.is_empty() || organisations.contains(&o.organisation))
+            });
             let mut any = false;
             for o in matching {
                 any = true;

@@ -440,8 +440,10 @@ pub fn detect(ctx: &mut Ctx, incident: u32, asset: u32, team: Option<u32>) {
     }
     ctx.ex.awareness.insert((org, incident), tick);
     let personal = m.exercise.incidents[incident as usize].personal_data;
+    // An organisation exercise control plays owes no reports.
+    let simulated = m.scenario.organisations[org as usize].simulated;
     for (r, regime) in m.exercise.regimes.iter().enumerate() {
-        if regime.applies_to[org as usize] && (personal || !regime.personal_data_only) {
+        if !simulated && regime.applies_to[org as usize] && (personal || !regime.personal_data_only) {
             for stage in 0..regime.stages.len() {
                 ctx.ex.obligations.push(Obligation {
                     regime: r as u32,

@@ -408,8 +408,14 @@ pub enum Rule {
     /// critical outage (met at once if it is already active then).
     PiuActivatedWithin { minutes: u64 },
     /// Every report of the regime (and stage, if given) is filed on time; decided
-    /// missed at the first late or missing report, met at the end.
-    ReportsOnTime { regime: String, stage: Option<String> },
+    /// missed at the first late or missing report, met at the end. With
+    /// `organisations`, only theirs count.
+    ReportsOnTime {
+        regime: String,
+        stage: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        organisations: Vec<String>,
+    },
     /// At the tick `by` (a tick number or "HH:MM" on the exercise clock), the
     /// asset's level is at least `at_least`.
     AssetLevelBy { asset: String, at_least: u32, by: TimeRef },

@@ -312,7 +312,7 @@ pub(super) fn check(
         };
         let rule = match &objective.rule {
             Rule::PiuActivatedWithin { minutes } => ResolvedRule::PiuActivatedWithin { ticks: ticks(*minutes) },
-            Rule::ReportsOnTime { regime, stage } => {
+            Rule::ReportsOnTime { regime, stage, organisations } => {
                 let r = v.resolve(&it, "regime", "regime", regime, &regime_ids);
                 let stage = stage.as_ref().map(|id| {
                     let known = regime_stage_ids.get(r as usize).cloned().unwrap_or_default();
@@ -329,7 +329,11 @@ pub(super) fn check(
                         }
                     }
                 });
-                ResolvedRule::ReportsOnTime { regime: r, stage }
+                let organisations = organisations
+                    .iter()
+                    .map(|o| v.resolve(&it, "organisations", "organisation", o, refs.organisations))
+                    .collect();
+                ResolvedRule::ReportsOnTime { regime: r, stage, organisations }
             }
             Rule::AssetLevelBy { asset, at_least, by: time } => ResolvedRule::AssetLevelBy {
                 asset: v.resolve(&it, "asset", "asset", asset, refs.assets),

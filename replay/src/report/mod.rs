@@ -741,7 +741,7 @@ fn objective_evidence(sim: &Simulation, i: usize) -> (Vec<String>, Option<u64>, 
                 }
             }
         }
-        Rule::ReportsOnTime { regime, stage } => {
+        Rule::ReportsOnTime { regime, stage, .. } => {
             let view = director_view(sim, usize::MAX);
             let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
             for d in
