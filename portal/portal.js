@@ -733,6 +733,9 @@
     return ACTION_ORDER.filter((a) => list.includes(a));
   }
 
+  // The national response plan as the scenario names it (Luxembourg: the Cyber PIU).
+  function planName() { return (S.view && S.view.piu && S.view.piu.plan) || 'Cyber PIU'; }
+
   function piuActive() {
     const v = S.view;
     return !!(v && v.piu && v.piu.active_since !== null && v.piu.active_since !== undefined);
@@ -1082,9 +1085,9 @@
         service.textContent = `national service ${(Math.floor((sv.national * 1000) / sv.population) / 10).toFixed(1)}%`;
       } else service.hidden = true;
       if (piuActive()) {
-        piu.textContent = `Cyber PIU level ${v.piu.level} since ${when(v, v.piu.active_since)}`;
+        piu.textContent = `${planName()} level ${v.piu.level} since ${when(v, v.piu.active_since)}`;
         piu.dataset.state = 'active';
-      } else { piu.textContent = 'Cyber PIU not active'; piu.dataset.state = 'inactive'; }
+      } else { piu.textContent = `${planName()} not active`; piu.dataset.state = 'inactive'; }
     }
     $('client-line').textContent = S.client ? `this browser: ${S.client}` : '';
   }
@@ -2119,7 +2122,7 @@
       const shell = formShell(a, fs, note);
       forms[a] = Object.assign(shell, {
         refresh() {
-          note.textContent = piuActive() ? `The Cyber PIU is active at level ${S.view.piu.level}.` : 'The Cyber PIU is not active.';
+          note.textContent = piuActive() ? `The ${planName()} is active at level ${S.view.piu.level}.` : `The ${planName()} is not active.`;
         },
         fill(p) { if (p.level) { const r = fs.querySelector(`input[value="${Number(p.level)}"]`); if (r) r.checked = true; } },
         build() {

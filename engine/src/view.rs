@@ -167,10 +167,16 @@ pub struct ObjectiveView {
     pub status: Status,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PiuView {
     pub active_since: Option<u64>,
     pub level: u8,
+    /// The plan's name and its short form, as the scenario gives them
+    /// ("Cyber PIU", "PIU").
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub short: String,
 }
 
 /// A team's view of the exercise.
@@ -409,7 +415,8 @@ fn objectives(sim: &Simulation, team: Option<u32>) -> Vec<ObjectiveView> {
 
 fn piu(sim: &Simulation) -> PiuView {
     let piu = sim.exercise().piu;
-    PiuView { active_since: piu.active_since, level: piu.level }
+    let plan = &sim.model().scenario.response.plan;
+    PiuView { active_since: piu.active_since, level: piu.level, plan: plan.name.clone(), short: plan.short.clone() }
 }
 
 /// What `team` may see now. `messages_since` skips log entries the client

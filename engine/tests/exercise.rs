@@ -1049,6 +1049,28 @@ fn tlp_delivery_follows_the_table() {
 }
 
 #[test]
+fn the_response_plan_is_named_by_the_scenario() {
+    let mut s = world();
+    s.response.plan = cascade_engine::scenario::Plan {
+        name: "National Cyber Crisis Plan".into(),
+        short: "NCCP".into(),
+        activation: "NCCP raised to level {level}: crisis staff report to the Ministry.".into(),
+    };
+    let mut run = Run::new(s);
+    let refusal = run.fails(1, "crisis", Action::SetPiuLevel { level: 2 });
+    assert_eq!(refusal.message, "activate the National Cyber Crisis Plan first");
+    run.ok(2, "crisis", Action::ActivatePiu { level: 2 });
+    assert_eq!(run.ex().messages.last().unwrap().text, "NCCP raised to level 2: crisis staff report to the Ministry.");
+    run.ok(3, "crisis", Action::SetPiuLevel { level: 3 });
+    assert_eq!(run.ex().messages.last().unwrap().text, "The National Cyber Crisis Plan is now at level 3.");
+    let view = cascade_engine::view::team_view(&run.sim, run.team("bank-ops"), 0);
+    assert_eq!(
+        (view.piu.plan.as_str(), view.piu.short.as_str(), view.piu.level),
+        ("National Cyber Crisis Plan", "NCCP", 3)
+    );
+}
+
+#[test]
 fn amber_never_reaches_a_newsroom_through_a_constituency_only_when_named() {
     let text = WORLD
         .replace(

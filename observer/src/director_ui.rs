@@ -93,7 +93,8 @@ fn header(app: &DirectorApp, width: u16) -> Line<'static> {
         }
         if v.piu.active_since.is_some() {
             rest.push((sep(), 3));
-            rest.push((Span::styled(format!("PIU {}", v.piu.level), Style::new().fg(WARN).bold()), 3));
+            let plan = if v.piu.short.is_empty() { "PIU" } else { v.piu.short.as_str() };
+            rest.push((Span::styled(format!("{plan} {}", v.piu.level), Style::new().fg(WARN).bold()), 3));
         }
         rest.push((sep(), 0));
         rest.push((Span::styled(format!("#{}", v.hash.chars().take(8).collect::<String>()), dim()), 0));

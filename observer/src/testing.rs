@@ -231,7 +231,7 @@ pub fn sample_view() -> TeamView {
             population: 1_000_000,
             sectors: vec![SectorService { id: "health".into(), served: 90_000, population: 100_000 }],
         },
-        piu: PiuView { active_since: None, level: 0 },
+        piu: PiuView { active_since: None, level: 0, plan: "Cyber PIU".into(), short: "PIU".into() },
         assets: vec![asset("chem-it", 1000, 1000), scada, asset("chem-lab", 0, 1000)],
         outages: vec![OutageView {
             id: "post-core".into(),
@@ -377,7 +377,7 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
                 SectorService { id: "telecom".into(), served: 300_000, population: 400_000 },
             ],
         },
-        piu: PiuView { active_since: Some(40), level: 2 },
+        piu: PiuView { active_since: Some(40), level: 2, plan: "Cyber PIU".into(), short: "PIU".into() },
         assets: vec![team.assets[0].clone(), team.assets[1].clone(), team.assets[2].clone(), post],
         incidents: vec![
             IncidentView {

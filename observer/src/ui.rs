@@ -186,7 +186,8 @@ fn header(app: &App) -> Line<'static> {
         }
         if v.piu.active_since.is_some() {
             spans.push(sep());
-            spans.push(Span::styled(format!("PIU level {}", v.piu.level), Style::new().fg(WARN).bold()));
+            let plan = if v.piu.short.is_empty() { "PIU" } else { v.piu.short.as_str() };
+            spans.push(Span::styled(format!("{plan} level {}", v.piu.level), Style::new().fg(WARN).bold()));
         }
     }
     Line::from(spans)

@@ -159,10 +159,12 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
             }
         }
         Order::ActivatePiu(_) if ex.piu.active_since.is_some() => {
-            return Err(Refusal::new("piu_already_active", "the Cyber PIU is already active"));
+            let plan = &m.scenario.response.plan.name;
+            return Err(Refusal::new("piu_already_active", format!("the {plan} is already active")));
         }
         Order::SetPiuLevel(_) if ex.piu.active_since.is_none() => {
-            return Err(Refusal::new("piu_not_active", "activate the Cyber PIU first"));
+            let plan = &m.scenario.response.plan.name;
+            return Err(Refusal::new("piu_not_active", format!("activate the {plan} first")));
         }
         _ => {}
     }
@@ -376,11 +378,13 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         Order::ActivatePiu(level) => {
             ctx.ex.piu.active_since = Some(tick);
             ctx.ex.piu.level = *level;
-            broadcast(ctx, team, team_name, MessageKind::Piu, format!("The Cyber PIU is activated at level {level}."));
+            let text = m.scenario.response.plan.activation.replace("{level}", &level.to_string());
+            broadcast(ctx, team, team_name, MessageKind::Piu, text);
         }
         Order::SetPiuLevel(level) => {
             ctx.ex.piu.level = *level;
-            broadcast(ctx, team, team_name, MessageKind::Piu, format!("The Cyber PIU is now at level {level}."));
+            let text = format!("The {} is now at level {level}.", m.scenario.response.plan.name);
+            broadcast(ctx, team, team_name, MessageKind::Piu, text);
         }
         Order::PublicStatement(text) => {
             ctx.ex.teams[team as usize].statements += 1;

@@ -203,6 +203,32 @@ pub struct Response {
     /// critical outage (objectives and bots key on the first one).
     pub critical_outage_level: u32,
     pub csirt_access: CsirtAccess,
+    /// The national response plan the crisis cell activates (`activate_piu`).
+    pub plan: Plan,
+}
+
+/// The national cyber response plan, as the country names it: Luxembourg's
+/// is the Cyber PIU (Plan d'intervention d'urgence), another country has its
+/// own. Messages and screens use these words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Plan {
+    /// Its full name ("Cyber PIU").
+    pub name: String,
+    /// A short form for tight places (headers): "PIU".
+    pub short: String,
+    /// What every team is told when it is activated; `{level}` is the level.
+    pub activation: String,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            name: "Cyber PIU".into(),
+            short: "PIU".into(),
+            activation: "The Cyber PIU is activated at level {level}.".into(),
+        }
+    }
 }
 
 impl Default for Response {
@@ -225,6 +251,7 @@ impl Default for Response {
             harden_protection: 800,
             critical_outage_level: 500,
             csirt_access: CsirtAccess::OnRequest,
+            plan: Plan::default(),
         }
     }
 }

@@ -82,6 +82,16 @@ pub(super) fn check(
     ] {
         v.per_mille("response", field, value);
     }
+    for (field, text, limit) in [
+        ("plan.name", &r.plan.name, MAX_NAME_CHARS),
+        ("plan.short", &r.plan.short, 20),
+        ("plan.activation", &r.plan.activation, MAX_TEXT_CHARS),
+    ] {
+        if text.trim().is_empty() {
+            v.problem("response", format!("{field}: empty (the plan needs words for its messages and screens)"));
+        }
+        v.check_name("response", field, text, limit);
+    }
     for (field, cost) in [
         ("investigate", r.investigate),
         ("isolate", r.isolate),

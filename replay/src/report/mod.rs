@@ -711,15 +711,16 @@ fn objective_evidence(sim: &Simulation, i: usize) -> (Vec<String>, Option<u64>, 
                 Some(t) => evidence.push(format!("First critical outage at {} (tick {t}).", label(t))),
                 None => evidence.push("No critical outage.".to_string()),
             }
+            let plan = &m.scenario.response.plan.short;
             match ex.piu.active_since {
-                Some(a) => evidence.push(format!("PIU activated at {} (tick {a}).", label(a))),
-                None => evidence.push("PIU not activated.".to_string()),
+                Some(a) => evidence.push(format!("{plan} activated at {} (tick {a}).", label(a))),
+                None => evidence.push(format!("{plan} not activated.")),
             }
             if let (Some(o), Some(a)) = (ex.first_critical_outage, ex.piu.active_since) {
                 let took = minutes(m, a.saturating_sub(o));
                 taken = Some(took);
                 evidence
-                    .push(format!("PIU activated {took} min after the first critical outage (objective: {limit})."));
+                    .push(format!("{plan} activated {took} min after the first critical outage (objective: {limit})."));
             }
         }
         Rule::ContainedWithin { incident, minutes: limit } => {
