@@ -31,11 +31,15 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check scenario files: exit 0 if all are valid, 1 with every error on stderr.
+    /// Check scenario files: exit 0 if all are valid, 1 with every error on
+    /// stderr; warnings (valid, but probably not meant) on stderr too.
     Check {
         /// Scenario files (.ron).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Treat warnings as errors (exit 1 if there is any).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Run a scenario headless, as fast as possible, and print a summary.
     Run(run::RunArgs),
@@ -89,7 +93,7 @@ fn main() -> ExitCode {
         Command::Exercise(exercise_cmd::ExerciseArgs::default_exercise())
     });
     let ok = match command {
-        Command::Check { files } => check::check_files(&files),
+        Command::Check { files, deny_warnings } => check::check_files(&files, deny_warnings),
         Command::Run(args) => run::run(&args),
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),

@@ -105,9 +105,49 @@ fn check_accepts_the_tutorial() {
     assert_eq!(
         stdout(&output),
         "scenarios/tutorial.ron: ok: \"Tutorial: a power cut in a small town\", 5 sectors, \
-         6 organisations, 6 assets, 6 dependencies, 2 links, 3 teams, 2 disruptions, 180 ticks\n"
+         6 organisations, 6 assets, 6 dependencies, 2 links, 3 teams, 2 disruptions, 0 incidents, \
+         0 injects, 0 regimes, 0 objectives, 180 ticks\n"
     );
     assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn check_warns_about_what_is_valid_but_probably_not_meant_and_can_deny_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("lonely.ron");
+    std::fs::write(
+        &path,
+        r#"Scenario(
+            name: "Lonely",
+            duration_ticks: 60,
+            start: "2026-03-10T08:00",
+            sectors: [Sector(id: "energy")],
+            organisations: [
+                Organisation(id: "grid", kind: Operator, sector: "energy"),
+                Organisation(id: "ilr", kind: Authority),
+            ],
+            assets: [Asset(id: "scada", organisation: "grid", sector: "energy", population: 10)],
+            teams: [Team(id: "grid-ops", organisation: "grid", role: Operator)],
+            regimes: [Regime(id: "nis2", preset: Nis2, authority: "ilr")],
+            objectives: [Objective(id: "piu", rule: PiuActivatedWithin(minutes: 60))],
+        )"#,
+    )
+    .unwrap();
+    let output = cascade_in(dir.path(), &["check", "lonely.ron"]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("1 regimes, 1 objectives"), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("lonely.ron: warning: regime #1 \"nis2\": authority \"ilr\" fields no team"), "{err}");
+    assert!(err.contains("lonely.ron: warning: objective #1 \"piu\": no team has the CrisisCell role"), "{err}");
+    assert!(err.ends_with("lonely.ron: 2 warnings\n"), "{err}");
+    let denied = cascade_in(dir.path(), &["check", "--deny-warnings", "lonely.ron"]);
+    assert_exit(&denied, 1);
+    assert!(stderr(&denied).ends_with("lonely.ron: 2 warnings (denied: --deny-warnings)\n"), "{}", stderr(&denied));
+    // The bundled scenarios pass with warnings denied.
+    let bundled =
+        cascade_in(repo(), &["check", "--deny-warnings", "scenarios/tutorial.ron", "scenarios/luxembourg.ron"]);
+    assert_exit(&bundled, 0);
+    assert_eq!(stderr(&bundled), "");
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub mod cascade;
 pub mod clock;
 pub mod exercise;
 pub mod hash;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod msel;
