@@ -38,6 +38,9 @@ pub struct ResolvedAsset {
     pub population: u64,
     /// Starting integrity, per mille.
     pub integrity: u16,
+    /// The level it is held to while isolated, per mille (its own, or the
+    /// response's default).
+    pub isolation_cap: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

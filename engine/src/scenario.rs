@@ -167,6 +167,11 @@ pub struct Asset {
     /// Starting integrity, per mille.
     #[serde(default = "full")]
     pub integrity: u32,
+    /// The level (per mille) this asset is held to while isolated; default
+    /// `response.isolation_cap`. A substation that islands its control network
+    /// keeps the power on (1000); a hospital system cut off stops (0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation_cap: Option<u32>,
 }
 
 /// What flows along a dependency. Informative for now (the rule is the same for

@@ -82,6 +82,7 @@ pub fn national_graph(assets: usize) -> Scenario {
             population: 1 + g.below(10_000) as u64,
             criticality: Criticality::Medium,
             integrity: 1000,
+            isolation_cap: None,
         });
     }
     let dep = |g: &mut Gen, asset: usize, group: Option<&str>| Dependency {

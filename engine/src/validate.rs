@@ -119,11 +119,22 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         let organisation = v.resolve(&it, "organisation", "organisation", &asset.organisation, &organisations);
         let sector = v.resolve(&it, "sector", "sector", &asset.sector, &sectors);
         let integrity = v.per_mille(&it, "integrity", asset.integrity);
+        // The response's default is checked with the response.
+        let isolation_cap = match asset.isolation_cap {
+            Some(cap) => v.per_mille(&it, "isolation_cap", cap),
+            None => scenario.response.isolation_cap.min(PER_MILLE) as u16,
+        };
         total_population = total_population.saturating_add(asset.population);
         if let Some(total) = sector_population.get_mut(sector as usize) {
             *total = total.saturating_add(asset.population);
         }
-        resolved_assets.push(ResolvedAsset { organisation, sector, population: asset.population, integrity });
+        resolved_assets.push(ResolvedAsset {
+            organisation,
+            sector,
+            population: asset.population,
+            integrity,
+            isolation_cap,
+        });
     }
     if total_population > MAX_TOTAL_POPULATION {
         v.problem(

@@ -1835,6 +1835,38 @@ fn bot_world() -> Scenario {
 }
 
 #[test]
+fn an_asset_can_have_its_own_isolation_cap() {
+    let mut s = world();
+    // The telco core islands its management network: service goes on.
+    s.assets.iter_mut().find(|a| a.id == "telco-core").unwrap().isolation_cap = Some(1000);
+    let mut run = Run::new(s);
+    run.play(&[(1, "telco-ops", isolate("telco-core")), (1, "hospital-ops", isolate("hospital-lab"))], 3);
+    assert!(run.isolated("telco-core") && run.isolated("hospital-lab"));
+    assert_eq!(run.cap("telco-core"), 1000, "its own cap");
+    assert_eq!(run.cap("hospital-lab"), 200, "the response's default");
+    assert_eq!(run.level("telco-core"), 1000);
+}
+
+#[test]
+fn bots_do_not_isolate_for_a_compromise_that_does_no_damage_when_it_costs_service() {
+    // An espionage compromise (impact 0) on the bank's core, detected at once.
+    let run_with = |cap: Option<u32>, impact: u32| {
+        let mut s = world();
+        start(&mut s, "apt", 1);
+        alert_at(&mut s, 1, "apt", "bank-core");
+        incident(&mut s, "apt").impact = impact;
+        s.assets.iter_mut().find(|a| a.id == "bank-core").unwrap().isolation_cap = cap;
+        team_mut(&mut s, "bank-ops").bot = BotPolicy::Responsive { delay: 0, skill: 1000 };
+        let mut run = Run::new(s);
+        run.to(6);
+        run.isolated("bank-core")
+    };
+    assert!(!run_with(None, 0), "isolating would cost service for nothing the incident does");
+    assert!(run_with(Some(1000), 0), "isolating costs nothing: contain it");
+    assert!(run_with(None, 50), "a damaging compromise is contained whatever it costs");
+}
+
+#[test]
 fn responsive_bots_detect_contain_report_and_restore() {
     let mut run = Run::new(bot_world());
     run.to(40);

@@ -171,7 +171,7 @@ fn unknown_field_is_refused_with_its_position() {
     check_errors(
         base().replace(r#"Asset(id: "core", "#, r#"Asset(id: "core", colour: "red", "#),
         &[
-            "test.ron:20:27: Unexpected field named `colour` in `Asset`, expected one of `id`, `name`, `organisation`, `sector`, `population`, `criticality`, or `integrity` instead",
+            "test.ron:20:27: Unexpected field named `colour` in `Asset`, expected one of `id`, `name`, `organisation`, `sector`, `population`, `criticality`, `integrity`, or `isolation_cap` instead",
         ],
     );
     check_errors(

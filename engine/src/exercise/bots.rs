@@ -59,6 +59,16 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
     let detected = |a: u32| {
         ex.incidents.iter().any(|s| s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe)))
     };
+    // Isolating is worth the service it costs only against a compromise that
+    // does damage: a bot leaves an asset running for an incident with no
+    // impact (espionage) when isolating it would lower its level.
+    let worth_isolating = |a: u32| {
+        m.assets[a as usize].isolation_cap >= 1000
+            || ex.incidents.iter().enumerate().any(|(i, s)| {
+                m.exercise.incidents[i].impact > 0
+                    && s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe))
+            })
+    };
     let all_known = |a: u32| ex.incidents.iter().all(|s| s.infections.get(&a).is_none_or(|inf| inf.detected.is_some()));
     let assets = || 0..m.assets.len() as u32;
     let csirts_serving = |o: u32| {
@@ -85,11 +95,19 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             }
         }
         TeamRole::Cerc => {
-            out.extend(assets().filter(|&a| may_act(a) && detected(a) && !ex.isolated[a as usize]).map(Order::Isolate));
+            out.extend(
+                assets()
+                    .filter(|&a| may_act(a) && detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                    .map(Order::Isolate),
+            );
         }
         TeamRole::Operator | TeamRole::Csirt => {
-            // 1. Contain what is known to be compromised.
-            out.extend(assets().filter(|&a| may_act(a) && detected(a) && !ex.isolated[a as usize]).map(Order::Isolate));
+            // 1. Contain what is known to be compromised and doing damage.
+            out.extend(
+                assets()
+                    .filter(|&a| may_act(a) && detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                    .map(Order::Isolate),
+            );
             // 2. Share indicators, as TLP allows: an operator with the CSIRTs
             //    that serve it; a CSIRT with its constituency (its Media
             //    organisations aside: indicators are not news), and with the other

@@ -254,7 +254,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         }
         Order::Isolate(a) => {
             ctx.ex.isolated[*a as usize] = true;
-            ctx.cap[*a as usize] = m.scenario.response.isolation_cap as u16;
+            ctx.cap[*a as usize] = m.assets[*a as usize].isolation_cap;
             system_message(ctx, MessageKind::Result, vec![team], format!("{} is isolated.", asset_id(*a)), None);
         }
         Order::Restore(a) => {

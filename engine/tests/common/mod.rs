@@ -28,6 +28,7 @@ pub fn add_asset(s: &mut Scenario, id: &str, sector: &str, population: u64, inte
         population,
         criticality: Criticality::Medium,
         integrity,
+        isolation_cap: None,
     });
 }
 
