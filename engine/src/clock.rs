@@ -153,6 +153,16 @@ impl ExerciseClock {
     }
 }
 
+/// A duration in words for messages: `14 days`, `3 h`, `45 min`.
+pub fn duration_words(seconds: u64) -> String {
+    let minutes = seconds / 60;
+    match minutes {
+        m if m >= 2 * 24 * 60 && m % (24 * 60) == 0 => format!("{} days", m / (24 * 60)),
+        m if m >= 60 && m % 60 == 0 => format!("{} h", m / 60),
+        m => format!("{m} min"),
+    }
+}
+
 /// `"02:30 +01:00"` as its time and offset (`None` without an offset).
 fn split_offset(text: &str) -> Option<(&str, jiff::tz::Offset)> {
     let (time, offset) = text.trim().rsplit_once(' ')?;

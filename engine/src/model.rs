@@ -128,6 +128,10 @@ pub struct ResolvedStage {
     pub id: String,
     /// (anchor, ticks after it).
     pub deadlines: Vec<(crate::scenario::Anchor, u64)>,
+    /// Only after the previous stage is filed.
+    pub after_previous: bool,
+    /// Not before (ticks after the previous stage's filing, unless contained).
+    pub not_before: Option<(u64, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

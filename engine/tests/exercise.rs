@@ -612,6 +612,27 @@ fn outcome_refusals_leave_the_state_exactly_as_it_was() {
             vec!["\"ransom\""],
         ),
         (
+            aware(),
+            vec![],
+            2,
+            ops,
+            report("nis2", "notification", "ransom"),
+            "previous_stage_not_filed",
+            vec!["comes after the \"early-warning\" report"],
+        ),
+        (
+            aware(),
+            vec![
+                (2, ops, report("nis2", "early-warning", "ransom")),
+                (3, ops, report("nis2", "notification", "ransom")),
+            ],
+            4,
+            ops,
+            report("nis2", "final-report", "ransom"),
+            "too_early",
+            vec!["may be filed from", "14 days after the \"notification\" report", "once the incident is contained"],
+        ),
+        (
             world(),
             vec![(1, ops, request("circl"))],
             2,
@@ -652,7 +673,7 @@ fn outcome_refusals_leave_the_state_exactly_as_it_was() {
         }
         codes.insert(code);
     }
-    assert_eq!(codes.len(), 12, "every outcome code is covered: {codes:?}");
+    assert_eq!(codes.len(), 14, "every outcome code is covered: {codes:?}");
 }
 
 #[test]
@@ -1499,6 +1520,8 @@ fn time_limits_beyond_the_last_tick_never_overflow() {
         stages: vec![Stage {
             id: "eventually".into(),
             deadlines: vec![Deadline { from: Anchor::Awareness, within_minutes: u64::MAX }],
+            after_previous: false,
+            not_before: None,
         }],
         authority: "ilr".into(),
         sectors: vec![],
@@ -1832,6 +1855,22 @@ fn bot_world() -> Scenario {
     );
     add_objective(&mut s, "contained", Rule::ContainedWithin { incident: "ransom".into(), minutes: 6 * 60 });
     s
+}
+
+#[test]
+fn a_final_report_may_follow_at_once_when_the_incident_is_contained() {
+    let mut run = Run::new(ransom_detected_at_1());
+    run.play(
+        &[
+            (2, "hospital-ops", report("nis2", "early-warning", "ransom")),
+            (3, "hospital-ops", report("nis2", "notification", "ransom")),
+            (3, "hospital-ops", isolate("hospital-it")),
+        ],
+        5,
+    );
+    assert!(run.ex().incidents[run.incident("ransom") as usize].contained_at.is_some());
+    run.ok(6, "hospital-ops", report("nis2", "final-report", "ransom"));
+    assert_eq!(run.obligation("nis2", "final-report", "ransom").filed, Some(6));
 }
 
 #[test]

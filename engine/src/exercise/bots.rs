@@ -146,7 +146,9 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
                 .obligations
                 .iter()
                 .filter(|o| {
-                    o.organisation == org && matches!(filing(m, ex, o, ctx.tick), Filing::Open | Filing::Overdue)
+                    o.organisation == org
+                        && matches!(filing(m, ex, o, ctx.tick), Filing::Open | Filing::Overdue)
+                        && super::orders::stage_ready(m, ex, org, o.regime, o.stage, o.incident, ctx.tick).is_ok()
                 })
                 .filter(|o| ex.awareness.get(&(org, o.incident)).is_some_and(|&a| a <= ripe))
                 .filter_map(|o| {

@@ -140,6 +140,7 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
             if filed {
                 return Err(Refusal::new("already_filed", "that report has already been filed"));
             }
+            stage_ready(m, ex, org, *regime, *stage, *incident, ctx.tick)?;
         }
         Order::Classify(i) => {
             if !ex.awareness.contains_key(&(org, *i)) {
@@ -172,6 +173,55 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
     let free = ex.free_staff(team);
     if needed > free {
         return Err(Refusal::new("no_staff", format!("{} needs {needed} staff; {free} free", order.name())));
+    }
+    Ok(())
+}
+
+/// Whether `org` may file `stage` of `regime` for `incident` at `tick`: a
+/// stage that follows the previous one waits for it to be filed, and one
+/// with a `not_before` also for its delay after it, or for the incident to be
+/// contained. Used by the check of a report and by the bots.
+pub fn stage_ready(
+    m: &crate::model::Model,
+    ex: &super::Exercise,
+    org: u32,
+    regime: u32,
+    stage: u32,
+    incident: u32,
+    tick: u64,
+) -> Result<(), Refusal> {
+    let stages = &m.exercise.regimes[regime as usize].stages;
+    let this = &stages[stage as usize];
+    if stage == 0 || !this.after_previous {
+        return Ok(());
+    }
+    let previous = &stages[stage as usize - 1].id;
+    let filed = ex
+        .obligations
+        .iter()
+        .find(|o| o.regime == regime && o.stage == stage - 1 && o.incident == incident && o.organisation == org)
+        .and_then(|o| o.filed);
+    let Some(filed) = filed else {
+        return Err(Refusal::new(
+            "previous_stage_not_filed",
+            format!("the {:?} report comes after the {previous:?} report: file that first", this.id),
+        ));
+    };
+    if let Some((wait, unless_contained)) = this.not_before {
+        let contained = ex.incidents[incident as usize].contained_at.is_some();
+        let earliest = filed.saturating_add(wait);
+        if tick < earliest && !(unless_contained && contained) {
+            let or_contained = if unless_contained { ", or once the incident is contained" } else { "" };
+            return Err(Refusal::new(
+                "too_early",
+                format!(
+                    "the {:?} report may be filed from {} ({} after the {previous:?} report){or_contained}",
+                    this.id,
+                    m.clock.label(earliest),
+                    crate::clock::duration_words(wait * u64::from(m.scenario.tick_seconds)),
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -296,6 +296,26 @@ pub struct Deadline {
 pub struct Stage {
     pub id: String,
     pub deadlines: Vec<Deadline>,
+    /// Filed only once the previous stage (of the same incident, by the same
+    /// organisation) is: a notification after the early warning.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_previous: bool,
+    /// Not filed before this long after the previous stage, unless the
+    /// incident is contained by then: a final report describes an incident
+    /// handled, not one minutes old. Implies `after_previous`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<NotBefore>,
+}
+
+/// The earliest a stage may be filed (see `Stage::not_before`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotBefore {
+    /// Exercise minutes after the previous stage was filed.
+    pub minutes_after_previous: u64,
+    /// … or at once when the incident is contained.
+    #[serde(default)]
+    pub unless_contained: bool,
 }
 
 /// A reporting regime: who must report what to which authority, and when.

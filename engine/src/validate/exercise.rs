@@ -11,7 +11,7 @@ use crate::model::{
     ResolvedRegime, ResolvedRule, ResolvedStage, minutes_to_ticks,
 };
 use crate::scenario::{
-    Anchor, BotPolicy, Condition, Deadline, Effect, Regime, RegimePreset, Rule, Scenario, Stage, TimeRef,
+    Anchor, BotPolicy, Condition, Deadline, Effect, NotBefore, Regime, RegimePreset, Rule, Scenario, Stage, TimeRef,
 };
 
 /// Most staff a team may have.
@@ -30,25 +30,42 @@ pub(super) struct Refs<'a> {
 }
 
 const MINUTES_PER_DAY: u64 = 24 * 60;
+/// A preset's final report waits for the incident to be contained, or this
+/// long after the stage before it (two weeks: the incident handled, well
+/// inside the final report's one-month deadline).
+pub const FINAL_REPORT_WAIT_MINUTES: u64 = 14 * MINUTES_PER_DAY;
 
 /// The stages of a preset regime.
 pub fn preset_stages(preset: RegimePreset) -> Vec<Stage> {
     let stage = |id: &str, deadlines: &[(Anchor, u64)]| Stage {
         id: id.to_string(),
         deadlines: deadlines.iter().map(|&(from, within_minutes)| Deadline { from, within_minutes }).collect(),
+        after_previous: false,
+        not_before: None,
+    };
+    // A later stage follows the one before it; a final report waits for the
+    // incident to be contained, or two weeks after the stage before it.
+    let then = |mut s: Stage| {
+        s.after_previous = true;
+        s
+    };
+    let at_the_end = |mut s: Stage| {
+        s.after_previous = true;
+        s.not_before = Some(NotBefore { minutes_after_previous: FINAL_REPORT_WAIT_MINUTES, unless_contained: true });
+        s
     };
     use Anchor::*;
     match preset {
         RegimePreset::Nis2 => vec![
             stage("early-warning", &[(Awareness, MINUTES_PER_DAY)]),
-            stage("notification", &[(Awareness, 3 * MINUTES_PER_DAY)]),
-            stage("final-report", &[(Awareness, 30 * MINUTES_PER_DAY)]),
+            then(stage("notification", &[(Awareness, 3 * MINUTES_PER_DAY)])),
+            at_the_end(stage("final-report", &[(Awareness, 30 * MINUTES_PER_DAY)])),
         ],
         RegimePreset::Gdpr => vec![stage("breach-notification", &[(Awareness, 3 * MINUTES_PER_DAY)])],
         RegimePreset::Dora => vec![
             stage("initial-notification", &[(Classification, 4 * 60), (Awareness, MINUTES_PER_DAY)]),
-            stage("intermediate-report", &[(Classification, 3 * MINUTES_PER_DAY)]),
-            stage("final-report", &[(Classification, 30 * MINUTES_PER_DAY)]),
+            then(stage("intermediate-report", &[(Classification, 3 * MINUTES_PER_DAY)])),
+            at_the_end(stage("final-report", &[(Classification, 30 * MINUTES_PER_DAY)])),
         ],
     }
 }
@@ -190,9 +207,14 @@ pub(super) fn check(
             if stage.deadlines.is_empty() {
                 v.problem(&it, format!("stage {:?} has no deadline", stage.id));
             }
+            if (stage.after_previous || stage.not_before.is_some()) && resolved_stages.is_empty() {
+                v.problem(&it, format!("stage {:?} is the first: it has no previous stage to wait for", stage.id));
+            }
             resolved_stages.push(ResolvedStage {
                 id: stage.id.clone(),
                 deadlines: stage.deadlines.iter().map(|d| (d.from, ticks(d.within_minutes))).collect(),
+                after_previous: stage.after_previous || stage.not_before.is_some(),
+                not_before: stage.not_before.map(|n| (ticks(n.minutes_after_previous), n.unless_contained)),
             });
         }
         let sectors: Vec<u32> =
