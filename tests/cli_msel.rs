@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 const HEADER: &str = "number,time,from,to,method,message,expected_action";
 /// What `cascade msel` writes: the columns and the optional `tlp`.
-const EXPORT_HEADER: &str = "number,time,from,to,method,message,expected_action,tlp";
+const EXPORT_HEADER: &str = "number,time,from,to,method,message,expected_action,tlp,effects";
 
 const SCENARIO: &str = r#"
 Scenario(
@@ -79,11 +79,11 @@ fn check_accepts_a_scenario_with_an_msel_csv_and_msel_prints_the_merged_list() {
     assert_eq!(stderr(&msel), "");
     assert_eq!(
         stdout(&msel),
-        "number,time,from,to,method,message,expected_action,tlp\n\
-         kickoff,08:01,Exercise control,,Email,Start.,,TLP:RED\n\
-         slow,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED\n\
-         journalist,08:45,RTL journalist,csirt,Phone,\"Is it a cyberattack? We go live, now.\",Holding statement.,TLP:RED\n\
-         memo,09:30,\"CHEM \"\"duty\"\" officer\",csirt;chem-ops,Portal,\"Line one.\nLine two.\",,TLP:RED\n"
+        "number,time,from,to,method,message,expected_action,tlp,effects\n\
+         kickoff,08:01,Exercise control,,Email,Start.,,TLP:RED,\n\
+         slow,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED,\n\
+         journalist,08:45,RTL journalist,csirt,Phone,\"Is it a cyberattack? We go live, now.\",Holding statement.,TLP:RED,\n\
+         memo,09:30,\"CHEM \"\"duty\"\" officer\",csirt;chem-ops,Portal,\"Line one.\nLine two.\",,TLP:RED,\n"
     );
 }
 

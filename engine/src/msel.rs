@@ -27,9 +27,10 @@ pub const MAX_MSEL_BYTES: u64 = 16 * 1024 * 1024;
 pub const MAX_MSEL_ROWS: usize = 100_000;
 
 /// The columns, in the order `to_csv` writes them. The first seven are
-/// required; `tlp` may be left out (every inject is then TLP:RED), so MSELs
-/// written before it read as they did.
-pub const COLUMNS: [&str; 8] = ["number", "time", "from", "to", "method", "message", "expected_action", "tlp"];
+/// required; `tlp` and `effects` may be left out (every inject is then
+/// TLP:RED, without effects), so MSELs written before them read as they did.
+pub const COLUMNS: [&str; 9] =
+    ["number", "time", "from", "to", "method", "message", "expected_action", "tlp", "effects"];
 /// How many of `COLUMNS` a header must have.
 const REQUIRED_COLUMNS: usize = 7;
 
@@ -41,6 +42,7 @@ const METHOD: usize = 4;
 const MESSAGE: usize = 5;
 const EXPECTED_ACTION: usize = 6;
 const TLP: usize = 7;
+const EFFECTS: usize = 8;
 
 /// Tick given to rows whose time needs the clock when there is none (the
 /// scenario's clock is invalid, so validation fails on it and the placeholder is
@@ -61,7 +63,8 @@ pub fn to_csv(model: &Model) -> String {
 /// (ticks shorter than a minute) the tick number
 /// is written instead, so that `parse_csv` always gives the tick back. A
 /// conditional inject's time describes its condition (`when PIU active`); such
-/// rows are for reading and are refused on import. Effects have no column.
+/// rows are for reading and are refused on import. Effects are written in
+/// the scenario's RON, so a scheduled inject round-trips exactly.
 pub fn injects_to_csv(injects: &[Inject], clock: &ExerciseClock) -> String {
     let mut writer = WriterBuilder::new().terminator(Terminator::Any(b'\n')).from_writer(Vec::new());
     // Writing into memory cannot fail; an error would only lose the output.
@@ -81,10 +84,22 @@ pub fn injects_to_csv(injects: &[Inject], clock: &ExerciseClock) -> String {
             &inject.message,
             &inject.expected_action,
             inject.tlp.label(),
+            &effects_cell(&inject.effects),
         ]);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// An inject's effects as its `effects` cell: the scenario's RON for the list
+/// (`[StartIncident("post-ddos"), SetStaff(team: "circl", staff: 3)]`), empty
+/// for none.
+fn effects_cell(effects: &[crate::scenario::Effect]) -> String {
+    if effects.is_empty() {
+        return String::new();
+    }
+    // Effects are plain data: they always serialise.
+    ron::to_string(effects).unwrap_or_default()
 }
 
 /// The clock label of `tick` if it reads back as `tick`, else the tick number.
@@ -111,7 +126,7 @@ pub fn describe_condition(condition: &Condition) -> String {
 
 // ---------------------------------------------------------------- import
 
-/// Reads MSEL CSV into scheduled injects (no condition, no effects), in row order.
+/// Reads MSEL CSV into scheduled injects (no condition), in row order.
 ///
 /// The first non-blank line is the header: the seven `COLUMNS`, in any order,
 /// any case, spaces around them ignored (`Expected Action` is `expected_action`). Blank rows (every cell empty) are
@@ -226,8 +241,8 @@ fn is_blank(record: &ByteRecord) -> bool {
 }
 
 /// Where each of `COLUMNS` is in the header, or what is wrong with it.
-fn header(record: &ByteRecord) -> Result<[Option<usize>; 8], Vec<String>> {
-    let mut found: [Option<usize>; 8] = [None; 8];
+fn header(record: &ByteRecord) -> Result<[Option<usize>; 9], Vec<String>> {
+    let mut found: [Option<usize>; 9] = [None; 9];
     let mut problems = Vec::new();
     for (position, cell) in record.iter().enumerate() {
         let Ok(name) = std::str::from_utf8(cell) else {
@@ -274,7 +289,7 @@ fn header(record: &ByteRecord) -> Result<[Option<usize>; 8], Vec<String>> {
 /// One data row as an inject, or every problem in it.
 fn row(
     record: &ByteRecord,
-    columns: &[Option<usize>; 8],
+    columns: &[Option<usize>; 9],
     width: usize,
     clock: Option<&ExerciseClock>,
 ) -> Result<Inject, Vec<String>> {
@@ -285,7 +300,7 @@ fn row(
         return Err(vec![format!("{} fields, but the header has {width}", record.len())]);
     }
     let mut problems = Vec::new();
-    let mut cells: [&str; 8] = [""; 8];
+    let mut cells: [&str; 9] = [""; 9];
     for (k, position) in columns.iter().enumerate() {
         let Some(position) = *position else { continue };
         let bytes = record.get(position).unwrap_or_default();
@@ -316,6 +331,13 @@ fn row(
             Method::default()
         }
     };
+    let effects = match parse_effects(cells[EFFECTS]) {
+        Ok(effects) => effects,
+        Err(problem) => {
+            problems.push(problem);
+            Vec::new()
+        }
+    };
     let tlp = match parse_tlp(cells[TLP]) {
         Ok(tlp) => tlp,
         Err(problem) => {
@@ -335,7 +357,7 @@ fn row(
         method,
         message: cells[MESSAGE].to_string(),
         expected_action: cells[EXPECTED_ACTION].to_string(),
-        effects: Vec::new(),
+        effects,
         tlp,
     })
 }
@@ -407,6 +429,20 @@ fn parse_time(cell: &str, clock: Option<&ExerciseClock>) -> Result<u64, String> 
         };
     }
     Err(not_a_time())
+}
+
+/// An effects cell: the RON list of the scenario format, empty for none.
+/// Which incidents, assets and teams it names is checked with the scenario.
+fn parse_effects(cell: &str) -> Result<Vec<crate::scenario::Effect>, String> {
+    let text = cell.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    ron::from_str(text).map_err(|e| {
+        format!(
+            "effects: {e} (expected a list as in the scenario format, like [StartIncident(\"post-ddos\"), SetStaff(team: \"circl\", staff: 3)])"
+        )
+    })
 }
 
 /// A TLP cell: `TLP:CLEAR` … `TLP:RED` in any case, the `TLP:` optional;

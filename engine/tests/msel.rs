@@ -12,6 +12,7 @@ use tempfile::TempDir;
 
 const HEADER: &str = "number,time,from,to,method,message,expected_action";
 const HEADER_WITH_TLP: &str = "number,time,from,to,method,message,expected_action,tlp";
+const EXPORT_HEADER: &str = "number,time,from,to,method,message,expected_action,tlp,effects";
 
 /// Teams csirt, chem-ops, crisis; an incident, a regime; four scheduled injects
 /// (one on the second day, one with effects) and one conditional inject of each kind.
@@ -57,17 +58,17 @@ Scenario(
 )
 "#;
 
-const EXPORT: &str = r#"number,time,from,to,method,message,expected_action,tlp
-welcome,08:01,Exercise control,,Email,Welcome to the exercise.,,TLP:CLEAR
-journalist,08:45,RTL journalist,csirt,Phone,"Is the hospital down? We go live at 09:00, with or without you.","Give a holding statement, or refer to the HCPN.",TLP:RED
+const EXPORT: &str = r#"number,time,from,to,method,message,expected_action,tlp,effects
+welcome,08:01,Exercise control,,Email,Welcome to the exercise.,,TLP:CLEAR,
+journalist,08:45,RTL journalist,csirt,Phone,"Is the hospital down? We go live at 09:00, with or without you.","Give a holding statement, or refer to the HCPN.",TLP:RED,
 ops-memo,09:30,"CHEM IT ""duty"" officer",csirt;chem-ops,Portal,"Line one, ""quoted"".
-Line two.",Isolate; then report.,TLP:RED
-day-two,2026-03-11 08:45,HCPN,crisis,InPerson,Morning briefing.,,TLP:RED
-c-asset,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED
-c-sector,when sector health below 800‰,,,Media,Patients complain on social media.,,TLP:RED
-c-detect,when incident post-ddos detected,,,Radio,Detected.,,TLP:RED
-c-deadline,when regime nis2 deadline missed,ILR,,Email,Where is your report?,,TLP:RED
-c-piu,when PIU active,,crisis;csirt,Email,The PIU is active.,,TLP:RED
+Line two.",Isolate; then report.,TLP:RED,"[StartIncident(""post-ddos"")]"
+day-two,2026-03-11 08:45,HCPN,crisis,InPerson,Morning briefing.,,TLP:RED,
+c-asset,when asset chem-clinical-it below 500,,chem-ops,Phone,The clinical IT is slow.,,TLP:RED,
+c-sector,when sector health below 800‰,,,Media,Patients complain on social media.,,TLP:RED,
+c-detect,when incident post-ddos detected,,,Radio,Detected.,,TLP:RED,
+c-deadline,when regime nis2 deadline missed,ILR,,Email,Where is your report?,,TLP:RED,
+c-piu,when PIU active,,crisis;csirt,Email,The PIU is active.,,TLP:RED,
 "#;
 
 fn model() -> Model {
@@ -128,9 +129,32 @@ fn scheduled_injects_round_trip() {
     let csv = injects_to_csv(&scheduled, &model.clock);
     let back =
         parse_csv(csv.as_bytes(), Path::new("msel.csv"), Some(&model.clock)).unwrap_or_else(|e| panic!("{e:#?}"));
-    // Effects have no column; everything else comes back.
-    let expected: Vec<Inject> = scheduled.into_iter().map(|i| Inject { effects: vec![], ..i }).collect();
-    assert_eq!(back, expected);
+    // Everything comes back, effects included.
+    assert!(scheduled.iter().any(|i| !i.effects.is_empty()));
+    assert_eq!(back, scheduled);
+}
+
+#[test]
+fn effects_are_read_in_the_scenario_format_and_bad_ones_name_their_line() {
+    let clock = clock();
+    let header = format!("{HEADER_WITH_TLP},effects");
+    let rows = "a,08:01,,,Email,x,,,\"[SetStaff(team: \"\"csirt\"\", staff: 3), Alert(incident: \"\"post-ddos\"\", asset: \"\"chem-clinical-it\"\")]\"\nb,08:02,,,Email,x,,,\n";
+    let read = parse_csv(format!("{header}\n{rows}").as_bytes(), Path::new("m.csv"), Some(&clock))
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(read[0].effects.len(), 2);
+    assert!(read[1].effects.is_empty());
+    let bad = parse_csv(
+        format!("{header}\nok,08:01,,,Email,x,,,\nc,08:03,,,Email,x,,,[Explode(now)]\n").as_bytes(),
+        Path::new("m.csv"),
+        Some(&clock),
+    )
+    .unwrap_err();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert!(
+        bad[0].starts_with("m.csv:3: effects: ") && bad[0].contains("expected a list as in the scenario format"),
+        "{}",
+        bad[0]
+    );
 }
 
 #[test]
@@ -210,7 +234,7 @@ fn importing_an_export_refuses_exactly_the_conditional_rows() {
 
 #[test]
 fn export_of_no_injects_is_the_header() {
-    assert_eq!(injects_to_csv(&[], &clock()), format!("{HEADER_WITH_TLP}\n"));
+    assert_eq!(injects_to_csv(&[], &clock()), format!("{EXPORT_HEADER}\n"));
 }
 
 // ---------------------------------------------------------------- import
@@ -350,7 +374,7 @@ fn header_problems_are_named() {
     assert_eq!(
         header_errors("number,time,from,to,method,mesage,expected_action\n"),
         [
-            r#"msel.csv:1: header: unknown column "mesage" (did you mean "message"?); the columns are number,time,from,to,method,message,expected_action,tlp"#,
+            r#"msel.csv:1: header: unknown column "mesage" (did you mean "message"?); the columns are number,time,from,to,method,message,expected_action,tlp,effects"#,
             r#"msel.csv:1: header: missing column "message""#,
         ]
     );
@@ -358,7 +382,7 @@ fn header_problems_are_named() {
         header_errors("number,time,from,to,method,message,expected_action,time,notes\n"),
         [
             r#"msel.csv:1: header: column "time" appears twice"#,
-            r#"msel.csv:1: header: unknown column "notes"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
+            r#"msel.csv:1: header: unknown column "notes"; the columns are number,time,from,to,method,message,expected_action,tlp,effects"#,
         ]
     );
     assert_eq!(
@@ -368,12 +392,12 @@ fn header_problems_are_named() {
     assert_eq!(
         header_errors("a,08:00,,,,m,\n"),
         [
-            r#"msel.csv:1: header: unknown column "a"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
-            r#"msel.csv:1: header: unknown column "08:00"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
+            r#"msel.csv:1: header: unknown column "a"; the columns are number,time,from,to,method,message,expected_action,tlp,effects"#,
+            r#"msel.csv:1: header: unknown column "08:00"; the columns are number,time,from,to,method,message,expected_action,tlp,effects"#,
             "msel.csv:1: header: column 3 has no name",
             "msel.csv:1: header: column 4 has no name",
             "msel.csv:1: header: column 5 has no name",
-            r#"msel.csv:1: header: unknown column "m"; the columns are number,time,from,to,method,message,expected_action,tlp"#,
+            r#"msel.csv:1: header: unknown column "m"; the columns are number,time,from,to,method,message,expected_action,tlp,effects"#,
             "msel.csv:1: header: column 7 has no name",
             r#"msel.csv:1: header: missing column "number""#,
             r#"msel.csv:1: header: missing column "time""#,
@@ -385,7 +409,7 @@ fn header_problems_are_named() {
         ]
     );
     let empty = [
-        "msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action,tlp",
+        "msel.csv: the file is empty: expected the header line number,time,from,to,method,message,expected_action,tlp,effects",
     ];
     assert_eq!(header_errors(""), empty);
     assert_eq!(header_errors("\n \n,,\n"), empty);
@@ -482,7 +506,7 @@ fn loading_appends_the_msel_rows_and_clears_the_field() {
     let again = parse_model(&bytes, &path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.scenario, model.scenario);
     // And the export lists the merged MSEL.
-    assert!(to_csv(&model).ends_with("late,10:00,HCPN,crisis,Phone,\"Call, now\",,TLP:RED\n"));
+    assert!(to_csv(&model).ends_with("late,10:00,HCPN,crisis,Phone,\"Call, now\",,TLP:RED,\n"));
     drop(dir);
 }
 
