@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use cascade_engine::scenario::{Scenario, TeamRole};
 
+use cascade_replay::report::render::esc;
+
 use crate::tokens::Tokens;
 
 /// Where players find the exercise.
@@ -197,9 +199,9 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         "<h1>Join kit: {}</h1>\n<p>Players open their team's join link in a browser, or run the <code>cascade play</code> line. \
          Each team's page below can be printed or sent to that team only: <strong>a token lets anyone who has it act as the team</strong>.</p>\n\
          <p>Portal: <a href=\"{base}/\">{base}/</a> · for <code>cascade play</code>, bots and the director console: <code>{ws}</code></p>\n",
-        html(&title),
-        base = html(&address.base),
-        ws = html(&address.websocket),
+        esc(&title),
+        base = esc(&address.base),
+        ws = esc(&address.websocket),
     );
     if address.loopback_only {
         index.push_str("<p class=\"warn\">The host listens on a loopback address: only this machine can join. \
@@ -212,12 +214,12 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         let _ = writeln!(
             index,
             "<p>Connections are encrypted (https/wss). Certificate SHA-256 fingerprint:<br><code class=\"fp\">{}</code>{}</p>",
-            html(tls.fingerprint),
+            esc(tls.fingerprint),
             if tls.self_signed {
                 format!(
                     "<br>The certificate is self-signed: browsers will warn once; players should check that the fingerprint their browser shows is this one. \
                      For <code>cascade play</code>, give players the certificate file <code>{}</code> (<code>--ca-cert</code>).",
-                    html(&tls.cert_file.display().to_string())
+                    esc(&tls.cert_file.display().to_string())
                 )
             } else {
                 String::new()
@@ -245,11 +247,11 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
         let _ = writeln!(
             index,
             "<tr><td><a href=\"{file}\">{}</a><br><small>{}</small></td><td>{}</td><td>{role}</td><td><a href=\"{link}\">join</a></td></tr>",
-            html(&name),
-            html(&team.id),
-            html(&organisation),
-            file = html(&file),
-            link = html(&link),
+            esc(&name),
+            esc(&team.id),
+            esc(&organisation),
+            file = esc(&file),
+            link = esc(&link),
         );
         let mut page = page_start(&format!("{name}: joining {title}"));
         let _ = write!(
@@ -259,31 +261,31 @@ pub fn write(dir: &Path, scenario: &Scenario, tokens: &Tokens, address: &Address
              <h2>Or type the token</h2>\n<p>Open <a href=\"{base}/\">{base}/</a> and enter:</p>\n<p class=\"token\"><code>{token}</code></p>\n\
              <h2>In a terminal</h2>\n<pre>{play}</pre>\n\
              <p class=\"warn\">Keep this page to your team: the token lets anyone who has it act as {name}.</p>\n",
-            name = html(&name),
-            organisation = html(&organisation),
-            id = html(&team.id),
-            title = html(&title),
-            link = html(&link),
-            base = html(&address.base),
-            token = html(token),
-            play = html(&play),
+            name = esc(&name),
+            organisation = esc(&organisation),
+            id = esc(&team.id),
+            title = esc(&title),
+            link = esc(&link),
+            base = esc(&address.base),
+            token = esc(token),
+            play = esc(&play),
         );
         if let Some(tls) = tls {
             let _ = writeln!(
                 page,
                 "<p>The connection is encrypted. The certificate's SHA-256 fingerprint is <code class=\"fp\">{}</code>.</p>",
-                html(tls.fingerprint)
+                esc(tls.fingerprint)
             );
         }
         page.push_str(PAGE_END);
-        write_private(&dir.join(&file), page.as_bytes())?;
+        crate::private_file::write(&dir.join(&file), page.as_bytes())?;
         let fields = [team.id.as_str(), &name, &organisation, role, &link, token, &play];
         let _ = writeln!(csv, "{}", fields.map(csv_field).join(","));
     }
     index.push_str("</tbody></table>\n");
     index.push_str(PAGE_END);
-    write_private(&dir.join("index.html"), index.as_bytes())?;
-    write_private(&dir.join("links.csv"), csv.as_bytes())?;
+    crate::private_file::write(&dir.join("index.html"), index.as_bytes())?;
+    crate::private_file::write(&dir.join("links.csv"), csv.as_bytes())?;
     Ok(())
 }
 
@@ -327,26 +329,11 @@ fn page_start(title: &str) -> String {
          table{{border-collapse:collapse}} td,th{{border:1px solid #999;padding:.3rem .6rem;text-align:left;vertical-align:top}}\
          .warn{{border-left:4px solid #c60;padding-left:.6rem}}\
          @media print{{a{{color:inherit}}}}</style></head><body>\n",
-        html(title)
+        esc(title)
     )
 }
 
 const PAGE_END: &str = "</body></html>\n";
-
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A CSV field, quoted when needed; one a spreadsheet would take for a
 /// formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) is defused
@@ -368,25 +355,6 @@ fn create_private_dir(dir: &Path) -> Result<()> {
             .with_context(|| format!("cannot protect {}", dir.display()))?;
     }
     Ok(())
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        match std::fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_file() => std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("cannot protect {}", path.display()))?,
-            Ok(_) => bail!("{} is in the way: not a regular file", path.display()),
-            Err(_) => {}
-        }
-    }
-    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]
@@ -445,7 +413,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped_for_html_and_csv() {
-        assert_eq!(html("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");

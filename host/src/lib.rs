@@ -27,6 +27,7 @@ pub mod frame;
 pub mod join_kit;
 pub mod load;
 mod outbox;
+mod private_file;
 mod schedule;
 mod server;
 mod start;

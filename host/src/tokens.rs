@@ -3,7 +3,6 @@
 //! never in the journal or the logs. Lookups compare in constant time.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -48,22 +47,10 @@ impl Tokens {
 
     /// Writes the tokens as JSON, readable by the owner only.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            options.mode(0o600);
-            // An existing file keeps its mode on open: set it explicitly.
-            if path.exists() {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                    .with_context(|| format!("cannot protect {}", path.display()))?;
-            }
-        }
-        let mut file = options.open(path).with_context(|| format!("cannot write tokens to {}", path.display()))?;
         let mut json = serde_json::to_vec_pretty(self)?;
         json.push(b'\n');
-        file.write_all(&json).and_then(|_| file.sync_all()).with_context(|| format!("cannot write {}", path.display()))
+        crate::private_file::write(path, &json)
+            .with_context(|| format!("cannot write the tokens to {}", path.display()))
     }
 
     pub fn read(path: &Path) -> Result<Self> {
