@@ -1199,14 +1199,20 @@
     const flags = [];
     if (a.isolated) flags.push(h('span', { class: 'flag flag-isolated' }, `⊘ isolated (capped at ${pct(a.cap)})`));
     if (a.hardened) flags.push(h('span', { class: 'flag flag-hardened' }, '⚒ hardened'));
-    if ((a.compromised || []).length) flags.push(h('span', { class: 'flag flag-compromised' }, `☣ compromised: ${a.compromised.join(', ')}`));
+    if ((a.compromised || []).length) {
+      const harmless = a.no_damage || [];
+      const list = a.compromised.map((i) => (harmless.includes(i) ? `${i} (no damage)` : i)).join(', ');
+      flags.push(h('span', { class: 'flag flag-compromised' }, `☣ compromised: ${list}`));
+    }
     const buttons = [];
     const allowed = allowedActions();
     for (const act of ASSET_ACTIONS) {
       if (!allowed.includes(act) || !assetFits(act, a)) continue;
+      const cap = a.isolation_cap === undefined ? 1000 : a.isolation_cap;
       buttons.push(h('button', {
         type: 'button', class: 'small', data: { focus: `${opts.key}:${a.id}:${act}` },
         'aria-label': `${ACTIONS[act].title} ${a.id}`,
+        title: act === 'isolate' ? (cap < 1000 ? `Isolating caps its service at ${pct(cap)}` : 'Isolating costs no service') : undefined,
         onclick: () => openAction(act, { asset: a.id }),
       }, ACTIONS[act].title));
     }
@@ -1231,6 +1237,15 @@
     return true;
   }
 
+  // Why an unfiled stage cannot be filed yet ('' when it can): it follows
+  // the previous stage, or waits for its earliest time (or containment).
+  function holdWords(v, d) {
+    if (d.filed !== null && d.filed !== undefined) return '';
+    if (d.waits_for) return `waits for: ${d.waits_for}`;
+    if (d.not_before === null || d.not_before === undefined) return '';
+    return `not before ${d.not_before_clock || when(v, d.not_before)}${d.or_contained ? ' (or once contained)' : ''}`;
+  }
+
   function deadlineRows(v) {
     const rows = (v.deadlines || []).map((d) => {
       const what = `${d.regime} ${d.stage} ${d.incident}`;
@@ -1246,14 +1261,16 @@
         const rt = realTimeWords(d.due - v.tick);
         text = `due ${d.due_clock || when(v, d.due)} (${relative(v.tick, d.due, v.tick_seconds)}${rt ? `; ${rt}` : ''})`;
       }
-      return { d, what, state, text, rank, due: d.due === null || d.due === undefined ? Infinity : d.due };
+      const hold = holdWords(v, d);
+      if (hold && state === 'open') state = 'waiting';
+      return { d, what, state, text, hold, rank, due: d.due === null || d.due === undefined ? Infinity : d.due };
     });
     rows.sort((a, b) => a.rank - b.rank || a.due - b.due);
     return rows;
   }
 
-  const DEADLINE_SYM = { overdue: '⚠', open: '○', on_time: '✓', late: '✗' };
-  const DEADLINE_WORD = { overdue: 'overdue', open: 'open', on_time: 'filed on time', late: 'filed late' };
+  const DEADLINE_SYM = { overdue: '⚠', open: '○', waiting: '◌', on_time: '✓', late: '✗' };
+  const DEADLINE_WORD = { overdue: 'overdue', open: 'open', waiting: 'not yet', on_time: 'filed on time', late: 'filed late' };
 
   function deadlineList(v, keyPrefix) {
     const rows = deadlineRows(v);
@@ -1263,7 +1280,8 @@
       h('span', { class: 'sym', 'aria-hidden': 'true' }, DEADLINE_SYM[r.state]),
       h('span', { class: 'sr-only' }, `${DEADLINE_WORD[r.state]}: `),
       h('strong', {}, r.what), ` to ${r.d.authority} `, h('span', { class: 'when' }, r.text),
-      canReport && (r.state === 'open' || r.state === 'overdue') && r.d.due !== null && r.d.due !== undefined
+      r.hold ? h('span', { class: 'hold' }, ` · ${r.hold}`) : '',
+      canReport && !r.hold && (r.state === 'open' || r.state === 'overdue') && r.d.due !== null && r.d.due !== undefined
         ? h('button', {
           type: 'button', class: 'small', data: { focus: `${keyPrefix}:${r.what}` },
           'aria-label': `File ${r.what}`,
@@ -2045,7 +2063,8 @@
           if (filed) due = `filed ${d.filed_clock || ''}`;
           else if (d.due === null || d.due === undefined) due = 'no deadline yet';
           else due = `${d.due < v.tick || d.status === 'overdue' ? 'overdue, was due' : 'due'} ${d.due_clock || when(v, d.due)}`;
-          return { value: d.incident, disabled: filed, text: `${d.incident} (${due})` };
+          const hold = holdWords(v, d);
+          return { value: d.incident, disabled: filed, text: `${d.incident} (${due}${hold ? `; ${hold}` : ''})` };
         }) }]);
         note.textContent = ds.length ? '' : 'Nothing to report under this stage: a report is owed once your organisation is aware of an incident under a regime it reports under.';
       };

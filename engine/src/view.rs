@@ -8,10 +8,12 @@
 //! public facts (national and sector service, the PIU). It never carries another
 //! team's private state nor the global state hash. `director_view` sees all.
 
+mod msel;
 mod player;
 
 use serde::{Deserialize, Serialize};
 
+pub use msel::{FiredBy, MselEntry, MselStatus, msel};
 pub use player::{
     ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView, TeamActionView,
     actions_this_tick,
@@ -19,6 +21,7 @@ pub use player::{
 
 use crate::exercise::Status;
 use crate::exercise::measure::{Filing, due, filing};
+use crate::exercise::orders::{StageReadiness, stage_readiness};
 use crate::exercise::state::{Message, MessageKind, Sender};
 use crate::scenario::Tlp;
 use crate::simulation::Simulation;
@@ -100,6 +103,28 @@ pub struct AssetView {
     pub hardened: bool,
     /// Incidents detected on it (for the director: every compromise, detected or not).
     pub compromised: Vec<String>,
+    /// The level isolating it caps it at, per mille (the asset's
+    /// `isolation_cap`, else the response's): below 1000, isolating it costs
+    /// service. Absent when 1000.
+    #[serde(default = "full", skip_serializing_if = "is_full")]
+    pub isolation_cap: u16,
+    /// Those of `compromised` that do no damage (the incident's `impact` is 0,
+    /// as espionage): isolating stops them spreading, not a loss of integrity.
+    /// Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_damage: Vec<String>,
+}
+
+fn full() -> u16 {
+    1000
+}
+
+fn is_full(v: &u16) -> bool {
+    *v == 1000
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Another organisation's asset that is not at full service: public knowledge.
@@ -158,6 +183,29 @@ pub struct DeadlineView {
     pub filed_clock: Option<String>,
     /// `open`, `on_time`, `late` or `overdue`.
     pub status: String,
+    /// Not filed, and it cannot be yet: it follows this stage of the regime,
+    /// which is not filed yet. Absent when filed or when that one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
+    /// Not filed, and it cannot be before this tick (its delay after the
+    /// previous stage), unless `or_contained` and the incident is contained
+    /// first. Absent when filed or when it can be filed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<u64>,
+    /// `not_before` as the exercise clock reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before_clock: Option<String>,
+    /// With `not_before`: it may also be filed as soon as the incident is contained.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub or_contained: bool,
+}
+
+impl DeadlineView {
+    /// Not filed, and nothing (the previous stage, an earliest time) holds it
+    /// back: a report sent now applies.
+    pub fn can_file(&self) -> bool {
+        self.filed.is_none() && self.waits_for.is_none() && self.not_before.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,6 +318,9 @@ pub struct DirectorView {
     /// Every team's actions applied or failed at this tick (the host adds those
     /// refused on receipt since the last tick), for the timeline.
     pub actions: Vec<TeamActionView>,
+    /// The MSEL: every inject of the scenario and what became of it.
+    #[serde(default)]
+    pub msel: Vec<MselEntry>,
 }
 
 fn service(sim: &Simulation) -> Service {
@@ -295,15 +346,18 @@ fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
     let m = sim.model();
     let ex = sim.exercise();
     let asset = &m.scenario.assets[a];
-    let compromised = ex
+    let shown: Vec<usize> = ex
         .incidents
         .iter()
         .enumerate()
         .filter(|(_, state)| {
             state.infections.get(&(a as u32)).is_some_and(|inf| all_compromises || inf.detected.is_some())
         })
-        .map(|(i, _)| m.scenario.incidents[i].id.clone())
+        .map(|(i, _)| i)
         .collect();
+    let id = |&i: &usize| m.scenario.incidents[i].id.clone();
+    let compromised = shown.iter().map(id).collect();
+    let no_damage = shown.iter().filter(|&&i| m.exercise.incidents[i].impact == 0).map(id).collect();
     AssetView {
         id: asset.id.clone(),
         name: asset.name.clone(),
@@ -315,6 +369,8 @@ fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
         isolated: ex.isolated[a],
         hardened: ex.hardened[a],
         compromised,
+        isolation_cap: m.assets[a].isolation_cap,
+        no_damage,
     }
 }
 
@@ -379,6 +435,16 @@ fn deadlines(sim: &Simulation, organisation: Option<u32>) -> Vec<DeadlineView> {
         .map(|o| {
             let regime = &m.exercise.regimes[o.regime as usize];
             let due = due(m, ex, o);
+            // As of the next tick: the one a report sent now applies at.
+            let readiness = match o.filed {
+                Some(_) => StageReadiness::Ready,
+                None => stage_readiness(m, ex, o.organisation, o.regime, o.stage, o.incident, sim.tick() + 1),
+            };
+            let (waits_for, not_before, or_contained) = match readiness {
+                StageReadiness::Ready => (None, None, false),
+                StageReadiness::AfterPrevious(s) => (Some(regime.stages[s as usize].id.clone()), None, false),
+                StageReadiness::NotBefore { earliest, or_contained } => (None, Some(earliest), or_contained),
+            };
             DeadlineView {
                 organisation: m.scenario.organisations[o.organisation as usize].id.clone(),
                 regime: m.scenario.regimes[o.regime as usize].id.clone(),
@@ -396,6 +462,10 @@ fn deadlines(sim: &Simulation, organisation: Option<u32>) -> Vec<DeadlineView> {
                     Filing::Overdue => "overdue",
                 }
                 .to_string(),
+                waits_for,
+                not_before,
+                not_before_clock: not_before.map(|t| m.clock.label(t)),
+                or_contained,
             }
         })
         .collect()
@@ -530,6 +600,7 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
         objectives: objectives(sim, None),
         metrics: ex.metrics,
         actions: player::actions_this_tick(sim),
+        msel: msel(sim),
     }
 }
 
@@ -564,5 +635,150 @@ mod tests {
             (thousands(0), thousands(999), thousands(1000), thousands(1_234_567)),
             ("0".into(), "999".into(), "1,000".into(), "1,234,567".into())
         );
+    }
+
+    /// A hospital under NIS2 (early warning → notification → final report, the
+    /// last two weeks after the notification or once contained), hit by a
+    /// ransomware and by a spy on an asset whose isolation costs service.
+    const REPORTING: &str = r#"
+Scenario(
+    name: "readiness", seed: 1, tick_seconds: 60, duration_ticks: 60, start: "2026-03-10T08:00",
+    time_zone: "UTC",
+    sectors: [Sector(id: "health")],
+    organisations: [
+        Organisation(id: "hospital", kind: Operator, sector: "health"),
+        Organisation(id: "ilr", kind: Authority),
+    ],
+    assets: [
+        Asset(id: "hospital-it", organisation: "hospital", sector: "health", population: 100, isolation_cap: 1000),
+        Asset(id: "hospital-lab", organisation: "hospital", sector: "health", population: 100, isolation_cap: 300),
+    ],
+    teams: [
+        Team(id: "ops", organisation: "hospital", role: Operator),
+        Team(id: "ilr", organisation: "ilr", role: Regulator),
+    ],
+    incidents: [
+        Incident(id: "ransom", kind: Ransomware, targets: ["hospital-it"], start: 1, impact: 50, visibility: 1000),
+        Incident(id: "spy", kind: Espionage, targets: ["hospital-lab"], start: 1, impact: 0, visibility: 1000),
+    ],
+    response: Response(isolate: Cost(ticks: 1, staff: 1)),
+    regimes: [Regime(id: "nis2", preset: Nis2, authority: "ilr")],
+)
+"#;
+
+    fn reporting() -> crate::simulation::Simulation {
+        let model = crate::load::parse_model(REPORTING.as_bytes(), std::path::Path::new("readiness.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::simulation::Simulation::new(std::sync::Arc::new(model), 1)
+    }
+
+    fn ops(action: crate::exercise::Action) -> Vec<crate::exercise::Command> {
+        vec![crate::exercise::Command { team: 0, action, origin: None }]
+    }
+
+    fn report(stage: &str) -> crate::exercise::Action {
+        crate::exercise::Action::Report { regime: "nis2".into(), stage: stage.into(), incident: "ransom".into() }
+    }
+
+    /// (stage, waits_for, not_before_clock, or_contained, can_file) of the
+    /// team's `ransom` deadlines.
+    type Readiness = (String, Option<String>, Option<String>, bool, bool);
+
+    fn readiness(sim: &crate::simulation::Simulation) -> Vec<Readiness> {
+        super::team_view(sim, 0, 0)
+            .deadlines
+            .iter()
+            .filter(|d| d.incident == "ransom")
+            .map(|d| (d.stage.clone(), d.waits_for.clone(), d.not_before_clock.clone(), d.or_contained, d.can_file()))
+            .collect()
+    }
+
+    fn row(stage: &str, waits: Option<&str>, not_before: Option<&str>, or_contained: bool, can: bool) -> Readiness {
+        (stage.into(), waits.map(Into::into), not_before.map(Into::into), or_contained, can)
+    }
+
+    #[test]
+    fn the_team_view_says_which_report_stages_can_be_filed_and_from_when() {
+        let mut sim = reporting();
+        sim.step(); // tick 1: both detected at once; the hospital owes its reports
+        assert_eq!(
+            readiness(&sim),
+            [
+                row("early-warning", None, None, false, true),
+                row("notification", Some("early-warning"), None, false, false),
+                row("final-report", Some("notification"), None, false, false),
+            ]
+        );
+        // Every one of them still reads "open": readiness is beside the status.
+        assert!(super::team_view(&sim, 0, 0).deadlines.iter().all(|d| d.status == "open"));
+        sim.step_with(ops(report("early-warning"))); // tick 2
+        sim.step_with(ops(report("notification"))); // tick 3
+        // Two weeks after the notification (08:03 + 14 days), or once contained.
+        assert_eq!(
+            readiness(&sim),
+            [
+                row("early-warning", None, None, false, false),
+                row("notification", None, None, false, false),
+                row("final-report", None, Some("2026-03-24 08:03"), true, false),
+            ]
+        );
+        let view = super::team_view(&sim, 0, 0);
+        let final_report = view.deadlines.iter().find(|d| d.stage == "final-report" && d.incident == "ransom").unwrap();
+        assert_eq!(final_report.not_before, Some(3 + 14 * 24 * 60));
+        // The view agrees with the check a report meets when it applies.
+        let refused = sim.step_with(ops(report("final-report"))); // tick 4
+        assert_eq!(refused[0].result.as_ref().unwrap_err().code, "too_early");
+        // Isolating the only compromised asset contains the incident: it can be filed.
+        sim.step_with(ops(crate::exercise::Action::Isolate { asset: "hospital-it".into() })); // tick 5
+        sim.step(); // tick 6: landed
+        assert!(sim.exercise().incidents[0].contained_at.is_some());
+        assert_eq!(readiness(&sim)[2], row("final-report", None, None, false, true));
+        let filed = sim.step_with(ops(report("final-report")));
+        assert!(filed[0].result.is_ok(), "{filed:?}");
+        // Filed: nothing about readiness is serialised, as before these fields.
+        let json = serde_json::to_value(super::team_view(&sim, 0, 0)).unwrap();
+        for d in json["deadlines"].as_array().unwrap().iter().filter(|d| d["incident"] == "ransom") {
+            for field in ["waits_for", "not_before", "not_before_clock", "or_contained"] {
+                assert!(d.get(field).is_none(), "{d}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_view_without_the_readiness_and_isolation_fields_still_reads() {
+        let old = serde_json::json!({
+            "organisation": "hospital", "regime": "nis2", "stage": "notification", "incident": "ransom",
+            "authority": "ilr", "due": 10, "due_clock": "08:10", "filed": null, "filed_clock": null,
+            "status": "open"
+        });
+        let d: super::DeadlineView = serde_json::from_value(old).unwrap();
+        assert!(d.can_file() && d.waits_for.is_none() && !d.or_contained);
+        let old = serde_json::json!({
+            "id": "a", "name": "a", "organisation": "o", "sector": "s", "level": 1000, "integrity": 1000,
+            "cap": 1000, "isolated": false, "hardened": false, "compromised": ["x"]
+        });
+        let a: super::AssetView = serde_json::from_value(old).unwrap();
+        assert_eq!((a.isolation_cap, a.no_damage.len()), (1000, 0));
+    }
+
+    #[test]
+    fn assets_say_what_isolating_them_costs_and_which_compromises_do_no_damage() {
+        let mut sim = reporting();
+        sim.step();
+        let view = super::team_view(&sim, 0, 0);
+        let it = &view.assets[0];
+        assert_eq!(
+            (it.isolation_cap, it.compromised.as_slice(), it.no_damage.len()),
+            (1000, &["ransom".to_string()][..], 0)
+        );
+        let lab = &view.assets[1];
+        assert_eq!(lab.isolation_cap, 300);
+        assert_eq!(
+            (lab.compromised.as_slice(), lab.no_damage.as_slice()),
+            (&["spy".to_string()][..], &["spy".to_string()][..])
+        );
+        let json = serde_json::to_value(&view.assets).unwrap();
+        assert!(json[0].get("isolation_cap").is_none() && json[0].get("no_damage").is_none(), "{}", json[0]);
+        assert_eq!((json[1]["isolation_cap"].as_u64(), json[1]["no_damage"][0].as_str()), (Some(300), Some("spy")));
     }
 }

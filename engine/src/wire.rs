@@ -31,8 +31,8 @@ pub enum ClientMessage {
 }
 
 /// The director's commands. `start`, `pause`, `resume`, `speed` and `step` steer
-/// the wall clock only (journaled for the timeline, ignored by replay); `inject`
-/// and `end` are part of the exercise.
+/// the wall clock only (journaled for the timeline, ignored by replay); `inject`,
+/// `msel` and `end` are part of the exercise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DirectorAction {
@@ -47,6 +47,12 @@ pub enum DirectorAction {
     Step,
     /// A live inject, delivered at the tick it is stamped for.
     Inject(LiveInject),
+    /// Fire now, hold, release or skip one of the scenario's injects (the
+    /// MSEL), at the tick it is stamped for.
+    Msel {
+        inject: String,
+        op: MselOp,
+    },
     /// End the exercise now.
     End,
     /// An evaluator's observation, stamped with the tick: journaled for the
@@ -116,7 +122,7 @@ impl Observation {
 
 /// An inject the director writes during the exercise: defined with the
 /// commands it travels in (wire types depend on the model, never the reverse).
-pub use crate::exercise::command::LiveInject;
+pub use crate::exercise::command::{LiveInject, MselOp};
 
 /// How players join an exercise, as the host advertises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

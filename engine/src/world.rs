@@ -225,7 +225,7 @@ fn apply_commands(
     for (index, command) in queue.commands.iter().enumerate() {
         let result = if command.team == exercise::command::DIRECTOR_TEAM {
             exercise::command::resolve_director(ctx.model, &command.action)
-                .map(|order| exercise::orders::apply_director(&mut ctx, &order))
+                .and_then(|order| exercise::orders::apply_director(&mut ctx, &order))
         } else if (command.team as usize) < ctx.model.scenario.teams.len() {
             let origin = command.origin.clone().or_else(|| Some(exercise::actions::Origin::unnamed()));
             match exercise::command::resolve(ctx.model, command.team, &command.action) {

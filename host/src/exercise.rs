@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use cascade_engine::Simulation;
 use cascade_engine::exercise::actions::Origin;
-use cascade_engine::exercise::command::{DIRECTOR_TEAM, resolve_director};
+use cascade_engine::exercise::command::{DIRECTOR_TEAM, Order, resolve_director};
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{DirectorView, TeamView, director_view, team_view, team_view_update};
 use cascade_engine::wire::{DirectorAction, JoinKit, ServerMessage, TeamPresence};
@@ -526,6 +526,20 @@ impl Exercise {
                         let action = Action::Inject(live);
                         if let Err(refusal) = resolve_director(self.sim.model(), &action) {
                             return Err((refusal.code, refusal.message));
+                        }
+                        Some(Command { team: DIRECTOR_TEAM, action, origin: None })
+                    }
+                    DirectorAction::Msel { inject, op } => {
+                        let action = Action::Msel { inject, op };
+                        let order = resolve_director(self.sim.model(), &action)
+                            .map_err(|refusal| (refusal.code, refusal.message))?;
+                        // A fired inject stays fired: refused now rather than
+                        // failing at the tick. Holds and releases may still
+                        // cross in one tick, so the rest is checked there.
+                        if let Order::Msel { inject, .. } = order
+                            && let Some(at) = self.sim.exercise().inject_fired[inject as usize]
+                        {
+                            return Err(("inject_fired", format!("that inject already fired (tick {at})")));
                         }
                         Some(Command { team: DIRECTOR_TEAM, action, origin: None })
                     }

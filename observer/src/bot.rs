@@ -10,11 +10,16 @@
 //! Each tick it decides at most one command with [`decide`], a pure function of
 //! the view and its [`Memory`]. The responsive policy, in priority order:
 //!
-//! 1. isolate an own asset with a detected compromise;
+//! 1. isolate an own asset with a detected compromise — unless isolating it
+//!    costs service (its `isolation_cap` is below 1000) and every compromise
+//!    detected on it does no damage (all in its `no_damage`: impact 0, as
+//!    espionage), the built-in bots' rule (docs/model.md, *Bots*);
 //! 2. restore an isolated asset once an investigation of it has finished since
 //!    it was isolated (so its compromises are, as far as the team can tell, all
 //!    known — a restore clears only the detected ones);
-//! 3. file the open (or overdue) report with the earliest due tick;
+//! 3. file the open (or overdue) report with the earliest due tick among
+//!    those that can be filed now (not waiting for the previous stage or for
+//!    its earliest time: `waits_for`, `not_before`);
 //! 4. share indicators it holds and has not shared, as TLP 2.0 lets it pass
 //!    them on (the engine's rule, docs/model.md): held under TLP:RED they stay;
 //!    under TLP:AMBER+STRICT they go to the other teams of its organisation;
@@ -273,6 +278,14 @@ fn share_of(view: &TeamView, memory: &Memory, held: &cascade_engine::view::HeldV
     (!to.is_empty()).then(|| (to.into_iter().map(str::to_string).collect(), held.tlp.max(Tlp::Amber)))
 }
 
+/// Whether isolating `asset` is worth the service it costs (the built-in bots'
+/// rule, docs/model.md, *Bots*): always when it costs none (`isolation_cap`
+/// 1000); otherwise only against a detected compromise that does damage —
+/// a bot does not black out a town to stop a spy.
+fn worth_isolating(asset: &cascade_engine::view::AssetView) -> bool {
+    asset.isolation_cap >= 1000 || asset.compromised.iter().any(|i| !asset.no_damage.contains(i))
+}
+
 /// The one command to give now, if any: a pure function of the view and the
 /// memory (call `Memory::observe` with the view first).
 pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Action> {
@@ -283,8 +296,8 @@ pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Actio
     let running = |f: &dyn Fn(&Action) -> bool| view.pending.iter().any(|p| f(&p.command));
 
     if staff_free {
-        // 1. Isolate detected compromises.
-        for a in &view.assets {
+        // 1. Isolate detected compromises that do damage, or any when isolating is free.
+        for a in view.assets.iter().filter(|a| worth_isolating(a)) {
             let action = Action::Isolate { asset: a.id.clone() };
             if !a.isolated && !a.compromised.is_empty() && ripe(format!("compromised:{}", a.id)) && ok(&action) {
                 return Some(action);
@@ -308,7 +321,7 @@ pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Actio
     let mut owed: Vec<_> = view
         .deadlines
         .iter()
-        .filter(|d| d.filed.is_none() && (d.status == "open" || d.status == "overdue"))
+        .filter(|d| d.can_file() && (d.status == "open" || d.status == "overdue"))
         .filter_map(|d| d.due.map(|due| (due, d)))
         .collect();
     owed.sort_by_key(|(due, _)| *due);
@@ -546,6 +559,55 @@ mod tests {
     }
 
     #[test]
+    fn does_not_isolate_a_compromise_that_does_no_damage_when_isolating_costs_service() {
+        let mut v = quiet_view();
+        let p = Params::default();
+        // A spy (impact 0) on an asset whose isolation caps it at 30%: left running.
+        v.assets[0].compromised = vec!["spy".into()];
+        v.assets[0].no_damage = vec!["spy".into()];
+        v.assets[0].isolation_cap = 300;
+        assert_eq!(step(&v, &mut Memory::default(), &p), None);
+        // The same spy where isolating costs nothing: isolated.
+        v.assets[0].isolation_cap = 1000;
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(Action::Isolate { asset: "a1".into() }));
+        // Impact > 0 (not in no_damage): isolated, whatever it costs.
+        v.assets[0].isolation_cap = 0;
+        v.assets[0].compromised = vec!["ransom-x".into()];
+        v.assets[0].no_damage.clear();
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(Action::Isolate { asset: "a1".into() }));
+        // A spy and a ransomware on it: the ransomware is worth the cost.
+        v.assets[0].compromised = vec!["spy".into(), "ransom-x".into()];
+        v.assets[0].no_damage = vec!["spy".into()];
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(Action::Isolate { asset: "a1".into() }));
+        // The spy's asset left running does not hold up the next isolation.
+        v.assets[0].compromised = vec!["spy".into()];
+        v.assets[1].compromised = vec!["ransom-x".into()];
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(Action::Isolate { asset: "a2".into() }));
+    }
+
+    #[test]
+    fn files_only_the_reports_that_can_be_filed_now() {
+        let mut v = quiet_view();
+        let p = Params::default();
+        let mut notification = deadline("nis2", "notification", 100);
+        notification.waits_for = Some("early-warning".into());
+        let mut final_report = deadline("nis2", "final-report", 200);
+        final_report.not_before = Some(20_000);
+        final_report.or_contained = true;
+        v.deadlines = vec![notification, final_report];
+        // Neither can be filed: nothing to do (no report refused, no back-off).
+        assert_eq!(step(&v, &mut Memory::default(), &p), None);
+        // With the early warning owed too, that one, though due later than the notification.
+        v.deadlines.push(deadline("nis2", "early-warning", 150));
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(report("nis2", "early-warning")));
+        // Once the final report may be filed (contained), it goes.
+        v.deadlines.pop();
+        v.deadlines[1].not_before = None;
+        v.deadlines[1].or_contained = false;
+        assert_eq!(step(&v, &mut Memory::default(), &p), Some(report("nis2", "final-report")));
+    }
+
+    #[test]
     fn the_delay_waits_for_situations_to_age() {
         let mut v = quiet_view();
         v.assets[0].compromised = vec!["ransom-x".into()];
@@ -775,6 +837,10 @@ mod tests {
             filed: None,
             filed_clock: None,
             status: "open".into(),
+            waits_for: None,
+            not_before: None,
+            not_before_clock: None,
+            or_contained: false,
         }
     }
 

@@ -336,6 +336,7 @@ pub fn describe(action: &Action) -> String {
         Action::Message { to, tlp, .. } => format!("message {} {tlp}", to.join(",")),
         Action::Takeover => "takeover".to_string(),
         Action::Inject(_) => "inject".to_string(),
+        Action::Msel { inject, op } => format!("{} {inject}", op.name()),
     }
 }
 

@@ -9,9 +9,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use cascade_engine::scenario::Tlp;
-use cascade_engine::view::{AssetView, DirectorView, IncidentView, MessageView, ObjectiveView, TeamSummary};
-use cascade_engine::wire::{self, DirectorAction, JoinKit, LiveInject, Observation, ServerMessage};
+use cascade_engine::scenario::{Method, Tlp};
+use cascade_engine::view::{
+    AssetView, DirectorView, IncidentView, MessageView, MselEntry, MselStatus, ObjectiveView, TeamSummary,
+};
+use cascade_engine::wire::{self, DirectorAction, JoinKit, LiveInject, MselOp, Observation, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{ClockState, Tone};
@@ -68,6 +70,10 @@ pub enum Mode {
     ViewAsPrompt,
     /// Live: how players join (the portal's address, each team's join link).
     Join,
+    /// The MSEL: upcoming and fired injects; fire now, hold, release, skip.
+    Msel,
+    /// "Fire this inject now?" (`msel_confirm` says which).
+    ConfirmMsel,
 }
 
 /// The panels Tab moves between.
@@ -121,6 +127,9 @@ pub struct InjectForm {
     pub template: Option<LiveInject>,
     /// The message's TLP label (Ctrl-T cycles; an MSEL entry brings its own).
     pub tlp: Tlp,
+    /// How the message reaches the players in the story (Ctrl-D cycles; an
+    /// MSEL entry brings its own).
+    pub method: Method,
 }
 
 impl Default for InjectForm {
@@ -135,11 +144,31 @@ impl Default for InjectForm {
             msel: None,
             template: None,
             tlp: cascade_engine::scenario::inject_tlp(),
+            method: Method::default(),
         }
     }
 }
 
 impl InjectForm {
+    /// Fills the form with the MSEL entry `index` of `entries`, to be sent in
+    /// its place.
+    fn load(&mut self, index: usize, (id, inject): &(String, LiveInject)) {
+        self.to = inject.to.join(",");
+        self.from = inject.from.clone();
+        self.message = inject.message.clone();
+        self.msel = Some(index);
+        self.template = Some(LiveInject { replaces: Some(id.clone()), ..inject.clone() });
+        self.tlp = inject.tlp;
+        self.method = inject.method;
+        self.error = None;
+        self.field = Field::Message;
+    }
+
+    /// The MSEL entry the form would be sent in place of.
+    pub fn replaces(&self) -> Option<&str> {
+        self.template.as_ref().and_then(|t| t.replaces.as_deref())
+    }
+
     /// The recipients as typed.
     pub fn recipients(&self) -> Vec<String> {
         self.to.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -240,8 +269,13 @@ pub struct DirectorApp {
     /// Frame ticks per second of the loop (to turn `quiet_frames` into time).
     pub fps: u32,
     /// The scenario's MSEL, when the console has the scenario file: (inject id,
-    /// the inject as the director would send it). The inject form loads them.
+    /// the inject as the director would send it). The inject form loads them
+    /// when the host's view has no MSEL (an older host).
     pub msel: Vec<(String, LiveInject)>,
+    /// The MSEL panel's selected row (in the panel's order, see `msel_rows`).
+    pub msel_selected: usize,
+    /// The MSEL order waiting for a yes (`Mode::ConfirmMsel`).
+    pub msel_confirm: Option<(String, MselOp)>,
     /// Set when the console shows a recording (`cascade replay`), not a host.
     pub replay: Option<ReplayState>,
     /// Open connections per team id, from the host's `presence` frames (None
@@ -301,6 +335,8 @@ impl DirectorApp {
             quiet_frames: 0,
             fps: 10,
             msel: Vec::new(),
+            msel_selected: 0,
+            msel_confirm: None,
             replay: None,
             presence: None,
             keys: KeyMap::default(),
@@ -643,6 +679,16 @@ impl DirectorApp {
                 }
                 Effect::None
             }
+            Mode::Msel => self.msel_key(key),
+            Mode::ConfirmMsel => {
+                self.mode = Mode::Msel;
+                let order = self.msel_confirm.take();
+                if let (KeyCode::Char('y') | KeyCode::Char('Y'), Some((inject, op))) = (key.code, order) {
+                    return Effect::Send(DirectorAction::Msel { inject, op });
+                }
+                self.status = Some((Tone::Info, "nothing fired".into()));
+                Effect::None
+            }
             Mode::Normal => match self.replay_key(key) {
                 Some(effect) => effect,
                 None => self.normal_key(key),
@@ -683,6 +729,13 @@ impl DirectorApp {
             KeyCode::Char('i') => {
                 self.inject = InjectForm::default();
                 self.mode = Mode::Inject;
+            }
+            KeyCode::Char('m') => {
+                self.mode = Mode::Msel;
+                self.status = None;
+                // On the next inject to come, the one a director looks for.
+                let rows = self.msel_rows();
+                self.msel_selected = rows.iter().position(|e| e.status != MselStatus::Fired).unwrap_or(0);
             }
             KeyCode::Char('E') => {
                 if self.clock.ended {
@@ -837,6 +890,10 @@ impl DirectorApp {
                 let at = order.iter().position(|t| *t == form.tlp).unwrap_or(0);
                 form.tlp = order[(at + 1) % order.len()];
             }
+            KeyCode::Char('d') if ctrl => {
+                let at = Method::ALL.iter().position(|m| *m == form.method).unwrap_or(0);
+                form.method = Method::ALL[(at + 1) % Method::ALL.len()];
+            }
             KeyCode::PageDown => self.load_msel(true),
             KeyCode::PageUp => self.load_msel(false),
             KeyCode::Tab => {
@@ -862,29 +919,113 @@ impl DirectorApp {
         Effect::None
     }
 
+    /// The MSEL as the inject form offers it, in scenario order: from the
+    /// host's view, else from the scenario file given to the console.
+    pub fn msel_entries(&self) -> Vec<(String, LiveInject)> {
+        match self.view.as_ref().filter(|v| !v.msel.is_empty()) {
+            Some(view) => view.msel.iter().map(|e| (e.id.clone(), live_of(e))).collect(),
+            None => self.msel.clone(),
+        }
+    }
+
+    /// The MSEL panel's rows: scheduled injects by time, then the conditional
+    /// ones, each group in scenario order (empty without the host's view).
+    pub fn msel_rows(&self) -> Vec<&MselEntry> {
+        let Some(view) = &self.view else { return Vec::new() };
+        let mut rows: Vec<&MselEntry> = view.msel.iter().collect();
+        // A stable sort: the order does not change as injects fire, so the
+        // selection stays on its row.
+        rows.sort_by_key(|e| e.at.unwrap_or(u64::MAX));
+        rows
+    }
+
     /// Loads the next (or previous) MSEL entry into the form.
     fn load_msel(&mut self, forward: bool) {
-        let n = self.msel.len();
-        let form = &mut self.inject;
+        let entries = self.msel_entries();
+        let n = entries.len();
         if n == 0 {
-            form.error = Some("no MSEL: give the console the scenario (--scenario FILE)".into());
+            self.inject.error = Some("no MSEL: the scenario has no injects".into());
             return;
         }
-        let next = match (form.msel, forward) {
+        let next = match (self.inject.msel, forward) {
             (None, true) => 0,
             (None, false) => n - 1,
             (Some(i), true) => (i + 1) % n,
             (Some(i), false) => (i + n - 1) % n,
         };
-        let inject = &self.msel[next].1;
-        form.to = inject.to.join(",");
-        form.from = inject.from.clone();
-        form.message = inject.message.clone();
-        form.msel = Some(next);
-        form.template = Some(inject.clone());
-        form.tlp = inject.tlp;
-        form.error = None;
-        form.field = Field::Message;
+        self.inject.load(next, &entries[next]);
+    }
+
+    /// One key of the MSEL panel.
+    fn msel_key(&mut self, key: KeyEvent) -> Effect {
+        let n = self.msel_rows().len();
+        let step = |at: usize, by: isize| (at as isize + by).clamp(0, n.saturating_sub(1) as isize) as usize;
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('m') | KeyCode::Char('q') => self.mode = Mode::Normal,
+            KeyCode::Down | KeyCode::Char('j') => self.msel_selected = step(self.msel_selected, 1),
+            KeyCode::Up | KeyCode::Char('k') => self.msel_selected = step(self.msel_selected, -1),
+            KeyCode::PageDown => self.msel_selected = step(self.msel_selected, 10),
+            KeyCode::PageUp => self.msel_selected = step(self.msel_selected, -10),
+            KeyCode::Home | KeyCode::Char('g') => self.msel_selected = 0,
+            KeyCode::End | KeyCode::Char('G') => self.msel_selected = n.saturating_sub(1),
+            KeyCode::Char(c @ ('f' | 'h' | 'r' | 'x' | 'e')) if n > 0 => return self.msel_order(c),
+            KeyCode::Enter if n > 0 => return self.msel_order('e'),
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// `f` fire now (asks first), `h` hold, `r` release, `x` skip, `e` edit
+    /// in the inject form (sent in its place).
+    fn msel_order(&mut self, key: char) -> Effect {
+        let rows = self.msel_rows();
+        let Some(entry) = rows.get(self.msel_selected.min(rows.len().saturating_sub(1))) else {
+            return Effect::None;
+        };
+        let (id, status) = (entry.id.clone(), entry.status);
+        if self.replay.is_some() {
+            self.status = Some((Tone::Info, "a recording cannot be changed: branch it (b) to steer the MSEL".into()));
+            return Effect::None;
+        }
+        if key == 'e' {
+            let entries = self.msel_entries();
+            if let Some(index) = entries.iter().position(|(e, _)| *e == id) {
+                self.inject = InjectForm::default();
+                self.inject.load(index, &entries[index]);
+                self.mode = Mode::Inject;
+            }
+            return Effect::None;
+        }
+        if self.clock.ended {
+            self.status = Some((Tone::Info, "the exercise has ended".into()));
+            return Effect::None;
+        }
+        if status == MselStatus::Fired {
+            self.status = Some((Tone::Info, format!("{id} has fired already")));
+            return Effect::None;
+        }
+        let op = match (key, status) {
+            ('f', _) => {
+                self.msel_confirm = Some((id.clone(), MselOp::Fire));
+                self.mode = Mode::ConfirmMsel;
+                self.status = Some((Tone::Info, format!("fire {id} now? y / n")));
+                return Effect::None;
+            }
+            ('h', MselStatus::Held) => return self.msel_refuse(format!("{id} is held already (r releases it)")),
+            ('h', _) => MselOp::Hold,
+            ('x', MselStatus::Skipped) => return self.msel_refuse(format!("{id} is skipped already (r releases it)")),
+            ('x', _) => MselOp::Skip,
+            ('r', MselStatus::Held | MselStatus::Skipped) => MselOp::Release,
+            ('r', _) => return self.msel_refuse(format!("{id} is neither held nor skipped")),
+            _ => return Effect::None,
+        };
+        self.status = None;
+        Effect::Send(DirectorAction::Msel { inject: id, op })
+    }
+
+    fn msel_refuse(&mut self, why: String) -> Effect {
+        self.status = Some((Tone::Info, why));
+        Effect::None
     }
 
     fn complete_recipient(&mut self) {
@@ -928,11 +1069,14 @@ impl DirectorApp {
         let inject = LiveInject {
             from: form.from.trim().to_string(),
             to,
-            method: template.as_ref().map(|t| t.method).unwrap_or_default(),
+            method: form.method,
             message: form.message.trim().to_string(),
             expected_action: template.as_ref().map(|t| t.expected_action.clone()).unwrap_or_default(),
-            effects: template.map(|t| t.effects).unwrap_or_default(),
+            effects: template.as_ref().map(|t| t.effects.clone()).unwrap_or_default(),
             tlp: form.tlp,
+            // Sent in place of the MSEL entry it was loaded from: that entry's
+            // scheduled firing is consumed.
+            replaces: template.and_then(|t| t.replaces),
         };
         self.mode = Mode::Normal;
         Effect::Send(DirectorAction::Inject(inject))
@@ -975,6 +1119,20 @@ fn prev_field(f: Field) -> Field {
     }
 }
 
+/// An MSEL entry of the view as the inject form sends it.
+fn live_of(e: &MselEntry) -> LiveInject {
+    LiveInject {
+        from: e.from.clone(),
+        to: e.to.clone(),
+        method: e.method,
+        message: e.message.clone(),
+        expected_action: e.expected_action.clone(),
+        effects: e.effects.clone(),
+        tlp: e.tlp,
+        replaces: None,
+    }
+}
+
 /// A scenario's MSEL as the inject form offers it: (inject id, the inject as
 /// a live one). Condition and time are dropped: a live inject is delivered at
 /// the tick it is stamped for.
@@ -991,6 +1149,7 @@ pub fn msel_of(scenario: &cascade_engine::scenario::Scenario) -> Vec<(String, Li
                 expected_action: i.expected_action.clone(),
                 effects: i.effects.clone(),
                 tlp: i.tlp,
+                replaces: None,
             };
             (i.id.clone(), live)
         })
@@ -1019,6 +1178,7 @@ pub fn describe(action: &DirectorAction) -> String {
         DirectorAction::Note(note) => format!("note: {}", note.text),
         DirectorAction::Watch { team: Some(team) } => format!("watch {team}"),
         DirectorAction::Watch { team: None } => "watch none".into(),
+        DirectorAction::Msel { inject, op } => format!("{} {inject}", op.name()),
     }
 }
 
@@ -1495,8 +1655,11 @@ mod tests {
         let mut a = app();
         a.handle_key(key(KeyCode::Char('i')));
         let ctrl_n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        // Without the host's MSEL (an older host) and without the scenario: nothing to load.
+        let msel = std::mem::take(&mut a.view.as_mut().unwrap().msel);
         a.handle_key(ctrl_n);
         assert!(a.inject.error.as_ref().unwrap().contains("no MSEL"));
+        // From the scenario file given to the console …
         let entry = |to: &[&str], message: &str| LiveInject {
             from: "ILR".into(),
             to: to.iter().map(|s| s.to_string()).collect(),
@@ -1505,6 +1668,7 @@ mod tests {
             expected_action: "report".into(),
             effects: Vec::new(),
             tlp: Tlp::Amber,
+            replaces: None,
         };
         a.msel = vec![("one".into(), entry(&["chem-ops"], "first")), ("two".into(), entry(&[], "second"))];
         a.handle_key(ctrl_n);
@@ -1513,11 +1677,76 @@ mod tests {
         assert_eq!((a.inject.to.as_str(), a.inject.message.as_str()), ("", "second"));
         a.handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
         assert_eq!(a.inject.msel, Some(0));
-        // Edited, then sent: the entry's method, expected action and TLP go with it.
+        // Edited, then sent: the entry's method, expected action and TLP go
+        // with it, and it is sent in the entry's place.
         assert_eq!(a.inject.tlp, Tlp::Amber);
         typed(&mut a, "!");
         let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
-        assert_eq!(inject, LiveInject { message: "first!".into(), ..entry(&["chem-ops"], "") });
+        let expected =
+            LiveInject { message: "first!".into(), replaces: Some("one".into()), ..entry(&["chem-ops"], "") };
+        assert_eq!(inject, expected);
+        // … but the host's MSEL (every entry, with its state) comes first.
+        a.view.as_mut().unwrap().msel = msel;
+        a.handle_key(key(KeyCode::Char('i')));
+        a.handle_key(ctrl_n);
+        assert_eq!(a.inject.replaces(), Some("storm-warning"));
+        // A typed inject replaces nothing; Ctrl-D changes its delivery method.
+        a.handle_key(key(KeyCode::Esc));
+        a.handle_key(key(KeyCode::Char('i')));
+        a.inject.field = Field::Message;
+        typed(&mut a, "By radio");
+        a.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+        let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
+        assert_eq!((inject.replaces, inject.method), (None, cascade_engine::scenario::Method::Phone));
+    }
+
+    #[test]
+    fn the_msel_panel_fires_holds_releases_skips_and_edits() {
+        use cascade_engine::view::MselStatus;
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('m')));
+        assert_eq!(a.mode, Mode::Msel);
+        // Rows by time, the conditional one last; the selection opens on the
+        // first inject still to come.
+        let ids: Vec<&str> = a.msel_rows().iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["storm-warning", "regulator-call", "press-call"]);
+        assert_eq!(a.msel_selected, 1);
+        // Fire now asks first; n leaves it.
+        assert_eq!(a.handle_key(key(KeyCode::Char('f'))), Effect::None);
+        assert_eq!(a.mode, Mode::ConfirmMsel);
+        assert_eq!(a.handle_key(key(KeyCode::Char('n'))), Effect::None);
+        assert_eq!(a.mode, Mode::Msel);
+        a.handle_key(key(KeyCode::Char('f')));
+        let fire = DirectorAction::Msel { inject: "regulator-call".into(), op: MselOp::Fire };
+        assert_eq!(a.handle_key(key(KeyCode::Char('y'))), Effect::Send(fire));
+        let order = |op| Effect::Send(DirectorAction::Msel { inject: "regulator-call".into(), op });
+        assert_eq!(a.handle_key(key(KeyCode::Char('h'))), order(MselOp::Hold));
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), order(MselOp::Skip));
+        // Release needs a hold or a skip; the view says which.
+        assert_eq!(a.handle_key(key(KeyCode::Char('r'))), Effect::None);
+        assert!(a.status.as_ref().unwrap().1.contains("neither held nor skipped"));
+        a.view.as_mut().unwrap().msel[2].status = MselStatus::Held;
+        assert_eq!(a.handle_key(key(KeyCode::Char('r'))), order(MselOp::Release));
+        assert_eq!(a.handle_key(key(KeyCode::Char('h'))), Effect::None, "held already");
+        // A fired inject is left alone.
+        a.handle_key(key(KeyCode::Char('k')));
+        assert_eq!(a.handle_key(key(KeyCode::Char('h'))), Effect::None);
+        assert!(a.status.as_ref().unwrap().1.contains("storm-warning has fired already"));
+        // e: into the inject form, to be sent in its place.
+        a.handle_key(key(KeyCode::Char('j')));
+        a.handle_key(key(KeyCode::Char('e')));
+        assert_eq!(a.mode, Mode::Inject);
+        assert_eq!(a.inject.replaces(), Some("regulator-call"));
+        assert_eq!(a.inject.message, "The regulator calls about the outage at the plant");
+        let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
+        assert_eq!(
+            (inject.replaces.as_deref(), inject.method),
+            (Some("regulator-call"), cascade_engine::scenario::Method::Phone)
+        );
+        // Esc closes the panel.
+        a.handle_key(key(KeyCode::Char('m')));
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.mode, Mode::Normal);
     }
 
     #[test]

@@ -24,8 +24,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+mod msel_panel;
+
 use crate::client::Connection;
-use crate::director::{DirectorApp, Field, Mode, Panel, TimelineRow, speed_label};
+use crate::director::{DirectorApp, Mode, Panel, TimelineRow, speed_label};
 use crate::ui::{asset_columns, asset_line, dim, fit, panel, status_text, tlp_style};
 
 const OK: Color = Color::Green;
@@ -546,16 +548,16 @@ pub const HELP: &[&str] = &[
     "  s →         step one tick (paused)     i       write an inject",
     "  E           end (asks)                 o       an evaluator's note",
     "  v           view as a team (Esc returns)  J       how players join: links",
+    "  m           the MSEL: f fire now, h hold, r release, x skip, e edit",
     "Moving",
     "  Tab l       next panel                 S-Tab h ←  previous panel",
     "  j k ↓ ↑     select                     PgDn PgUp  g G  jump",
     "  Enter       details of the selection   /       filter every list",
-    "  Esc         close / clear the filter   ?  F1   this help",
-    "  q           quit (asks while running)  Ctrl-C  quit at once",
+    "  Esc  close / clear filter   ? F1  this help   q  quit (asks)   Ctrl-C  now",
     "Inject form",
     "  Tab         complete a team id, or next field   ↑ ↓  field",
     "  Enter       next field / send          Esc     cancel",
-    "  Ctrl-N Ctrl-P  PgDn PgUp   load the next / previous MSEL inject",
+    "  Ctrl-N/P    next / previous MSEL inject   Ctrl-T TLP   Ctrl-D method",
     "Symbols",
     "  ✓ ok  ▼ degraded  ✗ down  ⛔ isolated  ☣ compromised  ⚒ hardened",
     "  incidents: · not started ◌ undetected ☣ detected ◐ contained ✓ recovered",
@@ -575,6 +577,7 @@ pub const REPLAY_HELP: &[&str] = &[
     "Replay (a recording: nothing here changes it)",
     "  space p     play / pause               + -     faster / slower",
     "  s →         one tick forward           S ←     one tick back",
+    "  m           the MSEL at this tick (read only)",
     "  n ]         next event                 N [     previous event",
     "  t :         go to a tick (120), a time (09:30), start or end",
     "  Enter       on a timeline event: go to its tick",
@@ -754,70 +757,6 @@ fn join_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
     frame.render_widget(paragraph.scroll((scroll, 0)).block(block), popup);
 }
 
-fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
-    let form = &app.inject;
-    let popup = centred(area, area.width.saturating_sub(2).min(90), 9);
-    frame.render_widget(Clear, popup);
-    let block = Block::bordered()
-        .title(" Inject — Enter next/send, Tab complete, Ctrl-T TLP, Esc cancel ")
-        .border_style(Style::new().fg(FOCUS));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    let fields =
-        [(Field::To, "To", &form.to), (Field::From, "From", &form.from), (Field::Message, "Message", &form.message)];
-    let mut lines = Vec::new();
-    let mut cursor = None;
-    let width = usize::from(inner.width).saturating_sub(10);
-    for (row, (field, label, value)) in fields.iter().enumerate() {
-        let active = form.field == *field;
-        let count = value.chars().count();
-        let visible: String = value.chars().skip(count.saturating_sub(width.saturating_sub(1))).collect();
-        if active {
-            cursor = Some((10 + visible.chars().count() as u16, row as u16));
-        }
-        let label_style = if active { Style::new().fg(FOCUS).bold() } else { dim() };
-        let shown = if visible.is_empty() && *field == Field::To { "(all teams)".to_string() } else { visible };
-        let value_style = if value.is_empty() { dim() } else { Style::new() };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{}{label:<8}", if active { "▸" } else { " " }), label_style),
-            Span::raw(" "),
-            Span::styled(shown, value_style),
-        ]));
-    }
-    lines.push(Line::from(vec![
-        Span::styled(format!(" {:<8}", "TLP"), dim()),
-        Span::raw(" "),
-        Span::styled(form.tlp.label(), Style::new().bold()),
-        Span::styled("  (Ctrl-T changes)", dim()),
-    ]));
-    lines.push(Line::raw(""));
-    if let Some(e) = &form.error {
-        lines.push(Line::styled(e.clone(), Style::new().fg(BAD)));
-    } else if !form.candidates.is_empty() {
-        lines.push(Line::raw(format!("Tab: {}", form.candidates.join("  "))));
-    } else if let (Some(i), Some((id, _))) = (form.msel, form.msel.and_then(|i| app.msel.get(i))) {
-        let effects = form.template.as_ref().map_or(0, |t| t.effects.len());
-        lines.push(Line::styled(
-            format!("MSEL {}/{}: {id} ({effects} effects)  Ctrl-N/Ctrl-P other entries", i + 1, app.msel.len()),
-            Style::new().fg(FOCUS),
-        ));
-    } else if !app.msel.is_empty() {
-        lines.push(Line::styled(
-            format!("Ctrl-N/Ctrl-P: load one of the {} MSEL injects; To empty: every team", app.msel.len()),
-            dim(),
-        ));
-    } else {
-        lines.push(Line::styled("To: team ids, comma-separated (empty: every team)", dim()));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
-    if let Some((x, y)) = cursor {
-        frame.set_cursor_position(Position::new(
-            inner.x + x.min(inner.width.saturating_sub(1)),
-            inner.y + y.min(inner.height.saturating_sub(1)),
-        ));
-    }
-}
-
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &DirectorApp) {
     // Viewing as a team: the player's own screen, from the team's view.
@@ -849,7 +788,7 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         let keys = if app.replay.is_some() {
             "space play  +/- speed  s/S step ±1  n/N event  t go to  b branch  ? help  q quit"
         } else {
-            "space pause/resume  +/- speed  s step  i inject  E end  / filter  ? help  q quit"
+            "space pause/resume  +/- speed  s step  i inject  m MSEL  E end  / filter  ? help  q quit"
         };
         let mut spans = vec![Span::styled(keys, dim())];
         if !app.filter.is_empty() {
@@ -860,8 +799,9 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
     match app.mode {
         Mode::Help => help(frame, area, app),
         Mode::Details => details_popup(frame, area, app),
-        Mode::Inject => inject_popup(frame, area, app),
+        Mode::Inject => msel_panel::inject_popup(frame, area, app),
         Mode::Join => join_popup(frame, area, app),
+        Mode::Msel | Mode::ConfirmMsel => msel_panel::msel_popup(frame, area, app),
         _ => {}
     }
 }
@@ -1187,27 +1127,68 @@ mod tests {
         let s = screen(&render(&a, 80, 24));
         assert!(s.contains("Inject — Enter next/send") && s.contains("▸To       chem") && s.contains("From     EXCON"));
         assert!(s.contains("TLP      TLP:RED  (Ctrl-T changes)"), "{s}");
-        // With the scenario's MSEL, Ctrl-N loads an entry and says which.
-        let inject = cascade_engine::wire::LiveInject {
-            from: "ILR".into(),
-            to: vec!["chem-ops".into()],
-            method: Default::default(),
-            message: "File your early warning".into(),
-            expected_action: String::new(),
-            effects: Vec::new(),
-            tlp: cascade_engine::scenario::Tlp::Amber,
-        };
-        a.msel = vec![("ilr-reminder".into(), inject)];
+        // With the host's MSEL, Ctrl-N loads an entry and says which.
         let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("Ctrl-N/Ctrl-P: load one of the 1 MSEL injects"), "{s}");
+        assert!(s.contains("Ctrl-N/Ctrl-P: load one of the 3 MSEL injects"), "{s}");
         a.handle_key(crossterm::event::KeyEvent::new(KeyCode::Char('n'), crossterm::event::KeyModifiers::CONTROL));
         let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("MSEL 1/1: ilr-reminder (0 effects)") && s.contains("File your early warning"), "{s}");
+        assert!(s.contains("MSEL 1/3 in place of storm-warning") && s.contains("Storm warning for the whole"), "{s}");
+        assert!(s.contains("Method   Phone"), "{s}");
         a.handle_key(key(KeyCode::Esc));
         a.handle_key(key(KeyCode::Char('q')));
         let b = render(&a, 80, 24);
         let (_, y) = find(&b, "quit the console?");
         assert_eq!(y, 22);
+    }
+
+    #[test]
+    fn the_inject_message_wraps_and_the_cursor_follows_its_end() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('i')));
+        a.inject.field = crate::director::Field::Message;
+        let text = "Kirchberg substation fire: the fire brigade asks every operator on the plateau to report \
+                    which sites run on generators and for how long their fuel lasts";
+        for c in text.chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+        let b = render(&a, 80, 24);
+        let s = screen(&b);
+        // Every word is on screen, over several rows, none cut at the edge.
+        for word in ["Kirchberg", "plateau", "generators", "lasts"] {
+            assert!(s.contains(word), "{word} missing:\n{s}");
+        }
+        let (_, first) = find(&b, "Kirchberg");
+        let (x, last) = find(&b, "lasts");
+        assert!(last > first, "the message wraps:\n{s}");
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|f| draw(f, &a)).unwrap();
+        let cursor = terminal.get_cursor_position().unwrap();
+        assert_eq!((cursor.x, cursor.y), (x + 5, last), "the cursor sits after the last character");
+    }
+
+    #[test]
+    fn the_msel_panel_shows_times_states_and_the_selected_inject() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('m')));
+        let s = screen(&render(&a, 120, 30));
+        assert!(s.contains("MSEL — j k move, f fire now, h hold"), "{s}");
+        assert!(s.contains("08:30") && s.contains("storm-warning") && s.contains("✓ fired 08:30"), "{s}");
+        assert!(s.contains("▸ 09:00") && s.contains("· waiting"), "{s}");
+        assert!(s.contains("when incident ransom") && s.contains("all teams") && s.contains("TLP:CLEAR"), "{s}");
+        // The selected inject in full: sender, message, what is expected.
+        assert!(s.contains("from ILR duty officer") && s.contains("expected: File the NIS2 early warning"), "{s}");
+        // Held and hand-fired injects say so.
+        let v = a.view.as_mut().unwrap();
+        v.msel[2].status = cascade_engine::view::MselStatus::Held;
+        v.msel[2].since_time = "08:47".into();
+        let s = screen(&render(&a, 120, 30));
+        assert!(s.contains("⏸ held 08:47"), "{s}");
+        // A recording's MSEL is read only.
+        let s80 = screen(&render(&a, 80, 24));
+        assert!(s80.contains("regulator-call"), "{s80}");
+        a.handle_key(key(KeyCode::Char('f')));
+        let s = screen(&render(&a, 120, 30));
+        assert!(s.contains("fire regulator-call now? y / n"), "{s}");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub fn asset(id: &str, level: u16, integrity: u16) -> AssetView {
         isolated: false,
         hardened: false,
         compromised: Vec::new(),
+        isolation_cap: 1000,
+        no_damage: Vec::new(),
     }
 }
 
@@ -117,6 +119,10 @@ fn deadline(stage: &str, due: u64, status: &str) -> DeadlineView {
         filed: None,
         filed_clock: None,
         status: status.into(),
+        waits_for: None,
+        not_before: None,
+        not_before_clock: None,
+        or_contained: false,
     }
 }
 
@@ -417,6 +423,10 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
             filed: None,
             filed_clock: None,
             status: "open".into(),
+            waits_for: None,
+            not_before: None,
+            not_before_clock: None,
+            or_contained: false,
         }],
         objectives: vec![
             team.objectives[0].clone(),
@@ -428,5 +438,47 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
         ],
         metrics: Default::default(),
         actions: Vec::new(),
+        msel: msel_entries(),
     }
+}
+
+/// Three MSEL entries: one fired at its time, one still to come, one
+/// conditional.
+pub fn msel_entries() -> Vec<cascade_engine::view::MselEntry> {
+    use cascade_engine::scenario::{Method, Tlp};
+    use cascade_engine::view::{FiredBy, MselEntry, MselStatus};
+    let entry = |id: &str, at: Option<u64>, time: &str, message: &str| MselEntry {
+        id: id.into(),
+        at,
+        time: time.into(),
+        when: String::new(),
+        from: "ILR duty officer".into(),
+        to: vec!["chem-ops".into()],
+        method: Method::Phone,
+        tlp: Tlp::Amber,
+        message: message.into(),
+        expected_action: "File the NIS2 early warning".into(),
+        effects: Vec::new(),
+        status: MselStatus::Waiting,
+        since: None,
+        since_time: String::new(),
+        how: None,
+    };
+    vec![
+        MselEntry {
+            status: MselStatus::Fired,
+            since: Some(30),
+            since_time: "08:30".into(),
+            how: Some(FiredBy::Time),
+            ..entry("storm-warning", Some(30), "08:30", "Storm warning for the whole country")
+        },
+        MselEntry {
+            when: "when incident ransom-x detected".into(),
+            to: Vec::new(),
+            tlp: Tlp::Clear,
+            method: Method::Media,
+            ..entry("press-call", None, "", "RTL asks about the chemical plant")
+        },
+        entry("regulator-call", Some(60), "09:00", "The regulator calls about the outage at the plant"),
+    ]
 }

@@ -349,7 +349,7 @@ pub const HELP: &[&str] = &[
     "  actions: ✓ done  ⧗ running  … sent/accepted  ✗ refused/failed",
     "  who: you (this client), another client's id, bot (your team's bot)",
     "  ◉ people play the team  ⚙ its bot does   •N new   ✗N new failures",
-    "  deadlines: ⚠ overdue  ○ open  ✓ filed on time  ✗ filed late",
+    "  deadlines: ⚠ overdue  ○ open  ◌ not yet  ✓ filed on time  ✗ filed late",
 ];
 
 fn help(frame: &mut Frame, area: Rect, app: &App) {

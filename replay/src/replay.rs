@@ -90,6 +90,9 @@ impl Replay {
                     DirectorAction::Inject(live) => {
                         out.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(live), origin: None })
                     }
+                    DirectorAction::Msel { inject, op } => {
+                        out.push(Command { team: DIRECTOR_TEAM, action: Action::Msel { inject, op }, origin: None })
+                    }
                 }
                 continue;
             }

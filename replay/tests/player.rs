@@ -61,6 +61,7 @@ fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
                 expected_action: String::new(),
                 effects: vec![],
                 tlp: cascade_engine::scenario::Tlp::Clear,
+                replaces: None,
             };
             line(&mut writer, tick, "director", serde_json::to_value(DirectorAction::Inject(inject.clone())).unwrap());
             commands.push(Command { team: DIRECTOR_TEAM, action: Action::Inject(inject), origin: None });

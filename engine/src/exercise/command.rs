@@ -73,6 +73,36 @@ pub enum Action {
     Takeover,
     /// A live inject: the exercise director only.
     Inject(LiveInject),
+    /// The director steers one of the scenario's injects (the MSEL): fire it
+    /// now, hold it, release it or skip it.
+    Msel { inject: String, op: MselOp },
+}
+
+/// What the director does with a scheduled or conditional inject of the MSEL.
+/// docs/model.md ("The MSEL in the director's hands") gives the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MselOp {
+    /// Fire it at this tick; its scheduled firing is consumed.
+    Fire,
+    /// Keep it from firing until it is released.
+    Hold,
+    /// Undo a hold or a skip: it fires at its time or condition again, at
+    /// once when its time passed meanwhile.
+    Release,
+    /// It will not fire (unless fired by hand or released).
+    Skip,
+}
+
+impl MselOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            MselOp::Fire => "fire",
+            MselOp::Hold => "hold",
+            MselOp::Release => "release",
+            MselOp::Skip => "skip",
+        }
+    }
 }
 
 /// A command with ids resolved to stable indices, ready to apply.
@@ -104,11 +134,18 @@ pub enum Order {
         tlp: Tlp,
     },
     Takeover,
-    /// A director's live inject with its recipients and effects resolved.
+    /// A director's live inject with its recipients and effects resolved, and
+    /// the MSEL inject it is sent in place of (whose firing it consumes).
     Inject {
         live: Box<LiveInject>,
         to: Vec<u32>,
         effects: Vec<crate::model::ResolvedEffect>,
+        replaces: Option<u32>,
+    },
+    /// A director's order on an MSEL inject (its stable index).
+    Msel {
+        inject: u32,
+        op: MselOp,
     },
 }
 
@@ -130,6 +167,7 @@ impl Order {
             Order::Message { .. } => "message",
             Order::Takeover => "takeover",
             Order::Inject { .. } => "inject",
+            Order::Msel { .. } => "msel",
         }
     }
 
@@ -173,6 +211,7 @@ impl Order {
             Order::Message { to, text, tlp } => Action::Message { to: teams(to), text: text.clone(), tlp: *tlp },
             Order::Takeover => Action::Takeover,
             Order::Inject { live, .. } => Action::Inject((**live).clone()),
+            Order::Msel { inject, op } => Action::Msel { inject: s.injects[*inject as usize].id.clone(), op: *op },
         }
     }
 }
@@ -230,7 +269,7 @@ fn role_allows(role: TeamRole, action: &Action) -> bool {
         Action::ActivatePiu { .. } | Action::SetPiuLevel { .. } => matches!(role, CrisisCell),
         Action::Share { .. } => !matches!(role, Media),
         Action::PublicStatement { .. } | Action::Message { .. } | Action::Takeover => true,
-        Action::Inject(_) => false,
+        Action::Inject(_) | Action::Msel { .. } => false,
     }
 }
 
@@ -285,6 +324,7 @@ impl Action {
             Action::Message { to, text, tlp } => format!("message {} {tlp}{}", to.join(","), quoted(text)),
             Action::Takeover => "takeover".to_string(),
             Action::Inject(live) => format!("inject{}", quoted(&live.message)),
+            Action::Msel { inject, op } => format!("msel {} {inject}", op.name()),
         }
     }
 }
@@ -305,6 +345,7 @@ fn action_name(action: &Action) -> &'static str {
         Action::Message { .. } => "message",
         Action::Takeover => "takeover",
         Action::Inject(_) => "inject",
+        Action::Msel { .. } => "msel",
     }
 }
 
@@ -442,18 +483,34 @@ pub fn resolve(model: &Model, team: u32, action: &Action) -> Result<Order, Refus
             Order::Message { to: recipients(to)?, text: text(t)?, tlp: *tlp }
         }
         Action::Takeover => Order::Takeover,
-        Action::Inject(_) => unreachable!("role_allows refuses injects for every team"),
+        Action::Inject(_) | Action::Msel { .. } => {
+            unreachable!("role_allows refuses the director's commands for every team")
+        }
     })
 }
 
-/// The checks on a director's command: only a live inject reaches the engine,
-/// with known recipients and effect targets.
+/// The index of the scenario's inject `id` (the MSEL's entries).
+fn msel_inject(model: &Model, id: &str) -> Result<u32, Refusal> {
+    model
+        .scenario
+        .injects
+        .iter()
+        .position(|i| i.id == id)
+        .map(|i| i as u32)
+        .ok_or_else(|| Refusal::new("unknown_inject", format!("the MSEL has no inject {id:?}")))
+}
+
+/// The checks on a director's command: only live injects and the MSEL's
+/// controls reach the engine, with known recipients and effect targets.
 pub fn resolve_director(model: &Model, action: &Action) -> Result<Order, Refusal> {
     use crate::model::ResolvedEffect;
     use crate::scenario::Effect;
-    let Action::Inject(live) = action else {
-        return Err(Refusal::new("team_only", "that is a team's action, not the director's"));
+    let live = match action {
+        Action::Inject(live) => live,
+        Action::Msel { inject, op } => return Ok(Order::Msel { inject: msel_inject(model, inject)?, op: *op }),
+        _ => return Err(Refusal::new("team_only", "that is a team's action, not the director's")),
     };
+    let replaces = live.replaces.as_deref().map(|id| msel_inject(model, id)).transpose()?;
     let s = &model.scenario;
     if live.message.trim().is_empty() && live.effects.is_empty() {
         return Err(Refusal::new("empty_inject", "an inject needs a message or an effect"));
@@ -517,7 +574,7 @@ pub fn resolve_director(model: &Model, action: &Action) -> Result<Order, Refusal
             }
         });
     }
-    Ok(Order::Inject { live: Box::new(live.clone()), to, effects })
+    Ok(Order::Inject { live: Box::new(live.clone()), to, effects, replaces })
 }
 
 /// Whether a CSIRT's constituency authority needs a request first.
@@ -544,6 +601,10 @@ pub struct LiveInject {
     /// The message's TLP label (default TLP:RED).
     #[serde(default = "crate::scenario::inject_tlp", skip_serializing_if = "is_red")]
     pub tlp: Tlp,
+    /// The MSEL inject this one is sent in place of (its id), perhaps edited:
+    /// that inject's scheduled firing is consumed, so it does not come again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 fn is_red(tlp: &Tlp) -> bool {

@@ -2,8 +2,9 @@
 //! byte). Appended after the randomness section; each starts with its tag.
 //! Ticks that have not happened are written as `u64::MAX`.
 
+use super::command::MselOp;
 use super::command::Order;
-use super::state::{Exercise, NEVER, Status};
+use super::state::{Exercise, InjectControl, NEVER, Status};
 
 pub const SECTION_INCIDENTS: u8 = 0x02;
 pub const SECTION_ASSET_RESPONSE: u8 = 0x03;
@@ -15,6 +16,9 @@ pub const SECTION_INJECTS: u8 = 0x08;
 pub const SECTION_OBJECTIVES: u8 = 0x09;
 pub const SECTION_PIU: u8 = 0x0A;
 pub const SECTION_MESSAGES: u8 = 0x0B;
+/// Only present when the director held, skipped, fired by hand or replaced an
+/// MSEL inject, so that exercises without such orders hash as before.
+pub const SECTION_INJECT_CONTROL: u8 = 0x0C;
 
 fn tick(out: &mut Vec<u8>, t: Option<u64>) {
     out.extend_from_slice(&t.unwrap_or(NEVER).to_le_bytes());
@@ -111,6 +115,24 @@ pub fn encode(ex: &Exercise, out: &mut Vec<u8>) {
     for &fired in &ex.inject_fired {
         tick(out, fired);
     }
+    let controlled: Vec<(usize, InjectControl)> =
+        ex.inject_control.iter().copied().enumerate().filter(|(_, c)| *c != InjectControl::Scheduled).collect();
+    if !controlled.is_empty() {
+        out.push(SECTION_INJECT_CONTROL);
+        count(out, controlled.len());
+        for (i, control) in controlled {
+            u32le(out, i as u32);
+            let (code, at) = match control {
+                InjectControl::Scheduled => (0u8, None),
+                InjectControl::Held(t) => (1, Some(t)),
+                InjectControl::Skipped(t) => (2, Some(t)),
+                InjectControl::FiredByHand => (3, None),
+                InjectControl::Replaced => (4, None),
+            };
+            out.push(code);
+            tick(out, at);
+        }
+    }
 
     out.push(SECTION_OBJECTIVES);
     for status in &ex.objectives {
@@ -203,6 +225,16 @@ pub fn encode_order(order: &Order, out: &mut Vec<u8>) {
             out.push(14);
             list(out, to);
             text(out, &serde_json::to_string(live).unwrap_or_default());
+        }
+        Order::Msel { inject, op } => {
+            out.push(15);
+            out.extend_from_slice(&inject.to_le_bytes());
+            out.push(match op {
+                MselOp::Fire => 0,
+                MselOp::Hold => 1,
+                MselOp::Release => 2,
+                MselOp::Skip => 3,
+            });
         }
     }
 }

@@ -11,13 +11,15 @@ use crate::scenario::Tlp;
 pub fn fire_injects(ctx: &mut Ctx) {
     start_scheduled(ctx);
     let model = ctx.model;
+    // `at <= tick` rather than `==`: an inject held past its time fires at the
+    // tick it is released (otherwise the two are the same, `at` being >= 1).
     for (i, inject) in model.exercise.injects.iter().enumerate() {
-        if ctx.ex.inject_fired[i].is_none() && inject.at == Some(ctx.tick) {
+        if may_fire(ctx, i) && inject.at.is_some_and(|at| at <= ctx.tick) {
             fire(ctx, i);
         }
     }
     for (i, inject) in model.exercise.injects.iter().enumerate() {
-        if ctx.ex.inject_fired[i].is_none()
+        if may_fire(ctx, i)
             && let Some(condition) = &inject.when
             && holds(ctx, condition)
         {
@@ -51,7 +53,14 @@ pub fn holds(ctx: &Ctx, condition: &ResolvedCondition) -> bool {
     }
 }
 
-fn fire(ctx: &mut Ctx, index: usize) {
+/// Not fired yet, and neither held nor skipped by the director.
+fn may_fire(ctx: &Ctx, index: usize) -> bool {
+    ctx.ex.inject_fired[index].is_none() && ctx.ex.inject_control[index].may_fire_by_itself()
+}
+
+/// Fires an MSEL inject at the current tick (its time or condition came, or the
+/// director fired it by hand).
+pub fn fire(ctx: &mut Ctx, index: usize) {
     let m = ctx.model;
     ctx.ex.inject_fired[index] = Some(ctx.tick);
     let resolved = &m.exercise.injects[index];

@@ -3,17 +3,65 @@
 //! exactly as it was.
 
 use super::actions::{Fate, Origin, RecordedOrder};
-use super::command::{Authority, Order, Refusal, authority, needs_request};
-use super::state::{HeldFrom, Message, MessageKind, Obligation, Pending, Sender};
+use super::command::{Authority, MselOp, Order, Refusal, authority, needs_request};
+use super::state::{HeldFrom, InjectControl, Message, MessageKind, Obligation, Pending, Sender};
 use super::{Ctx, tlp};
 use crate::rng::Purpose;
 use crate::scenario::{Cost, Tlp};
 
-/// Applies a director's order (a live inject) at the current tick.
-pub fn apply_director(ctx: &mut Ctx, order: &Order) {
-    if let Order::Inject { live, to, effects } = order {
-        let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
-        super::injects::deliver(ctx, Sender::Director, &message, to, effects);
+/// Applies a director's order (a live inject, or an order on an MSEL inject)
+/// at the current tick. An MSEL order the state no longer allows (the inject
+/// fired meanwhile) fails and changes nothing.
+pub fn apply_director(ctx: &mut Ctx, order: &Order) -> Result<(), Refusal> {
+    match order {
+        Order::Inject { live, to, effects, replaces } => {
+            // The scheduled entry is consumed first, so that a condition
+            // holding at this very tick does not fire it as well.
+            if let Some(i) = *replaces
+                && ctx.ex.inject_fired[i as usize].is_none()
+            {
+                ctx.ex.inject_fired[i as usize] = Some(ctx.tick);
+                ctx.ex.inject_control[i as usize] = InjectControl::Replaced;
+            }
+            let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
+            super::injects::deliver(ctx, Sender::Director, &message, to, effects);
+            Ok(())
+        }
+        Order::Msel { inject, op } => {
+            check_msel(ctx.ex, *inject, *op)?;
+            let i = *inject as usize;
+            let tick = ctx.tick;
+            match op {
+                MselOp::Fire => {
+                    ctx.ex.inject_control[i] = InjectControl::FiredByHand;
+                    super::injects::fire(ctx, i);
+                }
+                MselOp::Hold => ctx.ex.inject_control[i] = InjectControl::Held(tick),
+                MselOp::Skip => ctx.ex.inject_control[i] = InjectControl::Skipped(tick),
+                MselOp::Release => ctx.ex.inject_control[i] = InjectControl::Scheduled,
+            }
+            Ok(())
+        }
+        // `resolve_director` gives no other order: nothing to do.
+        _ => Ok(()),
+    }
+}
+
+/// The state's checks on a director's order on an MSEL inject: it has not
+/// fired; a release needs a hold or a skip; a hold or skip is not repeated.
+pub fn check_msel(ex: &super::state::Exercise, inject: u32, op: MselOp) -> Result<(), Refusal> {
+    let i = inject as usize;
+    if let Some(at) = ex.inject_fired[i] {
+        return Err(Refusal::new("inject_fired", format!("that inject already fired (tick {at})")));
+    }
+    match (op, ex.inject_control[i]) {
+        (MselOp::Release, InjectControl::Held(_) | InjectControl::Skipped(_)) => Ok(()),
+        (MselOp::Release, _) => Err(Refusal::new("not_held", "that inject is neither held nor skipped")),
+        (MselOp::Hold, InjectControl::Held(_)) => Err(Refusal::new("already_held", "that inject is already held")),
+        (MselOp::Skip, InjectControl::Skipped(_)) => {
+            Err(Refusal::new("already_skipped", "that inject is already skipped"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -59,7 +107,7 @@ fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
         Order::ActivatePiu(_) | Order::SetPiuLevel(_) => r.activate_piu,
         Order::PublicStatement(_) => r.public_statement,
         Order::Message { .. } => r.message,
-        Order::Takeover | Order::Inject { .. } => Cost::new(0, 0),
+        Order::Takeover | Order::Inject { .. } | Order::Msel { .. } => Cost::new(0, 0),
     }
 }
 
@@ -177,10 +225,56 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether a report stage can be filed, and if not, what it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageReadiness {
+    /// It can be filed (as far as the order of stages goes).
+    Ready,
+    /// It follows the previous stage (this index), which is not filed yet.
+    AfterPrevious(u32),
+    /// Not before tick `earliest` (its delay after the previous stage), or,
+    /// when `or_contained`, as soon as the incident is contained.
+    NotBefore { earliest: u64, or_contained: bool },
+}
+
 /// Whether `org` may file `stage` of `regime` for `incident` at `tick`: a
 /// stage that follows the previous one waits for it to be filed, and one
 /// with a `not_before` also for its delay after it, or for the incident to be
-/// contained. Used by the check of a report and by the bots.
+/// contained. The one rule behind the check of a report ([`stage_ready`]),
+/// the bots and the team's view.
+pub fn stage_readiness(
+    m: &crate::model::Model,
+    ex: &super::Exercise,
+    org: u32,
+    regime: u32,
+    stage: u32,
+    incident: u32,
+    tick: u64,
+) -> StageReadiness {
+    let this = &m.exercise.regimes[regime as usize].stages[stage as usize];
+    if stage == 0 || !this.after_previous {
+        return StageReadiness::Ready;
+    }
+    let filed = ex
+        .obligations
+        .iter()
+        .find(|o| o.regime == regime && o.stage == stage - 1 && o.incident == incident && o.organisation == org)
+        .and_then(|o| o.filed);
+    let Some(filed) = filed else {
+        return StageReadiness::AfterPrevious(stage - 1);
+    };
+    if let Some((wait, unless_contained)) = this.not_before {
+        let contained = ex.incidents[incident as usize].contained_at.is_some();
+        let earliest = filed.saturating_add(wait);
+        if tick < earliest && !(unless_contained && contained) {
+            return StageReadiness::NotBefore { earliest, or_contained: unless_contained };
+        }
+    }
+    StageReadiness::Ready
+}
+
+/// [`stage_readiness`] as the check of a report: a refusal saying why not.
+/// Used by the check of a report and by the bots.
 pub fn stage_ready(
     m: &crate::model::Model,
     ex: &super::Exercise,
@@ -192,27 +286,20 @@ pub fn stage_ready(
 ) -> Result<(), Refusal> {
     let stages = &m.exercise.regimes[regime as usize].stages;
     let this = &stages[stage as usize];
-    if stage == 0 || !this.after_previous {
-        return Ok(());
-    }
-    let previous = &stages[stage as usize - 1].id;
-    let filed = ex
-        .obligations
-        .iter()
-        .find(|o| o.regime == regime && o.stage == stage - 1 && o.incident == incident && o.organisation == org)
-        .and_then(|o| o.filed);
-    let Some(filed) = filed else {
-        return Err(Refusal::new(
+    match stage_readiness(m, ex, org, regime, stage, incident, tick) {
+        StageReadiness::Ready => Ok(()),
+        StageReadiness::AfterPrevious(previous) => Err(Refusal::new(
             "previous_stage_not_filed",
-            format!("the {:?} report comes after the {previous:?} report: file that first", this.id),
-        ));
-    };
-    if let Some((wait, unless_contained)) = this.not_before {
-        let contained = ex.incidents[incident as usize].contained_at.is_some();
-        let earliest = filed.saturating_add(wait);
-        if tick < earliest && !(unless_contained && contained) {
-            let or_contained = if unless_contained { ", or once the incident is contained" } else { "" };
-            return Err(Refusal::new(
+            format!(
+                "the {:?} report comes after the {:?} report: file that first",
+                this.id, stages[previous as usize].id
+            ),
+        )),
+        StageReadiness::NotBefore { earliest, or_contained } => {
+            let previous = &stages[stage as usize - 1].id;
+            let wait = this.not_before.map_or(0, |(wait, _)| wait);
+            let or_contained = if or_contained { ", or once the incident is contained" } else { "" };
+            Err(Refusal::new(
                 "too_early",
                 format!(
                     "the {:?} report may be filed from {} ({} after the {previous:?} report){or_contained}",
@@ -220,10 +307,9 @@ pub fn stage_ready(
                     m.clock.label(earliest),
                     crate::clock::duration_words(wait * u64::from(m.scenario.tick_seconds)),
                 ),
-            ));
+            ))
         }
     }
-    Ok(())
 }
 
 /// TLP 2.0 on passing indicators on: received under RED they stay with the
@@ -455,10 +541,9 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             );
         }
         Order::Takeover => ctx.ex.teams[team as usize].human = true,
-        Order::Inject { live, to, effects } => {
-            let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
-            super::injects::deliver(ctx, Sender::Director, &message, to, effects);
-        }
+        // The director's orders never come from a team (`resolve` refuses
+        // them); `apply_director` applies them.
+        Order::Inject { .. } | Order::Msel { .. } => {}
     }
 }
 

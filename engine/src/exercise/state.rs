@@ -198,6 +198,30 @@ pub struct ExerciseMetrics {
     pub notifications_overdue: u32,
 }
 
+/// What the director did with an inject of the MSEL (docs/model.md, "The MSEL
+/// in the director's hands").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InjectControl {
+    /// Left to its time or condition (fired or not: see `inject_fired`).
+    #[default]
+    Scheduled,
+    /// Held at this tick: it does not fire until released.
+    Held(u64),
+    /// Skipped at this tick: it does not fire unless fired by hand or released.
+    Skipped(u64),
+    /// Fired by the director's hand (`inject_fired` says when).
+    FiredByHand,
+    /// Consumed by a live inject the director sent in its place.
+    Replaced,
+}
+
+impl InjectControl {
+    /// Whether its time or condition may fire it.
+    pub fn may_fire_by_itself(self) -> bool {
+        matches!(self, InjectControl::Scheduled)
+    }
+}
+
 /// The whole exercise state (a bevy resource, see `world`).
 #[derive(Debug, Clone)]
 pub struct Exercise {
@@ -217,7 +241,12 @@ pub struct Exercise {
     pub obligations: Vec<Obligation>,
     pub piu: Piu,
     pub first_critical_outage: Option<u64>,
+    /// Per MSEL inject: the tick it fired (by its time or condition, by the
+    /// director's hand, or consumed by a live inject sent in its place).
     pub inject_fired: Vec<Option<u64>>,
+    /// Per MSEL inject: what the director did with it (`Scheduled` unless
+    /// held, skipped, fired by hand or replaced).
+    pub inject_control: Vec<InjectControl>,
     pub objectives: Vec<Status>,
     pub messages: Vec<Message>,
     /// Orders the bots decided at the end of the last tick, applied in step 1.
@@ -242,6 +271,7 @@ impl Exercise {
             piu: Piu::default(),
             first_critical_outage: None,
             inject_fired: vec![None; model.exercise.injects.len()],
+            inject_control: vec![InjectControl::Scheduled; model.exercise.injects.len()],
             objectives: vec![Status::Pending; model.exercise.objectives.len()],
             messages: Vec::new(),
             bot_orders: Vec::new(),

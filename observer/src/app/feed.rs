@@ -77,17 +77,49 @@ pub fn when(view: &TeamView, tick: u64) -> String {
 /// Where a report owed stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadlineState {
-    /// Not filed, due later (or not due yet).
+    /// Not filed, due later (or not due yet), and it can be filed now.
     Open,
+    /// Not filed, not overdue, and it cannot be filed yet: it waits for the
+    /// previous stage, or for its earliest time (or the incident's containment).
+    Waiting,
     /// Not filed, and the deadline has passed.
     Overdue,
     OnTime,
     Late,
 }
 
+/// Why an unfiled report stage cannot be filed yet, in words (`None`: it
+/// can): `waits for: early-warning`, `not before 2026-03-24 08:03 (or once
+/// contained)`.
+pub fn hold_words(view: &TeamView, d: &DeadlineView) -> Option<String> {
+    if d.filed.is_some() {
+        return None;
+    }
+    if let Some(previous) = &d.waits_for {
+        return Some(format!("waits for: {previous}"));
+    }
+    let earliest = d.not_before?;
+    let at = d.not_before_clock.clone().unwrap_or_else(|| when(view, earliest));
+    let or_contained = if d.or_contained { " (or once contained)" } else { "" };
+    Some(format!("not before {at}{or_contained}"))
+}
+
 /// A deadline in words: `nis2 early-warning ransom-x due 09:42 (in 23 min)`,
-/// `… was due 08:42 (overdue by 5 min)`, `… filed 08:45 (on time)`.
+/// `… was due 08:42 (overdue by 5 min)`, `… filed 08:45 (on time)`; a stage
+/// that cannot be filed yet says why (`… · waits for: early-warning`).
 pub fn deadline_words(view: &TeamView, d: &DeadlineView) -> (DeadlineState, String) {
+    let (state, words) = deadline_status_words(view, d);
+    match hold_words(view, d) {
+        Some(hold) => {
+            let state = if state == DeadlineState::Open { DeadlineState::Waiting } else { state };
+            (state, format!("{words} · {hold}"))
+        }
+        None => (state, words),
+    }
+}
+
+/// A deadline's due date or filing in words, regardless of readiness.
+fn deadline_status_words(view: &TeamView, d: &DeadlineView) -> (DeadlineState, String) {
     let what = format!("{} {} {}", d.regime, d.stage, d.incident);
     let label = |clock: &Option<String>, tick: Option<u64>| {
         clock.clone().or_else(|| tick.map(|t| when(view, t))).unwrap_or_else(|| "?".to_string())
@@ -122,7 +154,7 @@ pub fn deadlines_in_order(view: &TeamView) -> Vec<(DeadlineState, String)> {
             let (state, words) = deadline_words(view, d);
             let rank = match state {
                 DeadlineState::Overdue => 0,
-                DeadlineState::Open => 1,
+                DeadlineState::Open | DeadlineState::Waiting => 1,
                 DeadlineState::Late | DeadlineState::OnTime => 2,
             };
             (rank, d.due.unwrap_or(u64::MAX), state, words)
@@ -429,6 +461,46 @@ mod tests {
         filed.due = None;
         filed.status = "open".into();
         assert_eq!(deadline_words(&v, &filed).1, "nis2 early-warning ransom-x: no deadline yet");
+    }
+
+    #[test]
+    fn deadlines_that_cannot_be_filed_yet_say_why_and_from_when() {
+        let mut v = sample_view();
+        v.deadlines[1].waits_for = Some("early-warning".into());
+        v.deadlines[2].not_before = Some(47 + 14 * 1440);
+        v.deadlines[2].not_before_clock = Some("2026-03-24 08:47".into());
+        v.deadlines[2].or_contained = true;
+        assert_eq!(
+            deadlines_in_order(&v),
+            vec![
+                (DeadlineState::Overdue, "nis2 early-warning ransom-x was due 08:42 (overdue by 5 min)".to_string()),
+                (
+                    DeadlineState::Waiting,
+                    "nis2 notification ransom-x due 09:10 (in 23 min) · waits for: early-warning".to_string()
+                ),
+                (
+                    DeadlineState::Waiting,
+                    "nis2 final-report ransom-x due 2026-03-11 08:30 (in 23 h 43 min) · not before 2026-03-24 08:47 (or once contained)"
+                        .to_string()
+                ),
+            ]
+        );
+        // Overdue and held back: still overdue, and says why.
+        v.deadlines[0].waits_for = Some("something-before".into());
+        assert_eq!(
+            deadline_words(&v, &v.deadlines[0]),
+            (
+                DeadlineState::Overdue,
+                "nis2 early-warning ransom-x was due 08:42 (overdue by 5 min) · waits for: something-before".into()
+            )
+        );
+        // Without the clock label (a server that sent none), the tick in words; no containment clause.
+        let mut d = v.deadlines[1].clone();
+        (d.waits_for, d.not_before, d.not_before_clock) = (None, Some(60), None);
+        assert_eq!(hold_words(&v, &d).as_deref(), Some("not before 09:00"));
+        // Filed: nothing holds it.
+        d.filed = Some(40);
+        assert_eq!(hold_words(&v, &d), None);
     }
 
     #[test]

@@ -271,6 +271,7 @@ fn deadline_lines(view: &TeamView, width: usize) -> Vec<Line<'static>> {
             let (symbol, style) = match state {
                 DeadlineState::Overdue => ("⚠ ", Style::new().fg(BAD).bold()),
                 DeadlineState::Open => ("○ ", Style::new().fg(WARN)),
+                DeadlineState::Waiting => ("◌ ", dim()),
                 DeadlineState::OnTime => ("✓ ", Style::new().fg(OK)),
                 DeadlineState::Late => ("✗ ", Style::new().fg(BAD)),
             };

@@ -569,6 +569,54 @@ fn a_csirt_sees_its_constituents_assets_by_owner() {
     assert_eq!(a.input, "isolate post-mail ");
 }
 
+/// The sample view with its notification waiting for the early warning and
+/// its final report held until two weeks after the notification.
+fn held_back_app(page: char) -> App {
+    let mut a = on_page(page);
+    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new({
+        let mut v = sample_view();
+        v.messages.clear();
+        v.deadlines[1].waits_for = Some("early-warning".into());
+        v.deadlines[2].not_before = Some(47 + 14 * 1440);
+        v.deadlines[2].not_before_clock = Some("2026-03-25 08:47".into());
+        v.deadlines[2].or_contained = true;
+        v
+    }))));
+    a
+}
+
+#[test]
+fn report_stages_that_cannot_be_filed_yet_say_why_and_from_when() {
+    // The brief's reports owed, at both sizes.
+    for (w, h) in SIZES {
+        let b = render(&held_back_app('5'), w, h);
+        let f = flat(&b);
+        for needle in [
+            "Reports owed (3)",
+            "⚠ nis2 early-warning ransom-x was due 08:42 (overdue by 5 min)",
+            "◌ nis2 notification ransom-x due 09:10 (in 23 min) · waits for: early-warning",
+            "◌ nis2 final-report ransom-x due 2026-03-11 08:30 (in 23 h 43 min) · not before 2026-03-25 08:47 (or once contained)",
+        ] {
+            assert!(f.contains(needle), "{w}x{h}: {needle:?} missing:\n{}", screen(&b));
+        }
+        // Not "open": dim, not the open deadline's colour.
+        let (x, y) = find(&b, "◌ nis2 notification");
+        assert_eq!(b[(x, y)].fg, Color::DarkGray, "{w}x{h}");
+    }
+    // The overview's deadlines panel too (80x24: the middle column).
+    let b = render(&held_back_app('1'), 80, 24);
+    let f = flat_cols(&b, 41, 80);
+    assert!(
+        f.contains("◌ nis2 notification ransom-x due 09:10 (in 23 min) · waits for: early-warning"),
+        "{}",
+        screen(&b)
+    );
+    // And the help's legend names the symbol.
+    let mut a = app();
+    a.handle_key(key(KeyCode::Char('?')));
+    assert!(flat(&render(&a, 200, 50)).contains("◌ not yet"));
+}
+
 #[test]
 fn wide_pages_keep_deadlines_and_latest_actions_beside_them() {
     let b = render(&on_page('3'), 200, 50);

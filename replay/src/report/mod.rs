@@ -60,6 +60,9 @@ pub struct Report {
     pub commands: Vec<CommandRecord>,
     /// The fired injects that expect something, against each addressed team's response.
     pub injects: Vec<reconcile::InjectReconciliation>,
+    /// The injects that never fired: skipped or held by the director, or never due.
+    #[serde(default)]
+    pub injects_not_fired: Vec<reconcile::NotFired>,
     /// The evaluators' observations: taken live (journaled director notes) and
     /// while watching the recording (`<journal>.notes.jsonl`), in tick order.
     pub observations: Vec<ObservationRow>,
@@ -607,6 +610,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         teams,
         timeline: timeline(sim, &commands),
         injects: reconcile::reconcile(m, sim, &commands),
+        injects_not_fired: reconcile::not_fired(m, sim),
         observations: Vec::new(),
         commands,
         strengths: Vec::new(),

@@ -13,6 +13,7 @@
 use serde::Serialize;
 
 use super::{CommandRecord, Moment, minutes, moment};
+use cascade_engine::view::{FiredBy, MselStatus};
 use cascade_engine::{Model, Simulation};
 
 /// One fired inject with an expected action, and each addressed team's response.
@@ -20,6 +21,9 @@ use cascade_engine::{Model, Simulation};
 pub struct InjectReconciliation {
     pub inject: String,
     pub fired: Moment,
+    /// What fired it: `time`, `condition`, `director` (fired by hand) or
+    /// `replaced` (a live inject the director sent in its place, perhaps edited).
+    pub how: String,
     pub from: String,
     pub message: String,
     pub expected_action: String,
@@ -55,6 +59,7 @@ pub struct ResponseCommand {
 pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec<InjectReconciliation> {
     let s = &m.scenario;
     let fired = &sim.exercise().inject_fired;
+    let msel = cascade_engine::view::msel(sim);
     // (tick, inject index) of every fired inject that expects something.
     let mut expecting: Vec<(u64, usize)> = s
         .injects
@@ -107,6 +112,7 @@ pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec
             InjectReconciliation {
                 inject: inject.id.clone(),
                 fired: moment(m, tick),
+                how: msel[i].how.map_or("time", fired_by_name).to_string(),
                 from: if inject.from.is_empty() { "exercise control".to_string() } else { inject.from.clone() },
                 message: inject.message.clone(),
                 expected_action: inject.expected_action.clone(),
@@ -114,4 +120,68 @@ pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec
             }
         })
         .collect()
+}
+
+fn fired_by_name(how: FiredBy) -> &'static str {
+    match how {
+        FiredBy::Time => "time",
+        FiredBy::Condition => "condition",
+        FiredBy::Director => "director",
+        FiredBy::Replaced => "replaced",
+    }
+}
+
+/// An inject of the MSEL that did not fire, and why: the director skipped or
+/// held it, or its time or condition never came.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotFired {
+    pub inject: String,
+    /// `skipped`, `held` (never released) or `not_due`.
+    pub status: String,
+    /// When it was skipped or held.
+    pub since: Option<Moment>,
+}
+
+/// The injects that never fired, in scenario order.
+pub fn not_fired(m: &Model, sim: &Simulation) -> Vec<NotFired> {
+    cascade_engine::view::msel(sim)
+        .into_iter()
+        .filter(|e| e.status != MselStatus::Fired)
+        .map(|e| NotFired {
+            inject: e.id,
+            status: match e.status {
+                MselStatus::Held => "held",
+                MselStatus::Skipped => "skipped",
+                _ => "not_due",
+            }
+            .to_string(),
+            since: e.since.map(|t| moment(m, t)),
+        })
+        .collect()
+}
+
+/// "09:10 (by hand)": when an inject fired, and how when not by its time.
+pub fn fired_words(i: &InjectReconciliation) -> String {
+    match i.how.as_str() {
+        "director" => format!("{} (by hand)", i.fired.clock),
+        "replaced" => format!("{} (edited, sent in its place)", i.fired.clock),
+        "condition" => format!("{} (condition)", i.fired.clock),
+        _ => i.fired.clock.clone(),
+    }
+}
+
+/// The injects the director skipped or held for good, in words (empty: none).
+pub fn not_fired_words(list: &[NotFired]) -> String {
+    let words: Vec<String> = list
+        .iter()
+        .filter(|n| n.status != "not_due")
+        .map(|n| {
+            let at = n.since.as_ref().map(|s| s.clock.as_str()).unwrap_or("");
+            match n.status.as_str() {
+                "held" => format!("{} (held at {at}, never released)", n.inject),
+                _ => format!("{} (skipped at {at})", n.inject),
+            }
+        })
+        .collect();
+    words.join(", ")
 }

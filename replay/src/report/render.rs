@@ -161,7 +161,7 @@ pub fn markdown(r: &Report) -> String {
                     s,
                     "| {} | {} | {} | {} | {} | {} |",
                     cell(&i.inject),
-                    i.fired.clock,
+                    cell(&super::reconcile::fired_words(i)),
                     cell(&i.expected_action),
                     cell(&t.team),
                     t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
@@ -169,6 +169,11 @@ pub fn markdown(r: &Report) -> String {
                 );
             }
         }
+    }
+
+    let withheld = super::reconcile::not_fired_words(&r.injects_not_fired);
+    if !withheld.is_empty() {
+        let _ = writeln!(s, "\nNot delivered, by the director's decision: {}.", cell(&withheld));
     }
 
     let _ = writeln!(s, "\n## Team Activity\n");
@@ -404,7 +409,7 @@ pub fn html(r: &Report) -> String {
                     s,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&i.inject),
-                    esc(&i.fired.clock),
+                    esc(&super::reconcile::fired_words(i)),
                     esc(&i.expected_action),
                     esc(&t.team),
                     t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
@@ -413,6 +418,11 @@ pub fn html(r: &Report) -> String {
             }
         }
         let _ = writeln!(s, "</table>");
+    }
+
+    let withheld = super::reconcile::not_fired_words(&r.injects_not_fired);
+    if !withheld.is_empty() {
+        let _ = writeln!(s, "<p>Not delivered, by the director's decision: {}.</p>", esc(&withheld));
     }
 
     let _ = writeln!(

@@ -187,7 +187,7 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
                 t.commands.iter().map(|c| format!("{} {} ({}, {})", c.at.clock, c.command, c.by, c.fate)).collect();
             rows.push(vec![
                 i.inject.clone(),
-                i.fired.clock.clone(),
+                super::reconcile::fired_words(i),
                 i.expected_action.clone(),
                 t.team.clone(),
                 if did.is_empty() { "nothing".into() } else { did.join("; ") },

@@ -124,6 +124,7 @@ mod tests {
             teams: vec![],
             commands: vec![],
             injects: vec![],
+            injects_not_fired: vec![],
             observations: vec![],
             timeline: vec![],
             strengths: vec![],
