@@ -59,6 +59,7 @@
     isolate: { title: 'Isolate', help: 'Cut the asset off: no spread from or to it, but its service is capped while isolated. Takes a little time and staff.' },
     restore: { title: 'Restore', help: 'Rebuild an isolated asset from backups: integrity comes back and the isolation is lifted. Detected compromises are cleared; an undetected one stays. Takes long and needs staff.' },
     harden: { title: 'Harden', help: 'Protect the asset against spread into it. Takes time and staff.' },
+    repair: { title: 'Repair', help: 'Send crews to repair physical damage (a burned substation, a flooded site): a restore from backup does not fix it. Your own assets only; takes long and needs staff.' },
     share: { title: 'Share indicators', help: 'Pass on the indicators of an incident you hold, and/or text, to other teams under a TLP label. The label you received them under limits how far they may go.' },
     report: { title: 'File a report', help: 'File a stage of a reporting regime (NIS2, GDPR, DORA…) for an incident your organisation is aware of.' },
     classify: { title: 'Classify an incident', help: 'Classify an incident as major (this starts DORA deadlines).' },
@@ -70,11 +71,11 @@
     takeover: { title: 'Take over from the bot', help: 'People play your team from now on: its bot falls silent. Nothing else happens.' },
   };
   const ACTION_ORDER = Object.keys(ACTIONS);
-  const ASSET_ACTIONS = ['investigate', 'isolate', 'restore', 'harden'];
+  const ASSET_ACTIONS = ['investigate', 'isolate', 'restore', 'harden', 'repair'];
 
   // What each role may do (engine/src/exercise/command.rs, role_allows).
   const ROLE_ACTIONS = {
-    operator: ['investigate', 'isolate', 'restore', 'harden', 'share', 'report', 'classify', 'request_assistance', 'public_statement', 'message'],
+    operator: ['investigate', 'isolate', 'restore', 'harden', 'repair', 'share', 'report', 'classify', 'request_assistance', 'public_statement', 'message'],
     csirt: ['investigate', 'isolate', 'restore', 'harden', 'share', 'report', 'classify', 'public_statement', 'message'],
     cerc: ['investigate', 'isolate', 'share', 'public_statement', 'message'],
     crisiscell: ['activate_piu', 'set_piu_level', 'share', 'public_statement', 'message'],
@@ -786,7 +787,7 @@
     };
     if (c.truncated) return `${a} (too large to show)`;
     switch (a) {
-      case 'investigate': case 'isolate': case 'restore': case 'harden': return `${a} ${c.asset}`;
+      case 'investigate': case 'isolate': case 'restore': case 'harden': case 'repair': return `${a} ${c.asset}`;
       case 'share': return `share ${to(c.to)} ${c.tlp} ${c.incident || '-'}${q(c.text)}`;
       case 'report': return `report ${c.regime} ${c.stage} ${c.incident}`;
       case 'classify': return `classify ${c.incident}`;
@@ -1199,6 +1200,9 @@
     const flags = [];
     if (a.isolated) flags.push(h('span', { class: 'flag flag-isolated' }, `⊘ isolated (capped at ${pct(a.cap)})`));
     if (a.hardened) flags.push(h('span', { class: 'flag flag-hardened' }, '⚒ hardened'));
+    if (physicalOf(a) < 1000) {
+      flags.push(h('span', { class: 'flag flag-physical' }, `✚ physical damage: the plant allows ${pct(physicalOf(a))} (repair, not restore)`));
+    }
     if ((a.compromised || []).length) {
       const harmless = a.no_damage || [];
       const list = a.compromised.map((i) => (harmless.includes(i) ? `${i} (no damage)` : i)).join(', ');
@@ -1230,10 +1234,16 @@
       buttons.length ? h('div', { class: 'asset-actions' }, buttons) : '');
   }
 
+  // What the asset's plant allows (absent: intact).
+  function physicalOf(a) {
+    return typeof a.physical === 'number' ? a.physical : 1000;
+  }
+
   function assetFits(act, a) {
     if (act === 'isolate') return !a.isolated;
     if (act === 'restore') return !!a.isolated;
     if (act === 'harden') return !a.hardened;
+    if (act === 'repair') return physicalOf(a) < 1000;
     return true;
   }
 
@@ -1757,7 +1767,7 @@
 
   function submitWords(a) {
     return {
-      investigate: 'Investigate', isolate: 'Isolate', restore: 'Restore', harden: 'Harden', share: 'Share',
+      investigate: 'Investigate', isolate: 'Isolate', restore: 'Restore', harden: 'Harden', repair: 'Repair', share: 'Share',
       report: 'File the report', classify: 'Classify', request_assistance: 'Request assistance',
       activate_piu: 'Activate the PIU', set_piu_level: 'Set the level', public_statement: 'Publish the statement',
       message: 'Send the message', takeover: 'Take over',
@@ -1893,6 +1903,7 @@
       isolate: 'No asset you may isolate now (those you act on are isolated already).',
       restore: 'Nothing to restore: restoring needs the asset isolated first.',
       harden: 'Every asset you act on is hardened already.',
+      repair: 'Nothing to repair: none of your assets has physical damage.',
       investigate: 'No asset you may act on.',
     };
     for (const a of ASSET_ACTIONS) {

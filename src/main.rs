@@ -2,9 +2,11 @@
 //! arguments, does the file I/O and printing, and maps failures to exit codes
 //! (0 success, 1 a problem with the input or outputs, 2 bad arguments).
 
+mod asset_trace;
 mod bot;
 mod check;
 mod exercise_cmd;
+mod graph;
 mod loadtest;
 mod msel;
 mod observe;
@@ -43,6 +45,9 @@ enum Command {
     },
     /// Run a scenario headless, as fast as possible, and print a summary.
     Run(run::RunArgs),
+    /// Draw a scenario's dependency graph and network links: SVG (laid out by
+    /// cascade) or Graphviz DOT, by asset with sectors as clusters, or by sector.
+    Graph(graph::GraphArgs),
     /// Print a scenario's MSEL (its injects, with any `msel` CSV merged in) as CSV.
     Msel {
         /// Scenario file (.ron).
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
     let ok = match command {
         Command::Check { files, deny_warnings } => check::check_files(&files, deny_warnings),
         Command::Run(args) => run::run(&args),
+        Command::Graph(args) => graph::graph(&args),
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Replay(args) => replay::replay(&args),

@@ -1,5 +1,6 @@
-//! `cascade run FILE`: a headless run as fast as the engine goes, with an optional
-//! per-tick trace (CSV) and final state (JSON), and a summary for people.
+//! `cascade run FILE`: a headless run as fast as the engine goes, with optional
+//! per-tick traces (CSV: service per sector; chosen assets, `asset_trace`) and
+//! final state (JSON), and a summary for people.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,6 +15,8 @@ use cascade_engine::view::service_label;
 use cascade_engine::{Model, Simulation};
 use cascade_replay::{Header, JournalWriter};
 use clap::Args;
+
+use crate::asset_trace::AssetTraceWriter;
 use serde::Serialize;
 
 #[derive(Args, Debug)]
@@ -29,6 +32,11 @@ pub struct RunArgs {
     /// Write one CSV row per tick: tick,hash,national_service,<one column per sector>.
     #[arg(long, value_name = "OUT.csv")]
     trace: Option<PathBuf>,
+    /// Write chosen assets (IDS: `all`, or ids separated by commas) at every
+    /// tick from 0 as CSV, one row per tick and asset:
+    /// tick,time,asset,level,integrity,cap,on_backup (docs/graph.md).
+    #[arg(long, num_args = 2, value_names = ["IDS", "OUT.csv"])]
+    trace_assets: Option<Vec<String>>,
     /// Write every asset's id, level and integrity at the last tick as JSON.
     #[arg(long, value_name = "OUT.json")]
     final_state: Option<PathBuf>,
@@ -44,7 +52,15 @@ pub fn run(args: &RunArgs) -> bool {
     let Some(model) = crate::check::load_or_report(&args.file) else {
         return false;
     };
-    match run_model(model, args) {
+    let trace_assets = match &args.trace_assets {
+        Some(values) => match crate::asset_trace::parse_assets(&values[0], &model) {
+            Ok(assets) => Some((assets, PathBuf::from(&values[1]))),
+            // A bad argument: exit 2, like clap's own errors.
+            Err(message) => clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{message}\n")).exit(),
+        },
+        None => None,
+    };
+    match run_model(model, args, trace_assets) {
         Ok(()) => true,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -53,12 +69,14 @@ pub fn run(args: &RunArgs) -> bool {
     }
 }
 
-fn run_model(model: Model, args: &RunArgs) -> Result<()> {
+fn run_model(model: Model, args: &RunArgs, trace_assets: Option<(Vec<u32>, PathBuf)>) -> Result<()> {
     let seed = args.seed.unwrap_or(model.scenario.seed);
     let last_tick = args.ticks.unwrap_or(u64::MAX).min(model.scenario.duration_ticks);
     // Open outputs before simulating, so a bad path fails at once.
     let mut trace = args.trace.as_deref().map(TraceWriter::create).transpose()?;
     let mut metrics = args.metrics.as_deref().map(MetricsWriter::create).transpose()?;
+    let mut asset_trace =
+        trace_assets.map(|(assets, path)| AssetTraceWriter::create(&path, &model, assets)).transpose()?;
 
     let started = Instant::now();
     let mut journal = match &args.journal {
@@ -80,6 +98,9 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     if let Some(metrics) = &mut metrics {
         metrics.row(&sim)?;
     }
+    if let Some(asset_trace) = &mut asset_trace {
+        asset_trace.row(&sim)?;
+    }
     if let Some(journal) = &mut journal {
         checkpoint(journal, &sim)?;
     }
@@ -91,6 +112,9 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
         }
         if let Some(metrics) = &mut metrics {
             metrics.row(&sim)?;
+        }
+        if let Some(asset_trace) = &mut asset_trace {
+            asset_trace.row(&sim)?;
         }
         if let Some(journal) = &mut journal {
             checkpoint(journal, &sim)?;
@@ -106,6 +130,9 @@ fn run_model(model: Model, args: &RunArgs) -> Result<()> {
     }
     if let Some(metrics) = metrics {
         metrics.finish()?;
+    }
+    if let Some(asset_trace) = asset_trace {
+        asset_trace.finish()?;
     }
     if let Some(path) = &args.final_state {
         write_final_state(path, &sim, seed)?;

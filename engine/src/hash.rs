@@ -11,7 +11,9 @@
 //!
 //! The seed is hashed because it decides every future draw: two states with equal
 //! stream positions but different seeds do not evolve alike.
-//! 5. the exercise sections, tags `0x02`..=`0x0B` (`exercise::hash`).
+//! 5. the exercise sections, tags `0x02`..=`0x0C` (`exercise::hash`);
+//! 6. section `0x0D` (physical damage), only when some asset's plant is damaged:
+//!    the count, then per such asset its index (u32), physical and cyber (u16).
 
 use crate::cascade::CascadeGraph;
 use crate::exercise::Exercise;
@@ -19,11 +21,15 @@ use crate::rng::{Purpose, RngStreams};
 
 /// Tag of the randomness section.
 pub const SECTION_RNG: u8 = 0x01;
+/// Tag of the physical damage section, last, present only with damage.
+pub const SECTION_PHYSICAL: u8 = 0x0D;
 
 /// The state being hashed, borrowed from the world's resources.
 pub struct StateView<'a> {
     pub tick: u64,
     pub integrity: &'a [u16],
+    pub physical: &'a [u16],
+    pub cyber: &'a [u16],
     pub level: &'a [u16],
     pub cap: &'a [u16],
     pub graph: &'a CascadeGraph,
@@ -57,6 +63,21 @@ pub fn encode(state: &StateView, out: &mut Vec<u8>) {
         out.extend_from_slice(&state.rng.word_position(purpose).to_le_bytes());
     }
     crate::exercise::hash::encode(state.exercise, out);
+    // Physical damage: absent while every plant is intact (then `cyber` equals
+    // the integrity hashed above), so states without any — and journals written
+    // before it existed — hash as they did.
+    let damaged = state.physical.iter().filter(|&&p| p < 1000).count();
+    if damaged > 0 {
+        out.push(SECTION_PHYSICAL);
+        out.extend_from_slice(&(damaged as u32).to_le_bytes());
+        for (a, (&physical, &cyber)) in state.physical.iter().zip(state.cyber).enumerate() {
+            if physical < 1000 {
+                out.extend_from_slice(&(a as u32).to_le_bytes());
+                out.extend_from_slice(&physical.to_le_bytes());
+                out.extend_from_slice(&cyber.to_le_bytes());
+            }
+        }
+    }
 }
 
 /// The state hash of `state`, using `scratch` as the encoding buffer.

@@ -16,6 +16,7 @@
 
 pub mod cascade;
 pub mod clock;
+pub mod damage;
 pub mod exercise;
 pub mod hash;
 pub mod lint;

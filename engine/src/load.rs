@@ -97,6 +97,9 @@ pub fn load_model(path: &Path) -> Result<Model, LoadError> {
 pub fn parse_model(bytes: &[u8], path: &Path) -> Result<Model, LoadError> {
     let mut scenario = parse_scenario(bytes, path)?;
     include_msel(&mut scenario, path)?;
+    // A scenario file keeps physical damage apart unless it says otherwise;
+    // a journal's stored scenario is read as stored (`parse_stored_model`).
+    scenario.physical_damage.get_or_insert(true);
     validate(scenario).map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems })
 }
 

@@ -13,6 +13,9 @@ use crate::scenario::Scenario;
 pub struct Model {
     /// The scenario exactly as loaded (text and all), for outputs and journals.
     pub scenario: Scenario,
+    /// Physical damage kept apart from cyber damage (`Scenario::physical_damage`,
+    /// unset: false; see `damage`).
+    pub physical_damage: bool,
     pub clock: ExerciseClock,
     /// Per organisation: its sector, if it has one.
     pub organisation_sector: Vec<Option<u32>>,
@@ -41,6 +44,8 @@ pub struct ResolvedAsset {
     /// The level it is held to while isolated, per mille (its own, or the
     /// response's default).
     pub isolation_cap: u16,
+    /// Ticks a physical repair takes (its own, or the response's).
+    pub repair_ticks: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +117,8 @@ pub struct ResolvedIncident {
     pub visibility: u16,
     pub detectability: u16,
     pub personal_data: bool,
+    /// Its impact is physical damage.
+    pub physical: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,6 +85,13 @@ pub struct Scenario {
     /// Exercise objectives, evaluated every tick.
     #[serde(default)]
     pub objectives: Vec<Objective>,
+    /// Whether physical damage is kept apart from cyber damage (a restore from
+    /// backup then repairs only cyber damage; docs/model.md, "Physical and
+    /// cyber damage"). A scenario file leaves it out and gets `true`; `false`
+    /// keeps the single kind of damage of journals written before December
+    /// 2026, whose stored scenarios lack the field and so replay unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_damage: Option<bool>,
 }
 
 /// A sector of the economy; service is also reported per sector.
@@ -172,6 +179,11 @@ pub struct Asset {
     /// keeps the power on (1000); a hospital system cut off stops (0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation_cap: Option<u32>,
+    /// Ticks a physical repair of this asset takes; default
+    /// `response.repair.ticks` (a substation's transformer takes longer than a
+    /// server's power supply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair_ticks: Option<u32>,
 }
 
 /// What flows along a dependency. Informative for now (the rule is the same for

@@ -44,7 +44,7 @@ impl Snapshot {
     /// Approximate heap bytes held, for snapshot budgets.
     pub fn approximate_bytes(&self) -> usize {
         let a = &self.assets;
-        (a.integrity.len() + a.cap.len() + a.level.len() * 2) * 2
+        (a.integrity.len() + a.physical.len() + a.cyber.len() + a.cap.len() + a.level.len() * 2) * 2
             + self.outage.len() * 4
             + self.metrics.per_sector.len() * 16
             + self.exercise.0.approximate_bytes()
@@ -153,6 +153,16 @@ impl Simulation {
     /// Per-asset levels (stable order), per mille.
     pub fn levels(&self) -> &[u16] {
         &self.world.resource::<AssetStates>().level
+    }
+
+    /// Per-asset physical integrity (what each plant allows), per mille.
+    pub fn physical(&self) -> &[u16] {
+        &self.world.resource::<AssetStates>().physical
+    }
+
+    /// Per-asset cyber integrity (what attackers left), per mille.
+    pub fn cyber(&self) -> &[u16] {
+        &self.world.resource::<AssetStates>().cyber
     }
 
     /// Per-asset integrity (stable order), per mille.

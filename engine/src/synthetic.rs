@@ -43,6 +43,7 @@ pub fn skeleton(name: &str, seed: u64, duration_ticks: u64) -> Scenario {
         injects: vec![],
         msel: None,
         objectives: vec![],
+        physical_damage: Some(true),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn national_graph(assets: usize) -> Scenario {
             criticality: Criticality::Medium,
             integrity: 1000,
             isolation_cap: None,
+            repair_ticks: None,
         });
     }
     let dep = |g: &mut Gen, asset: usize, group: Option<&str>| Dependency {

@@ -124,6 +124,13 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             Some(cap) => v.per_mille(&it, "isolation_cap", cap),
             None => scenario.response.isolation_cap.min(PER_MILLE) as u16,
         };
+        // The response's default is checked with the response's costs.
+        let repair_ticks = asset.repair_ticks.unwrap_or(scenario.response.repair.ticks);
+        if let Some(ticks) = asset.repair_ticks
+            && u64::from(ticks) > MAX_DURATION_TICKS
+        {
+            v.problem(&it, format!("repair_ticks: {ticks} is over the limit of {MAX_DURATION_TICKS}"));
+        }
         total_population = total_population.saturating_add(asset.population);
         if let Some(total) = sector_population.get_mut(sector as usize) {
             *total = total.saturating_add(asset.population);
@@ -134,6 +141,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             population: asset.population,
             integrity,
             isolation_cap,
+            repair_ticks,
         });
     }
     if total_population > MAX_TOTAL_POPULATION {
@@ -226,6 +234,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
 
     match (v.problems.is_empty(), clock) {
         (true, Some(clock)) => Ok(Model {
+            physical_damage: scenario.physical_damage.unwrap_or(false),
             exercise,
             clock,
             organisation_sector,

@@ -113,6 +113,11 @@ pub struct AssetView {
     /// Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub no_damage: Vec<String>,
+    /// What its plant allows, per mille (docs/model.md, "Physical and cyber
+    /// damage"): below 1000 it needs a repair, which a restore from backup
+    /// does not do. Absent when 1000.
+    #[serde(default = "full", skip_serializing_if = "is_full")]
+    pub physical: u16,
 }
 
 fn full() -> u16 {
@@ -371,6 +376,7 @@ fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
         compromised,
         isolation_cap: m.assets[a].isolation_cap,
         no_damage,
+        physical: sim.physical()[a],
     }
 }
 

@@ -15,6 +15,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 
 use crate::cascade::CascadeGraph;
+use crate::damage::Damage;
 use crate::exercise::{self, Command, Ctx, Exercise, Outcome};
 use crate::hash::{StateView, state_hash};
 use crate::model::{Model, ResolvedDisruption};
@@ -86,7 +87,12 @@ pub struct Clock {
 /// Per-asset state, indexed by stable asset index, all per mille.
 #[derive(Resource, Debug, Clone)]
 pub struct AssetStates {
+    /// min(physical, cyber): what the cascade reads (see `damage`).
     pub integrity: Vec<u16>,
+    /// What each asset's plant allows (1000 intact).
+    pub physical: Vec<u16>,
+    /// What attackers left of each asset's systems (1000 intact).
+    pub cyber: Vec<u16>,
     pub cap: Vec<u16>,
     pub level: Vec<u16>,
     /// Levels of the previous tick (the cascade's read buffer).
@@ -197,11 +203,17 @@ fn advance_clock(mut clock: ResMut<Clock>) {
 macro_rules! ctx {
     ($model:expr, $clock:expr, $ex:expr, $assets:expr, $rng:expr) => {{
         let assets = &mut *$assets;
+        let model = &$model.0;
         Ctx {
-            model: &$model.0,
+            model,
             tick: $clock.tick,
             ex: &mut $ex.0,
-            integrity: &mut assets.integrity,
+            damage: Damage {
+                integrity: &mut assets.integrity,
+                physical: &mut assets.physical,
+                cyber: &mut assets.cyber,
+                separate: model.physical_damage,
+            },
             cap: &mut assets.cap,
             level: &assets.level,
             rng: &mut $rng.0,
@@ -300,12 +312,18 @@ fn measure_exercise(
     exercise::measure::measure(&mut ctx!(model, clock, ex, assets, rng), &metrics.per_sector);
 }
 
-/// Step 2: disruptions scheduled for this tick set integrity, in scenario order
-/// (the later wins when several hit one asset).
-fn fire_scheduled_disruptions(clock: Res<Clock>, plan: Res<DisruptionPlan>, mut assets: ResMut<AssetStates>) {
+/// Step 2: disruptions scheduled for this tick set physical integrity, in
+/// scenario order (the later wins when several hit one asset).
+fn fire_scheduled_disruptions(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    plan: Res<DisruptionPlan>,
+    mut assets: ResMut<AssetStates>,
+) {
     let first = plan.0.partition_point(|d| d.tick < clock.tick);
+    let mut damage = assets.damage(model.0.physical_damage);
     for d in plan.0[first..].iter().take_while(|d| d.tick == clock.tick) {
-        assets.integrity[d.asset as usize] = d.integrity;
+        damage.set_physical(d.asset as usize, d.integrity);
     }
 }
 
@@ -333,6 +351,8 @@ fn compute_state_hash(
     let view = StateView {
         tick: clock.tick,
         integrity: &assets.integrity,
+        physical: &assets.physical,
+        cyber: &assets.cyber,
         level: &assets.level,
         cap: &assets.cap,
         graph: &cascade.graph,
@@ -342,6 +362,13 @@ fn compute_state_hash(
     };
     let hash = &mut *hash;
     hash.hash = state_hash(&view, &mut hash.scratch);
+}
+
+impl AssetStates {
+    /// The damage arrays, for writing through the rules of `damage`.
+    pub fn damage(&mut self, separate: bool) -> Damage<'_> {
+        Damage { integrity: &mut self.integrity, physical: &mut self.physical, cyber: &mut self.cyber, separate }
+    }
 }
 
 impl ServiceMetrics {
@@ -366,7 +393,8 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
     let mut world = World::new();
     spawn_entities(&mut world, &model);
 
-    let integrity: Vec<u16> = model.assets.iter().map(|a| a.integrity).collect();
+    let starting: Vec<u16> = model.assets.iter().map(|a| a.integrity).collect();
+    let (integrity, physical, cyber) = crate::damage::initial(&starting, model.physical_damage);
     let cap = vec![PER_MILLE as u16; integrity.len()];
     let level: Vec<u16> = integrity.iter().zip(&cap).map(|(&i, &c)| i.min(c)).collect();
     let graph = CascadeGraph::build(&model);
@@ -376,7 +404,7 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
     let sectors = model.sector_count();
 
     world.insert_resource(Clock { tick: 0 });
-    world.insert_resource(AssetStates { previous: level.clone(), integrity, cap, level });
+    world.insert_resource(AssetStates { previous: level.clone(), integrity, physical, cyber, cap, level });
     world.insert_resource(Cascade { graph, outage });
     world.insert_resource(Randomness(RngStreams::new(seed)));
     world.insert_resource(DisruptionPlan(plan));

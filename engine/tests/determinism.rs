@@ -100,7 +100,31 @@ fn the_state_hash_is_the_documented_encoding() {
     bytes.extend_from_slice(&never);
     bytes.push(0x0B); // messages: none
     bytes.extend_from_slice(&0u64.to_le_bytes());
+    // Physical damage: p's disruption (250) and x's starting integrity (700)
+    // are its plant's state; no cyber damage on either.
+    bytes.push(0x0D);
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    for (asset, physical, cyber) in [(0u32, 250u16, 1000u16), (1, 700, 1000)] {
+        bytes.extend_from_slice(&asset.to_le_bytes());
+        bytes.extend_from_slice(&physical.to_le_bytes());
+        bytes.extend_from_slice(&cyber.to_le_bytes());
+    }
     assert_eq!(sim.state_hash(), blake3::hash(&bytes));
+
+    // A scenario of before physical damage (as a journal stores it: the field
+    // unset) has one kind of damage and no 0x0D section.
+    let mut legacy = empty_scenario(5);
+    legacy.physical_damage = None;
+    add_asset(&mut legacy, "p", "s", 10, 1000);
+    add_asset(&mut legacy, "x", "s", 10, 700);
+    add_dependency(&mut legacy, "x", "p", 1000, 1000, 1, Some("g"));
+    add_dependency(&mut legacy, "p", "x", 500, 800, 0, None);
+    add_disruption(&mut legacy, 1, "p", 250);
+    let mut old = simulate(legacy, 0x0102_0304_0506_0708);
+    old.step();
+    old.step();
+    let without_section = &bytes[..bytes.len() - (1 + 4 + 2 * 8)];
+    assert_eq!(old.state_hash(), blake3::hash(without_section));
 }
 
 #[test]

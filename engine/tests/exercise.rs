@@ -1682,6 +1682,7 @@ fn network(ids: &[&str], links: &[(&str, &str)], spread: u32) -> Scenario {
         visibility: 0,
         detectability: 1000,
         personal_data: false,
+        physical: false,
         indicators: Vec::new(),
     });
     s.response.investigate = Cost::new(2, 2);

@@ -171,13 +171,13 @@ fn unknown_field_is_refused_with_its_position() {
     check_errors(
         base().replace(r#"Asset(id: "core", "#, r#"Asset(id: "core", colour: "red", "#),
         &[
-            "test.ron:20:27: Unexpected field named `colour` in `Asset`, expected one of `id`, `name`, `organisation`, `sector`, `population`, `criticality`, `integrity`, or `isolation_cap` instead",
+            "test.ron:20:27: Unexpected field named `colour` in `Asset`, expected one of `id`, `name`, `organisation`, `sector`, `population`, `criticality`, `integrity`, `isolation_cap`, or `repair_ticks` instead",
         ],
     );
     check_errors(
         base().replace("    seed: 1,\n", "    seed: 1,\n    duraton_ticks: 5,\n"),
         &[
-            "test.ron:4:5: Unexpected field named `duraton_ticks` in `Scenario`, expected one of `name`, `description`, `seed`, `tick_seconds`, `duration_ticks`, `start`, `time_zone`, `population`, `sectors`, `organisations`, `assets`, `dependencies`, `links`, `teams`, `disruptions`, `incidents`, `response`, `regimes`, `injects`, `msel`, or `objectives` instead",
+            "test.ron:4:5: Unexpected field named `duraton_ticks` in `Scenario`, expected one of `name`, `description`, `seed`, `tick_seconds`, `duration_ticks`, `start`, `time_zone`, `population`, `sectors`, `organisations`, `assets`, `dependencies`, `links`, `teams`, `disruptions`, `incidents`, `response`, `regimes`, `injects`, `msel`, `objectives`, or `physical_damage` instead",
         ],
     );
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! investigate ASSET        isolate ASSET        restore ASSET        harden ASSET
+//! repair ASSET
 //! share TEAM[,TEAM…] TLP INCIDENT|- [TEXT…]
 //! report REGIME STAGE INCIDENT                  classify INCIDENT
 //! request_assistance CSIRT                      activate_piu LEVEL   set_piu_level LEVEL
@@ -31,11 +32,12 @@ use cascade_engine::scenario::{TeamRole, Tlp};
 use cascade_engine::view::{MessageView, TeamView};
 
 /// The actions a team can type, with their syntax.
-pub const ACTIONS: [(&str, &str); 13] = [
+pub const ACTIONS: [(&str, &str); 14] = [
     ("investigate", "investigate ASSET"),
     ("isolate", "isolate ASSET"),
     ("restore", "restore ASSET"),
     ("harden", "harden ASSET"),
+    ("repair", "repair ASSET"),
     ("share", "share TEAM[,TEAM] TLP INCIDENT|- [TEXT]"),
     ("report", "report REGIME STAGE INCIDENT"),
     ("classify", "classify INCIDENT"),
@@ -232,13 +234,14 @@ pub fn parse(line: &str, known: &Known) -> Result<Action, String> {
         if words.len() != count + 1 { Err(format!("usage: {}", usage(name))) } else { Ok(()) }
     };
     let action = match name {
-        "investigate" | "isolate" | "restore" | "harden" => {
+        "investigate" | "isolate" | "restore" | "harden" | "repair" => {
             exactly(1)?;
             let asset = arg(1).unwrap().to_string();
             match name {
                 "investigate" => Action::Investigate { asset },
                 "isolate" => Action::Isolate { asset },
                 "restore" => Action::Restore { asset },
+                "repair" => Action::Repair { asset },
                 _ => Action::Harden { asset },
             }
         }
@@ -323,6 +326,7 @@ pub fn describe(action: &Action) -> String {
         Action::Isolate { asset } => format!("isolate {asset}"),
         Action::Restore { asset } => format!("restore {asset}"),
         Action::Harden { asset } => format!("harden {asset}"),
+        Action::Repair { asset } => format!("repair {asset}"),
         Action::Share { to, tlp, incident, .. } => {
             let incident = incident.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
             format!("share {} {tlp}{incident}", to.join(","))
@@ -411,7 +415,7 @@ pub fn complete(line: &str, known: &Known) -> Vec<String> {
     let options: Vec<String> = match (position, name) {
         (0, _) => ACTIONS.iter().map(|(n, _)| n.to_string()).collect(),
         (_, None) => Vec::new(),
-        (1, Some("investigate" | "isolate" | "restore" | "harden")) => owned(&known.assets),
+        (1, Some("investigate" | "isolate" | "restore" | "harden" | "repair")) => owned(&known.assets),
         (1, Some("share" | "message")) => owned(&known.teams),
         (1, Some("request_assistance")) => {
             if known.csirts.is_empty() {

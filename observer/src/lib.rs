@@ -19,6 +19,7 @@ pub mod app;
 pub mod bot;
 pub mod client;
 pub mod command;
+pub mod dependency_graph;
 pub mod director;
 pub mod director_ui;
 pub mod indicator_export;

@@ -36,6 +36,7 @@ pub fn asset(id: &str, level: u16, integrity: u16) -> AssetView {
         compromised: Vec::new(),
         isolation_cap: 1000,
         no_damage: Vec::new(),
+        physical: 1000,
     }
 }
 

@@ -27,7 +27,7 @@
 //! and the latest actions.
 //!
 //! State symbols carry the meaning without colour: ✓ ok, ▼ degraded, ✗ down,
-//! ⛔ isolated, ☣ compromised (detected), ⚒ hardened; actions ✓ done, ⧗ running,
+//! ⛔ isolated, ☣ compromised (detected), ⚒ hardened, ✚ physically damaged; actions ✓ done, ⧗ running,
 //! … sent or accepted, ✗ refused or failed (with the words); ◉ people play a
 //! team, ⚙ its bot does. TLP labels are written out and coloured as TLP 2.0
 //! specifies (on black).
@@ -110,6 +110,10 @@ fn asset_flags(a: &AssetView) -> Vec<Span<'static>> {
     }
     if a.hardened {
         spans.push(Span::styled("⚒", Style::new().fg(Color::Cyan)));
+    }
+    if a.physical < 1000 {
+        // Physical damage: a restore from backup does not fix it, a repair does.
+        spans.push(Span::styled(format!("✚{}", a.physical), Style::new().fg(WARN).bold()));
     }
     if !a.compromised.is_empty() {
         spans.push(Span::styled(format!("☣{}", a.compromised.join(",")), Style::new().fg(BAD).bold()));
@@ -335,7 +339,7 @@ pub const HELP: &[&str] = &[
     "  Esc         close the line / help      Ctrl-U  clear  Ctrl-W  word",
     "  ?  F1       this help (j k to scroll)  q  Ctrl-C  quit",
     "Commands",
-    "  investigate | isolate | restore | harden ASSET",
+    "  investigate | isolate | restore | harden | repair ASSET",
     "  share TEAM[,TEAM] TLP INCIDENT|- [TEXT]   (an incident you hold)",
     "  report REGIME STAGE INCIDENT           classify INCIDENT",
     "  request_assistance CSIRT               public_statement TEXT",
@@ -344,7 +348,7 @@ pub const HELP: &[&str] = &[
     "  takeover                               silence your team's bot",
     "  TLP: clear green amber amber+strict red",
     "Symbols",
-    "  ✓ ok  ▼ degraded  ✗ down  ⛔ isolated  ☣ compromised  ⚒ hardened",
+    "  ✓ ok ▼ degraded ✗ down ⛔ isolated ☣ compromised ⚒ hardened ✚ to repair",
     "  bar: █ level  ▒ integrity above the level  ░ lost; numbers level/integrity",
     "  actions: ✓ done  ⧗ running  … sent/accepted  ✗ refused/failed",
     "  who: you (this client), another client's id, bot (your team's bot)",

@@ -186,7 +186,8 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             let mut suspect: Vec<u32> = assets()
                 .filter(|&a| {
                     may_act(a)
-                        && ctx.integrity[a as usize] < 1000
+                        // Cyber damage: a burned plant is no sign of compromise.
+                        && ctx.damage.cyber(a as usize) < 1000
                         && !detected(a)
                         && ex.investigated_at[a as usize].is_none_or(|t| t + recent <= ctx.tick)
                 })

@@ -41,6 +41,9 @@ pub enum Action {
     Restore { asset: String },
     /// Patch and harden: cuts the chance of compromise by spread.
     Harden { asset: String },
+    /// Repair physical damage (operators, their own assets): the plant is
+    /// whole again when it lands.
+    Repair { asset: String },
     /// Share indicators of an incident (and/or text) with teams, under a TLP label.
     Share {
         to: Vec<String>,
@@ -112,6 +115,7 @@ pub enum Order {
     Isolate(u32),
     Restore(u32),
     Harden(u32),
+    Repair(u32),
     Share {
         to: Vec<u32>,
         tlp: Tlp,
@@ -157,6 +161,7 @@ impl Order {
             Order::Isolate(_) => "isolate",
             Order::Restore(_) => "restore",
             Order::Harden(_) => "harden",
+            Order::Repair(_) => "repair",
             Order::Share { .. } => "share",
             Order::Report { .. } => "report",
             Order::Classify(_) => "classify",
@@ -174,7 +179,9 @@ impl Order {
     /// The asset an asset action targets.
     pub fn asset(&self) -> Option<u32> {
         match *self {
-            Order::Investigate(a) | Order::Isolate(a) | Order::Restore(a) | Order::Harden(a) => Some(a),
+            Order::Investigate(a) | Order::Isolate(a) | Order::Restore(a) | Order::Harden(a) | Order::Repair(a) => {
+                Some(a)
+            }
             _ => None,
         }
     }
@@ -189,6 +196,7 @@ impl Order {
             Order::Isolate(a) => Action::Isolate { asset: asset(*a) },
             Order::Restore(a) => Action::Restore { asset: asset(*a) },
             Order::Harden(a) => Action::Harden { asset: asset(*a) },
+            Order::Repair(a) => Action::Repair { asset: asset(*a) },
             Order::Share { to, tlp, incident, text } => Action::Share {
                 to: teams(to),
                 tlp: *tlp,
@@ -264,6 +272,8 @@ fn role_allows(role: TeamRole, action: &Action) -> bool {
     match action {
         Action::Investigate { .. } | Action::Isolate { .. } => matches!(role, Operator | Csirt | Cerc),
         Action::Restore { .. } | Action::Harden { .. } => matches!(role, Operator | Csirt),
+        // Repair crews are the operator's.
+        Action::Repair { .. } => matches!(role, Operator),
         Action::Report { .. } | Action::Classify { .. } => matches!(role, Operator | Csirt),
         Action::RequestAssistance { .. } => matches!(role, Operator),
         Action::ActivatePiu { .. } | Action::SetPiuLevel { .. } => matches!(role, CrisisCell),
@@ -310,7 +320,8 @@ impl Action {
             Action::Investigate { asset }
             | Action::Isolate { asset }
             | Action::Restore { asset }
-            | Action::Harden { asset } => format!("{} {asset}", self.name()),
+            | Action::Harden { asset }
+            | Action::Repair { asset } => format!("{} {asset}", self.name()),
             Action::Share { to, tlp, incident, text } => {
                 let incident = incident.as_deref().unwrap_or("-");
                 format!("share {} {tlp} {incident}{}", to.join(","), quoted(text))
@@ -335,6 +346,7 @@ fn action_name(action: &Action) -> &'static str {
         Action::Isolate { .. } => "isolate",
         Action::Restore { .. } => "restore",
         Action::Harden { .. } => "harden",
+        Action::Repair { .. } => "repair",
         Action::Share { .. } => "share",
         Action::Report { .. } => "report",
         Action::Classify { .. } => "classify",
@@ -423,6 +435,7 @@ pub fn resolve(model: &Model, team: u32, action: &Action) -> Result<Order, Refus
         }
         Action::Restore { asset: a } => Order::Restore(asset(a)?),
         Action::Harden { asset: a } => Order::Harden(asset(a)?),
+        Action::Repair { asset: a } => Order::Repair(asset(a)?),
         Action::Share { to, tlp, incident: inc, text: t } => {
             let incident = inc.as_deref().map(incident).transpose()?;
             if incident.is_none() && t.trim().is_empty() {

@@ -181,6 +181,10 @@ pub fn encode_order(order: &Order, out: &mut Vec<u8>) {
             out.push(4);
             u32le(out, *a)
         }
+        Order::Repair(a) => {
+            out.push(16);
+            u32le(out, *a)
+        }
         Order::Share { to, tlp, incident, text: t } => {
             out.push(5);
             list(out, to);

@@ -83,7 +83,8 @@ pub fn deliver(ctx: &mut Ctx, sender: Sender, delivery: &Delivery, to: &[u32], e
     for effect in effects {
         match *effect {
             ResolvedEffect::StartIncident(i) => start_incident(ctx, i),
-            ResolvedEffect::SetIntegrity { asset, integrity } => ctx.integrity[asset as usize] = integrity,
+            // Exercise control's hand on the plant, like a disruption.
+            ResolvedEffect::SetIntegrity { asset, integrity } => ctx.damage.set_physical(asset as usize, integrity),
             ResolvedEffect::SetStaff { team, staff } => ctx.ex.teams[team as usize].staff = staff,
             ResolvedEffect::Alert { incident, asset } => detect(ctx, incident, asset, None),
             ResolvedEffect::Indicators { incident, ref to, tlp } => {

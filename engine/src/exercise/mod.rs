@@ -28,7 +28,8 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     pub tick: u64,
     pub ex: &'a mut Exercise,
-    pub integrity: &'a mut [u16],
+    /// Integrity and its two kinds of damage (written through `damage`'s rules).
+    pub damage: crate::damage::Damage<'a>,
     pub cap: &'a mut [u16],
     /// Levels as last computed (tick t-1 before step 4, tick t after it).
     pub level: &'a [u16],

@@ -100,6 +100,8 @@ fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
         Order::Isolate(_) => r.isolate,
         Order::Restore(_) => r.restore,
         Order::Harden(_) => r.harden,
+        // The asset's own duration (a transformer takes longer than a server).
+        Order::Repair(a) => Cost::new(ctx.model.assets[*a as usize].repair_ticks, r.repair.staff),
         Order::Share { .. } => r.share,
         Order::Report { .. } => r.report,
         Order::Classify(_) => r.classify,
@@ -152,6 +154,15 @@ pub fn check(ctx: &Ctx, team: u32, order: &Order) -> Result<(), Refusal> {
     match order {
         Order::Isolate(a) if ex.isolated[*a as usize] => {
             return Err(Refusal::new("already_isolated", format!("{:?} is already isolated", asset_id(*a))));
+        }
+        Order::Repair(a) if ctx.damage.physical(*a as usize) >= 1000 => {
+            return Err(Refusal::new(
+                "not_damaged",
+                format!(
+                    "{:?} has no physical damage to repair (a restore from backup undoes cyber damage)",
+                    asset_id(*a)
+                ),
+            ));
         }
         Order::Restore(a) if !ex.isolated[*a as usize] => {
             return Err(Refusal::new(
@@ -395,7 +406,8 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         }
         Order::Restore(a) => {
             let a = *a;
-            ctx.integrity[a as usize] = m.scenario.response.restore_integrity as u16;
+            // Backups bring systems back, not burned equipment.
+            ctx.damage.set_cyber(a as usize, m.scenario.response.restore_integrity as u16);
             ctx.ex.isolated[a as usize] = false;
             ctx.cap[a as usize] = 1000;
             let mut reinfected = Vec::new();
@@ -408,12 +420,20 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
                     None => {}
                 }
             }
-            let text = if reinfected.is_empty() {
+            let mut text = if reinfected.is_empty() {
                 format!("{} is restored from backup.", asset_id(a))
             } else {
                 format!("{} is restored from backup, but the undetected compromise is still there.", asset_id(a))
             };
+            let physical = ctx.damage.physical(a as usize);
+            if physical < 1000 {
+                text.push_str(&format!(" Its physical damage remains (integrity {physical}/1000): it needs a repair."));
+            }
             system_message(ctx, MessageKind::Result, vec![team], text, None);
+        }
+        Order::Repair(a) => {
+            ctx.damage.set_physical(*a as usize, 1000);
+            system_message(ctx, MessageKind::Result, vec![team], format!("{} is repaired.", asset_id(*a)), None);
         }
         Order::Harden(a) => {
             ctx.ex.hardened[*a as usize] = true;

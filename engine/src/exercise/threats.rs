@@ -87,9 +87,17 @@ pub fn advance(ctx: &mut Ctx) {
             if ctx.ex.isolated[a as usize] {
                 continue;
             }
-            let integrity = &mut ctx.integrity[a as usize];
-            if *integrity > params.floor {
-                *integrity = integrity.saturating_sub(params.impact).max(params.floor);
+            // A destructive incident wrecks the plant; the others its systems.
+            let a = a as usize;
+            let physical = params.physical && ctx.damage.separate;
+            let current = if physical { ctx.damage.physical(a) } else { ctx.damage.cyber(a) };
+            if current > params.floor {
+                let left = current.saturating_sub(params.impact).max(params.floor);
+                if physical {
+                    ctx.damage.set_physical(a, left);
+                } else {
+                    ctx.damage.set_cyber(a, left);
+                }
             }
         }
 

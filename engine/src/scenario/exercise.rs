@@ -71,6 +71,11 @@ pub struct Incident {
     /// Personal data is affected: the GDPR breach notice applies.
     #[serde(default)]
     pub personal_data: bool,
+    /// Its impact destroys equipment (sabotage of an industrial control
+    /// system): the damage is physical, so a restore from backup does not
+    /// undo it; only a repair does.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub physical: bool,
     /// Synthetic indicators of compromise: what a team holding the incident's
     /// indicators sees and shares. Only documentation addresses, example
     /// domains, hex hashes and ATT&CK ids pass validation, so a scenario never
@@ -190,6 +195,9 @@ pub struct Response {
     pub activate_piu: Cost,
     pub public_statement: Cost,
     pub message: Cost,
+    /// A physical repair (operators only; an asset's `repair_ticks` overrides
+    /// the duration).
+    pub repair: Cost,
     /// The cap an isolated asset's level is held to (per mille).
     pub isolation_cap: u32,
     /// Integrity an asset has after a restore from backup (per mille).
@@ -245,6 +253,7 @@ impl Default for Response {
             activate_piu: Cost::new(0, 0),
             public_statement: Cost::new(0, 0),
             message: Cost::new(0, 0),
+            repair: Cost::new(240, 3),
             isolation_cap: 200,
             restore_integrity: 1000,
             indicator_bonus: 300,
@@ -601,6 +610,10 @@ impl<'de> Deserialize<'de> for Tlp {
             ))
         })
     }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 #[cfg(test)]

@@ -121,6 +121,7 @@ pub(super) fn check(
         ("activate_piu", r.activate_piu),
         ("public_statement", r.public_statement),
         ("message", r.message),
+        ("repair", r.repair),
     ] {
         if cost.staff > MAX_STAFF {
             v.problem("response", format!("{field}: staff {} is over the limit of {MAX_STAFF}", cost.staff));
@@ -182,6 +183,7 @@ pub(super) fn check(
             visibility: v.per_mille(&it, "visibility", inc.visibility),
             detectability: v.per_mille(&it, "detectability", inc.detectability),
             personal_data: inc.personal_data,
+            physical: inc.physical,
         });
     }
 

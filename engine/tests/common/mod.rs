@@ -29,6 +29,7 @@ pub fn add_asset(s: &mut Scenario, id: &str, sector: &str, population: u64, inte
         criticality: Criticality::Medium,
         integrity,
         isolation_cap: None,
+        repair_ticks: None,
     });
 }
 
