@@ -856,6 +856,32 @@ async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_that_fell_behind_gets_the_end_once_it_reads_again() {
+    // 300 more assets: some 60 kB a director view. A console with a tiny
+    // receive window starts the clock and reads nothing until the exercise is
+    // over: far more views than its queue holds, so it falls behind.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_scenario(dir.path(), "behind", &bulky_scenario(300, 300), &["--speed", "1000"]);
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let addr = server.url.strip_prefix("ws://").unwrap().parse().unwrap();
+    let mut d = Client::over(&server.url, socket.connect(addr).await.unwrap()).await;
+    d.send_hello(&server.tokens.director, "busy-console").await;
+    d.command(1, json!({"action": "start"})).await;
+    let deadline = Instant::now() + TIMEOUT;
+    while last_checkpoint(&server.journal).0 < 300 {
+        assert!(Instant::now() < deadline, "the exercise did not end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // No tick comes after the end: the host offers the lagging console its
+    // snapshot between ticks, so it sees the last tick and the end.
+    d.wait_for("the last tick", |v| is_view(v) && v["tick"] == 300).await;
+    d.wait_for("the end", |v| kind(v) == "clock" && v["ended"] == true).await;
+    let views: Vec<u64> = d.frames().iter().filter(|f| is_view(f)).map(|f| f["tick"].as_u64().unwrap()).collect();
+    assert!(views.len() < 300, "it fell behind (got {} views)", views.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ack_comes_only_once_the_command_is_in_the_journal_file() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), "durable", &["--speed", "50", "--rate", "1000"]);

@@ -53,7 +53,7 @@ async fn the_director_fires_holds_releases_and_skips_injects_and_the_journal_rep
     // Refused on receipt: an unknown inject, a team steering the MSEL, a bad op.
     assert_eq!(d.rejected(4, msel("nope", "fire")).await, "unknown_inject");
     assert_eq!(d.rejected(5, msel("call", "explode")).await, "bad_command");
-    assert_eq!(a.rejected(1, msel("call", "fire")).await, "not_allowed_for_role");
+    assert_eq!(a.rejected(1, msel("call", "fire")).await, "bad_command");
     let mut seq = 5;
     let mut step = async |d: &mut Client, to: u64| {
         seq += 1;
@@ -66,9 +66,14 @@ async fn the_director_fires_holds_releases_and_skips_injects_and_the_journal_rep
     assert_eq!(entry(&view, "late")["status"], "held");
     assert_eq!(entry(&view, "spare")["status"], "skipped");
     a.wait_for("the call fired by hand", |v| is_view(v) && v.to_string().contains("CALL-5")).await;
-    // Fired: no second firing, not even at its time.
+    // Fired: no second firing, not even at its time, nor in its place.
     assert_eq!(d.rejected(100, msel("call", "fire")).await, "inject_fired");
-    for tick in 2..=6 {
+    let again = json!({"action": "inject", "message": "CALL-AGAIN", "to": ["team-a"], "replaces": "call"});
+    assert_eq!(d.rejected(99, again).await, "inject_fired");
+    // A tick that changes nothing in the MSEL leaves it out of the frame.
+    let view = step(&mut d, 2).await;
+    assert_eq!(view["msel"], json!([]), "{view}");
+    for tick in 3..=6 {
         step(&mut d, tick).await;
     }
     a.view_at(6).await;
@@ -108,6 +113,7 @@ async fn the_director_fires_holds_releases_and_skips_injects_and_the_journal_rep
     let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
     assert!(md.contains("| call | 08:01 (by hand) |"), "{md}");
     assert!(md.contains("Not delivered, by the director's decision: spare (skipped at 08:01)."), "{md}");
+    assert!(md.contains("| late | 08:07 (held from 08:01, then released) |"), "{md}");
     let json: Value = serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["injects_not_fired"][0]["inject"], "spare");
 }

@@ -148,7 +148,10 @@ fn released_before_its_time_it_fires_on_time() {
     r.ok(20, msel("journalist", MselOp::Release));
     r.to(60);
     assert_eq!(r.delivered("JOURNALIST-CALL"), [45]);
-    assert_eq!(r.sim.exercise().inject_control[0], InjectControl::Scheduled);
+    // The hold is remembered (for the report), the firing was its time's.
+    assert_eq!(r.sim.exercise().inject_control[0], InjectControl::Released(10));
+    let view = director_view(&r.sim, 0);
+    assert_eq!((view.msel[0].how, view.msel[0].held_since), (Some(FiredBy::Time), Some(10)));
 }
 
 #[test]
@@ -182,7 +185,7 @@ fn live(replaces: &str) -> LiveInject {
         to: vec!["csirt".into()],
         method: Default::default(),
         message: "EDITED-CALL".into(),
-        expected_action: String::new(),
+        expected_action: "Say something.".into(),
         effects: Vec::new(),
         tlp: cascade_engine::scenario::Tlp::Red,
         replaces: (!replaces.is_empty()).then(|| replaces.to_string()),
@@ -198,9 +201,27 @@ fn a_live_inject_sent_in_an_entrys_place_consumes_it() {
     assert!(r.delivered("JOURNALIST-CALL").is_empty(), "the scheduled firing is consumed");
     let view = director_view(&r.sim, 0);
     assert_eq!((view.msel[0].status, view.msel[0].how), (MselStatus::Fired, Some(FiredBy::Replaced)));
-    // Sent again in place of a fired entry, it is simply delivered.
-    r.ok(61, Action::Inject(live("journalist")));
-    assert_eq!(r.delivered("EDITED-CALL"), [10, 61]);
+    // The director's view, the team's "expected of you" and the report see
+    // what was sent, not the scenario's entry.
+    assert_eq!((view.msel[0].message.as_str(), view.msel[0].from.as_str()), ("EDITED-CALL", "EXCON"));
+    let csirt = r.sim.team_index("csirt").unwrap();
+    let expected = cascade_engine::view::team_view(&r.sim, csirt, 0).expected;
+    assert_eq!(expected.len(), 1);
+    assert_eq!((expected[0].from.as_str(), expected[0].expected_action.as_str()), ("EXCON", "Say something."));
+    // Sent again in place of the fired entry, it is refused (it would deliver
+    // the entry twice, effects and all) and nothing goes out.
+    assert_eq!(r.fails(61, Action::Inject(live("journalist"))), "inject_fired");
+    assert_eq!(r.delivered("EDITED-CALL"), [10]);
+}
+
+#[test]
+fn a_replacement_to_other_teams_asks_them_not_the_entrys() {
+    let mut r = Run::new();
+    let to_crisis = LiveInject { to: vec!["crisis".into()], ..live("journalist") };
+    r.ok(10, Action::Inject(to_crisis));
+    let team = |id: &str| r.sim.team_index(id).unwrap();
+    let expected = |t| cascade_engine::view::team_view(&r.sim, t, 0).expected.len();
+    assert_eq!((expected(team("csirt")), expected(team("crisis"))), (0, 1));
 }
 
 #[test]

@@ -18,6 +18,7 @@ use std::time::Duration;
 use cascade_engine::Simulation;
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, Order, resolve_director};
+use cascade_engine::exercise::state::InjectControl;
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::view::{DirectorView, TeamView, director_view, team_view, team_view_update};
 use cascade_engine::wire::{DirectorAction, JoinKit, ServerMessage, TeamPresence};
@@ -149,13 +150,30 @@ pub struct Exercise {
     host_actions: HostActions,
     /// How players join, sent to every director after its welcome.
     pub join: Option<JoinKit>,
+    /// The MSEL's state (fired, and the director's orders) at the last tick,
+    /// and whether that tick changed it: `director_tick` frames carry the
+    /// MSEL only then (it is a large part of the frame, and rarely changes).
+    msel_state: MselState,
+    msel_changed: bool,
+}
+
+type MselState = (Vec<Option<u64>>, Vec<InjectControl>);
+
+/// How often, between ticks, lagging clients are offered what they missed.
+const CATCH_UP_EVERY: Duration = Duration::from_millis(250);
+
+fn msel_state(sim: &Simulation) -> MselState {
+    (sim.exercise().inject_fired.clone(), sim.exercise().inject_control.clone())
 }
 
 impl Exercise {
     pub fn new(sim: Simulation, journal: JournalWriter, ticks_per_second: f64) -> Self {
         let teams = sim.model().scenario.teams.len();
         let taken_over = (0..teams).map(|t| sim.exercise().teams[t].human).collect();
+        let msel_state = msel_state(&sim);
         Self {
+            msel_state,
+            msel_changed: true,
             sim,
             journal,
             running: false,
@@ -260,6 +278,11 @@ impl Exercise {
                     }
                     self.tell_lateness(ran.late);
                 }
+                // Paused or ended, no tick brings a lagging client its
+                // snapshot (or a missed clock): retry now and then.
+                _ = tokio::time::sleep(CATCH_UP_EVERY), if !self.ticking() && self.anyone_behind() => {
+                    self.catch_up();
+                }
                 _ = shutdown.changed() => break,
             }
         }
@@ -267,6 +290,35 @@ impl Exercise {
             error!("cannot flush the journal on shutdown: {e}");
         } else {
             info!("journal flushed at tick {}", self.sim.tick());
+        }
+    }
+
+    /// Whether a subscriber lacks its view, the clock or the presence.
+    fn anyone_behind(&self) -> bool {
+        self.subscribers.values().any(|s| s.lagging > 0 || s.clock_missed || s.presence_missed)
+    }
+
+    /// Sends lagging subscribers their snapshot, and missed clock and
+    /// presence frames, where there is room now (between ticks).
+    fn catch_up(&mut self) {
+        let total = self.sim.exercise().messages.len();
+        let clock = outbox::text(&self.clock_message());
+        let presence = outbox::text(&self.presence_message());
+        let keys: HashSet<ViewKey> =
+            self.subscribers.values().filter(|s| s.lagging > 0).map(Subscriber::view_key).collect();
+        let frames: HashMap<ViewKey, Utf8Bytes> =
+            keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
+        for sub in self.subscribers.values_mut() {
+            if sub.lagging > 0 && sub.outbox.view(frames[&sub.view_key()].clone()).is_ok() {
+                sub.lagging = 0;
+                sub.seen = total;
+            }
+            if sub.clock_missed {
+                sub.clock_missed = sub.outbox.view(clock.clone()).is_err();
+            }
+            if sub.presence_missed {
+                sub.presence_missed = sub.outbox.view(presence.clone()).is_err();
+            }
         }
     }
 
@@ -524,8 +576,17 @@ impl Exercise {
                     }
                     DirectorAction::Inject(live) => {
                         let action = Action::Inject(live);
-                        if let Err(refusal) = resolve_director(self.sim.model(), &action) {
-                            return Err((refusal.code, refusal.message));
+                        let order = resolve_director(self.sim.model(), &action)
+                            .map_err(|refusal| (refusal.code, refusal.message))?;
+                        // Sent in place of an inject that fired: it would go
+                        // out twice (effects and all).
+                        if let Order::Inject { replaces: Some(inject), .. } = order
+                            && let Some(at) = self.sim.exercise().inject_fired[inject as usize]
+                        {
+                            return Err((
+                                "inject_fired",
+                                format!("the inject it replaces already fired (tick {at}): send it without `replaces`"),
+                            ));
                         }
                         Some(Command { team: DIRECTOR_TEAM, action, origin: None })
                     }
@@ -551,8 +612,8 @@ impl Exercise {
                     Err(e) => return Err(("bad_command", format!("not a command: {e}"))),
                 };
                 let takeover = matches!(action, Action::Takeover);
-                if matches!(action, Action::Inject(_)) {
-                    return Err(("bad_command", "inject is the director's command".into()));
+                if matches!(action, Action::Inject(_) | Action::Msel { .. }) {
+                    return Err(("bad_command", format!("{} is the director's command", action.name())));
                 }
                 if takeover && self.taken_over[team as usize] {
                     return Err(("already_human", "people already play your team: its bot is silent".into()));
@@ -656,6 +717,9 @@ impl Exercise {
         let waiting = std::mem::take(&mut self.waiting);
         let outcomes = self.sim.step_with(commands);
         let tick = self.sim.tick();
+        let msel = msel_state(&self.sim);
+        self.msel_changed = msel != self.msel_state;
+        self.msel_state = msel;
         let sync_due = self.synced_at.elapsed() >= CHECKPOINT_SYNC_EVERY || self.sim.is_finished();
         let written = self.journal.append_checkpoint(tick, &self.sim.state_hash()).and_then(|()| match sync_due {
             true => self.sync(),
@@ -684,7 +748,13 @@ impl Exercise {
     fn view_frame(&self, key: ViewKey) -> ServerMessage {
         match (key.who, key.snapshot) {
             (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
-            (Identity::Director, false) => ServerMessage::DirectorTick(Box::new(self.director_view(key.seen))),
+            (Identity::Director, false) => {
+                let mut view = self.director_view(key.seen);
+                if !self.msel_changed {
+                    view.msel.clear(); // unchanged: the director keeps the last
+                }
+                ServerMessage::DirectorTick(Box::new(view))
+            }
             (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0, true))),
             (Identity::Team(t), false) => ServerMessage::Tick(Box::new(self.team_view(t, key.seen, false))),
         }

@@ -130,6 +130,8 @@ pub struct InjectForm {
     /// How the message reaches the players in the story (Ctrl-D cycles; an
     /// MSEL entry brings its own).
     pub method: Method,
+    /// Opened from the MSEL panel (`e`): sending or Esc goes back to it.
+    pub back_to_msel: bool,
 }
 
 impl Default for InjectForm {
@@ -145,6 +147,7 @@ impl Default for InjectForm {
             template: None,
             tlp: cascade_engine::scenario::inject_tlp(),
             method: Method::default(),
+            back_to_msel: false,
         }
     }
 }
@@ -162,6 +165,14 @@ impl InjectForm {
         self.method = inject.method;
         self.error = None;
         self.field = Field::Message;
+    }
+
+    /// Sends the loaded MSEL entry as a new inject, not in its place (it
+    /// fired already, or the host is too old to know `replaces`).
+    fn forget_replacement(&mut self) {
+        if let Some(template) = &mut self.template {
+            template.replaces = None;
+        }
     }
 
     /// The MSEL entry the form would be sent in place of.
@@ -438,6 +449,12 @@ impl DirectorApp {
             }
             ServerMessage::DirectorSnapshot(view) | ServerMessage::DirectorTick(view) => {
                 let mut view = *view;
+                // A tick frame leaves the MSEL out when it did not change.
+                if view.msel.is_empty()
+                    && let Some(previous) = &mut self.view
+                {
+                    view.msel = std::mem::take(&mut previous.msel);
+                }
                 // Back in time (a host resumed from its journal): what came
                 // after this view's tick did not happen (yet); the rest stays.
                 let previous = self.view.as_ref().filter(|p| p.tick <= view.tick);
@@ -600,7 +617,11 @@ impl DirectorApp {
             return Effect::None;
         }
         // Configured keys stand for their action, except while text is typed.
-        let typing = matches!(self.mode, Mode::Filter | Mode::Inject | Mode::Goto | Mode::Note | Mode::ViewAsPrompt);
+        // The MSEL panel's own letters (f h r x e y, m) are not remapped either.
+        let typing = matches!(
+            self.mode,
+            Mode::Filter | Mode::Inject | Mode::Goto | Mode::Note | Mode::ViewAsPrompt | Mode::Msel | Mode::ConfirmMsel
+        );
         let key = if typing { key } else { self.keys.translate(key) };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && key.code == KeyCode::Char('c') {
@@ -881,7 +902,7 @@ impl DirectorApp {
             form.candidates.clear();
         }
         match key.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Esc => self.mode = if form.back_to_msel { Mode::Msel } else { Mode::Normal },
             KeyCode::Char('n') if ctrl => self.load_msel(true),
             KeyCode::Char('p') if ctrl => self.load_msel(false),
             KeyCode::Char('t') if ctrl => {
@@ -954,6 +975,14 @@ impl DirectorApp {
             (Some(i), false) => (i + n - 1) % n,
         };
         self.inject.load(next, &entries[next]);
+        // From the scenario file (the host sent no MSEL: an older host, which
+        // would refuse `replaces`): sent as a new inject.
+        // One that fired already goes out as a new inject too (in its place
+        // it would be refused: it would deliver it twice).
+        let fired = |v: &DirectorView| v.msel.get(next).is_some_and(|e| e.status == MselStatus::Fired);
+        if self.view.as_ref().is_none_or(|v| v.msel.is_empty() || fired(v)) {
+            self.inject.forget_replacement();
+        }
     }
 
     /// One key of the MSEL panel.
@@ -982,9 +1011,25 @@ impl DirectorApp {
         let Some(entry) = rows.get(self.msel_selected.min(rows.len().saturating_sub(1))) else {
             return Effect::None;
         };
-        let (id, status) = (entry.id.clone(), entry.status);
+        let id = entry.id.clone();
+        // An order sent and not applied yet counts: a hold given while paused
+        // can be released before the tick.
+        let status = match self.pending_msel(&id) {
+            Some(MselOp::Fire) => MselStatus::Fired,
+            Some(MselOp::Hold) => MselStatus::Held,
+            Some(MselOp::Skip) => MselStatus::Skipped,
+            Some(MselOp::Release) => MselStatus::Waiting,
+            None => entry.status,
+        };
         if self.replay.is_some() {
-            self.status = Some((Tone::Info, "a recording cannot be changed: branch it (b) to steer the MSEL".into()));
+            self.status = Some((
+                Tone::Info,
+                "a recording cannot be changed: close the MSEL (Esc) and branch it (b) to steer it".into(),
+            ));
+            return Effect::None;
+        }
+        if self.clock.ended {
+            self.status = Some((Tone::Info, "the exercise has ended".into()));
             return Effect::None;
         }
         if key == 'e' {
@@ -992,12 +1037,14 @@ impl DirectorApp {
             if let Some(index) = entries.iter().position(|(e, _)| *e == id) {
                 self.inject = InjectForm::default();
                 self.inject.load(index, &entries[index]);
+                // Fired already: a copy, sent as a new inject (a replacement
+                // would deliver it twice).
+                if status == MselStatus::Fired {
+                    self.inject.forget_replacement();
+                }
+                self.inject.back_to_msel = true;
                 self.mode = Mode::Inject;
             }
-            return Effect::None;
-        }
-        if self.clock.ended {
-            self.status = Some((Tone::Info, "the exercise has ended".into()));
             return Effect::None;
         }
         if status == MselStatus::Fired {
@@ -1021,6 +1068,18 @@ impl DirectorApp {
         };
         self.status = None;
         Effect::Send(DirectorAction::Msel { inject: id, op })
+    }
+
+    /// The MSEL order on `id` last sent and not yet applied (nor refused).
+    pub fn pending_msel(&self, id: &str) -> Option<MselOp> {
+        let ops = [MselOp::Fire, MselOp::Hold, MselOp::Release, MselOp::Skip];
+        self.commands.values().rev().find_map(|(words, status)| {
+            if !matches!(status, CommandStatus::Sent | CommandStatus::Acked { .. }) {
+                return None;
+            }
+            let (op, inject) = words.split_once(' ')?;
+            ops.into_iter().find(|o| o.name() == op && inject == id)
+        })
     }
 
     fn msel_refuse(&mut self, why: String) -> Effect {
@@ -1078,7 +1137,7 @@ impl DirectorApp {
             // scheduled firing is consumed.
             replaces: template.and_then(|t| t.replaces),
         };
-        self.mode = Mode::Normal;
+        self.mode = if form.back_to_msel { Mode::Msel } else { Mode::Normal };
         Effect::Send(DirectorAction::Inject(inject))
     }
 }
@@ -1678,18 +1737,21 @@ mod tests {
         a.handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
         assert_eq!(a.inject.msel, Some(0));
         // Edited, then sent: the entry's method, expected action and TLP go
-        // with it, and it is sent in the entry's place.
+        // with it — as a new inject: a host without an MSEL in its view is
+        // older than `replaces`, and would refuse it.
         assert_eq!(a.inject.tlp, Tlp::Amber);
         typed(&mut a, "!");
         let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
-        let expected =
-            LiveInject { message: "first!".into(), replaces: Some("one".into()), ..entry(&["chem-ops"], "") };
+        let expected = LiveInject { message: "first!".into(), ..entry(&["chem-ops"], "") };
         assert_eq!(inject, expected);
-        // … but the host's MSEL (every entry, with its state) comes first.
+        // … but the host's MSEL (every entry, with its state) comes first: an
+        // entry still to come is sent in its place, a fired one as a copy.
         a.view.as_mut().unwrap().msel = msel;
         a.handle_key(key(KeyCode::Char('i')));
         a.handle_key(ctrl_n);
-        assert_eq!(a.inject.replaces(), Some("storm-warning"));
+        assert_eq!((a.inject.message.as_str(), a.inject.replaces()), ("Storm warning for the whole country", None));
+        a.handle_key(ctrl_n);
+        assert_eq!(a.inject.replaces(), Some("press-call"));
         // A typed inject replaces nothing; Ctrl-D changes its delivery method.
         a.handle_key(key(KeyCode::Esc));
         a.handle_key(key(KeyCode::Char('i')));
@@ -1698,6 +1760,16 @@ mod tests {
         a.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         let Effect::Send(DirectorAction::Inject(inject)) = a.handle_key(key(KeyCode::Enter)) else { panic!() };
         assert_eq!((inject.replaces, inject.method), (None, cascade_engine::scenario::Method::Phone));
+    }
+
+    #[test]
+    fn a_tick_frame_without_the_msel_keeps_the_last() {
+        let mut a = app();
+        let mut v = crate::testing::director_view();
+        v.tick = 48;
+        v.msel.clear();
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(v))));
+        assert_eq!(a.view.as_ref().map(|v| (v.tick, v.msel.len())), Some((48, 3)));
     }
 
     #[test]
@@ -1728,10 +1800,14 @@ mod tests {
         a.view.as_mut().unwrap().msel[2].status = MselStatus::Held;
         assert_eq!(a.handle_key(key(KeyCode::Char('r'))), order(MselOp::Release));
         assert_eq!(a.handle_key(key(KeyCode::Char('h'))), Effect::None, "held already");
-        // A fired inject is left alone.
+        // A fired inject is left alone; `e` on it writes a copy, a new inject.
         a.handle_key(key(KeyCode::Char('k')));
         assert_eq!(a.handle_key(key(KeyCode::Char('h'))), Effect::None);
         assert!(a.status.as_ref().unwrap().1.contains("storm-warning has fired already"));
+        a.handle_key(key(KeyCode::Char('e')));
+        assert_eq!((a.mode, a.inject.replaces()), (Mode::Inject, None));
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.mode, Mode::Msel, "Esc goes back to the panel");
         // e: into the inject form, to be sent in its place.
         a.handle_key(key(KeyCode::Char('j')));
         a.handle_key(key(KeyCode::Char('e')));
@@ -1743,8 +1819,18 @@ mod tests {
             (inject.replaces.as_deref(), inject.method),
             (Some("regulator-call"), cascade_engine::scenario::Method::Phone)
         );
+        assert_eq!(a.mode, Mode::Msel, "sent: back to the panel");
+        // Orders sent but not applied yet count: a skip given while paused
+        // can be released before the tick.
+        a.view.as_mut().unwrap().msel[2].status = MselStatus::Waiting;
+        a.sent(40, &DirectorAction::Msel { inject: "regulator-call".into(), op: MselOp::Skip });
+        assert_eq!(a.handle_key(key(KeyCode::Char('x'))), Effect::None, "skipped already");
+        assert_eq!(a.handle_key(key(KeyCode::Char('r'))), order(MselOp::Release));
+        // Keys of a key file do not remap the panel's letters.
+        a.keys = crate::keymap::KeyMap::parse(r#"{"help": "h"}"#).unwrap();
+        a.sent(41, &DirectorAction::Msel { inject: "regulator-call".into(), op: MselOp::Release });
+        assert_eq!(a.handle_key(key(KeyCode::Char('h'))), order(MselOp::Hold));
         // Esc closes the panel.
-        a.handle_key(key(KeyCode::Char('m')));
         a.handle_key(key(KeyCode::Esc));
         assert_eq!(a.mode, Mode::Normal);
     }

@@ -785,7 +785,9 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         frame.render_widget(Paragraph::new(shown), hints);
         frame.set_cursor_position(Position::new(hints.x + cursor.min(hints.width.saturating_sub(1)), hints.y));
     } else {
-        let keys = if app.replay.is_some() {
+        let keys = if matches!(app.mode, Mode::Msel | Mode::ConfirmMsel) {
+            "j k move  f fire now  h hold  r release  x skip  e edit & send  Esc close"
+        } else if app.replay.is_some() {
             "space play  +/- speed  s/S step ±1  n/N event  t go to  b branch  ? help  q quit"
         } else {
             "space pause/resume  +/- speed  s step  i inject  m MSEL  E end  / filter  ? help  q quit"
@@ -1132,8 +1134,13 @@ mod tests {
         assert!(s.contains("Ctrl-N/Ctrl-P: load one of the 3 MSEL injects"), "{s}");
         a.handle_key(crossterm::event::KeyEvent::new(KeyCode::Char('n'), crossterm::event::KeyModifiers::CONTROL));
         let s = screen(&render(&a, 80, 24));
-        assert!(s.contains("MSEL 1/3 in place of storm-warning") && s.contains("Storm warning for the whole"), "{s}");
+        // storm-warning fired already: a copy, a new inject.
+        assert!(s.contains("MSEL 1/3: a copy of storm-warning") && s.contains("Storm warning for the whole"), "{s}");
         assert!(s.contains("Method   Phone"), "{s}");
+        // press-call waits: sent in its place.
+        a.handle_key(crossterm::event::KeyEvent::new(KeyCode::Char('n'), crossterm::event::KeyModifiers::CONTROL));
+        let s = screen(&render(&a, 80, 24));
+        assert!(s.contains("MSEL 2/3 in place of press-call"), "{s}");
         a.handle_key(key(KeyCode::Esc));
         a.handle_key(key(KeyCode::Char('q')));
         let b = render(&a, 80, 24);

@@ -464,6 +464,8 @@ pub fn msel_entries() -> Vec<cascade_engine::view::MselEntry> {
         since: None,
         since_time: String::new(),
         how: None,
+        held_since: None,
+        held_since_time: String::new(),
     };
     vec![
         MselEntry {

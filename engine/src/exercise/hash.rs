@@ -128,6 +128,7 @@ pub fn encode(ex: &Exercise, out: &mut Vec<u8>) {
                 InjectControl::Skipped(t) => (2, Some(t)),
                 InjectControl::FiredByHand => (3, None),
                 InjectControl::Replaced => (4, None),
+                InjectControl::Released(t) => (5, Some(t)),
             };
             out.push(code);
             tick(out, at);

@@ -16,12 +16,16 @@ pub fn apply_director(ctx: &mut Ctx, order: &Order) -> Result<(), Refusal> {
     match order {
         Order::Inject { live, to, effects, replaces } => {
             // The scheduled entry is consumed first, so that a condition
-            // holding at this very tick does not fire it as well.
-            if let Some(i) = *replaces
-                && ctx.ex.inject_fired[i as usize].is_none()
-            {
+            // holding at this very tick does not fire it as well. One that
+            // fired already is not sent twice (its effects would apply again).
+            if let Some(i) = *replaces {
+                if let Some(at) = ctx.ex.inject_fired[i as usize] {
+                    return Err(Refusal::new("inject_fired", format!("that inject already fired (tick {at})")));
+                }
                 ctx.ex.inject_fired[i as usize] = Some(ctx.tick);
                 ctx.ex.inject_control[i as usize] = InjectControl::Replaced;
+                let replacement = super::state::Replacement { live: (**live).clone(), to: to.clone() };
+                ctx.ex.inject_replacements.insert(i, replacement);
             }
             let message = super::injects::Delivery { from: &live.from, message: &live.message, tlp: live.tlp };
             super::injects::deliver(ctx, Sender::Director, &message, to, effects);
@@ -38,7 +42,13 @@ pub fn apply_director(ctx: &mut Ctx, order: &Order) -> Result<(), Refusal> {
                 }
                 MselOp::Hold => ctx.ex.inject_control[i] = InjectControl::Held(tick),
                 MselOp::Skip => ctx.ex.inject_control[i] = InjectControl::Skipped(tick),
-                MselOp::Release => ctx.ex.inject_control[i] = InjectControl::Scheduled,
+                MselOp::Release => {
+                    let since = match ctx.ex.inject_control[i] {
+                        InjectControl::Held(t) | InjectControl::Skipped(t) => t,
+                        _ => tick,
+                    };
+                    ctx.ex.inject_control[i] = InjectControl::Released(since);
+                }
             }
             Ok(())
         }

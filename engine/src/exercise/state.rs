@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::command::Order;
+use super::command::{LiveInject, Order};
 use crate::model::Model;
 use crate::scenario::Tlp;
 
@@ -198,6 +198,13 @@ pub struct ExerciseMetrics {
     pub notifications_overdue: u32,
 }
 
+/// A live inject sent in place of an MSEL inject, and the teams it went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub live: LiveInject,
+    pub to: Vec<u32>,
+}
+
 /// What the director did with an inject of the MSEL (docs/model.md, "The MSEL
 /// in the director's hands").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -213,12 +220,15 @@ pub enum InjectControl {
     FiredByHand,
     /// Consumed by a live inject the director sent in its place.
     Replaced,
+    /// Held or skipped at this tick, then released: left to its time or
+    /// condition again (the hold is remembered for the after-action report).
+    Released(u64),
 }
 
 impl InjectControl {
     /// Whether its time or condition may fire it.
     pub fn may_fire_by_itself(self) -> bool {
-        matches!(self, InjectControl::Scheduled)
+        matches!(self, InjectControl::Scheduled | InjectControl::Released(_))
     }
 }
 
@@ -247,6 +257,11 @@ pub struct Exercise {
     /// Per MSEL inject: what the director did with it (`Scheduled` unless
     /// held, skipped, fired by hand or replaced).
     pub inject_control: Vec<InjectControl>,
+    /// MSEL inject → the live inject the director sent in its place, with its
+    /// recipients resolved: what teams were actually told and asked, for the
+    /// views and the report. It cannot change a future tick (the message and
+    /// effects are in the state already), so it is not hashed.
+    pub inject_replacements: BTreeMap<u32, Replacement>,
     pub objectives: Vec<Status>,
     pub messages: Vec<Message>,
     /// Orders the bots decided at the end of the last tick, applied in step 1.
@@ -272,6 +287,7 @@ impl Exercise {
             first_critical_outage: None,
             inject_fired: vec![None; model.exercise.injects.len()],
             inject_control: vec![InjectControl::Scheduled; model.exercise.injects.len()],
+            inject_replacements: BTreeMap::new(),
             objectives: vec![Status::Pending; model.exercise.objectives.len()],
             messages: Vec::new(),
             bot_orders: Vec::new(),

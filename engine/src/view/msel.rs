@@ -1,6 +1,7 @@
 //! The MSEL as the director sees it: every inject of the scenario with its
 //! time or condition, recipients, TLP label, expected action, and what became
-//! of it (waiting, held, skipped, fired — and how). The director console's MSEL
+//! of it (waiting, held, skipped, fired — and how; one sent edited in its place
+//! shows what was sent). The director console's MSEL
 //! panel and the after-action report read it; teams never see it.
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,13 @@ pub struct MselEntry {
     pub since_time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub how: Option<FiredBy>,
+    /// Held or skipped from this tick, then released (it fired late, or on
+    /// time if released before it) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<u64>,
+    /// … on the exercise's clock.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub held_since_time: String,
 }
 
 /// Every inject of the scenario, in scenario order.
@@ -81,6 +89,10 @@ pub fn msel(sim: &Simulation) -> Vec<MselEntry> {
         .enumerate()
         .map(|(i, inject)| {
             let control = ex.inject_control[i];
+            let held_since = match control {
+                InjectControl::Released(t) => Some(t),
+                _ => None,
+            };
             let (status, since, how) = match (ex.inject_fired[i], control) {
                 (Some(t), InjectControl::FiredByHand) => (MselStatus::Fired, Some(t), Some(FiredBy::Director)),
                 (Some(t), InjectControl::Replaced) => (MselStatus::Fired, Some(t), Some(FiredBy::Replaced)),
@@ -90,7 +102,9 @@ pub fn msel(sim: &Simulation) -> Vec<MselEntry> {
                 (None, InjectControl::Skipped(t)) => (MselStatus::Skipped, Some(t), None),
                 (None, _) => (MselStatus::Waiting, None, None),
             };
-            MselEntry {
+            // A replaced inject shows what the director actually sent.
+            let sent = ex.inject_replacements.get(&(i as u32)).map(|r| &r.live);
+            let entry = MselEntry {
                 id: inject.id.clone(),
                 at: inject.at,
                 time: inject.at.map(|t| m.clock.label(t)).unwrap_or_default(),
@@ -106,6 +120,21 @@ pub fn msel(sim: &Simulation) -> Vec<MselEntry> {
                 since,
                 since_time: since.map(|t| m.clock.label(t)).unwrap_or_default(),
                 how,
+                held_since,
+                held_since_time: held_since.map(|t| m.clock.label(t)).unwrap_or_default(),
+            };
+            match sent {
+                Some(live) => MselEntry {
+                    from: live.from.clone(),
+                    to: live.to.clone(),
+                    method: live.method,
+                    tlp: live.tlp,
+                    message: live.message.clone(),
+                    expected_action: live.expected_action.clone(),
+                    effects: live.effects.clone(),
+                    ..entry
+                },
+                None => entry,
             }
         })
         .collect()

@@ -291,19 +291,26 @@ pub fn held(sim: &Simulation, team: u32) -> Vec<HeldView> {
 pub fn expected(sim: &Simulation, team: u32) -> Vec<ExpectedView> {
     let m = sim.model();
     let s = &m.scenario;
+    let ex = sim.exercise();
     let mut out: Vec<ExpectedView> = s
         .injects
         .iter()
         .zip(&m.exercise.injects)
-        .zip(&sim.exercise().inject_fired)
-        .filter_map(|((inject, resolved), fired)| {
+        .zip(&ex.inject_fired)
+        .enumerate()
+        .filter_map(|(i, ((inject, resolved), fired))| {
             let tick = (*fired)?;
-            (!inject.expected_action.trim().is_empty() && resolved.to.contains(&team)).then(|| ExpectedView {
+            // Sent edited in its place: what the director sent, to whom.
+            let (from, expected, to) = match ex.inject_replacements.get(&(i as u32)) {
+                Some(r) => (&r.live.from, &r.live.expected_action, &r.to),
+                None => (&inject.from, &inject.expected_action, &resolved.to),
+            };
+            (!expected.trim().is_empty() && to.contains(&team)).then(|| ExpectedView {
                 inject: inject.id.clone(),
                 tick,
                 clock: m.clock.label(tick),
-                from: display(&inject.from, "exercise control"),
-                expected_action: inject.expected_action.clone(),
+                from: display(from, "exercise control"),
+                expected_action: expected.clone(),
             })
         })
         .collect();

@@ -76,7 +76,11 @@ pub fn msel_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
         dim(),
     ));
     for (i, e) in rows.iter().enumerate().skip(first).take(list_rows.saturating_sub(1)) {
-        let (status, status_style) = status_words(e);
+        let (status, status_style) = match app.pending_msel(&e.id) {
+            // Sent, not applied yet (the next tick applies it).
+            Some(op) => (format!("⧗ {} sent", op.name()), Style::new().fg(FOCUS)),
+            None => status_words(e),
+        };
         let time = if e.at.is_some() { e.time.clone() } else { e.when.clone() };
         let mark = if i == selected { "▸ " } else { "  " };
         let row_style = if i == selected { Style::new().fg(FOCUS).bold() } else { Style::new() };
@@ -216,7 +220,8 @@ pub fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
         Span::styled("  (Ctrl-D changes)", dim()),
     ]));
     lines.push(Line::raw(""));
-    let entries = app.msel_entries().len();
+    let all = app.msel_entries();
+    let entries = all.len();
     if let Some(e) = &form.error {
         lines.push(Line::styled(e.clone(), Style::new().fg(BAD)));
     } else if !form.candidates.is_empty() {
@@ -225,6 +230,12 @@ pub fn inject_popup(frame: &mut Frame, area: Rect, app: &DirectorApp) {
         let effects = form.template.as_ref().map_or(0, |t| t.effects.len());
         lines.push(Line::styled(
             format!("MSEL {}/{entries} in place of {id} ({effects} effects; it won't fire again) Ctrl-N/P", i + 1),
+            Style::new().fg(FOCUS),
+        ));
+    } else if let Some((id, _)) = form.msel.and_then(|i| all.get(i)) {
+        let i = form.msel.unwrap_or(0);
+        lines.push(Line::styled(
+            format!("MSEL {}/{entries}: a copy of {id}, sent as a new inject  Ctrl-N/P", i + 1),
             Style::new().fg(FOCUS),
         ));
     } else if entries > 0 {

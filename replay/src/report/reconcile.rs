@@ -21,9 +21,14 @@ use cascade_engine::{Model, Simulation};
 pub struct InjectReconciliation {
     pub inject: String,
     pub fired: Moment,
-    /// What fired it: `time`, `condition`, `director` (fired by hand) or
-    /// `replaced` (a live inject the director sent in its place, perhaps edited).
+    /// What fired it: `time`, `condition`, `director` (fired by hand),
+    /// `replaced` (a live inject the director sent in its place, perhaps
+    /// edited: its words and recipients are those sent) or `released` (its
+    /// time or condition, once the director released a hold or skip).
     pub how: String,
+    /// When the director held (or skipped) it, if it was released since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<Moment>,
     pub from: String,
     pub message: String,
     pub expected_action: String,
@@ -58,32 +63,34 @@ pub struct ResponseCommand {
 /// firing order.
 pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec<InjectReconciliation> {
     let s = &m.scenario;
-    let fired = &sim.exercise().inject_fired;
+    let ex = sim.exercise();
+    let fired = &ex.inject_fired;
+    // What each inject said as sent: an edited one sent in its place included.
     let msel = cascade_engine::view::msel(sim);
+    let addressed = |i: usize| match ex.inject_replacements.get(&(i as u32)) {
+        Some(r) => &r.to,
+        None => &m.exercise.injects[i].to,
+    };
     // (tick, inject index) of every fired inject that expects something.
-    let mut expecting: Vec<(u64, usize)> = s
-        .injects
-        .iter()
-        .enumerate()
-        .filter_map(|(i, inject)| {
+    let mut expecting: Vec<(u64, usize)> = (0..s.injects.len())
+        .filter_map(|i| {
             let tick = fired[i]?;
-            (!inject.expected_action.trim().is_empty()).then_some((tick, i))
+            (!msel[i].expected_action.trim().is_empty()).then_some((tick, i))
         })
         .collect();
     expecting.sort();
     expecting
         .iter()
         .map(|&(tick, i)| {
-            let inject = &s.injects[i];
-            let addressed = &m.exercise.injects[i].to;
-            let responses = addressed
+            let inject = &msel[i];
+            let responses = addressed(i)
                 .iter()
                 .map(|&t| {
                     let team = &s.teams[t as usize].id;
                     // The next expected-action inject to this team closes the window.
                     let until = expecting
                         .iter()
-                        .find(|&&(other_tick, j)| other_tick > tick && m.exercise.injects[j].to.contains(&t))
+                        .find(|&&(other_tick, j)| other_tick > tick && addressed(j).contains(&t))
                         .map(|&(other_tick, _)| other_tick);
                     let commands: Vec<ResponseCommand> = commands
                         .iter()
@@ -112,7 +119,12 @@ pub fn reconcile(m: &Model, sim: &Simulation, commands: &[CommandRecord]) -> Vec
             InjectReconciliation {
                 inject: inject.id.clone(),
                 fired: moment(m, tick),
-                how: msel[i].how.map_or("time", fired_by_name).to_string(),
+                how: match (inject.how, inject.held_since) {
+                    (Some(FiredBy::Time | FiredBy::Condition), Some(_)) => "released",
+                    (how, _) => how.map_or("time", fired_by_name),
+                }
+                .to_string(),
+                held_since: inject.held_since.map(|t| moment(m, t)),
                 from: if inject.from.is_empty() { "exercise control".to_string() } else { inject.from.clone() },
                 message: inject.message.clone(),
                 expected_action: inject.expected_action.clone(),
@@ -166,6 +178,10 @@ pub fn fired_words(i: &InjectReconciliation) -> String {
         "director" => format!("{} (by hand)", i.fired.clock),
         "replaced" => format!("{} (edited, sent in its place)", i.fired.clock),
         "condition" => format!("{} (condition)", i.fired.clock),
+        "released" => {
+            let held = i.held_since.as_ref().map(|h| h.clock.as_str()).unwrap_or("");
+            format!("{} (held from {held}, then released)", i.fired.clock)
+        }
         _ => i.fired.clock.clone(),
     }
 }

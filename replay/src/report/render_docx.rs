@@ -195,6 +195,10 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
         }
     }
     d = table(d, &["Inject", "Fired", "Expected", "Team", "What the team did"], rows);
+    let withheld = super::reconcile::not_fired_words(&r.injects_not_fired);
+    if !withheld.is_empty() {
+        d = para(d, &format!("Not delivered, by the director's decision: {withheld}."));
+    }
 
     d = heading(d, "Team Activity");
     d = table(
