@@ -57,7 +57,7 @@
   const ACTIONS = {
     investigate: { title: 'Investigate', help: 'Look for undetected compromises of an asset (holding the incident\'s indicators helps). Takes time and staff.' },
     isolate: { title: 'Isolate', help: 'Cut the asset off: no spread from or to it, but its service is capped while isolated. Takes a little time and staff.' },
-    restore: { title: 'Restore', help: 'Rebuild an isolated asset from backups: integrity comes back and the isolation is lifted. Detected compromises are cleared; an undetected one stays. Takes long and needs staff.' },
+    restore: { title: 'Restore', help: 'Rebuild an isolated asset from backups: integrity comes back and the isolation is lifted. Detected compromises are cleared; an undetected one stays. Physical damage stays: that needs a repair. Takes long and needs staff.' },
     harden: { title: 'Harden', help: 'Protect the asset against spread into it. Takes time and staff.' },
     repair: { title: 'Repair', help: 'Send crews to repair physical damage (a burned substation, a flooded site): a restore from backup does not fix it. Your own assets only; takes long and needs staff.' },
     share: { title: 'Share indicators', help: 'Pass on the indicators of an incident you hold, and/or text, to other teams under a TLP label. The label you received them under limits how far they may go.' },

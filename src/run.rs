@@ -34,7 +34,8 @@ pub struct RunArgs {
     trace: Option<PathBuf>,
     /// Write chosen assets (IDS: `all`, or ids separated by commas) at every
     /// tick from 0 as CSV, one row per tick and asset:
-    /// tick,time,asset,level,integrity,cap,on_backup (docs/graph.md).
+    /// tick,time,asset,level,integrity,physical,cyber,cap,on_backup
+    /// (docs/graph.md).
     #[arg(long, num_args = 2, value_names = ["IDS", "OUT.csv"])]
     trace_assets: Option<Vec<String>>,
     /// Write every asset's id, level and integrity at the last tick as JSON.

@@ -33,6 +33,7 @@ pub fn lint(model: &Model) -> Vec<Lint> {
     regimes_nobody_reads(model, &mut lints);
     incidents_nobody_can_contain(model, &mut lints);
     objectives_that_cannot_be_met(model, &mut lints);
+    physical_damage_settings_unused(model, &mut lints);
     lints
 }
 
@@ -171,6 +172,31 @@ fn objectives_that_cannot_be_met(m: &Model, lints: &mut Vec<Lint>) {
     }
 }
 
+/// `physical_damage: false` keeps one kind of damage: an incident marked
+/// `physical` then damages like any other (a restore repairs it) and an
+/// asset's `repair_ticks` has nothing to repair.
+fn physical_damage_settings_unused(m: &Model, lints: &mut Vec<Lint>) {
+    if m.physical_damage {
+        return;
+    }
+    for (i, incident) in m.scenario.incidents.iter().enumerate() {
+        if incident.physical {
+            lints.push(Lint {
+                item: item("incident", i, &incident.id),
+                message: "physical: true has no effect with physical_damage: false: its damage is undone by a restore from backup like any other; remove physical_damage: false (the default keeps the two kinds apart)".into(),
+            });
+        }
+    }
+    for (a, asset) in m.scenario.assets.iter().enumerate() {
+        if asset.repair_ticks.is_some() {
+            lints.push(Lint {
+                item: item("asset", a, &asset.id),
+                message: "repair_ticks has no effect with physical_damage: false: there is no physical damage to repair; remove physical_damage: false (the default keeps the two kinds apart)".into(),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +261,32 @@ mod tests {
             );
         let lints = lint(&model(&fixed));
         assert!(lints.is_empty(), "{lints:#?}");
+    }
+
+    #[test]
+    fn physical_settings_without_physical_damage_are_named() {
+        let text = BASE
+            .replace("spread: 500)", "spread: 500, physical: true)")
+            .replace(
+                r#"population: 100),
+            Asset(id: "orphan-box""#,
+                r#"population: 100, repair_ticks: 30),
+            Asset(id: "orphan-box""#,
+            )
+            .replace("    regimes:", "    physical_damage: false,\n        regimes:");
+        let lints: Vec<String> = lint(&model(&text)).iter().map(ToString::to_string).collect();
+        assert!(
+            lints.iter().any(|l| l.starts_with("incident #1 \"worm\": physical: true has no effect")),
+            "{lints:#?}"
+        );
+        assert!(
+            lints.iter().any(|l| l.starts_with("asset #1 \"grid-scada\": repair_ticks has no effect")),
+            "{lints:#?}"
+        );
+        // With the default, the same settings are meant and not linted.
+        let meant = text.replace("physical_damage: false,", "");
+        let lints: Vec<String> = lint(&model(&meant)).iter().map(ToString::to_string).collect();
+        assert!(!lints.iter().any(|l| l.contains("physical_damage")), "{lints:#?}");
     }
 
     #[test]

@@ -27,7 +27,8 @@
 //!    own findings and TLP:CLEAR/GREEN ones also to the teams named in
 //!    messages it received (newsrooms aside) — always under TLP:AMBER at least
 //!    and never under a label less restrictive than it got them under;
-//! 5. investigate an own asset below full integrity (or isolated and not yet
+//! 5. investigate an own asset with cyber damage — integrity below what its
+//!    plant allows, so not a burned substation (or isolated and not yet
 //!    investigated since) that it has not investigated in the last `recheck`
 //!    ticks, the most damaged first.
 //!
@@ -146,7 +147,7 @@ impl Memory {
             if a.isolated {
                 now.insert(format!("isolated:{}", a.id));
             }
-            if a.integrity < 1000 {
+            if cyber_damage(a) {
                 now.insert(format!("degraded:{}", a.id));
             }
         }
@@ -278,6 +279,13 @@ fn share_of(view: &TeamView, memory: &Memory, held: &cascade_engine::view::HeldV
     (!to.is_empty()).then(|| (to.into_iter().map(str::to_string).collect(), held.tlp.max(Tlp::Amber)))
 }
 
+/// Whether attackers may explain the asset's damage: its integrity is below
+/// what its plant allows. A burned substation (integrity equal to its physical
+/// state) is no sign of compromise, as for the built-in bots.
+fn cyber_damage(asset: &cascade_engine::view::AssetView) -> bool {
+    asset.integrity < asset.physical
+}
+
 /// Whether isolating `asset` is worth the service it costs (the built-in bots'
 /// rule, docs/model.md, *Bots*): always when it costs none (`isolation_cap`
 /// 1000); otherwise only against a detected compromise that does damage —
@@ -345,14 +353,14 @@ pub fn decide(view: &TeamView, memory: &Memory, params: &Params) -> Option<Actio
             return Some(action);
         }
     }
-    // 5. Investigate damaged assets, the most damaged first.
+    // 5. Investigate assets with cyber damage, the most damaged first.
     if staff_free {
         let mut candidates: Vec<_> = view.assets.iter().enumerate().collect();
         candidates.sort_by_key(|(i, a)| (a.integrity, *i));
         for (_, a) in candidates {
             let action = Action::Investigate { asset: a.id.clone() };
             let recently = memory.investigated.get(&a.id).is_some_and(|&t| t + params.recheck > tick);
-            let damaged = a.integrity < 1000 && ripe(format!("degraded:{}", a.id));
+            let damaged = cyber_damage(a) && ripe(format!("degraded:{}", a.id));
             let unchecked_isolation = a.isolated
                 && memory
                     .first_seen
@@ -757,6 +765,21 @@ mod tests {
         v.tick = 47 + 59;
         assert_eq!(step(&v, &mut m, &p), None);
         v.tick = 47 + 60;
+        assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a2".into() }));
+    }
+
+    #[test]
+    fn physical_damage_alone_is_not_investigated() {
+        let mut v = quiet_view();
+        // A burned plant: integrity is what the plant allows.
+        v.assets[0].integrity = 0;
+        v.assets[0].physical = 0;
+        let mut m = Memory::default();
+        let p = Params::default();
+        assert_eq!(step(&v, &mut m, &p), None);
+        // Attackers on top of a half-burned plant: worth a look.
+        v.assets[1].physical = 600;
+        v.assets[1].integrity = 400;
         assert_eq!(step(&v, &mut m, &p), Some(Action::Investigate { asset: "a2".into() }));
     }
 

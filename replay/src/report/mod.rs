@@ -624,8 +624,8 @@ fn per_mille(served: u64, population: u64) -> u64 {
 
 /// Actions that show as timeline rows of their own (shares, reports, requests
 /// for assistance, statements and chat show as their messages).
-const TIMELINE_ACTIONS: [&str; 7] =
-    ["investigate", "isolate", "restore", "harden", "classify", "activate_piu", "set_piu_level"];
+const TIMELINE_ACTIONS: [&str; 8] =
+    ["investigate", "isolate", "restore", "harden", "repair", "classify", "activate_piu", "set_piu_level"];
 
 /// The timeline: incident milestones, the first critical outage, the messages
 /// that mark the response (chat included; results of actions are not), the
