@@ -6,6 +6,8 @@ mod asset_trace;
 mod bot;
 mod check;
 mod exercise_cmd;
+// `gen` is a reserved word in Rust 2024; the file is src/gen.rs.
+mod r#gen;
 mod graph;
 mod loadtest;
 mod msel;
@@ -45,6 +47,9 @@ enum Command {
     },
     /// Run a scenario headless, as fast as possible, and print a summary.
     Run(run::RunArgs),
+    /// Write a synthetic country as a scenario (sectors, hubs, buffers,
+    /// redundancy, incidents, bot-played teams), the same for the same seed.
+    Gen(r#gen::GenArgs),
     /// Draw a scenario's dependency graph and network links: SVG (laid out by
     /// cascade) or Graphviz DOT, by asset with sectors as clusters, or by sector.
     Graph(graph::GraphArgs),
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
     let ok = match command {
         Command::Check { files, deny_warnings } => check::check_files(&files, deny_warnings),
         Command::Run(args) => run::run(&args),
+        Command::Gen(args) => r#gen::generate(&args),
         Command::Graph(args) => graph::graph(&args),
         Command::Msel { file } => msel::print_msel(&file),
         Command::Sweep(args) => sweep::sweep(&args),

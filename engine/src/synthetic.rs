@@ -4,7 +4,11 @@
 //! at tick 1. The same graph for the same size, on any machine. It has no
 //! incidents or teams: it measures the cascade and the machinery around it.
 //!
-//! Not for exercises: nothing in it is realistic but its shape and size.
+//! Not for exercises: nothing in it is realistic but its shape and size. For a
+//! country with realistic structure (sectors, hubs, buffers, incidents, teams)
+//! see `country`, behind `cascade gen`.
+
+pub mod country;
 
 use crate::scenario::{
     Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
