@@ -1230,3 +1230,50 @@ async fn a_director_is_told_when_the_clock_runs_behind_its_schedule() {
     d.acked(2, json!({"action": "speed", "ticks_per_second": 1})).await;
     d.wait_for("a clock on time", |v| kind(v) == "clock" && v["behind_ms"] == 0 && v["ticks_per_second"] == 1.0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_country_reaches_the_director_summarised_and_the_rest_on_request() {
+    // 3,000 of charlie's assets at integrity 700 (affected from tick 0) beside
+    // alpha's and bravo's: more than DIRECTOR_ASSETS (2,000).
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_scenario(dir.path(), "large", &bulky_scenario(3000, 200), &[]);
+    let mut d = server.director().await;
+    let snapshot = d.snapshot.clone();
+    assert_eq!(kind(&snapshot), "director_snapshot");
+    assert_eq!(snapshot["assets_total"], 3003);
+    let ids: Vec<&str> = snapshot["assets"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2000, "at most DIRECTOR_ASSETS assets, the affected ones");
+    assert!(ids.iter().all(|id| id.starts_with("c-")), "only affected assets: {:?}", &ids[..5]);
+    let charlie = snapshot["organisations"].as_array().unwrap();
+    assert_eq!(charlie.len(), 1, "{charlie:?}");
+    assert_eq!(
+        (&charlie[0]["id"], &charlie[0]["assets"], &charlie[0]["affected"], &charlie[0]["lowest_level"]),
+        (&json!("charlie"), &json!(3000), &json!(3000), &json!(700))
+    );
+
+    // The healthy asset the view left out, found by its name.
+    d.send(json!({"type": "assets", "filter": "ALPHA EDGE"})).await;
+    let page = d.wait_for("a page of assets", |v| kind(v) == "assets").await;
+    assert_eq!((&page["filter"], &page["from"], &page["total"]), (&json!("ALPHA EDGE"), &json!(0), &json!(1)));
+    assert_eq!(page["assets"][0]["id"], "a-edge");
+    assert_eq!(page["assets"][0]["level"], 1000);
+    // Pages of at most 2,000, from where asked.
+    d.send(json!({"type": "assets", "filter": "charlie", "from": 2500})).await;
+    let page = d.wait_for("the second page", |v| kind(v) == "assets" && v["filter"] == "charlie").await;
+    assert_eq!((&page["total"], page["assets"].as_array().unwrap().len()), (&json!(3000), 500));
+    assert_eq!(page["assets"][0]["id"], "c-2500");
+    // A filter too long is refused, and so is a team's request.
+    d.send(json!({"type": "assets", "filter": "x".repeat(201)})).await;
+    let refused = d.wait_for("a refusal", |v| kind(v) == "error").await;
+    assert_eq!(refused["code"], "bad_message", "{refused}");
+    let mut a = server.team("team-a", "ui-a").await;
+    a.send(json!({"type": "assets", "filter": ""})).await;
+    let refused = a.wait_for("a refusal", |v| kind(v) == "error").await;
+    assert_eq!(refused["code"], "director_only", "{refused}");
+    // Asking changes nothing: nothing is journaled (a command after the
+    // requests is, so the journal is up to date when read).
+    a.acked(1, json!({"action": "investigate", "asset": "a-core"})).await;
+    let journal = server.journal_text();
+    assert!(journal.contains("\"investigate\""));
+    assert!(!journal.contains("ALPHA EDGE") && !journal.contains("\"from\":2500"), "{} lines", journal.lines().count());
+}

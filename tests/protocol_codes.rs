@@ -148,7 +148,7 @@ fn every_code_the_engine_and_host_can_send_is_documented_in_its_table() {
     let host_rejects: BTreeSet<String> =
         literals(&host, &["Self::reject(", "Reject { seq, code: ", "Err(("]).into_keys().collect();
     let host_errors: BTreeSet<String> =
-        literals(&host, &["refuse(", "error(", "Refusal { code: "]).into_keys().collect();
+        literals(&host, &["refuse(", "error(", "Refusal { code: ", "Error { code: "]).into_keys().collect();
     let missing: Vec<&String> = host_rejects.difference(&rejects).collect();
     assert!(missing.is_empty(), "host reject codes not in the Reject codes table: {missing:?}");
     assert_eq!(&host_errors, &errors, "host error codes against the Error codes table");
@@ -272,6 +272,43 @@ async fn provoke_error(code: &str, server: &Server, dir: &Path) -> Got {
             let mut c = fresh().await;
             c.send_raw(&[0x81, 0x02, b'{', b'}']).await; // not masked
             error_then(&mut c, None).await
+        }
+        "director_only" => {
+            let mut c = joined(server, &token, code).await;
+            c.send(json!({"type": "assets", "filter": "core"})).await;
+            error_then(&mut c, Some(command(1, json!({"action": "nuke"})))).await
+        }
+        "too_many_requests" => {
+            let s = Server::start_scenario(dir, code, SCENARIO, &["--rate", "1"]);
+            let mut d = s.director().await;
+            for _ in 0..3 {
+                d.send(json!({"type": "assets"})).await;
+            }
+            error_then(&mut d, Some(command(1, json!({"action": "pause"})))).await
+        }
+        "unsendable_frame" => {
+            // 4,300 live injects of 4,000 characters (the most a live inject
+            // has) to every team: a team's snapshot then holds 17 MB of
+            // messages, over the 16 MiB limit.
+            let s = Server::start_scenario(dir, code, SCENARIO, &["--rate", "1000"]);
+            let mut d = s.director().await;
+            let long = "x".repeat(4_000);
+            let count = 4_300;
+            // In bursts the rate allows (1,000 a second).
+            for burst in (1..=count).collect::<Vec<u64>>().chunks(900) {
+                for &seq in burst {
+                    d.send(command(seq, json!({"action": "inject", "message": long}))).await;
+                }
+                let end = *burst.last().unwrap();
+                let last =
+                    d.wait_for("a burst's answer", |v| matches!(kind(v), "ack" | "reject") && v["seq"] == end).await;
+                assert_eq!(last["type"], "ack", "{last}");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            d.acked(count + 1, json!({"action": "step"})).await;
+            let mut c = s.connect().await;
+            c.send(hello(s.tokens.team("team-a"), "late")).await;
+            error_then(&mut c, Some(command(1, json!({"action": "harden", "asset": "a-core"})))).await
         }
         other => panic!("the Error codes table has {other:?}: add a way to provoke it here"),
     }

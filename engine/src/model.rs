@@ -22,6 +22,9 @@ pub struct Model {
     /// Per organisation: the organisations of its constituency.
     pub organisation_constituency: Vec<Vec<u32>>,
     pub assets: Vec<ResolvedAsset>,
+    /// Per organisation: its assets, in declaration order (views look an
+    /// organisation's assets up here rather than scanning every asset).
+    pub organisation_assets: Vec<Vec<u32>>,
     pub dependencies: Vec<ResolvedDependency>,
     pub links: Vec<ResolvedLink>,
     /// Per team: its organisation.

@@ -234,6 +234,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
 
     match (v.problems.is_empty(), clock) {
         (true, Some(clock)) => Ok(Model {
+            organisation_assets: organisation_assets(organisation_sector.len(), &resolved_assets),
             physical_damage: scenario.physical_damage.unwrap_or(false),
             exercise,
             clock,
@@ -250,6 +251,15 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         }),
         _ => Err(v.problems),
     }
+}
+
+/// Per organisation, its assets in declaration order.
+fn organisation_assets(organisations: usize, assets: &[ResolvedAsset]) -> Vec<Vec<u32>> {
+    let mut by_organisation = vec![Vec::new(); organisations];
+    for (a, asset) in assets.iter().enumerate() {
+        by_organisation[asset.organisation as usize].push(a as u32);
+    }
+    by_organisation
 }
 
 fn item(kind: &str, index: usize, id: &str) -> String {

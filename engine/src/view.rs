@@ -6,13 +6,20 @@
 //! else), the messages whose TLP audience includes it, its own pending actions,
 //! its organisation's reporting deadlines, the objectives that concern it, and
 //! public facts (national and sector service, the PIU). It never carries another
-//! team's private state nor the global state hash. `director_view` sees all.
+//! team's private state nor the global state hash. `director_view` sees all
+//! (summarised beyond `DIRECTOR_ASSETS` assets, so that no frame grows with
+//! the country: `director_assets`).
 
+mod director_assets;
 mod msel;
 mod player;
 
 use serde::{Deserialize, Serialize};
 
+pub use director_assets::{
+    AssetPage, DIRECTOR_ASSETS, DIRECTOR_MESSAGES, DIRECTOR_ORGANISATIONS, MAX_ASSET_FILTER_CHARS, OrganisationSummary,
+    asset_page,
+};
 pub use msel::{FiredBy, MselEntry, MselStatus, msel};
 pub use player::{
     ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView, TeamActionView,
@@ -312,7 +319,17 @@ pub struct DirectorView {
     pub hash: String,
     pub service: Service,
     pub piu: PiuView,
+    /// Every asset while the scenario has at most `DIRECTOR_ASSETS`; beyond,
+    /// the affected ones, worst first, at most that many (the rest on request:
+    /// `asset_page`).
     pub assets: Vec<AssetView>,
+    /// How many assets the scenario has (more than `assets` holds when the
+    /// view is summarised).
+    #[serde(default)]
+    pub assets_total: u64,
+    /// When summarised: the organisations with affected assets, worst first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<OrganisationSummary>,
     pub incidents: Vec<IncidentView>,
     pub teams: Vec<TeamSummary>,
     pub messages: Vec<MessageView>,
@@ -498,20 +515,35 @@ fn piu(sim: &Simulation) -> PiuView {
 /// What `team` may see now. `messages_since` skips log entries the client
 /// already has (0 for a full snapshot).
 pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView {
+    team_view_with(sim, team, messages_since, true)
+}
+
+/// What changed for `team` at a tick (a `tick` frame): its view from message
+/// `messages_since` on, without the parts that never change (brief, directory,
+/// regimes), which its snapshot carried. They are not even built: with a
+/// thousand teams, a directory per team per tick is a million entries.
+pub fn team_view_update(sim: &Simulation, team: u32, messages_since: usize) -> TeamView {
+    team_view_with(sim, team, messages_since, false)
+}
+
+fn team_view_with(sim: &Simulation, team: u32, messages_since: usize, snapshot: bool) -> TeamView {
     let m = sim.model();
     let ex = sim.exercise();
     let org = m.team_organisation[team as usize];
-    let own = |a: usize| m.assets[a].organisation == org;
-    let mut outages: Vec<OutageView> = (0..m.assets.len())
-        .filter(|&a| !own(a) && sim.levels()[a] < 1000)
-        .map(|a| {
+    // One lookup of the levels, not one per asset: this runs per team per tick.
+    let levels = sim.levels();
+    let mut outages: Vec<OutageView> = levels
+        .iter()
+        .enumerate()
+        .filter(|&(a, &level)| level < 1000 && m.assets[a].organisation != org)
+        .map(|(a, &level)| {
             let asset = &m.scenario.assets[a];
             OutageView {
                 id: asset.id.clone(),
                 name: asset.name.clone(),
                 organisation: asset.organisation.clone(),
                 sector: asset.sector.clone(),
-                level: sim.levels()[a],
+                level,
             }
         })
         .collect();
@@ -526,16 +558,16 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
         team: m.scenario.teams[team as usize].id.clone(),
         organisation: m.scenario.organisations[org as usize].id.clone(),
         human: state.human,
-        brief: m.scenario.teams[team as usize].brief.clone(),
+        brief: if snapshot { m.scenario.teams[team as usize].brief.clone() } else { String::new() },
         expected: player::expected(sim, team),
-        directory: player::directory(sim),
+        directory: if snapshot { player::directory(sim) } else { Vec::new() },
         humans: player::humans(sim),
-        regimes: player::regimes(sim, team),
+        regimes: if snapshot { player::regimes(sim, team) } else { Vec::new() },
         staff: state.staff,
         busy: state.busy,
         service: service(sim),
         piu: piu(sim),
-        assets: (0..m.assets.len()).filter(|&a| own(a)).map(|a| asset_view(sim, a, false)).collect(),
+        assets: m.organisation_assets[org as usize].iter().map(|&a| asset_view(sim, a as usize, false)).collect(),
         outages,
         messages: messages(sim, Some(team), messages_since),
         pending: pending(sim, Some(team)),
@@ -548,17 +580,6 @@ pub fn team_view(sim: &Simulation, team: u32, messages_since: usize) -> TeamView
     }
 }
 
-/// What changed for `team` at a tick (a `tick` frame): its view from message
-/// `messages_since` on, without the parts that never change (brief, directory,
-/// regimes), which its snapshot carried.
-pub fn team_view_update(sim: &Simulation, team: u32, messages_since: usize) -> TeamView {
-    let mut view = team_view(sim, team, messages_since);
-    view.brief.clear();
-    view.directory.clear();
-    view.regimes.clear();
-    view
-}
-
 /// Everything, for the exercise director.
 pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
     let m = sim.model();
@@ -569,7 +590,9 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
         hash: sim.state_hash().to_hex().to_string(),
         service: service(sim),
         piu: piu(sim),
-        assets: (0..m.assets.len()).map(|a| asset_view(sim, a, true)).collect(),
+        assets: director_assets::director_assets(sim),
+        assets_total: m.assets.len() as u64,
+        organisations: director_assets::organisation_summaries(sim),
         incidents: m
             .scenario
             .incidents
@@ -600,7 +623,7 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
                 last_action: s.last_action.map(|(tick, name)| (tick, name.to_string())),
             })
             .collect(),
-        messages: messages(sim, None, messages_since),
+        messages: director_assets::latest(messages(sim, None, messages_since), DIRECTOR_MESSAGES),
         pending: pending(sim, None),
         deadlines: deadlines(sim, None),
         objectives: objectives(sim, None),

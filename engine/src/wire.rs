@@ -7,13 +7,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::view::{DirectorView, TeamView};
+use crate::view::{AssetPage, DirectorView, TeamView};
 
 /// The protocol version a client states in its hello.
 pub const PROTOCOL: u32 = 1;
 /// Largest frame a client may send, in bytes (the connection is closed with
 /// 1009 above it).
 pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
+/// Largest frame the host sends, in bytes: a tungstenite client's default
+/// message limit. A frame that would be larger is never sent: the client gets
+/// an `error` frame `unsendable_frame` instead and the host's log names it.
+/// The director's view is summarised beyond `view::DIRECTOR_ASSETS` assets so
+/// that its frames stay far below this at any scenario size.
+pub const MAX_SERVER_FRAME_BYTES: usize = 16 << 20;
 /// Longest client id, in characters.
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
 /// Longest token, in characters.
@@ -28,6 +34,16 @@ pub enum ClientMessage {
     /// A command; `seq` is unique per (team, client). A team's command is an
     /// `exercise::Action`, the director's a `DirectorAction`.
     Command { seq: u64, command: serde_json::Value },
+    /// The director asks for assets: those matching `filter` (case-insensitive,
+    /// in sector, id, name, organisation or incidents; empty: all) from
+    /// position `from`, a page of at most `view::DIRECTOR_ASSETS`. Answered by
+    /// an `assets` frame; not journaled (it changes nothing).
+    Assets {
+        #[serde(default)]
+        filter: String,
+        #[serde(default)]
+        from: u64,
+    },
 }
 
 /// The director's commands. `start`, `pause`, `resume`, `speed` and `step` steer
@@ -220,6 +236,8 @@ pub enum ServerMessage {
         code: String,
         message: String,
     },
+    /// A page of assets, the answer to a director's `assets` request.
+    Assets(Box<AssetPage>),
     /// Who is connected (to the director only): on welcome, and whenever a
     /// team's connection count changes.
     Presence {

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use cascade_engine::view::MAX_ASSET_FILTER_CHARS;
 use cascade_engine::wire::{ClientMessage, MAX_TOKEN_CHARS, PROTOCOL, ServerMessage};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -519,6 +520,33 @@ impl Reader {
                 let request = Request::Command { who: *who, client: client.clone(), seq, command, outbox };
                 if self.shared.requests.send(request).await.is_err() {
                     return Some(End::Gone);
+                }
+                None
+            }
+            ClientMessage::Assets { filter, from } => {
+                match &self.identity {
+                    None => self.refuse("hello_first", "say hello before asking for assets"),
+                    Some((Identity::Team(_), _)) => {
+                        self.refuse("director_only", "only the director asks for assets (a team's view holds its own)")
+                    }
+                    Some((Identity::Director, _)) if filter.chars().count() > MAX_ASSET_FILTER_CHARS => self.refuse(
+                        "bad_message",
+                        format!("an asset filter is at most {MAX_ASSET_FILTER_CHARS} characters"),
+                    ),
+                    // Rate-limited like commands: each page scans every asset.
+                    Some((Identity::Director, _)) if !self.bucket.take() => {
+                        let rate = self.shared.limits.commands_per_second;
+                        self.refuse(
+                            "too_many_requests",
+                            format!("at most {rate} requests per second; ask again later"),
+                        );
+                    }
+                    Some((Identity::Director, _)) => {
+                        let outbox = Arc::clone(&self.outbox);
+                        if self.shared.requests.send(Request::Assets { filter, from, outbox }).await.is_err() {
+                            return Some(End::Gone);
+                        }
+                    }
                 }
                 None
             }

@@ -65,6 +65,13 @@ pub enum Request {
         command: serde_json::Value,
         outbox: Arc<Outbox>,
     },
+    /// A director's page of assets (`"type":"assets"`): answered at once,
+    /// never journaled.
+    Assets {
+        filter: String,
+        from: u64,
+        outbox: Arc<Outbox>,
+    },
 }
 
 struct Subscriber {
@@ -368,6 +375,10 @@ impl Exercise {
                 }
             }
             Request::Command { who, client, seq, command, outbox } => self.command(who, client, seq, command, outbox),
+            Request::Assets { filter, from, outbox } => {
+                let page = cascade_engine::view::asset_page(&self.sim, &filter, from);
+                outbox.answer(&ServerMessage::Assets(Box::new(page)));
+            }
         }
     }
 

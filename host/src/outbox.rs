@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cascade_engine::wire::ServerMessage;
+use cascade_engine::wire::{MAX_SERVER_FRAME_BYTES, ServerMessage};
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tracing::error;
 
 /// Views a connection may have waiting before it counts as lagging.
 pub const MAX_WAITING_VIEWS: usize = 32;
@@ -70,8 +71,32 @@ pub struct Frames {
 }
 
 /// Serialises a server frame (they always serialise: plain data, string keys).
+/// One over [`MAX_SERVER_FRAME_BYTES`] is never sent: a client would refuse it
+/// and drop the connection without a word. The client gets a `unsendable_frame`
+/// error in its place, and the log names the frame.
 pub fn text(message: &ServerMessage) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(message).expect("server messages serialise"))
+    let json = serde_json::to_string(message).expect("server messages serialise");
+    Utf8Bytes::from(within_limit(json, MAX_SERVER_FRAME_BYTES))
+}
+
+/// `json`, or the `unsendable_frame` error that replaces it beyond `limit`.
+fn within_limit(json: String, limit: usize) -> String {
+    if json.len() <= limit {
+        return json;
+    }
+    let kind = frame_type(&json);
+    let message = format!(
+        "the {kind} frame ({} bytes) is over the {limit}-byte frame limit and was not sent; the exercise goes on, and the next frame that fits is sent",
+        json.len()
+    );
+    error!("{message}");
+    let error = ServerMessage::Error { code: "unsendable_frame".to_string(), message };
+    serde_json::to_string(&error).expect("server messages serialise")
+}
+
+/// The `"type"` a frame starts with (every server frame is `{"type":"…",…}`).
+fn frame_type(json: &str) -> &str {
+    json.strip_prefix("{\"type\":\"").and_then(|rest| rest.split('"').next()).unwrap_or("server")
 }
 
 impl Outbox {
@@ -219,6 +244,20 @@ impl Frames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_over_the_limit_becomes_an_error_that_names_it() {
+        let message = ServerMessage::Error { code: "x".into(), message: "y".repeat(100) };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(within_limit(json.clone(), json.len()), json, "at the limit it is sent as it is");
+        let replaced = within_limit(json.clone(), json.len() - 1);
+        let value: serde_json::Value = serde_json::from_str(&replaced).unwrap();
+        assert_eq!(value["type"], "error");
+        assert_eq!(value["code"], "unsendable_frame");
+        let said = value["message"].as_str().unwrap();
+        assert!(said.contains(&format!("the error frame ({} bytes)", json.len())), "{said}");
+        assert!(said.contains(&format!("{}-byte", json.len() - 1)), "{said}");
+    }
 
     fn ack(seq: u64) -> ServerMessage {
         ServerMessage::Ack { seq, tick: 1 }

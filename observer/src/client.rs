@@ -102,7 +102,13 @@ pub enum ClientEvent {
 }
 
 enum Outbound {
-    Command { seq: u64, command: serde_json::Value },
+    Command {
+        seq: u64,
+        command: serde_json::Value,
+    },
+    /// A request answered at once and never journaled (a director's page of
+    /// assets): sent if connected, forgotten if not (the asker asks again).
+    Request(ClientMessage),
     Close,
 }
 
@@ -137,6 +143,11 @@ impl Client {
         self.next_seq += 1;
         let _ = self.tx.send(Outbound::Command { seq, command });
         seq
+    }
+
+    /// The director asks for a page of assets (an `assets` frame answers).
+    pub fn ask_assets(&self, filter: &str, from: u64) {
+        let _ = self.tx.send(Outbound::Request(ClientMessage::Assets { filter: filter.to_string(), from }));
     }
 
     /// Closes the connection (a close frame, then `Connection::Closed`).
@@ -329,6 +340,7 @@ async fn run(config: ClientConfig, mut outbound: mpsc::UnboundedReceiver<Outboun
                             Some(Outbound::Command { seq, command }) => {
                                 unacked.insert(seq, command);
                             }
+                            Some(Outbound::Request(_)) => {}
                             Some(Outbound::Close) | None => {
                                 let _ = events.send(closed("closed".to_string())).await;
                                 return;
@@ -472,6 +484,12 @@ async fn session(
                         return lost(format!("connection lost: {e}"), true);
                     }
                     unacked.insert(seq, command);
+                }
+                Some(Outbound::Request(request)) => {
+                    let text = serde_json::to_string(&request).expect("client messages serialise");
+                    if welcomed && let Err(e) = sink.send(Message::text(text)).await {
+                        return lost(format!("connection lost: {e}"), true);
+                    }
                 }
                 Some(Outbound::Close) | None => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;

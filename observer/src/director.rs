@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use cascade_engine::scenario::{Method, Tlp};
 use cascade_engine::view::{
-    AssetView, DirectorView, IncidentView, MessageView, MselEntry, MselStatus, ObjectiveView, TeamSummary,
+    AssetPage, AssetView, DirectorView, IncidentView, MessageView, MselEntry, MselStatus, ObjectiveView, TeamSummary,
 };
 use cascade_engine::wire::{self, DirectorAction, JoinKit, LiveInject, MselOp, Observation, ServerMessage};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -44,6 +44,9 @@ pub enum Effect {
     Note(u64, Observation),
     /// Show this team's view (the engine's `team_view`) at the tick shown.
     ViewAs(String),
+    /// The view is summarised (a national-scale country): ask for the assets
+    /// matching this filter (then call [`DirectorApp::on_assets`] with them).
+    AskAssets(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +268,11 @@ pub struct DirectorApp {
     pub selected: BTreeMap<Panel, usize>,
     /// Case-insensitive substring filter over every list.
     pub filter: String,
+    /// The assets matching the filter, asked for when the view is summarised
+    /// (it holds only the affected assets of a large country).
+    pub asset_page: Option<AssetPage>,
+    /// Redraw frames since the page was last asked for.
+    page_frames: u32,
     /// The observation being typed (`o`).
     pub note: String,
     /// The team id being typed (`v`).
@@ -338,6 +346,8 @@ impl DirectorApp {
             focus: Panel::Assets,
             selected: BTreeMap::new(),
             filter: String::new(),
+            asset_page: None,
+            page_frames: 0,
             note: String::new(),
             view_as_input: String::new(),
             viewing: None,
@@ -361,6 +371,18 @@ impl DirectorApp {
     /// One frame tick of the loop (fixed rate).
     pub fn on_frame_tick(&mut self) {
         self.quiet_frames = self.quiet_frames.saturating_add(1);
+        self.page_frames = self.page_frames.saturating_add(1);
+    }
+
+    /// The filter to ask the host for again, about once a second, while a page
+    /// of assets is shown and the exercise has moved on since it was taken.
+    pub fn asset_page_refresh(&mut self) -> Option<String> {
+        let stale = self.matching_page()?.tick != self.view.as_ref()?.tick;
+        if !stale || self.page_frames < self.fps.max(1) {
+            return None;
+        }
+        self.page_frames = 0;
+        Some(self.filter.clone())
     }
 
     /// Seconds the server has been silent while it should be ticking, if that
@@ -488,6 +510,7 @@ impl DirectorApp {
                 self.status = Some((Tone::Bad, format!("server: {code}: {message}")));
             }
             ServerMessage::JoinKit(kit) => self.join = Some(*kit),
+            ServerMessage::Assets(page) => self.on_assets(*page),
             ServerMessage::Presence { teams } => {
                 self.presence = Some(teams.into_iter().map(|t| (t.team, t.connections)).collect());
             }
@@ -507,11 +530,50 @@ impl DirectorApp {
         self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
     }
 
-    /// The assets shown, by sector then id, filtered.
+    /// Whether the view holds only some of the assets (the affected ones of a
+    /// country larger than `DIRECTOR_ASSETS`).
+    pub fn summarised(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| (v.assets.len() as u64) < v.assets_total)
+    }
+
+    /// A page of assets the host sent; kept while the filter is the one asked.
+    pub fn on_assets(&mut self, page: AssetPage) {
+        if page.filter == self.filter {
+            let refreshed = self.asset_page.as_ref().is_some_and(|p| p.filter == page.filter);
+            if refreshed {
+                self.asset_page = Some(page);
+                return;
+            }
+            self.status = Some((
+                Tone::Info,
+                match page.total > page.assets.len() as u64 {
+                    true => format!(
+                        "{} assets match {:?}: the first {} shown; narrow the filter for the others",
+                        page.total,
+                        page.filter,
+                        page.assets.len()
+                    ),
+                    false => format!("{} assets match {:?}", page.total, page.filter),
+                },
+            ));
+            self.asset_page = Some(page);
+        }
+    }
+
+    /// The page asked for the current filter, if it came.
+    fn matching_page(&self) -> Option<&AssetPage> {
+        self.asset_page.as_ref().filter(|p| !self.filter.is_empty() && p.filter == self.filter)
+    }
+
+    /// The assets shown, by sector then id, filtered: from the view, or,
+    /// when it is summarised and a filter asked the host, from its answer.
     pub fn assets(&self) -> Vec<&AssetView> {
         let Some(v) = &self.view else { return Vec::new() };
-        let mut assets: Vec<&AssetView> = v
-            .assets
+        let source = match self.matching_page() {
+            Some(page) => &page.assets,
+            None => &v.assets,
+        };
+        let mut assets: Vec<&AssetView> = source
             .iter()
             .filter(|a| {
                 self.matches(&format!(
@@ -676,11 +738,20 @@ impl DirectorApp {
                 match key.code {
                     KeyCode::Esc => {
                         self.filter.clear();
+                        self.asset_page = None;
                         self.mode = Mode::Normal;
                     }
-                    KeyCode::Enter => self.mode = Mode::Normal,
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        // The view holds only the affected assets: the others
+                        // that match come from the host.
+                        if self.summarised() && !self.filter.is_empty() {
+                            self.page_frames = 0;
+                            return Effect::AskAssets(self.filter.clone());
+                        }
+                    }
                     _ => {
-                        edit_text(&mut self.filter, key, 200);
+                        edit_text(&mut self.filter, key, cascade_engine::view::MAX_ASSET_FILTER_CHARS);
                     }
                 }
                 Effect::None
@@ -803,6 +874,7 @@ impl DirectorApp {
             KeyCode::Esc => {
                 self.status = None;
                 self.filter.clear();
+                self.asset_page = None;
             }
             _ => {}
         }
@@ -1624,6 +1696,56 @@ mod tests {
         // In help, q closes it rather than quitting.
         assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Effect::None);
         assert_eq!(a.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn a_summarised_view_asks_the_host_for_the_assets_a_filter_matches() {
+        let mut a = app();
+        // Unsummarised, Enter filters what the view holds and asks nothing.
+        a.handle_key(key(KeyCode::Char('/')));
+        typed(&mut a, "edge");
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::None);
+        // A national-scale view: only some of the 40,000 assets are in it.
+        if let Some(v) = a.view.as_mut() {
+            v.assets_total = 40_000;
+        }
+        assert!(a.summarised());
+        a.handle_key(key(KeyCode::Char('/')));
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), Effect::AskAssets("edge".into()));
+        assert!(a.assets().is_empty(), "nothing in the view matches yet");
+        let mut found = a.view.as_ref().unwrap().assets[0].clone();
+        found.id = "far-edge-17".into();
+        // A page for an older filter is not shown; the one asked is.
+        a.on_client(ClientEvent::Frame(ServerMessage::Assets(Box::new(AssetPage {
+            tick: 47,
+            filter: "edg".into(),
+            from: 0,
+            total: 1,
+            assets: vec![found.clone()],
+        }))));
+        assert!(a.assets().is_empty());
+        a.on_client(ClientEvent::Frame(ServerMessage::Assets(Box::new(AssetPage {
+            tick: 46,
+            filter: "edge".into(),
+            from: 0,
+            total: 2_500,
+            assets: vec![found],
+        }))));
+        let ids: Vec<&str> = a.assets().iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["far-edge-17"]);
+        let status = a.status.as_ref().map(|s| s.1.clone()).unwrap_or_default();
+        assert!(status.contains("2500 assets match \"edge\": the first 1 shown"), "{status}");
+        // Older than the view (tick 47): asked again once a second of frames.
+        assert_eq!(a.asset_page_refresh(), None, "not before a second has passed");
+        for _ in 0..a.fps {
+            a.on_frame_tick();
+        }
+        assert_eq!(a.asset_page_refresh(), Some("edge".into()));
+        assert_eq!(a.asset_page_refresh(), None, "once");
+        // Esc clears the filter and the page: the view's assets again.
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.assets().len(), 4);
+        assert!(a.asset_page.is_none());
     }
 
     #[test]

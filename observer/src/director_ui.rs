@@ -481,7 +481,7 @@ fn body(frame: &mut Frame, area: Rect, app: &DirectorApp) {
         (l, m, None)
     };
     let assets = assets_lines(app, left.width);
-    let title = format!("Assets ({}/{})", app.assets().len(), view.assets.len());
+    let title = assets_title(app, view);
     list_panel(frame, left, app, Panel::Assets, title, assets);
 
     let incidents = (Panel::Incidents, format!("Incidents ({})", app.incidents().len()), incidents_lines(app));
@@ -641,7 +641,23 @@ pub fn details(app: &DirectorApp) -> (String, Vec<String>) {
     };
     match app.focus {
         Panel::Assets => match app.assets().get(app.selection(Panel::Assets)) {
-            Some(a) => (format!("Asset {}", a.id), pretty(serde_json::to_value(*a).unwrap_or_default())),
+            Some(a) => {
+                let mut lines = pretty(serde_json::to_value(*a).unwrap_or_default());
+                // A summarised view: how its organisation fares as a whole.
+                if let Some(o) = app.view.as_ref().and_then(|v| v.organisations.iter().find(|o| o.id == a.organisation))
+                {
+                    lines.push(format!(
+                        "{}: {} of {} assets affected, {} compromised, {} isolated, lowest level {}",
+                        o.id,
+                        o.affected,
+                        o.assets,
+                        o.compromised,
+                        o.isolated,
+                        cascade_engine::view::percent(o.lowest_level, 1000u16)
+                    ));
+                }
+                (format!("Asset {}", a.id), lines)
+            }
             None => (String::new(), Vec::new()),
         },
         Panel::Incidents => match app.incidents().get(app.selection(Panel::Incidents)) {
@@ -805,6 +821,20 @@ pub fn draw(frame: &mut Frame, app: &DirectorApp) {
         Mode::Join => join_popup(frame, area, app),
         Mode::Msel | Mode::ConfirmMsel => msel_panel::msel_popup(frame, area, app),
         _ => {}
+    }
+}
+
+/// The assets panel's title: shown of held, and when the view is summarised
+/// (a country of more than `DIRECTOR_ASSETS` assets) what it holds and how to
+/// find the others.
+fn assets_title(app: &DirectorApp, view: &cascade_engine::view::DirectorView) -> String {
+    let shown = app.assets().len();
+    match (&app.asset_page, app.summarised()) {
+        (Some(page), true) if page.filter == app.filter && !app.filter.is_empty() => {
+            format!("Assets ({shown}/{} matching, of {})", page.total, view.assets_total)
+        }
+        (_, true) => format!("Assets ({shown}/{} worst of {}; / finds others)", view.assets.len(), view.assets_total),
+        (_, false) => format!("Assets ({shown}/{})", view.assets.len()),
     }
 }
 

@@ -64,6 +64,9 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
         match event {
             Event::Frame => {
                 app.on_frame_tick();
+                if let Some(filter) = app.asset_page_refresh() {
+                    client.ask_assets(&filter, 0);
+                }
                 // The "server silent" warning appears without any other event.
                 let now_silent = app.silent_for().is_some();
                 if now_silent || silent != now_silent {
@@ -95,6 +98,7 @@ pub async fn run(config: ObserveConfig) -> Result<(), String> {
                         let seq = client.send_value(command);
                         app.sent(seq, &action);
                     }
+                    Effect::AskAssets(filter) => client.ask_assets(&filter, 0),
                     // Only a recording seeks, branches or keeps notes beside it.
                     Effect::None | Effect::Seek(_) | Effect::Branch(_) | Effect::Note(..) => {}
                 }

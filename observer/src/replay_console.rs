@@ -91,6 +91,12 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                         show(&mut app, player, tick);
                         dirty = true;
                     }
+                    // A page of assets follows the tick shown.
+                    app.on_frame_tick();
+                    if let Some(filter) = app.asset_page_refresh() {
+                        app.on_assets(cascade_engine::view::asset_page(player.sim(), &filter, 0));
+                        dirty = true;
+                    }
                     if let Err(e) =
                         crate::inputs::redraw(&mut terminal, &mut dirty, |frame| crate::director_ui::draw(frame, &app))
                     {
@@ -119,6 +125,10 @@ pub fn run(player: &mut Player, journal: String, fps: u32, at: u64, keys: KeyMap
                                 Ok(path) => (Tone::Good, format!("note kept at t{tick} in {}", path.display())),
                                 Err(e) => (Tone::Bad, e),
                             });
+                        }
+                        // The recording is here: the page is computed at the tick shown.
+                        Effect::AskAssets(filter) => {
+                            app.on_assets(cascade_engine::view::asset_page(player.sim(), &filter, 0));
                         }
                         Effect::None => {}
                     }

@@ -386,6 +386,8 @@ pub fn director_view() -> cascade_engine::view::DirectorView {
         },
         piu: PiuView { active_since: Some(40), level: 2, plan: "Cyber PIU".into(), short: "PIU".into() },
         assets: vec![team.assets[0].clone(), team.assets[1].clone(), team.assets[2].clone(), post],
+        assets_total: 4,
+        organisations: Vec::new(),
         incidents: vec![
             IncidentView {
                 id: "ransom-x".into(),

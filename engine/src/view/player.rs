@@ -339,8 +339,13 @@ pub fn constituents(sim: &Simulation, team: u32) -> Vec<AssetView> {
     if !allowed.contains(&true) {
         return Vec::new();
     }
-    (0..m.assets.len())
-        .filter(|&a| allowed[m.assets[a].organisation as usize])
-        .map(|a| asset_view(sim, a, false))
-        .collect()
+    // In declaration order, as before the per-organisation index.
+    let mut assets: Vec<u32> = allowed
+        .iter()
+        .enumerate()
+        .filter(|&(_, &ok)| ok)
+        .flat_map(|(o, _)| m.organisation_assets[o].iter().copied())
+        .collect();
+    assets.sort_unstable();
+    assets.into_iter().map(|a| asset_view(sim, a as usize, false)).collect()
 }
