@@ -16,8 +16,8 @@ use clap::{Args, ValueEnum};
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// Number of assets, 1 to 1,000,000. Above about 140,000 the file is over
-    /// the 64 MiB a scenario file may have (docs/gen.md).
+    /// Number of assets, 1 to 1,000,000 (a million make a 480 MB file, within
+    /// the 768 MiB a scenario file may have: docs/gen.md).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     assets: u32,
     /// Number of teams, 0 to 10,000, all played by bots: at most one per

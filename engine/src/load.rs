@@ -19,8 +19,11 @@ use crate::scenario::Scenario;
 use crate::validate::limits::MAX_TICK_SECONDS;
 use crate::validate::{Problem, validate};
 
-/// Largest scenario file accepted (a 100k-asset national graph is about 20 MiB).
-pub const MAX_SCENARIO_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest scenario file accepted: set for a million assets (`cascade gen
+/// --assets 1000000 --teams 1000` writes 480 MB; a hand-written country with
+/// longer names and more dependencies per asset has room), and still far from
+/// what a 24 GiB machine could not hold while parsing.
+pub const MAX_SCENARIO_BYTES: u64 = 768 * 1024 * 1024;
 
 /// Deepest RON nesting accepted; scenarios need about 4 levels.
 const MAX_RON_DEPTH: usize = 64;
@@ -167,11 +170,39 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadError> {
 /// The whole file, or `None` if it is over `limit` bytes.
 fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let file = std::fs::File::open(path)?;
+    // A regular file that says it is too large is refused without reading
+    // hundreds of megabytes first.
+    let metadata = file.metadata()?;
+    if metadata.is_file() && metadata.len() > limit {
+        return Ok(None);
+    }
     let mut bytes = Vec::new();
     // Read one byte past the limit to tell "exactly at the limit" from "over it"
-    // without trusting metadata (a FIFO or /proc file reports no size).
+    // without trusting metadata (a FIFO or /proc file reports no size, and a
+    // file may grow while it is read).
     file.take(limit + 1).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::read_limited;
+
+    #[test]
+    fn a_file_at_the_limit_is_read_and_one_byte_over_it_is_not() {
+        let dir = std::env::temp_dir().join(format!("cascade-read-limited-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scenario.ron");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_limited(&path, 10).unwrap().as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(read_limited(&path, 9).unwrap(), None);
+        // Not a regular file: no size to trust, read up to the limit.
+        #[cfg(unix)]
+        {
+            assert_eq!(read_limited(std::path::Path::new("/dev/zero"), 4096).unwrap(), None);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 /// 1-based line and column (in characters) of byte `offset`.
