@@ -184,27 +184,6 @@ fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
-#[cfg(test)]
-mod read_tests {
-    use super::read_limited;
-
-    #[test]
-    fn a_file_at_the_limit_is_read_and_one_byte_over_it_is_not() {
-        let dir = std::env::temp_dir().join(format!("cascade-read-limited-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("scenario.ron");
-        std::fs::write(&path, b"0123456789").unwrap();
-        assert_eq!(read_limited(&path, 10).unwrap().as_deref(), Some(&b"0123456789"[..]));
-        assert_eq!(read_limited(&path, 9).unwrap(), None);
-        // Not a regular file: no size to trust, read up to the limit.
-        #[cfg(unix)]
-        {
-            assert_eq!(read_limited(std::path::Path::new("/dev/zero"), 4096).unwrap(), None);
-        }
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
-
 /// 1-based line and column (in characters) of byte `offset`.
 fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
@@ -236,4 +215,25 @@ pub fn parse_stored_model(ron_text: &str, label: &Path) -> Result<Model, LoadErr
         });
     }
     validate(scenario).map_err(|problems| LoadError::Invalid { path: label.to_path_buf(), problems })
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::read_limited;
+
+    #[test]
+    fn a_file_at_the_limit_is_read_and_one_byte_over_it_is_not() {
+        let dir = std::env::temp_dir().join(format!("cascade-read-limited-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scenario.ron");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_limited(&path, 10).unwrap().as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(read_limited(&path, 9).unwrap(), None);
+        // Not a regular file: no size to trust, read up to the limit.
+        #[cfg(unix)]
+        {
+            assert_eq!(read_limited(std::path::Path::new("/dev/zero"), 4096).unwrap(), None);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
