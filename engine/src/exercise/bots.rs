@@ -10,7 +10,7 @@
 //! go through the same checks as a human's again when they apply, at the next tick.
 
 use super::Ctx;
-use super::command::{Authority, Order, authority, needs_request};
+use super::command::{Order, needs_request};
 use super::measure::{Filing, due, filing};
 use super::orders::check;
 use crate::rng::Purpose;
@@ -47,14 +47,11 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
     let org = m.team_organisation[team as usize];
     let r = &m.scenario.response;
     let mut out = Vec::new();
-    let may_act = |a: u32| match authority(m, team, a) {
-        Some(Authority::Own) => true,
-        Some(Authority::Constituency) => {
-            !needs_request(m) || ex.assistance.contains(&(m.assets[a as usize].organisation, org))
-        }
-        Some(Authority::Cerc) => ex.piu.active_since.is_some(),
-        None => false,
-    };
+    // The assets it may act on now, in index order: the same set as asking
+    // `authority` of every asset, without a pass over the whole country and a
+    // search of the constituency per asset (a national country has 100,000s).
+    let scope = scope(m, ex, team, role);
+    let in_scope = || scope.iter().copied();
     // A compromise of the asset detected at or before `ripe`.
     let detected = |a: u32| {
         ex.incidents.iter().any(|s| s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe)))
@@ -70,7 +67,6 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             })
     };
     let all_known = |a: u32| ex.incidents.iter().all(|s| s.infections.get(&a).is_none_or(|inf| inf.detected.is_some()));
-    let assets = || 0..m.assets.len() as u32;
     let csirts_serving = |o: u32| {
         (0..m.scenario.teams.len() as u32).filter(move |&t| {
             let csirt_org = m.team_organisation[t as usize];
@@ -96,16 +92,16 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
         }
         TeamRole::Cerc => {
             out.extend(
-                assets()
-                    .filter(|&a| may_act(a) && detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                in_scope()
+                    .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
                     .map(Order::Isolate),
             );
         }
         TeamRole::Operator | TeamRole::Csirt => {
             // 1. Contain what is known to be compromised and doing damage.
             out.extend(
-                assets()
-                    .filter(|&a| may_act(a) && detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                in_scope()
+                    .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
                     .map(Order::Isolate),
             );
             // 2. Share indicators, as TLP allows: an operator with the CSIRTs
@@ -180,14 +176,13 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
                 );
             }
             // 6. Restore isolated assets whose compromises are all known.
-            out.extend(assets().filter(|&a| may_act(a) && ex.isolated[a as usize] && all_known(a)).map(Order::Restore));
+            out.extend(in_scope().filter(|&a| ex.isolated[a as usize] && all_known(a)).map(Order::Restore));
             // 7. Investigate degraded assets not looked at recently, own first.
             let recent = u64::from(r.investigate.ticks) * 2;
-            let mut suspect: Vec<u32> = assets()
+            let mut suspect: Vec<u32> = in_scope()
                 .filter(|&a| {
-                    may_act(a)
-                        // Cyber damage: a burned plant is no sign of compromise.
-                        && ctx.damage.cyber(a as usize) < 1000
+                    // Cyber damage: a burned plant is no sign of compromise.
+                    ctx.damage.cyber(a as usize) < 1000
                         && !detected(a)
                         && ex.investigated_at[a as usize].is_none_or(|t| t + recent <= ctx.tick)
                 })
@@ -198,4 +193,74 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
         TeamRole::Regulator | TeamRole::Ministry | TeamRole::Media => {}
     }
     out
+}
+
+/// The assets `team` may act on now, ascending: its organisation's; a CSIRT's
+/// constituency's (once asked, when the scenario says so); the CERC's every
+/// asset once the PIU is active. Exactly the assets for which `authority`
+/// gives a path the state allows (`scope_tests`).
+fn scope(m: &crate::Model, ex: &super::state::Exercise, team: u32, role: TeamRole) -> Vec<u32> {
+    let org = m.team_organisation[team as usize];
+    if role == TeamRole::Cerc && ex.piu.active_since.is_some() {
+        return (0..m.assets.len() as u32).collect();
+    }
+    let mut assets = m.organisation_assets[org as usize].clone();
+    if role == TeamRole::Csirt {
+        for &owner in &m.organisation_constituency[org as usize] {
+            if owner != org && (!needs_request(m) || ex.assistance.contains(&(owner, org))) {
+                assets.extend_from_slice(&m.organisation_assets[owner as usize]);
+            }
+        }
+        assets.sort_unstable();
+        assets.dedup();
+    }
+    assets
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::super::command::{Authority, authority};
+    use super::*;
+
+    /// `scope` against `authority` asked of every asset, on the bundled
+    /// Luxembourg scenario, for every team, with and without assistance and
+    /// the PIU.
+    #[test]
+    fn the_scope_is_what_authority_allows() {
+        let model = crate::load::load_model(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/luxembourg.ron"
+        )))
+        .unwrap();
+        let mut sim = crate::Simulation::new(std::sync::Arc::new(model), 1);
+        // Far enough for assistance requests and the PIU (the bots play).
+        for tick in 0..200 {
+            sim.step();
+            if tick % 20 != 0 {
+                continue;
+            }
+            {
+                let m = sim.model();
+                let ex = sim.exercise();
+                for (t, team) in m.scenario.teams.iter().enumerate() {
+                    let t = t as u32;
+                    let org = m.team_organisation[t as usize];
+                    let expected: Vec<u32> = (0..m.assets.len() as u32)
+                        .filter(|&a| match authority(m, t, a) {
+                            Some(Authority::Own) => true,
+                            Some(Authority::Constituency) => {
+                                !needs_request(m) || ex.assistance.contains(&(m.assets[a as usize].organisation, org))
+                            }
+                            Some(Authority::Cerc) => ex.piu.active_since.is_some(),
+                            None => false,
+                        })
+                        .collect();
+                    assert_eq!(scope(m, ex, t, team.role), expected, "team {} at tick {tick}", team.id);
+                }
+            }
+        }
+        // Both conditional paths were taken by then.
+        assert!(sim.exercise().piu.active_since.is_some(), "the PIU is active");
+        assert!(!sim.exercise().assistance.is_empty(), "CSIRTs were asked for assistance");
+    }
 }
