@@ -10,11 +10,13 @@
 //! buffers), and `country_100k`, `cascade gen`'s country of that size (286,839
 //! dependencies) — it times:
 //! - `engine_step`: `CascadeGraph::step`, the engine's CSR walk (what the
-//!   cascade system of every tick runs);
+//!   cascade system of every tick runs), in three states of the graph (`calm`,
+//!   `degraded`, `ticking`: see `step_benches`);
 //! - `flat_baseline`: the fastest plain implementation of the same rule we could
 //!   write, independent of the engine's code: CSR rows in parallel arrays
 //!   (dependencies of each asset contiguous, alternatives of a group adjacent),
-//!   one loop, no allocation, no hashing. The engine must stay within 1.5x of it;
+//!   one loop, no allocation, no hashing, in the same three states. The engine
+//!   must stay within 1.5x of it;
 //! - `full_tick` (national graph): `Simulation::step`, i.e. the ECS schedule
 //!   with disruptions, cascade, service metrics and the state hash.
 //!
@@ -183,6 +185,8 @@ fn check_agreement(model: &Model, graph: &CascadeGraph, flat: &Flat, start: &[u1
 /// - `ticking/…`: every iteration is the next tick, double-buffered, from the
 ///   graph's start with 1% of the assets at integrity 0 (after the warm-up the
 ///   cascade has settled: what most ticks of a long exercise look like);
+/// - `calm/…`: every level, integrity and cap at 1000 (every dependency above
+///   its threshold): the cheapest tick there is;
 /// - `degraded/floor_min_of_providers` (national graph only): not the rule,
 ///   only the minimum of each asset's providers' levels — the cost of reading
 ///   the rows and gathering the levels, which no implementation avoids.
@@ -218,6 +222,16 @@ fn step_benches(c: &mut Criterion, name: &str, model: &Model, floor: bool) {
             })
         });
     }
+
+    let full = vec![1000u16; n];
+    let mut outage = vec![0u32; graph.dependency_count()];
+    c.bench_function(&format!("{name}/calm/engine_step"), |b| {
+        b.iter(|| graph.step(black_box(&full), &full, &full, &mut outage, &mut level))
+    });
+    let mut flat_outage = vec![0u32; flat.on.len()];
+    c.bench_function(&format!("{name}/calm/flat_baseline"), |b| {
+        b.iter(|| flat.step(black_box(&full), &full, &full, &mut flat_outage, &mut flat_level))
+    });
 
     let mut down = vec![1000u16; n];
     for _ in 0..n / 100 {
