@@ -1,10 +1,12 @@
 //! The cascade rule of DESIGN §3, walked over flat arrays.
 //!
-//! The dependency graph is compiled once into a compressed-sparse-row layout:
-//! asset → its redundancy groups → each group's dependencies, every rule packed in
-//! one contiguous `Vec`. A tick is then one linear pass with no allocation and no
-//! hashing. The ECS keeps these arrays as resources (see `world`); this module
-//! knows nothing of bevy, so it can be tested and benchmarked on its own.
+//! The dependency graph is compiled once, at world build, into a
+//! compressed-sparse-row layout: the rows (dependencies) of each asset are
+//! contiguous, and within an asset the rows of one redundancy group are
+//! adjacent. A tick is then one linear pass over the rows with no allocation,
+//! no hashing and no indirection but the provider's level. This module knows
+//! nothing of bevy, so it can be tested and benchmarked on its own; it must
+//! never read anything but its arguments, so the order of assets cannot matter.
 //!
 //! Double buffering: `step` reads the levels of tick t-1 (`previous`) and writes
 //! those of tick t (`level`), so the visiting order of assets cannot change the
@@ -17,24 +19,31 @@ use crate::scenario::PER_MILLE;
 
 const FULL: u16 = PER_MILLE as u16;
 
-/// One dependency's parameters, packed for the hot loop (12 bytes).
+/// Set in `Rule::weight` when the row is an alternative of the row before it
+/// (same asset, same group). Weights are per mille (at most 1000 < 2^10), so
+/// the top bit is free; packing the flag there keeps a rule in 8 bytes.
+const JOINS: u16 = 1 << 15;
+
+/// What the hot loop reads of one dependency on every tick (8 bytes). The
+/// buffer is in a separate array: it is read only below the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Rule {
     provider: u32,
-    buffer_ticks: u32,
-    weight: u16,
     threshold: u16,
+    /// The weight (0..=1000), with `JOINS` or'ed in.
+    weight: u16,
 }
 
-/// The compiled dependency graph. Dependencies are stored grouped (CSR order);
+/// The compiled dependency graph. Rows are in CSR order (asset, then group in
+/// order of first appearance, then scenario order within the group);
 /// `stable_of_row` maps each row back to the dependency's stable index.
 #[derive(Debug, Clone, Default)]
 pub struct CascadeGraph {
-    /// Groups of asset `a` are `asset_groups[a]..asset_groups[a + 1]`.
-    asset_groups: Vec<u32>,
-    /// Rows of group `g` are `group_rows[g]..group_rows[g + 1]`.
-    group_rows: Vec<u32>,
+    /// Rows of asset `a` are `asset_rows[a]..asset_rows[a + 1]`.
+    asset_rows: Vec<u32>,
     rules: Vec<Rule>,
+    /// Per row: its `buffer_ticks`.
+    buffer_ticks: Vec<u32>,
     /// Row → stable index of the dependency in the scenario.
     stable_of_row: Vec<u32>,
 }
@@ -45,7 +54,7 @@ impl CascadeGraph {
     pub fn build(model: &Model) -> Self {
         let n = model.assets.len();
         // Per asset, its groups in order of first appearance, each a list of
-        // dependency stable indices in scenario order.
+        // dependency stable indices in scenario order. Built once; not per tick.
         let mut groups_of: Vec<Vec<Vec<u32>>> = vec![Vec::new(); n];
         let mut named: HashMap<(u32, &str), usize> = HashMap::new();
         for (d, (dep, source)) in model.dependencies.iter().zip(&model.scenario.dependencies).enumerate() {
@@ -64,34 +73,36 @@ impl CascadeGraph {
 
         let rows = model.dependencies.len();
         let mut graph = CascadeGraph {
-            asset_groups: Vec::with_capacity(n + 1),
-            group_rows: Vec::new(),
+            asset_rows: Vec::with_capacity(n + 1),
             rules: Vec::with_capacity(rows),
+            buffer_ticks: Vec::with_capacity(rows),
             stable_of_row: Vec::with_capacity(rows),
         };
-        graph.asset_groups.push(0);
-        graph.group_rows.push(0);
+        graph.asset_rows.push(0);
         for groups in &groups_of {
             for group in groups {
-                for &d in group {
+                for (i, &d) in group.iter().enumerate() {
                     let dep = &model.dependencies[d as usize];
+                    // A validated weight is at most 1000; the `min` only keeps
+                    // the flag bit and the supply's subtraction safe whatever
+                    // a caller builds by hand.
+                    let joins = if i > 0 { JOINS } else { 0 };
                     graph.rules.push(Rule {
                         provider: dep.on,
-                        buffer_ticks: dep.buffer_ticks,
-                        weight: dep.weight,
                         threshold: dep.threshold,
+                        weight: dep.weight.min(FULL) | joins,
                     });
+                    graph.buffer_ticks.push(dep.buffer_ticks);
                     graph.stable_of_row.push(d);
                 }
-                graph.group_rows.push(graph.rules.len() as u32);
             }
-            graph.asset_groups.push((graph.group_rows.len() - 1) as u32);
+            graph.asset_rows.push(graph.rules.len() as u32);
         }
         graph
     }
 
     pub fn asset_count(&self) -> usize {
-        self.asset_groups.len().saturating_sub(1)
+        self.asset_rows.len().saturating_sub(1)
     }
 
     pub fn dependency_count(&self) -> usize {
@@ -110,38 +121,54 @@ impl CascadeGraph {
         let n = self.asset_count();
         assert!(previous.len() == n && integrity.len() == n && cap.len() == n && level.len() == n);
         assert_eq!(outage.len(), self.rules.len());
-        for a in 0..n {
-            let mut value = integrity[a].min(cap[a]);
-            let groups = self.asset_groups[a] as usize..self.asset_groups[a + 1] as usize;
-            for g in groups {
-                let rows = self.group_rows[g] as usize..self.group_rows[g + 1] as usize;
-                let mut best = 0u16;
-                // Every row is visited (no early exit): each outage counter advances
-                // every tick, whatever its alternatives supply.
-                for row in rows {
-                    let supplied =
-                        supply(&self.rules[row], previous[self.rules[row].provider as usize], &mut outage[row]);
+        let assets = level.iter_mut().zip(integrity).zip(cap).zip(self.asset_rows.windows(2));
+        for (((out, &integrity), &cap), bounds) in assets {
+            let rows = bounds[0] as usize..bounds[1] as usize;
+            let mut value = integrity.min(cap);
+            // Supply of the group being read; FULL before the first row, so
+            // closing that "group" changes nothing.
+            let mut best = FULL;
+            let rows = self.rules[rows.clone()].iter().zip(&mut outage[rows.clone()]).zip(&self.buffer_ticks[rows]);
+            // Every row is visited (no early exit): each outage counter advances
+            // every tick, whatever its alternatives supply.
+            for ((rule, outage), &buffer_ticks) in rows {
+                let supplied = supply(rule, previous[rule.provider as usize], buffer_ticks, outage);
+                if rule.weight & JOINS != 0 {
                     best = best.max(supplied);
+                } else {
+                    value = value.min(best);
+                    best = supplied;
                 }
-                value = value.min(best);
             }
-            level[a] = value;
+            *out = value.min(best);
         }
     }
 }
 
 /// Supply of one dependency given its provider's level at t-1 (DESIGN §3).
-#[inline]
-fn supply(rule: &Rule, provider_level: u16, outage: &mut u32) -> u16 {
+#[inline(always)]
+fn supply(rule: &Rule, provider_level: u16, buffer_ticks: u32, outage: &mut u32) -> u16 {
     if provider_level >= rule.threshold {
-        *outage = 0;
+        // Written only when it changes: in a calm tick nearly every counter is
+        // already 0, and a line left clean need not be written back.
+        if *outage != 0 {
+            *outage = 0;
+        }
         return FULL;
     }
+    below_threshold(rule, provider_level, buffer_ticks, outage)
+}
+
+/// The rare side of `supply`, kept out of line so the common path stays small.
+#[cold]
+#[inline(never)]
+fn below_threshold(rule: &Rule, provider_level: u16, buffer_ticks: u32, outage: &mut u32) -> u16 {
     *outage = outage.saturating_add(1);
-    if *outage <= rule.buffer_ticks {
+    if *outage <= buffer_ticks {
         return FULL; // running on backup
     }
-    let shortfall = u32::from(rule.weight) * u32::from(FULL - provider_level) / u32::from(FULL);
+    let weight = u32::from(rule.weight & !JOINS);
+    let shortfall = weight * u32::from(FULL.saturating_sub(provider_level)) / u32::from(FULL);
     FULL - shortfall as u16
 }
 
@@ -149,27 +176,28 @@ fn supply(rule: &Rule, provider_level: u16, outage: &mut u32) -> u16 {
 mod tests {
     use super::*;
 
-    fn rule(weight: u16, threshold: u16, buffer_ticks: u32) -> Rule {
-        Rule { provider: 0, buffer_ticks, weight, threshold }
+    fn rule(weight: u16, threshold: u16) -> Rule {
+        Rule { provider: 0, threshold, weight }
     }
 
     #[test]
     fn supply_follows_the_rule() {
         let mut outage = 0;
-        assert_eq!(supply(&rule(1000, 500, 0), 500, &mut outage), 1000, "at the threshold is full");
+        assert_eq!(supply(&rule(1000, 500), 500, 0, &mut outage), 1000, "at the threshold is full");
         assert_eq!(outage, 0);
-        assert_eq!(supply(&rule(1000, 500, 0), 499, &mut outage), 499);
+        assert_eq!(supply(&rule(1000, 500), 499, 0, &mut outage), 499);
         assert_eq!(outage, 1);
         // 1000 - 333 * 700 / 1000 = 1000 - 233 (233.1 rounded down)
-        assert_eq!(supply(&rule(333, 1000, 1), 300, &mut outage), 767, "second tick of outage, past a 1-tick buffer");
+        assert_eq!(supply(&rule(333, 1000), 300, 1, &mut outage), 767, "second tick of outage, past a 1-tick buffer");
         assert_eq!(outage, 2);
-        assert_eq!(supply(&rule(0, 1000, 0), 0, &mut outage), 1000, "weight 0 passes nothing on");
+        assert_eq!(supply(&rule(0, 1000), 0, 0, &mut outage), 1000, "weight 0 passes nothing on");
+        assert_eq!(supply(&rule(1000 | JOINS, 1000), 250, 0, &mut outage), 250, "the group flag is not weight");
     }
 
     #[test]
     fn outage_counter_saturates() {
         let mut outage = u32::MAX;
-        assert_eq!(supply(&rule(1000, 1000, u32::MAX), 0, &mut outage), 1000, "still on an unbounded buffer");
+        assert_eq!(supply(&rule(1000, 1000), 0, u32::MAX, &mut outage), 1000, "still on an unbounded buffer");
         assert_eq!(outage, u32::MAX);
     }
 }
