@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cascade_engine::exercise::Status;
-use cascade_engine::load::to_ron;
 use cascade_engine::view::service_label;
 use cascade_engine::{Model, Simulation};
 use cascade_replay::{Header, JournalWriter};
@@ -82,7 +81,8 @@ fn run_model(model: Model, args: &RunArgs, trace_assets: Option<(Vec<u32>, PathB
     let started = Instant::now();
     let mut journal = match &args.journal {
         Some(path) => {
-            let header = Header::new(to_ron(&model.scenario), seed, jiff::Timestamp::now().to_string());
+            let header = Header::new(&model.scenario, seed, jiff::Timestamp::now().to_string())
+                .context("cannot record the scenario in a journal")?;
             Some(
                 JournalWriter::create(path, &header)
                     .with_context(|| format!("cannot create journal {}", path.display()))?,

@@ -1,7 +1,8 @@
 //! `--branch JOURNAL --at TICK`: a new live exercise that starts from the exact
 //! state of a recording at a tick ("what if we had isolated earlier?").
 //!
-//! The new journal has the source's header (only `started_at` is new), then the
+//! The new journal has the source's header (only `started_at` is new, and a
+//! format-1 source's scenario is stored compressed, as format 2), then the
 //! source's command lines stamped up to TICK and its checkpoints 0..=TICK, in
 //! order; commands stamped for TICK+1 belong to the future being replaced and
 //! are dropped. Provenance goes to `<new journal>.branch.json`, fresh tokens
@@ -11,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use cascade_replay::{Header, JournalWriter, Replay, read_journal};
+use cascade_replay::{JournalWriter, Replay, read_journal};
 use serde::Serialize;
 
 use crate::exercise::SETUP_CLIENT;
@@ -106,11 +107,12 @@ pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: Option<f
     }
 }
 
-/// The new journal: the source's header with a new `started_at`, its command
+/// The new journal: the source's header with a new `started_at` (in format 2,
+/// the same scenario text), its command
 /// lines stamped up to `at` and checkpoints 0..=`at`, synced.
 fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     let source = &plan.replay.journal;
-    let header = Header { started_at: jiff::Timestamp::now().to_string(), ..source.header.clone() };
+    let header = source.header.for_branch(source.scenario(), jiff::Timestamp::now().to_string());
     let mut journal = JournalWriter::create(path, &header)
         .with_context(|| format!("cannot create journal {} (it must not exist yet)", path.display()))?;
     let copy = |journal: &mut JournalWriter| -> std::io::Result<()> {

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use cascade_engine::load::to_ron;
 use cascade_engine::{Simulation, load_model};
 use cascade_replay::{Header, JournalWriter, Replay, read_journal};
 use tracing::info;
@@ -52,7 +51,8 @@ pub(crate) fn start(
         None => default_journal(file.file_stem().and_then(|s| s.to_str()).unwrap_or("exercise"))?,
     };
     let tokens = Tokens::generate(&team_ids)?;
-    let header = Header::new(to_ron(&model.scenario), seed, jiff::Timestamp::now().to_string());
+    let header = Header::new(&model.scenario, seed, jiff::Timestamp::now().to_string())
+        .with_context(|| format!("cannot record {} in a journal", file.display()))?;
     let mut journal = JournalWriter::create(&journal_path, &header)
         .with_context(|| format!("cannot create journal {} (it must not exist yet)", journal_path.display()))?;
     tokens.write(&Tokens::path_beside(&journal_path))?;

@@ -150,7 +150,7 @@ mod tests {
     use cascade_engine::Simulation;
     use cascade_engine::exercise::actions::Origin;
     use cascade_engine::exercise::{Action, Command};
-    use cascade_engine::load::{load_model, to_ron};
+    use cascade_engine::load::load_model;
     use cascade_replay::{CommandLine, Header, JournalWriter, Replay, read_journal};
     use crossterm::event::KeyCode;
 
@@ -162,7 +162,7 @@ mod tests {
         let model =
             load_model(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tutorial.ron")).unwrap();
         let path = dir.join("t.jsonl");
-        let mut writer = JournalWriter::create(&path, &Header::new(to_ron(&model.scenario), 42, "t".into())).unwrap();
+        let mut writer = JournalWriter::create(&path, &Header::new(&model.scenario, 42, "t".into()).unwrap()).unwrap();
         let mut sim = Simulation::new(Arc::new(model), 42);
         writer.append_checkpoint(0, &sim.state_hash()).unwrap();
         let hospital = sim.team_index("hospital-ops").unwrap();

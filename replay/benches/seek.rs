@@ -19,7 +19,6 @@ use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 
-use cascade_engine::load::to_ron;
 use cascade_engine::view::director_view;
 use cascade_engine::{Simulation, load_model};
 use cascade_replay::player::SNAPSHOT_BUDGET_BYTES;
@@ -33,7 +32,7 @@ fn record(dir: &Path) -> std::path::PathBuf {
 }
 
 fn record_model(path: std::path::PathBuf, model: cascade_engine::Model) -> std::path::PathBuf {
-    let header = Header::new(to_ron(&model.scenario), model.scenario.seed, "2026-03-10T07:00:00Z".into());
+    let header = Header::new(&model.scenario, model.scenario.seed, "2026-03-10T07:00:00Z".into()).unwrap();
     let mut writer = JournalWriter::create(&path, &header).unwrap();
     let seed = model.scenario.seed;
     let mut sim = Simulation::new(Arc::new(model), seed);

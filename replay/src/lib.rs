@@ -12,6 +12,7 @@ pub mod player;
 pub mod reader;
 pub mod replay;
 pub mod report;
+pub mod scenario_blob;
 pub mod writer;
 
 pub use format::{CheckpointLine, CommandLine, DIRECTOR, FORMAT, Header};

@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::format::{CommandLine, DIRECTOR, Entry, FORMAT, Header};
+use crate::format::{CommandLine, DIRECTOR, Entry, Header, unsupported};
 
 /// Largest journal accepted (a full-day exercise is a few MiB).
 pub const MAX_JOURNAL_BYTES: u64 = 1024 * 1024 * 1024;
@@ -27,6 +27,9 @@ pub enum JournalError {
 pub struct Journal {
     pub path: PathBuf,
     pub header: Header,
+    /// The scenario's RON text, decoded from the header and checked against
+    /// its `scenario_blake3` (read it with [`Journal::scenario`]).
+    scenario: String,
     pub commands: Vec<(usize, CommandLine)>,
     /// Checkpoint hashes by tick (index = tick), from 0.
     pub checkpoints: Vec<String>,
@@ -37,6 +40,12 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// The scenario's RON text as stored, whatever the header's format: the
+    /// one place callers get it.
+    pub fn scenario(&self) -> &str {
+        &self.scenario
+    }
+
     /// The last tick with a checkpoint.
     pub fn last_tick(&self) -> u64 {
         self.checkpoints.len().saturating_sub(1) as u64
@@ -70,7 +79,7 @@ pub fn read_journal(path: &Path) -> Result<Journal, JournalError> {
 
 pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError> {
     let error = |line: usize, message: String| JournalError::Line { path: path.to_path_buf(), line, message };
-    let mut header: Option<Header> = None;
+    let mut header: Option<(Header, String)> = None;
     let mut commands = Vec::new();
     let mut checkpoints: Vec<String> = Vec::new();
     let mut valid_len = 0u64;
@@ -102,18 +111,16 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
             Err(e) => return Err(error(number, format!("not a JSON line: {e}"))),
         };
         if header.is_none() {
+            // The format first, so that a newer header is refused as such and
+            // not for fields this build does not know.
+            if let Some(format) = value.get("format").and_then(serde_json::Value::as_u64)
+                && !(1..=2).contains(&format)
+            {
+                return Err(error(number, unsupported(format)));
+            }
             let h: Header = serde_json::from_value(value).map_err(|e| error(number, format!("bad header: {e}")))?;
-            if h.format != FORMAT {
-                return Err(error(
-                    number,
-                    format!("journal format {} is not supported (this build reads {FORMAT})", h.format),
-                ));
-            }
-            let digest = blake3::hash(h.scenario.as_bytes()).to_hex().to_string();
-            if digest != h.scenario_blake3 {
-                return Err(error(number, "the scenario does not match its scenario_blake3".to_string()));
-            }
-            header = Some(h);
+            let text = h.scenario_text().map_err(|message| error(number, message))?;
+            header = Some((h, text));
         } else {
             let entry: Entry = serde_json::from_value(value)
                 .map_err(|_| error(number, "neither a command line nor a checkpoint".to_string()))?;
@@ -152,6 +159,6 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
         valid_len = next as u64;
         offset = next;
     }
-    let header = header.ok_or_else(|| error(1, "the journal has no header".to_string()))?;
-    Ok(Journal { path: path.to_path_buf(), header, commands, checkpoints, valid_len, torn })
+    let (header, scenario) = header.ok_or_else(|| error(1, "the journal has no header".to_string()))?;
+    Ok(Journal { path: path.to_path_buf(), header, scenario, commands, checkpoints, valid_len, torn })
 }

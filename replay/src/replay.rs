@@ -40,7 +40,7 @@ pub struct Replay {
 impl Replay {
     pub fn new(journal: Journal) -> Result<Self, ReplayError> {
         let label = Path::new("journal header scenario");
-        let model = parse_stored_model(&journal.header.scenario, label).map_err(|e| {
+        let model = parse_stored_model(journal.scenario(), label).map_err(|e| {
             ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", journal.path.display()))
         })?;
         let seed = journal.header.seed.parse::<u64>().map_err(|_| {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cascade_engine::exercise::command::DIRECTOR_TEAM;
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::load::to_ron;
+
 use cascade_engine::wire::{DirectorAction, LiveInject};
 use cascade_engine::{Simulation, load_model};
 use cascade_replay::player::{FIRST_INTERVAL, SNAPSHOT_BUDGET_BYTES};
@@ -19,7 +19,7 @@ use cascade_replay::{CommandLine, Header, JournalWriter, Player, Replay, read_jo
 fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
     let model = load_model(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/luxembourg.ron")).unwrap();
     let path = dir.join("lux.jsonl");
-    let header = Header::new(to_ron(&model.scenario), model.scenario.seed, "2026-03-10T07:00:00Z".into());
+    let header = Header::new(&model.scenario, model.scenario.seed, "2026-03-10T07:00:00Z".into()).unwrap();
     let mut writer = JournalWriter::create(&path, &header).unwrap();
     let seed = model.scenario.seed;
     let mut sim = Simulation::new(Arc::new(model), seed);

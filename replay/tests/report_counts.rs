@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::load::{parse_model, to_ron};
+use cascade_engine::load::parse_model;
 use cascade_engine::{Model, Simulation};
 use cascade_replay::report::{build, render};
 use cascade_replay::{CommandLine, Header, JournalWriter, Replay, read_journal};
@@ -94,7 +94,7 @@ fn model() -> Model {
 
 fn write_journal(path: &Path) {
     let model = model();
-    let header = Header::new(to_ron(&model.scenario), 5, "t".into());
+    let header = Header::new(&model.scenario, 5, "t".into()).unwrap();
     let mut writer = JournalWriter::create(path, &header).unwrap();
     let mut sim = Simulation::new(Arc::new(model), 5);
     writer.append_checkpoint(0, &sim.state_hash()).unwrap();

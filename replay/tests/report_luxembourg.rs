@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cascade_engine::Simulation;
-use cascade_engine::load::{load_model, to_ron};
+use cascade_engine::load::load_model;
 use cascade_engine::view::{people, percent};
 use cascade_replay::report::build;
 use cascade_replay::{Header, JournalWriter, Replay, read_journal};
@@ -20,7 +20,7 @@ fn the_bot_only_day_reports_what_the_bots_did_and_the_service_it_left() {
     let seed = model.scenario.seed;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lux.jsonl");
-    let mut writer = JournalWriter::create(&path, &Header::new(to_ron(&model.scenario), seed, "t".into())).unwrap();
+    let mut writer = JournalWriter::create(&path, &Header::new(&model.scenario, seed, "t".into()).unwrap()).unwrap();
     let mut sim = Simulation::new(Arc::new(model), seed);
     writer.append_checkpoint(0, &sim.state_hash()).unwrap();
     let teams = sim.model().scenario.teams.len();

@@ -812,7 +812,7 @@ mod tests {
     use std::path::Path;
 
     use cascade_engine::exercise::{Action, Command};
-    use cascade_engine::load::to_ron;
+
     use cascade_engine::load_model;
 
     use super::*;
@@ -823,7 +823,7 @@ mod tests {
     fn journal_with_a_human_command(dir: &Path) -> Replay {
         let model = load_model(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tutorial.ron")).unwrap();
         let path = dir.join("j.jsonl");
-        let header = Header::new(to_ron(&model.scenario), 42, "t".into());
+        let header = Header::new(&model.scenario, 42, "t".into()).unwrap();
         let mut writer = JournalWriter::create(&path, &header).unwrap();
         let mut sim = Simulation::new(Arc::new(model), 42);
         writer.append_checkpoint(0, &sim.state_hash()).unwrap();

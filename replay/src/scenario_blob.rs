@@ -1,0 +1,272 @@
+//! The scenario as journal format 2 stores it: the RON text's UTF-8 bytes,
+//! zlib-compressed (RFC 1950: a DEFLATE stream with its 2-byte header and
+//! Adler-32 trailer), then base64 (RFC 4648 standard alphabet, `=` padding, no
+//! line breaks); beside it the text's length and the blake3 of the text itself.
+//! This is the only place that encodes or decodes it; everything else gets the
+//! RON text from `Journal::scenario`.
+//!
+//! It must never inflate more than the declared length (at most the engine's
+//! scenario size limit) into memory, whatever the stream says: a journal is
+//! untrusted input, and a few KiB of DEFLATE can expand to gigabytes. It must
+//! never accept a text whose blake3 differs from the header's.
+
+use std::io::{Read, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cascade_engine::load::MAX_SCENARIO_BYTES;
+use flate2::Compression;
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+
+/// The zlib level writers use. On the 100,000-asset synthetic country (47 MB
+/// of compact RON) level 1 compresses in 0.10 s to a 10.7 MB header, level 6
+/// in 0.39 s to 6.3 MB and level 9 in 0.97 s to 5.9 MB (docs/performance.md,
+/// *Journal header*): the header is written before the first tick of every
+/// run and exercise, so four times the speed is worth the larger blob, which
+/// is still an eighth of a format-1 header.
+pub const LEVEL: u32 = 1;
+
+/// The scenario encoded for a format-2 header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// base64 of the zlib stream.
+    pub base64: String,
+    /// Length of the RON text in bytes (before compression).
+    pub bytes: u64,
+    /// blake3 of the RON text, 64 lowercase hex characters.
+    pub blake3: String,
+}
+
+/// Why a stored scenario was refused. Each message says what is wrong; the
+/// reader prefixes the file and line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    #[error("the scenario is {bytes} bytes as stored, over the {} MiB limit for a scenario", limit >> 20)]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error("scenario_zlib is {len} base64 characters, more than a {} MiB scenario can compress to", limit >> 20)]
+    CompressedTooLarge { len: usize, limit: u64 },
+    #[error("scenario_zlib is not valid base64: {0}")]
+    Base64(String),
+    #[error("scenario_zlib is not a valid zlib stream: {0}")]
+    Zlib(String),
+    #[error("scenario_zlib inflates to more than scenario_bytes ({declared})")]
+    LongerThanDeclared { declared: u64 },
+    #[error("scenario_zlib inflates to {actual} bytes, not scenario_bytes ({declared})")]
+    ShorterThanDeclared { actual: u64, declared: u64 },
+    #[error("scenario_zlib has {0} bytes after the end of its zlib stream")]
+    TrailingBytes(u64),
+    #[error("the scenario is not valid UTF-8 (byte {0})")]
+    Utf8(usize),
+    #[error("the scenario does not match its scenario_blake3")]
+    Blake3,
+}
+
+/// blake3 of the scenario text, as the header stores it.
+pub fn digest(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex().to_string()
+}
+
+/// Compresses `text` for a format-2 header. A text over the engine's scenario
+/// size limit is refused here, so that no writer makes a journal its readers
+/// would refuse.
+pub fn encode(text: &str) -> Result<Encoded, BlobError> {
+    encode_with(text, MAX_SCENARIO_BYTES, LEVEL)
+}
+
+/// [`encode`] with the limit and zlib level as parameters (tests, the header
+/// measurement example).
+pub fn encode_with(text: &str, limit: u64, level: u32) -> Result<Encoded, BlobError> {
+    let bytes = text.len() as u64;
+    if bytes > limit {
+        return Err(BlobError::TooLarge { bytes, limit });
+    }
+    let mut zlib = ZlibEncoder::new(Vec::with_capacity(text.len() / 4), Compression::new(level.min(9)));
+    // Writing into a Vec cannot fail: the only error would be running out of
+    // memory, which aborts rather than returning.
+    zlib.write_all(text.as_bytes()).expect("compressing into memory");
+    let compressed = zlib.finish().expect("compressing into memory");
+    Ok(Encoded { base64: STANDARD.encode(compressed), bytes, blake3: digest(text) })
+}
+
+/// The scenario text of a format-2 header, checked: base64, zlib, length and
+/// blake3, with the engine's scenario size limit.
+pub fn decode(base64: &str, declared: u64, blake3: &str) -> Result<String, BlobError> {
+    decode_with_limit(base64, declared, blake3, MAX_SCENARIO_BYTES)
+}
+
+/// [`decode`] with the size limit as a parameter.
+pub fn decode_with_limit(base64: &str, declared: u64, blake3: &str, limit: u64) -> Result<String, BlobError> {
+    if declared > limit {
+        return Err(BlobError::TooLarge { bytes: declared, limit });
+    }
+    // Refused before decoding anything: even stored (uncompressed) DEFLATE
+    // blocks cost only 5 bytes per 65,535, so a stream of a text within the
+    // limit is never much longer than the limit.
+    let max_compressed = limit + limit / 1024 + 64;
+    if base64.len() as u64 / 4 * 3 > max_compressed {
+        return Err(BlobError::CompressedTooLarge { len: base64.len(), limit });
+    }
+    let compressed = STANDARD.decode(base64).map_err(|e| BlobError::Base64(e.to_string()))?;
+    let mut out = Vec::new();
+    inflate_into(&compressed, declared, &mut out)?;
+    let text = String::from_utf8(out).map_err(|e| BlobError::Utf8(e.utf8_error().valid_up_to()))?;
+    if digest(&text) != blake3 {
+        return Err(BlobError::Blake3);
+    }
+    Ok(text)
+}
+
+/// Inflates the zlib stream `compressed` into `out`, reading at most one byte
+/// more than `declared`: a stream that would inflate further is refused as
+/// soon as that byte comes out, so `out` never holds more than `declared + 1`
+/// bytes (the caller has checked `declared` against the limit).
+pub(crate) fn inflate_into(compressed: &[u8], declared: u64, out: &mut Vec<u8>) -> Result<(), BlobError> {
+    // `declared` is within the limit, so reserving it is bounded too.
+    out.reserve_exact(usize::try_from(declared).unwrap_or(0).saturating_add(1));
+    let mut zlib = ZlibDecoder::new(compressed);
+    (&mut zlib).take(declared.saturating_add(1)).read_to_end(out).map_err(|e| BlobError::Zlib(e.to_string()))?;
+    let actual = out.len() as u64;
+    if actual > declared {
+        return Err(BlobError::LongerThanDeclared { declared });
+    }
+    if actual < declared {
+        return Err(BlobError::ShorterThanDeclared { actual, declared });
+    }
+    // `take` stopped at `declared + 1`: make sure the stream really ends here
+    // (a read past it returns nothing) and that nothing follows it.
+    let mut probe = [0u8; 1];
+    match zlib.read(&mut probe) {
+        Ok(0) => {}
+        Ok(_) => return Err(BlobError::LongerThanDeclared { declared }),
+        Err(e) => return Err(BlobError::Zlib(e.to_string())),
+    }
+    let trailing = compressed.len() as u64 - zlib.total_in();
+    if trailing > 0 {
+        return Err(BlobError::TrailingBytes(trailing));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zlib(bytes: &[u8], level: u32) -> Vec<u8> {
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::new(level));
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let text = "(\n  name: \"Ünïcode – ok\",\n  assets: [],\n)";
+        for level in [0, 1, 6, 9] {
+            let e = encode_with(text, 1 << 20, level).unwrap();
+            assert_eq!(e.bytes, text.len() as u64);
+            assert_eq!(e.blake3, digest(text));
+            assert!(!e.base64.contains(['\n', '\r', ' ']));
+            assert_eq!(decode(&e.base64, e.bytes, &e.blake3).unwrap(), text);
+        }
+        let empty = encode("").unwrap();
+        assert_eq!(decode(&empty.base64, 0, &empty.blake3).unwrap(), "");
+    }
+
+    #[test]
+    fn the_stream_is_standard_zlib_in_standard_base64() {
+        // What any zlib reader (Python's zlib.decompress, zlib-flate) gets.
+        let e = encode("()").unwrap();
+        let bytes = STANDARD.decode(&e.base64).unwrap();
+        assert_eq!(bytes[0] & 0x0f, 8, "CM = 8: DEFLATE");
+        assert_eq!(((u16::from(bytes[0]) << 8) | u16::from(bytes[1])) % 31, 0, "FCHECK");
+        let mut inflated = String::new();
+        ZlibDecoder::new(&bytes[..]).read_to_string(&mut inflated).unwrap();
+        assert_eq!(inflated, "()");
+    }
+
+    #[test]
+    fn a_text_over_the_limit_is_not_written() {
+        assert_eq!(encode_with("0123456789", 9, 1), Err(BlobError::TooLarge { bytes: 10, limit: 9 }));
+        assert!(encode_with("0123456789", 10, 1).is_ok());
+    }
+
+    #[test]
+    fn each_refusal_says_what() {
+        let text = "(name: \"x\")";
+        let e = encode(text).unwrap();
+        let bad = |b64: &str, declared: u64, blake3: &str| decode(b64, declared, blake3).unwrap_err().to_string();
+        assert!(
+            bad("AAA*", 1, &e.blake3).starts_with("scenario_zlib is not valid base64: Invalid symbol 42, offset 3")
+        );
+        // Valid base64 of bytes that are no zlib stream.
+        let junk = STANDARD.encode(b"this is not zlib");
+        assert!(
+            bad(&junk, 1, &e.blake3).starts_with("scenario_zlib is not a valid zlib stream:"),
+            "{}",
+            bad(&junk, 1, "")
+        );
+        // A stream cut short.
+        let whole = STANDARD.decode(&e.base64).unwrap();
+        let cut = STANDARD.encode(&whole[..whole.len() - 6]);
+        assert!(bad(&cut, e.bytes, &e.blake3).starts_with("scenario_zlib is not a valid zlib stream:"));
+        // A flipped byte inside: the inflater or Adler-32 catches it.
+        let mut flipped = whole.clone();
+        flipped[4] ^= 0x55;
+        let flipped = STANDARD.encode(&flipped);
+        assert!(decode(&flipped, e.bytes, &e.blake3).is_err());
+        assert_eq!(
+            bad(&e.base64, e.bytes + 1, &e.blake3),
+            format!("scenario_zlib inflates to {} bytes, not scenario_bytes ({})", e.bytes, e.bytes + 1)
+        );
+        assert_eq!(
+            bad(&e.base64, e.bytes - 1, &e.blake3),
+            format!("scenario_zlib inflates to more than scenario_bytes ({})", e.bytes - 1)
+        );
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"xyz");
+        assert_eq!(
+            bad(&STANDARD.encode(&trailing), e.bytes, &e.blake3),
+            "scenario_zlib has 3 bytes after the end of its zlib stream"
+        );
+        assert_eq!(bad(&e.base64, e.bytes, &digest("other")), "the scenario does not match its scenario_blake3");
+        let latin1 = STANDARD.encode(zlib(b"(name: \"\xe9\")", 6));
+        assert_eq!(bad(&latin1, 11, &e.blake3), "the scenario is not valid UTF-8 (byte 8)");
+        assert_eq!(
+            bad(&e.base64, MAX_SCENARIO_BYTES + 1, &e.blake3),
+            format!("the scenario is {} bytes as stored, over the 64 MiB limit for a scenario", MAX_SCENARIO_BYTES + 1)
+        );
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_without_inflating_it() {
+        // 64 MiB of spaces compress to about 64 KiB. With a 1 MiB limit the
+        // stream passes the check on its compressed length, declares 4,000
+        // bytes, and the inflater stops one byte past them.
+        let bomb = zlib(&vec![b' '; 64 << 20], 9);
+        assert!(bomb.len() < 128 << 10, "{}", bomb.len());
+        let b64 = STANDARD.encode(&bomb);
+        let limit = 1 << 20;
+        assert_eq!(
+            decode_with_limit(&b64, 4000, &digest(""), limit),
+            Err(BlobError::LongerThanDeclared { declared: 4000 })
+        );
+        let mut out = Vec::new();
+        assert_eq!(inflate_into(&bomb, 4000, &mut out), Err(BlobError::LongerThanDeclared { declared: 4000 }));
+        assert_eq!(out.len(), 4001, "inflating stopped one byte past the declared length");
+        assert!(out.capacity() < 2 * 4096, "at most the declared length was allocated: {}", out.capacity());
+        // Declaring the real length does not help: it is over the limit.
+        assert_eq!(
+            decode_with_limit(&b64, 64 << 20, &digest(""), limit),
+            Err(BlobError::TooLarge { bytes: 64 << 20, limit })
+        );
+    }
+
+    #[test]
+    fn a_blob_longer_than_any_scenario_is_refused_before_decoding() {
+        let long = "A".repeat(8192);
+        assert_eq!(
+            decode_with_limit(&long, 10, &digest(""), 1024),
+            Err(BlobError::CompressedTooLarge { len: 8192, limit: 1024 })
+        );
+    }
+}
