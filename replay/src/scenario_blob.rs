@@ -233,7 +233,11 @@ mod tests {
         assert_eq!(bad(&latin1, 11, &e.blake3), "the scenario is not valid UTF-8 (byte 8)");
         assert_eq!(
             bad(&e.base64, MAX_SCENARIO_BYTES + 1, &e.blake3),
-            format!("the scenario is {} bytes as stored, over the 64 MiB limit for a scenario", MAX_SCENARIO_BYTES + 1)
+            format!(
+                "the scenario is {} bytes as stored, over the {} MiB limit for a scenario",
+                MAX_SCENARIO_BYTES + 1,
+                MAX_SCENARIO_BYTES >> 20
+            )
         );
     }
 

@@ -69,7 +69,7 @@ fn header_of(path: &Path) -> Value {
 }
 
 fn refusal(bytes: &[u8], path: &Path) -> String {
-    parse_journal(bytes, path).err().expect("refused").to_string()
+    parse_journal(bytes, path).expect_err("refused").to_string()
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn each_bad_format_2_header_is_refused_naming_what() {
     let limit = cascade_engine::load::MAX_SCENARIO_BYTES;
     check(
         &|h| h["scenario_bytes"] = json!(limit + 1),
-        &format!("the scenario is {} bytes as stored, over the 64 MiB limit for a scenario", limit + 1),
+        &format!("the scenario is {} bytes as stored, over the {} MiB limit for a scenario", limit + 1, limit >> 20),
     );
     check(&|h| h["scenario_blake3"] = json!("0".repeat(64)), "the scenario does not match its scenario_blake3");
     check(
