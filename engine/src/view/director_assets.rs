@@ -69,23 +69,27 @@ pub fn director_assets(sim: &Simulation) -> Vec<AssetView> {
     if count <= DIRECTOR_ASSETS {
         return (0..count).map(|a| asset_view(sim, a, true)).collect();
     }
-    let mut worst: Vec<usize> = affected_assets(sim);
+    let mut worst: Vec<usize> = affected_assets(sim, &compromised_assets(sim));
     worst.sort_by_key(|&a| (sim.levels()[a], sim.integrity()[a], a));
     worst.truncate(DIRECTOR_ASSETS);
     worst.into_iter().map(|a| asset_view(sim, a, true)).collect()
 }
 
-/// Every affected asset, in declaration order. Compromises are looked up per
-/// incident (a handful) rather than per asset, so this is one pass.
-fn affected_assets(sim: &Simulation) -> Vec<usize> {
-    let count = sim.model().assets.len();
-    let mut compromised = vec![false; count];
+/// Per asset, whether any incident has a compromise on it (detected or not):
+/// looked up per incident (a handful) rather than per asset.
+fn compromised_assets(sim: &Simulation) -> Vec<bool> {
+    let mut compromised = vec![false; sim.model().assets.len()];
     for incident in &sim.exercise().incidents {
         for &a in incident.infections.keys() {
             compromised[a as usize] = true;
         }
     }
-    (0..count)
+    compromised
+}
+
+/// Every affected asset, in declaration order, in one pass.
+fn affected_assets(sim: &Simulation, compromised: &[bool]) -> Vec<usize> {
+    (0..sim.model().assets.len())
         .filter(|&a| {
             compromised[a]
                 || sim.levels()[a] < 1000
@@ -110,13 +114,8 @@ pub fn organisation_summaries(sim: &Simulation) -> Vec<OrganisationSummary> {
     for asset in &m.assets {
         totals[asset.organisation as usize] += 1;
     }
-    let mut compromised = vec![false; m.assets.len()];
-    for incident in &sim.exercise().incidents {
-        for &a in incident.infections.keys() {
-            compromised[a as usize] = true;
-        }
-    }
-    for a in affected_assets(sim) {
+    let compromised = compromised_assets(sim);
+    for a in affected_assets(sim, &compromised) {
         let o = m.assets[a].organisation as usize;
         let summary = summaries[o].get_or_insert_with(|| OrganisationSummary {
             id: m.scenario.organisations[o].id.clone(),
