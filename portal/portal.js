@@ -13,7 +13,7 @@
 (() => {
   // ---- Constants ---------------------------------------------------------
 
-  const PROTOCOL = 1;
+  const PROTOCOL = 2;
   const K = {
     token: 'cascade.portal.token',
     client: 'cascade.portal.client',
@@ -640,20 +640,39 @@
     }
   }
 
+  // A tick frame is a delta against the view held (docs/protocol.md, "Tick
+  // frames are deltas"): the scalars always, `assets` the own assets that
+  // changed (replaced by id), `messages` the new ones, any other list only
+  // when it changed (whole). Without a held view (never: the snapshot comes
+  // first) the portal asks for a snapshot.
+  function applyDelta(view, d) {
+    const v = Object.assign({}, view);
+    for (const k of Object.keys(d)) {
+      if (k !== 'type' && k !== 'assets') v[k] = d[k];
+    }
+    if (d.assets && d.assets.length) {
+      const at = new Map(view.assets.map((a, i) => [a.id, i]));
+      v.assets = view.assets.slice();
+      for (const a of d.assets) {
+        if (at.has(a.id)) v.assets[at.get(a.id)] = a;
+        else v.assets.push(a);
+      }
+    }
+    return v;
+  }
+
   function onView(f) {
     const first = !S.view;
-    const v = Object.assign({}, f);
+    if (f.type === 'tick' && !S.view) {
+      if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: 'resync' }));
+      return;
+    }
+    const v = f.type === 'tick' ? applyDelta(S.view, f) : Object.assign({}, f);
     delete v.type;
     const fresh = [];
     for (const m of f.messages || []) {
       if (!S.messages.has(m.index)) fresh.push(m);
       S.messages.set(m.index, m);
-    }
-    const old = S.view;
-    if (old) {
-      if (!v.directory || v.directory.length === 0) v.directory = old.directory;
-      if (!v.regimes || v.regimes.length === 0) v.regimes = old.regimes;
-      if (!v.brief) v.brief = old.brief;
     }
     v.messages = [];
     S.view = v;

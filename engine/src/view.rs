@@ -10,12 +10,14 @@
 //! (summarised beyond `DIRECTOR_ASSETS` assets, so that no frame grows with
 //! the country: `director_assets`).
 
+mod delta;
 mod director_assets;
 mod msel;
 mod player;
 
 use serde::{Deserialize, Serialize};
 
+pub use delta::TeamDelta;
 pub use director_assets::{
     AssetPage, DIRECTOR_ASSETS, DIRECTOR_MESSAGES, DIRECTOR_ORGANISATIONS, MAX_ASSET_FILTER_CHARS, OrganisationSummary,
     asset_page,

@@ -7,10 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::view::{AssetPage, DirectorView, TeamView};
+use crate::view::{AssetPage, DirectorView, TeamDelta, TeamView};
 
-/// The protocol version a client states in its hello.
-pub const PROTOCOL: u32 = 1;
+/// The protocol version a client states in its hello. 2: a team's `tick`
+/// frames are deltas (`view::TeamDelta`), and a client may ask to `resync`.
+pub const PROTOCOL: u32 = 2;
 /// Largest frame a client may send, in bytes (the connection is closed with
 /// 1009 above it).
 pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
@@ -44,6 +45,11 @@ pub enum ClientMessage {
         #[serde(default)]
         from: u64,
     },
+    /// Send me a snapshot now: a client that doubts the view it holds (a
+    /// delta it could not apply, a bug) starts again from a whole one, sent
+    /// with the next tick or sooner (asking again before it comes changes
+    /// nothing). Not journaled.
+    Resync,
 }
 
 /// The director's commands. `start`, `pause`, `resume`, `speed` and `step` steer
@@ -186,9 +192,12 @@ pub enum ServerMessage {
     Snapshot(Box<TeamView>),
     /// The director's full view.
     DirectorSnapshot(Box<DirectorView>),
-    /// What changed for a team at a tick: its full view without the messages it
-    /// already has (`messages` holds only the new ones).
-    Tick(Box<TeamView>),
+    /// What changed for a team at a tick, against the view the connection
+    /// holds (its snapshot with every tick frame since applied): see
+    /// `TeamDelta` for the rules. A connection the host cannot be sure of
+    /// (just joined, caught up after lagging, asked to `resync`) gets a
+    /// delta with everything in it.
+    Tick(Box<TeamDelta>),
     /// To a director watching a team: that team's full view, now and after
     /// every tick.
     Watched {

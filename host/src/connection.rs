@@ -550,6 +550,14 @@ impl Reader {
                 }
                 None
             }
+            ClientMessage::Resync => {
+                if !self.subscribed {
+                    self.refuse("hello_first", "say hello before asking for a snapshot");
+                } else if self.shared.requests.send(Request::Resync { conn: self.conn }).await.is_err() {
+                    return Some(End::Gone);
+                }
+                None
+            }
         }
     }
 

@@ -20,7 +20,7 @@ use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, Order, resolve_director};
 use cascade_engine::exercise::state::InjectControl;
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::view::{DirectorView, TeamView, director_view, team_view, team_view_update};
+use cascade_engine::view::{DirectorView, TeamDelta, TeamView, director_view, team_view, team_view_update};
 use cascade_engine::wire::{DirectorAction, JoinKit, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{mpsc, oneshot};
@@ -72,6 +72,11 @@ pub enum Request {
         from: u64,
         outbox: Arc<Outbox>,
     },
+    /// A client asked for a snapshot (`"type":"resync"`): sent with the next
+    /// tick or catch-up, never journaled.
+    Resync {
+        conn: u64,
+    },
 }
 
 struct Subscriber {
@@ -88,14 +93,22 @@ struct Subscriber {
     clock_missed: bool,
     /// A director watching a team: it gets the team's view after each tick.
     watching: Option<u32>,
+    /// It asked for a snapshot (`resync`) and has not been sent it yet.
+    resync: bool,
+    /// It holds exactly the view of its team the host sent at the last tick
+    /// (`Exercise::team_bases`): the next tick frame may be a delta against
+    /// it. False after a snapshot (built between ticks) or a frame that did
+    /// not fit.
+    has_base: bool,
 }
 
 impl Subscriber {
     /// What this subscriber is sent at the next tick: the changes since its
     /// last view, or, if it is lagging, a fresh snapshot.
     fn view_key(&self) -> ViewKey {
-        let snapshot = self.lagging > 0;
-        ViewKey { who: self.who, seen: if snapshot { 0 } else { self.seen }, snapshot }
+        let snapshot = self.lagging > 0 || self.resync;
+        let full = matches!(self.who, Identity::Team(_)) && !self.has_base;
+        ViewKey { who: self.who, seen: if snapshot { 0 } else { self.seen }, snapshot, full }
     }
 }
 
@@ -113,6 +126,9 @@ struct ViewKey {
     /// Messages already sent (0 for a snapshot).
     seen: usize,
     snapshot: bool,
+    /// A team's tick frame with everything in it (the subscriber holds no
+    /// known base).
+    full: bool,
 }
 
 /// A command's digest: equal for a resend of the same command, different
@@ -162,6 +178,9 @@ pub struct Exercise {
     /// MSEL only then (it is a large part of the frame, and rarely changes).
     msel_state: MselState,
     msel_changed: bool,
+    /// Per team with subscribers, the view its tick frames were computed
+    /// from at the last tick (messages aside): the base of the next deltas.
+    team_bases: HashMap<u32, TeamView>,
 }
 
 type MselState = (Vec<Option<u64>>, Vec<InjectControl>);
@@ -181,6 +200,7 @@ impl Exercise {
         Self {
             msel_state,
             msel_changed: true,
+            team_bases: HashMap::new(),
             sim,
             journal,
             running: false,
@@ -302,7 +322,7 @@ impl Exercise {
 
     /// Whether a subscriber lacks its view, the clock or the presence.
     fn anyone_behind(&self) -> bool {
-        self.subscribers.values().any(|s| s.lagging > 0 || s.clock_missed || s.presence_missed)
+        self.subscribers.values().any(|s| s.lagging > 0 || s.resync || s.clock_missed || s.presence_missed)
     }
 
     /// Sends lagging subscribers their snapshot, and missed clock and
@@ -312,12 +332,14 @@ impl Exercise {
         let clock = outbox::text(&self.clock_message());
         let presence = outbox::text(&self.presence_message());
         let keys: HashSet<ViewKey> =
-            self.subscribers.values().filter(|s| s.lagging > 0).map(Subscriber::view_key).collect();
+            self.subscribers.values().filter(|s| s.lagging > 0 || s.resync).map(Subscriber::view_key).collect();
         let frames: HashMap<ViewKey, Utf8Bytes> =
             keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
         for sub in self.subscribers.values_mut() {
-            if sub.lagging > 0 && sub.outbox.view(frames[&sub.view_key()].clone()).is_ok() {
+            if (sub.lagging > 0 || sub.resync) && sub.outbox.view(frames[&sub.view_key()].clone()).is_ok() {
                 sub.lagging = 0;
+                sub.resync = false;
+                sub.has_base = false;
                 sub.seen = total;
             }
             if sub.clock_missed {
@@ -361,6 +383,8 @@ impl Exercise {
                     presence_missed: false,
                     clock_missed: false,
                     watching: None,
+                    resync: false,
+                    has_base: false,
                 };
                 self.subscribers.insert(conn, sub);
                 if let Identity::Team(t) = who {
@@ -378,6 +402,11 @@ impl Exercise {
             Request::Assets { filter, from, outbox } => {
                 let page = cascade_engine::view::asset_page(&self.sim, &filter, from);
                 outbox.answer(&ServerMessage::Assets(Box::new(page)));
+            }
+            Request::Resync { conn } => {
+                if let Some(sub) = self.subscribers.get_mut(&conn) {
+                    sub.resync = true;
+                }
             }
         }
     }
@@ -462,6 +491,16 @@ impl Exercise {
         };
         self.host_actions.merge_team(&self.sim, team, &self.queued, self.ended, &mut view);
         view
+    }
+
+    /// A team's tick frame: the delta from its base, or everything for a
+    /// subscriber without one (`full`) or a team without a base yet.
+    fn team_tick_frame(&self, team: u32, full: bool, now: &TeamView) -> ServerMessage {
+        let delta = match (full, self.team_bases.get(&team)) {
+            (false, Some(base)) => TeamDelta::between(base, now),
+            _ => TeamDelta::full(now),
+        };
+        ServerMessage::Tick(Box::new(delta))
     }
 
     /// A team's full view for a director watching it.
@@ -767,7 +806,7 @@ impl Exercise {
                 ServerMessage::DirectorTick(Box::new(view))
             }
             (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0, true))),
-            (Identity::Team(t), false) => ServerMessage::Tick(Box::new(self.team_view(t, key.seen, false))),
+            (Identity::Team(t), false) => self.team_tick_frame(t, key.full, &self.team_view(t, key.seen, false)),
         }
     }
 
@@ -778,8 +817,32 @@ impl Exercise {
         let clock = self.subscribers.values().any(|s| s.clock_missed).then(|| outbox::text(&self.clock_message()));
         // Each distinct view once, however many subscribers share it.
         let keys: HashSet<ViewKey> = self.subscribers.values().map(Subscriber::view_key).collect();
-        let frames: HashMap<ViewKey, Utf8Bytes> =
-            keys.into_iter().map(|key| (key, outbox::text(&self.view_frame(key)))).collect();
+        // A team's view is built once per (team, messages seen), for its
+        // delta and its full tick frame alike.
+        let mut team_views: HashMap<(u32, usize), TeamView> = HashMap::new();
+        for key in &keys {
+            if let (Identity::Team(t), false) = (key.who, key.snapshot) {
+                team_views.entry((t, key.seen)).or_insert_with(|| self.team_view(t, key.seen, false));
+            }
+        }
+        let frames: HashMap<ViewKey, Utf8Bytes> = keys
+            .iter()
+            .map(|&key| {
+                let frame = match (key.who, key.snapshot) {
+                    (Identity::Team(t), false) => self.team_tick_frame(t, key.full, &team_views[&(t, key.seen)]),
+                    _ => self.view_frame(key),
+                };
+                (key, outbox::text(&frame))
+            })
+            .collect();
+        // The bases of the next deltas: each team's view now, for the teams
+        // sent a tick frame (messages are not part of a base).
+        let mut bases = HashMap::new();
+        for ((t, _), mut view) in team_views {
+            view.messages.clear();
+            bases.insert(t, view);
+        }
+        self.team_bases = bases;
         // Watched teams' views, each built once, for the directors watching them.
         let watched: HashMap<u32, Utf8Bytes> = self
             .subscribers
@@ -793,10 +856,16 @@ impl Exercise {
         let mut gone = Vec::new();
         let now = Instant::now();
         for (&conn, sub) in self.subscribers.iter_mut() {
-            match sub.outbox.view(frames[&sub.view_key()].clone()) {
+            let key = sub.view_key();
+            match sub.outbox.view(frames[&key].clone()) {
                 Ok(()) => {
                     sub.seen = total;
                     sub.lagging = 0;
+                    sub.resync = false;
+                    // A tick frame leaves it holding its team's base; a
+                    // snapshot (built now, like the base) does too, but the
+                    // rule stays simple: only tick frames count.
+                    sub.has_base = !key.snapshot;
                     // A watched view that finds no room is simply skipped: the
                     // next tick brings a whole one.
                     if let Some(frame) = sub.watching.and_then(|t| watched.get(&t)) {
@@ -814,6 +883,7 @@ impl Exercise {
                     }
                 }
                 Err(Refused::Full) => {
+                    sub.has_base = false;
                     // Lagging: a snapshot when there is room again. But a
                     // client that has read nothing at all for a while is gone.
                     sub.lagging += 1;

@@ -365,31 +365,14 @@ impl App {
                 self.clock.running = running;
                 self.clock.ticks_per_second = ticks_per_second;
             }
-            ServerMessage::Snapshot(view) | ServerMessage::Tick(view) => {
-                let mut view = *view;
-                for m in view.messages.drain(..) {
-                    self.messages.insert(m.index, m);
+            ServerMessage::Snapshot(view) => self.take_view(*view),
+            // A delta applies to the view held; none is held only before the
+            // snapshot, which the host always sends first.
+            ServerMessage::Tick(delta) => {
+                if let Some(mut view) = self.view.take() {
+                    delta.apply(&mut view);
+                    self.take_view(view);
                 }
-                // Tick frames carry the directory, the regimes and the brief
-                // empty (they never change): keep the snapshot's.
-                if let Some(old) = self.view.take() {
-                    if view.directory.is_empty() {
-                        view.directory = old.directory;
-                    }
-                    if view.regimes.is_empty() {
-                        view.regimes = old.regimes;
-                    }
-                    if view.brief.is_empty() {
-                        view.brief = old.brief;
-                    }
-                }
-                // What the log carries now is shown from the log.
-                let me = self.client_id.as_deref();
-                self.fresh.retain(|seq, _| {
-                    !view.actions.iter().any(|a| a.seq == Some(*seq) && me.is_some() && a.client.as_deref() == me)
-                });
-                self.clock.tick = view.tick;
-                self.view = Some(view);
             }
             ServerMessage::Clock { tick, running, ticks_per_second, ended, behind_ms } => {
                 self.clock = ClockState { tick, running, ticks_per_second, ended, behind_ms };
@@ -401,6 +384,21 @@ impl App {
             // (an earlier run of this client id) are ignored.
             _ => {}
         }
+    }
+
+    /// A whole view (a snapshot, or the held view with a tick's delta
+    /// applied): its new messages go to the log, and the commands the log
+    /// now carries are shown from it.
+    fn take_view(&mut self, mut view: TeamView) {
+        for m in view.messages.drain(..) {
+            self.messages.insert(m.index, m);
+        }
+        let me = self.client_id.as_deref();
+        self.fresh.retain(|seq, _| {
+            !view.actions.iter().any(|a| a.seq == Some(*seq) && me.is_some() && a.client.as_deref() == me)
+        });
+        self.clock.tick = view.tick;
+        self.view = Some(view);
     }
 
     /// Records a command the loop has just queued with `seq`.
@@ -660,7 +658,7 @@ mod tests {
     use super::*;
     use crate::testing::{ME, key, sample_view, type_str};
     use cascade_engine::scenario::Tlp;
-    use cascade_engine::view::ActionView;
+    use cascade_engine::view::{ActionView, TeamDelta};
 
     fn app() -> App {
         let mut app = App::with_client("ws://127.0.0.1:1", ME);
@@ -676,7 +674,7 @@ mod tests {
         view.brief.clear();
         view.messages.clear();
         f(&mut view);
-        app.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(view))));
+        app.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&view)))));
     }
 
     #[test]
@@ -845,7 +843,7 @@ mod tests {
             team: "chem-ops".into(),
             role: "operator".into(),
             tick: 0,
-            protocol: 1,
+            protocol: 2,
             scenario: "S".into(),
             running: false,
             ticks_per_second: 1.0,
@@ -859,7 +857,7 @@ mod tests {
         let mut new = view.messages[0].clone();
         new.index = 9;
         view.messages = vec![view.messages[1].clone(), new];
-        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(view))));
+        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&view)))));
         assert_eq!(a.messages.len(), 8);
         assert_eq!(a.clock.tick, 48);
         assert!(a.view.as_ref().unwrap().messages.is_empty());

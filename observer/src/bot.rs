@@ -438,6 +438,7 @@ async fn run(config: BotConfig) -> Result<(), String> {
     client_config.max_retries = Some(config.retries);
     let (mut client, mut events) = Client::spawn(client_config);
     let mut memory = Memory::default();
+    let mut held: Option<TeamView> = None;
     let mut dice = Dice::new(config.seed);
     let mut joined = false;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -467,11 +468,23 @@ async fn run(config: BotConfig) -> Result<(), String> {
                     joined = true;
                     log(format!("joined {scenario:?} as {team} ({role}) at tick {tick}"));
                 }
-                ServerMessage::Snapshot(view) | ServerMessage::Tick(view) => {
-                    memory.observe(&view);
+                ServerMessage::Snapshot(_) | ServerMessage::Tick(_) => {
+                    // A tick frame is a delta: applied to the view held (the
+                    // snapshot always comes first).
+                    match frame {
+                        ServerMessage::Snapshot(view) => held = Some(*view),
+                        ServerMessage::Tick(delta) => {
+                            if let Some(view) = held.as_mut() {
+                                delta.apply(view);
+                            }
+                        }
+                        _ => {}
+                    }
+                    let Some(view) = held.as_ref() else { continue };
+                    memory.observe(view);
                     if config.policy == Policy::Responsive
                         && dice.chance(config.params.skill)
-                        && let Some(action) = decide(&view, &memory, &config.params)
+                        && let Some(action) = decide(view, &memory, &config.params)
                     {
                         let seq = client.send(&action);
                         memory.sent(seq, &action);

@@ -1497,7 +1497,7 @@ mod tests {
             team: "director".into(),
             role: "director".into(),
             tick: 0,
-            protocol: 1,
+            protocol: 2,
             scenario: "Test".into(),
             running: false,
             ticks_per_second: 1.0,

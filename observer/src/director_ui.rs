@@ -856,7 +856,7 @@ mod tests {
             team: "director".into(),
             role: "director".into(),
             tick: 46,
-            protocol: 1,
+            protocol: 2,
             scenario: "Test".into(),
             running: false,
             ticks_per_second: 1.0,

@@ -306,6 +306,31 @@ pub struct Client {
     pub welcome: Value,
     /// The snapshot (or director snapshot) that followed the welcome.
     pub snapshot: Value,
+    /// A team's view as a client holds it: the last snapshot with every
+    /// tick frame's delta since applied (`apply_delta`); `messages` only the
+    /// last frame's.
+    pub view: Value,
+}
+
+/// A team's `tick` frame applied to the view held, by the rules of
+/// docs/protocol.md (*Tick frames are deltas*): every field present replaces
+/// the held one, but `assets`, whose entries replace those of the same id.
+pub fn apply_delta(view: &mut Value, delta: &Value) {
+    for (key, value) in delta.as_object().expect("a tick frame is an object") {
+        match key.as_str() {
+            "type" => {}
+            "assets" => {
+                let held = view["assets"].as_array_mut().expect("a held view has assets");
+                for asset in value.as_array().expect("assets is a list") {
+                    match held.iter_mut().find(|a| a["id"] == asset["id"]) {
+                        Some(slot) => *slot = asset.clone(),
+                        None => held.push(asset.clone()),
+                    }
+                }
+            }
+            _ => view[key] = value.clone(),
+        }
+    }
 }
 
 /// The `type` of a frame.
@@ -324,7 +349,7 @@ impl Client {
             .await
             .expect("connecting timed out")
             .expect("websocket handshake");
-        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null, view: Value::Null }
     }
 
     /// A client over wss://, trusting exactly the certificates in `ca_file`.
@@ -343,7 +368,7 @@ impl Client {
         let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(config));
         let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
         let (ws, _) = timeout(TIMEOUT, connect).await.expect("connecting timed out").expect("wss handshake");
-        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null, view: Value::Null }
     }
 
     /// A client over an existing stream (e.g. one with a tiny receive buffer).
@@ -352,7 +377,7 @@ impl Client {
             .await
             .expect("handshake timed out")
             .expect("websocket handshake");
-        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null }
+        Client { ws, raw: Vec::new(), closed: None, welcome: Value::Null, snapshot: Value::Null, view: Value::Null }
     }
 
     pub async fn send_text(&mut self, text: impl Into<String>) {
@@ -427,7 +452,7 @@ impl Client {
     }
 
     pub async fn send_hello(&mut self, token: &str, client: &str) {
-        self.send(json!({"type": "hello", "token": token, "client": client, "protocol": 1})).await;
+        self.send(json!({"type": "hello", "token": token, "client": client, "protocol": 2})).await;
     }
 
     /// Says hello and reads the welcome, the snapshot and the clock, in that order.
@@ -476,6 +501,15 @@ impl Client {
                     self.raw.push(text.to_string());
                     let value: Value = serde_json::from_str(&text).expect("server frames are JSON");
                     assert!(value.is_object(), "server frames are objects: {value}");
+                    match kind(&value) {
+                        "snapshot" => self.view = value.clone(),
+                        "tick" => {
+                            assert!(self.view.is_object(), "a tick frame before any snapshot: {value}");
+                            apply_delta(&mut self.view, &value);
+                            self.view["type"] = json!("tick");
+                        }
+                        _ => {}
+                    }
                     Event::Frame(value)
                 }
                 Some(Ok(Message::Close(frame))) => Event::Closed(frame.map(|f| u16::from(f.code))),
@@ -545,13 +579,25 @@ impl Client {
     }
 
     /// A view of tick `tick` or later.
+    /// A team's is the whole view built from its frames (`view`), with the
+    /// last frame's messages; a director's, the frame.
     pub async fn view_at(&mut self, tick: u64) -> Value {
-        self.wait_for(&format!("a view of tick {tick}"), |v| is_view(v) && v["tick"].as_u64() >= Some(tick)).await
+        let frame =
+            self.wait_for(&format!("a view of tick {tick}"), |v| is_view(v) && v["tick"].as_u64() >= Some(tick)).await;
+        self.whole(frame)
     }
 
-    /// The next view frame.
+    /// The next view (as `view_at` gives it).
     pub async fn next_view(&mut self) -> Value {
-        self.wait_for("a view", is_view).await
+        let frame = self.wait_for("a view", is_view).await;
+        self.whole(frame)
+    }
+
+    fn whole(&self, frame: Value) -> Value {
+        match kind(&frame) {
+            "snapshot" | "tick" => self.view.clone(),
+            _ => frame,
+        }
     }
 
     /// Reads until the connection closes; returns the close code and the frames

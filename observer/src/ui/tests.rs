@@ -3,6 +3,7 @@
 use super::*;
 use crate::client::ClientEvent;
 use crate::testing::{ME, key, sample_view, type_str};
+use cascade_engine::view::TeamDelta;
 use cascade_engine::wire::ServerMessage;
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
@@ -15,7 +16,7 @@ pub(crate) fn app() -> App {
         team: "chem-ops".into(),
         role: "operator".into(),
         tick: 47,
-        protocol: 1,
+        protocol: 2,
         scenario: "Test".into(),
         running: true,
         ticks_per_second: 1.0,
@@ -355,7 +356,7 @@ fn a_long_thread_keeps_its_newest_message_in_view() {
             m
         })
         .collect();
-    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(view))));
+    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&view)))));
     a.handle_key(key(KeyCode::Char('4')));
     let b = render(&a, 80, 24);
     contains_all(&b, &["update number 39", "▲ PgUp older"]);
@@ -387,12 +388,12 @@ fn the_brief_says_what_is_expected_and_who_plays() {
         }
         assert!(!f.contains("played by its bot"), "people play it");
         // Its bot plays it: the notice, in the header and the status line too.
-        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new({
+        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&{
             let mut v = sample_view();
             v.human = false;
             v.messages.clear();
             v
-        }))));
+        })))));
         let b = render(&a, w, h);
         let f = flat(&b);
         assert!(
@@ -439,13 +440,13 @@ fn the_directory_lists_every_team_and_who_plays_it() {
     }
     // `humans` says who plays now, whatever the snapshot's directory said.
     let mut a = on_page('6');
-    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new({
+    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&{
         let mut v = sample_view();
         v.directory.clear();
         v.humans = vec!["chem-ops".into(), "circl".into()];
         v.messages.clear();
         v
-    }))));
+    })))));
     let f = flat(&render(&a, 80, 24));
     assert!(f.contains("◉ people circl") && f.contains("⚙ bot govcert"), "{f}");
 }
@@ -573,7 +574,7 @@ fn a_csirt_sees_its_constituents_assets_by_owner() {
 /// its final report held until two weeks after the notification.
 fn held_back_app(page: char) -> App {
     let mut a = on_page(page);
-    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new({
+    a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&{
         let mut v = sample_view();
         v.messages.clear();
         v.deadlines[1].waits_for = Some("early-warning".into());
@@ -581,7 +582,7 @@ fn held_back_app(page: char) -> App {
         v.deadlines[2].not_before_clock = Some("2026-03-25 08:47".into());
         v.deadlines[2].or_contained = true;
         v
-    }))));
+    })))));
     a
 }
 
@@ -751,12 +752,12 @@ fn bars_show_level_and_integrity() {
 fn the_keys_of_every_page_fit_80_columns() {
     for page in ['1', '2', '3', '4', '5', '6', '7'] {
         let mut a = on_page(page);
-        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new({
+        a.on_client(ClientEvent::Frame(ServerMessage::Tick(Box::new(TeamDelta::full(&{
             let mut v = sample_view();
             v.human = false;
             v.messages.clear();
             v
-        }))));
+        })))));
         let b = render(&a, 80, 24);
         let last = rows(&b)[23].trim_end().to_string();
         assert!(last.ends_with("? help  q quit") || last.ends_with("? help"), "page {page}: {last}");
