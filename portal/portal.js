@@ -642,13 +642,19 @@
 
   // A tick frame is a delta against the view held (docs/protocol.md, "Tick
   // frames are deltas"): the scalars always, `assets` the own assets that
-  // changed (replaced by id), `messages` the new ones, any other list only
-  // when it changed (whole). Without a held view (never: the snapshot comes
+  // changed (replaced by id), `messages` the new ones, the outages elsewhere
+  // as changed and gone entries, any other list only when it changed (whole). Without a held view (never: the snapshot comes
   // first) the portal asks for a snapshot.
   function applyDelta(view, d) {
     const v = Object.assign({}, view);
     for (const k of Object.keys(d)) {
-      if (k !== 'type' && k !== 'assets') v[k] = d[k];
+      if (k !== 'type' && k !== 'assets' && k !== 'outages_changed' && k !== 'outages_gone') v[k] = d[k];
+    }
+    if (d.outages_changed || d.outages_gone) {
+      const drop = new Set((d.outages_gone || []).concat((d.outages_changed || []).map((o) => o.id)));
+      v.outages = (v.outages || []).filter((o) => !drop.has(o.id)).concat(d.outages_changed || []);
+      // The view's order: worst first, ties by id (ids are ASCII: JS and the host agree).
+      v.outages.sort((x, y) => x.level - y.level || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     }
     if (d.assets && d.assets.length) {
       const at = new Map(view.assets.map((a, i) => [a.id, i]));

@@ -549,7 +549,9 @@ fn team_view_with(sim: &Simulation, team: u32, messages_since: usize, snapshot: 
             }
         })
         .collect();
-    outages.sort_by_key(|o| o.level);
+    // Worst first, ties by id: an order a client can restore after applying
+    // a delta's changed and gone entries (`TeamDelta::apply`).
+    outages.sort_by(|x, y| x.level.cmp(&y.level).then_with(|| x.id.cmp(&y.id)));
     outages.truncate(MAX_OUTAGES_IN_VIEW);
     let state = &ex.teams[team as usize];
     TeamView {

@@ -156,6 +156,12 @@ pub struct Counts {
     pub bytes: u64,
     /// Snapshots after the first: sent to a client that had fallen behind.
     pub fresh_snapshots: u64,
+    /// Teams' `tick` frames (deltas) and directors' `director_tick` frames:
+    /// how many, and their bytes.
+    pub tick_frames: u64,
+    pub tick_bytes: u64,
+    pub director_tick_frames: u64,
+    pub director_tick_bytes: u64,
     pub rejects: BTreeMap<String, u64>,
     pub error_frames: BTreeMap<String, u64>,
     /// Connections the server closed during the run, by close code.
@@ -172,6 +178,9 @@ impl Counts {
             (self.outcomes + o.outcomes, self.outcomes_missing + o.outcomes_missing);
         (self.frames, self.bytes, self.fresh_snapshots) =
             (self.frames + o.frames, self.bytes + o.bytes, self.fresh_snapshots + o.fresh_snapshots);
+        (self.tick_frames, self.tick_bytes) = (self.tick_frames + o.tick_frames, self.tick_bytes + o.tick_bytes);
+        (self.director_tick_frames, self.director_tick_bytes) =
+            (self.director_tick_frames + o.director_tick_frames, self.director_tick_bytes + o.director_tick_bytes);
         for (to, from) in [
             (&mut self.rejects, &o.rejects),
             (&mut self.error_frames, &o.error_frames),
@@ -266,6 +275,16 @@ impl fmt::Display for LoadReport {
         writeln!(f, "outcomes    {outcomes} received, {outcomes_missing} missing (acked for a tick its client saw)")?;
         let (mb, errors) = (*bytes as f64 / 1048576.0, codes(&self.counts.error_frames));
         writeln!(f, "received    {frames} frames, {mb:.1} MiB; {fresh_snapshots} fresh snapshots; errors{errors}")?;
+        let c = &self.counts;
+        let kb = |bytes: u64, n: u64| if n == 0 { 0.0 } else { bytes as f64 / n as f64 / 1000.0 };
+        writeln!(
+            f,
+            "            team tick frames {} ({:.1} KB each), director ticks {} ({:.1} KB each)",
+            c.tick_frames,
+            kb(c.tick_bytes, c.tick_frames),
+            c.director_tick_frames,
+            kb(c.director_tick_bytes, c.director_tick_frames)
+        )?;
         writeln!(f, "closed      by the server during the run:{}", codes(&self.counts.server_closes))?;
         let (host, load) = (pct(self.host_cpu_percent), pct(self.load_cpu_percent));
         writeln!(f, "cpu         host {host}, load generator {load} (of one core, over the window)")?;
@@ -723,6 +742,15 @@ async fn client(
                 match (head.kind.as_str(), head.tick, head.seq) {
                     (kind @ ("tick" | "director_tick" | "snapshot" | "director_snapshot"), Some(tick), _) => {
                         c.fresh_snapshots += u64::from(kind.ends_with("snapshot"));
+                        let size = text.len() as u64;
+                        match kind {
+                            "tick" => (c.tick_frames, c.tick_bytes) = (c.tick_frames + 1, c.tick_bytes + size),
+                            "director_tick" => {
+                                (c.director_tick_frames, c.director_tick_bytes) =
+                                    (c.director_tick_frames + 1, c.director_tick_bytes + size)
+                            }
+                            _ => {}
+                        }
                         last_view = tick;
                         if stop_by.is_none() {
                             if tick % ctx.sample_every == 0 {

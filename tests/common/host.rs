@@ -314,7 +314,8 @@ pub struct Client {
 
 /// A team's `tick` frame applied to the view held, by the rules of
 /// docs/protocol.md (*Tick frames are deltas*): every field present replaces
-/// the held one, but `assets`, whose entries replace those of the same id.
+/// the held one, but `assets`, whose entries replace those of the same id, and
+/// the outages' changed and gone entries.
 pub fn apply_delta(view: &mut Value, delta: &Value) {
     for (key, value) in delta.as_object().expect("a tick frame is an object") {
         match key.as_str() {
@@ -328,8 +329,19 @@ pub fn apply_delta(view: &mut Value, delta: &Value) {
                     }
                 }
             }
+            "outages_changed" | "outages_gone" => {}
             _ => view[key] = value.clone(),
         }
+    }
+    let none = Vec::new();
+    let gone = delta["outages_gone"].as_array().unwrap_or(&none);
+    let changed = delta["outages_changed"].as_array().unwrap_or(&none);
+    if !gone.is_empty() || !changed.is_empty() {
+        let outages = view["outages"].as_array_mut().expect("a held view has outages");
+        outages.retain(|o| !gone.contains(&o["id"]) && !changed.iter().any(|c| c["id"] == o["id"]));
+        outages.extend(changed.iter().cloned());
+        // The view's order: worst first, ties by id.
+        outages.sort_by(|x, y| (x["level"].as_u64(), x["id"].as_str()).cmp(&(y["level"].as_u64(), y["id"].as_str())));
     }
 }
 

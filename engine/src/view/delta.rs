@@ -16,13 +16,18 @@
 //!   snapshot's order; the client replaces its entries with the same `id` (the
 //!   set of a team's own assets never changes);
 //! - `messages` holds the new messages, as before deltas;
+//! - the outages elsewhere (up to 500, a hundred bytes each, and the same
+//!   national picture for every team) travel as entries: `outages_changed`
+//!   (new, or another level) and `outages_gone` (ids no longer listed); the
+//!   client re-sorts by level, then id — the order of the view. A whole
+//!   `outages` list comes only in a full delta;
 //! - every other list is present only when it changed, and then whole; absent
 //!   means "as you have it".
 //!
 //! What never changes after the snapshot (the team, its organisation, brief,
 //! directory, regimes, tick length, time zone) is not in a delta at all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -49,8 +54,15 @@ pub struct TeamDelta {
     pub expected: Option<Vec<ExpectedView>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub humans: Option<Vec<String>>,
+    /// The whole list of outages elsewhere: in full deltas only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outages: Option<Vec<OutageView>>,
+    /// Outages newly listed, or listed at another level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outages_changed: Vec<OutageView>,
+    /// Ids of the outages no longer listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outages_gone: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Vec<PendingView>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +77,19 @@ pub struct TeamDelta {
     pub actions: Option<Vec<ActionView>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constituents: Option<Vec<AssetView>>,
+}
+
+/// The entries of `now` not in `before` as they are, and the ids of
+/// `before`'s entries not in `now`.
+fn outage_changes(before: &[OutageView], now: &[OutageView]) -> (Vec<OutageView>, Vec<String>) {
+    if before == now {
+        return (Vec::new(), Vec::new());
+    }
+    let was: HashMap<&str, &OutageView> = before.iter().map(|o| (o.id.as_str(), o)).collect();
+    let is: HashSet<&str> = now.iter().map(|o| o.id.as_str()).collect();
+    let changed = now.iter().filter(|o| was.get(o.id.as_str()).is_none_or(|w| *w != *o)).cloned().collect();
+    let gone = before.iter().filter(|o| !is.contains(o.id.as_str())).map(|o| o.id.clone()).collect();
+    (changed, gone)
 }
 
 /// Puts `new` in `slot` when there is one.
@@ -96,6 +121,8 @@ impl TeamDelta {
             expected: Some(now.expected.clone()),
             humans: Some(now.humans.clone()),
             outages: Some(now.outages.clone()),
+            outages_changed: Vec::new(),
+            outages_gone: Vec::new(),
             pending: Some(now.pending.clone()),
             deadlines: Some(now.deadlines.clone()),
             objectives: Some(now.objectives.clone()),
@@ -116,11 +143,13 @@ impl TeamDelta {
         } else {
             now.assets.clone()
         };
+        let (outages_changed, outages_gone) = outage_changes(&before.outages, &now.outages);
         Self {
             assets,
+            outages_changed,
+            outages_gone,
             expected: changed(&before.expected, &now.expected),
             humans: changed(&before.humans, &now.humans),
-            outages: changed(&before.outages, &now.outages),
             pending: changed(&before.pending, &now.pending),
             deadlines: changed(&before.deadlines, &now.deadlines),
             objectives: changed(&before.objectives, &now.objectives),
@@ -147,6 +176,8 @@ impl TeamDelta {
             expected: None,
             humans: None,
             outages: None,
+            outages_changed: Vec::new(),
+            outages_gone: Vec::new(),
             pending: None,
             deadlines: None,
             objectives: None,
@@ -183,6 +214,13 @@ impl TeamDelta {
         replace(&mut view.expected, self.expected);
         replace(&mut view.humans, self.humans);
         replace(&mut view.outages, self.outages);
+        if !self.outages_changed.is_empty() || !self.outages_gone.is_empty() {
+            let gone: HashSet<&str> = self.outages_gone.iter().map(String::as_str).collect();
+            let changed: HashSet<&str> = self.outages_changed.iter().map(|o| o.id.as_str()).collect();
+            view.outages.retain(|o| !gone.contains(o.id.as_str()) && !changed.contains(o.id.as_str()));
+            view.outages.extend(self.outages_changed);
+            view.outages.sort_by(|x, y| x.level.cmp(&y.level).then_with(|| x.id.cmp(&y.id)));
+        }
         replace(&mut view.pending, self.pending);
         replace(&mut view.deadlines, self.deadlines);
         replace(&mut view.objectives, self.objectives);
@@ -224,7 +262,7 @@ mod tests {
                 if delta.assets.len() < now.assets.len() {
                     partial += 1;
                 }
-                if delta.outages.is_some() {
+                if !delta.outages_changed.is_empty() || !delta.outages_gone.is_empty() {
                     whole += 1;
                 }
                 // Through JSON, as a client receives it.
@@ -255,6 +293,46 @@ mod tests {
         assert_eq!(held, expected);
     }
 
+    /// Outage lists of random ids and levels, sorted as views sort them:
+    /// applying the entries that changed and went restores the list.
+    #[test]
+    fn outage_entries_restore_the_sorted_list() {
+        let mut g = crate::synthetic::Gen(5);
+        // Each of 60 ids listed or not, at one of four levels.
+        let list = |g: &mut crate::synthetic::Gen| {
+            let mut l = Vec::new();
+            for i in 0..60 {
+                if g.below(2) == 0 {
+                    let level = g.below(4) as u16 * 300;
+                    let id = format!("a{i}");
+                    l.push(OutageView {
+                        id,
+                        name: String::new(),
+                        organisation: String::new(),
+                        sector: String::new(),
+                        level,
+                    });
+                }
+            }
+            l.sort_by(|x: &OutageView, y: &OutageView| x.level.cmp(&y.level).then_with(|| x.id.cmp(&y.id)));
+            l
+        };
+        for _ in 0..500 {
+            let (before, now) = (list(&mut g), list(&mut g));
+            let (changed, gone) = outage_changes(&before, &now);
+            let mut view = luxembourg_view();
+            view.outages = before.clone();
+            let mut delta = TeamDelta::between(&view, &view);
+            (delta.outages_changed, delta.outages_gone) = (changed, gone);
+            delta.apply(&mut view);
+            assert_eq!(view.outages, now, "from {before:?}");
+        }
+    }
+
+    fn luxembourg_view() -> TeamView {
+        team_view(&luxembourg(), 0, 0)
+    }
+
     /// Nothing changed: only the scalars travel.
     #[test]
     fn an_unchanged_view_gives_an_empty_delta() {
@@ -265,7 +343,18 @@ mod tests {
         let delta = TeamDelta::between(&view, &now);
         assert!(delta.assets.is_empty());
         let json = serde_json::to_value(&delta).unwrap();
-        for list in ["outages", "pending", "deadlines", "objectives", "held", "actions", "constituents", "humans"] {
+        for list in [
+            "outages",
+            "outages_changed",
+            "outages_gone",
+            "pending",
+            "deadlines",
+            "objectives",
+            "held",
+            "actions",
+            "constituents",
+            "humans",
+        ] {
             assert!(json.get(list).is_none(), "{list} was sent unchanged");
         }
     }
