@@ -280,3 +280,19 @@ fn a_format_1_header_with_a_wrong_blake3_is_refused() {
     let err = refusal(&with_header(&path, &header), &path);
     assert!(err.ends_with("old.jsonl:1: the scenario does not match its scenario_blake3"), "{err}");
 }
+
+/// (d) Journals written by the engine of before format 3 (`cascade run
+/// scenarios/… --journal`, commit 43f3a96, header format 2, v1 hashes) still
+/// verify, every checkpoint, with the v1 hash their format names.
+#[test]
+fn format_2_journals_of_the_previous_engine_still_verify() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (name, ticks) in [("tutorial-format2.jsonl", 180), ("luxembourg-format2.jsonl", 480)] {
+        let journal = read_journal(&fixtures.join(name)).unwrap();
+        assert_eq!(journal.header.format, 2, "{name}");
+        assert_eq!(journal.last_tick(), ticks, "{name}");
+        let replay = Replay::new(journal).unwrap();
+        assert_eq!(replay.hash, HashVersion::V1, "{name}");
+        assert_eq!(replay.verify(|_| {}).unwrap().tick(), ticks, "{name}");
+    }
+}
