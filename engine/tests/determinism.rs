@@ -159,9 +159,10 @@ fn the_v2_state_hash_is_the_documented_encoding() {
     for v in [250u16, 1000, 700, 1000] {
         plant.extend_from_slice(&v.to_le_bytes());
     }
+    // Outages as since when they run: tick + 2^32 - counter (counters 1 and 2 at tick 2).
     let mut outages = Vec::new();
-    for v in [1u32, 2] {
-        outages.extend_from_slice(&v.to_le_bytes());
+    for counter in [1u64, 2] {
+        outages.extend_from_slice(&(2 + (1u64 << 32) - counter).to_le_bytes());
     }
     let mut response = Vec::new();
     for _ in 0..2 {

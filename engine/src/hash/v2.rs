@@ -33,12 +33,23 @@ pub const DOMAIN: &[u8; 16] = b"cascade state v2";
 pub const SECTION_ASSETS: u8 = 0x10;
 /// Per asset: physical, cyber (u16 each).
 pub const SECTION_PLANT: u8 = 0x11;
-/// Per dependency in stable order: its outage counter (u32).
+/// Per dependency in stable order: since when it is out (u64, [`outage_since`]).
 pub const SECTION_OUTAGES: u8 = 0x12;
 /// Per asset: flags (u8: bit 0 isolated, bit 1 hardened), last investigation (u64).
 pub const SECTION_RESPONSE: u8 = 0x13;
 
 type Digest = [u8; 32];
+
+/// How section `0x12` encodes the outage counter `c` of a dependency at
+/// `tick`: 0 while it is supplied (`c` = 0), else `tick + 2^32 − c` — the
+/// tick its outage began plus `2^32 − 1`, so a counter that advances with the
+/// clock (every dependency in a long outage, every tick) leaves its chunk
+/// alone. Given the tick, hashed in the root, it is one-to-one with `c` for
+/// every tick below `2^64 − 2^32` (a scenario lasts at most
+/// `MAX_DURATION_TICKS`, far below).
+pub fn outage_since(counter: u32, tick: u64) -> u64 {
+    if counter == 0 { 0 } else { tick.wrapping_add(1 << 32).wrapping_sub(u64::from(counter)) }
+}
 
 /// What was hashed last, and the digests of its chunks.
 #[derive(Debug, Clone, Default)]
@@ -50,11 +61,13 @@ pub struct Cache {
     cap: Vec<u16>,
     physical: Vec<u16>,
     cyber: Vec<u16>,
-    /// Outage counters in row order, as the cascade stores them: compared
-    /// with the live array to find the rows that changed.
+    /// Outage counters in row order, as the cascade stores them, at tick
+    /// `outage_tick`: compared with the live array to find the rows whose
+    /// encoding changed.
     outage_rows: Vec<u32>,
-    /// The same counters in stable order, as they are hashed.
-    outage_stable: Vec<u32>,
+    outage_tick: u64,
+    /// Their encodings (`outage_since`) in stable order, as they are hashed.
+    outage_stable: Vec<u64>,
     isolated: Vec<bool>,
     hardened: Vec<bool>,
     investigated: Vec<Option<u64>>,
@@ -77,6 +90,18 @@ fn chunks(n: usize) -> impl Iterator<Item = Range<usize>> {
 /// Copies `current` over `shadow` if they differ; true if they did.
 fn sync<T: PartialEq + Copy>(current: &[T], shadow: &mut [T]) -> bool {
     if current == shadow {
+        return false;
+    }
+    shadow.copy_from_slice(current);
+    true
+}
+
+/// `sync` for optional ticks: `Option<u64>` slices compare element by
+/// element with a branch each (no memcmp: a `None` has undefined padding), so
+/// a whole chunk is compared branch-free first.
+fn sync_ticks(current: &[Option<u64>], shadow: &mut [Option<u64>]) -> bool {
+    let key = |t: &Option<u64>| (t.is_some(), t.unwrap_or(0));
+    if current.iter().zip(shadow.iter()).fold(true, |all, (a, b)| all & (key(a) == key(b))) {
         return false;
     }
     shadow.copy_from_slice(current);
@@ -108,11 +133,12 @@ fn digest_plant(buf: &mut Vec<u8>, physical: &[u16], cyber: &[u16]) -> Digest {
     finish(buf)
 }
 
-/// A chunk of section `0x12`: outage counters in stable order.
-fn digest_outages(buf: &mut Vec<u8>, outage: &[u32]) -> Digest {
+/// A chunk of section `0x12`: outage encodings in stable order.
+fn digest_outages(buf: &mut Vec<u8>, outage: &[u64]) -> Digest {
     buf.clear();
-    for o in outage {
-        buf.extend_from_slice(&o.to_le_bytes());
+    buf.resize(8 * outage.len(), 0);
+    for (bytes, o) in buf.chunks_exact_mut(8).zip(outage) {
+        bytes.copy_from_slice(&o.to_le_bytes());
     }
     finish(buf)
 }
@@ -154,9 +180,10 @@ impl Cache {
         self.physical = s.physical.to_vec();
         self.cyber = s.cyber.to_vec();
         self.outage_rows = s.outage_by_row.to_vec();
+        self.outage_tick = s.tick;
         self.outage_stable = vec![0; s.outage_by_row.len()];
         for (row, &value) in s.outage_by_row.iter().enumerate() {
-            self.outage_stable[s.graph.stable_index_of_row(row) as usize] = value;
+            self.outage_stable[s.graph.stable_index_of_row(row) as usize] = outage_since(value, s.tick);
         }
         self.isolated = ex.isolated.clone();
         self.hardened = ex.hardened.clone();
@@ -177,7 +204,7 @@ impl Cache {
     /// Re-hashes the chunks whose elements differ from the shadow copy.
     fn update(&mut self, s: &StateView) {
         let ex = s.exercise;
-        self.outage_chunks(s.outage_by_row, s.graph);
+        self.outage_chunks(s.outage_by_row, s.tick, s.graph);
         let buf = &mut self.chunk;
         for (c, r) in chunks(self.level.len()).enumerate() {
             // `|=`, not `||`: every array's copy must be brought up to date.
@@ -198,7 +225,7 @@ impl Cache {
         for (c, r) in chunks(self.isolated.len()).enumerate() {
             let mut changed = sync(&ex.isolated[r.clone()], &mut self.isolated[r.clone()]);
             changed |= sync(&ex.hardened[r.clone()], &mut self.hardened[r.clone()]);
-            changed |= sync(&ex.investigated_at[r.clone()], &mut self.investigated[r.clone()]);
+            changed |= sync_ticks(&ex.investigated_at[r.clone()], &mut self.investigated[r.clone()]);
             if changed {
                 self.response[c] =
                     digest_response(buf, &self.isolated[r.clone()], &self.hardened[r.clone()], &self.investigated[r]);
@@ -207,27 +234,46 @@ impl Cache {
     }
 
     /// The counters live in row order and are hashed in stable order: a row
-    /// chunk that differs from its copy is searched for the changed rows, each
-    /// written into the stable copy and its stable chunk marked for re-hashing.
-    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph) {
+    /// chunk in which some row's encoding differs from its copy's is searched
+    /// for those rows, each written into the stable copy and its stable chunk
+    /// marked for re-hashing.
+    ///
+    /// A row keeps its encoding from tick `t'` (the copy's) to `t` iff both
+    /// counters are 0, or both are not and the counter advanced by exactly
+    /// `t − t'` (the two `outage_since` are then equal), which a branch-free
+    /// test checks for a whole chunk at once.
+    fn outage_chunks(&mut self, by_row: &[u32], tick: u64, graph: &CascadeGraph) {
+        let elapsed = tick.wrapping_sub(self.outage_tick);
+        let keeps = |c: u32, p: u32| {
+            (c == 0 && p == 0) | (c != 0 && p != 0 && u64::from(c).wrapping_sub(u64::from(p)) == elapsed)
+        };
         self.dirty.clear();
         self.dirty.resize(self.outages.len(), false);
         let mut any = false;
         for r in chunks(by_row.len()) {
-            if by_row[r.clone()] == self.outage_rows[r.clone()] {
-                continue;
-            }
-            for row in r {
-                let value = by_row[row];
-                if value != self.outage_rows[row] {
-                    self.outage_rows[row] = value;
-                    let stable = graph.stable_index_of_row(row) as usize;
-                    self.outage_stable[stable] = value;
-                    self.dirty[stable / CHUNK] = true;
-                    any = true;
+            let current = &by_row[r.clone()];
+            let copy = &mut self.outage_rows[r.clone()];
+            // The same tick: an encoding changes iff its counter does (memcmp).
+            let same = if elapsed == 0 {
+                current == &copy[..]
+            } else {
+                current.iter().zip(copy.iter()).fold(true, |all, (&c, &p)| all & keeps(c, p))
+            };
+            if !same {
+                for (i, (&c, &p)) in current.iter().zip(copy.iter()).enumerate() {
+                    if !keeps(c, p) {
+                        let stable = graph.stable_index_of_row(r.start + i) as usize;
+                        self.outage_stable[stable] = outage_since(c, tick);
+                        self.dirty[stable / CHUNK] = true;
+                        any = true;
+                    }
                 }
             }
+            if elapsed != 0 || !same {
+                copy.copy_from_slice(current);
+            }
         }
+        self.outage_tick = tick;
         if !any {
             return;
         }
@@ -278,11 +324,30 @@ mod tests {
     }
 
     #[test]
+    fn an_outage_encodes_when_it_began() {
+        assert_eq!(outage_since(0, 7), 0);
+        assert_eq!(outage_since(1, 7), 7 + (1 << 32) - 1);
+        // An outage running on: the same encoding every tick.
+        assert_eq!(outage_since(3, 9), outage_since(1, 7));
+        // One-to-one at a given tick, 0 only for no outage.
+        let at = |c| outage_since(c, 5);
+        assert_ne!(at(u32::MAX), at(0));
+        assert_ne!(at(6), at(0));
+        assert_ne!(at(7), at(6));
+    }
+
+    #[test]
     fn sync_copies_only_what_differs() {
         let mut shadow = [1u16, 2, 3];
         assert!(!sync(&[1, 2, 3], &mut shadow));
         assert!(sync(&[1, 9, 3], &mut shadow));
         assert_eq!(shadow, [1, 9, 3]);
+        let mut ticks = [None, Some(0), Some(5)];
+        assert!(!sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
+        assert!(sync_ticks(&[Some(0), Some(0), Some(5)], &mut ticks), "never is not tick 0");
+        assert!(sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
+        assert!(sync_ticks(&[None, Some(0), Some(6)], &mut ticks));
+        assert_eq!(ticks, [None, Some(0), Some(6)]);
     }
 
     #[test]
@@ -294,7 +359,7 @@ mod tests {
         digest_plant(&mut buf, &[7], &[8]);
         assert_eq!(buf, [7, 0, 8, 0]);
         digest_outages(&mut buf, &[0x0102_0304]);
-        assert_eq!(buf, [4, 3, 2, 1]);
+        assert_eq!(buf, [4, 3, 2, 1, 0, 0, 0, 0]);
         digest_response(&mut buf, &[true, false], &[true, true], &[Some(2), None]);
         let mut expected = vec![3];
         expected.extend_from_slice(&2u64.to_le_bytes());
