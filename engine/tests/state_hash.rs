@@ -108,7 +108,7 @@ impl Fixture {
                 let at = &mut self.ex.investigated_at[index % n];
                 *at = match *at {
                     None => Some(u64::from(value)),
-                    Some(t) if value % 2 == 0 => Some(t.wrapping_add(u64::from(delta))),
+                    Some(t) if value.is_multiple_of(2) => Some(t.wrapping_add(u64::from(delta))),
                     Some(_) => None,
                 };
             }
@@ -240,7 +240,7 @@ fn restore_then_continue_equals_uninterrupted() {
         other.step();
     }
     for (i, snapshot) in snapshots.iter().enumerate().rev() {
-        let sim = if i % 2 == 0 { &mut straight } else { &mut other };
+        let sim = if i.is_multiple_of(2) { &mut straight } else { &mut other };
         sim.restore(snapshot);
         assert_eq!(sim.state_hash(), expected[snapshot.tick() as usize]);
         assert_eq!(sim.state_hash_from_scratch(), sim.state_hash(), "restored at {}", snapshot.tick());
