@@ -300,7 +300,7 @@ fn the_director_console_runs_in_a_real_terminal() {
     let text = std::fs::read_to_string(&journal).unwrap_or_else(|e| panic!("no journal {}: {e}", journal.display()));
     let lines: Vec<serde_json::Value> =
         text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
-    assert!(lines.first().is_some_and(|h| h["format"] == 2 && h.get("checkpoint").is_none()), "header:\n{text}");
+    assert!(lines.first().is_some_and(|h| h["format"] == 3 && h.get("checkpoint").is_none()), "header:\n{text}");
     let checkpoints: Vec<u64> = lines.iter().filter_map(|l| l.get("checkpoint")?.as_u64()).collect();
     assert_eq!(checkpoints.first(), Some(&0), "checkpoint 0 first:\n{text}");
     assert!(checkpoints.last().is_some_and(|&t| t > 0), "no checkpoint past tick 0: {checkpoints:?}");

@@ -8,10 +8,11 @@ use bevy_ecs::world::World;
 
 use crate::exercise::command::{Action, Order, Refusal, resolve};
 use crate::exercise::{Command, Exercise, Outcome};
+use crate::hash::HashVersion;
 use crate::model::Model;
 use crate::world::{
     AssetStates, Cascade, Clock, CommandQueue, ExerciseState, Randomness, ServiceMetrics, StateHash,
-    build_tick_schedule, build_world,
+    build_tick_schedule, build_world, state_hash_from_scratch,
 };
 
 /// Everything a tick changes, copied out of a simulation (see
@@ -28,6 +29,9 @@ pub struct Snapshot {
     metrics: ServiceMetrics,
     exercise: ExerciseState,
     hash: blake3::Hash,
+    /// The format of `hash`: a snapshot restores only into a simulation
+    /// hashing alike.
+    version: HashVersion,
 }
 
 impl Snapshot {
@@ -59,9 +63,17 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// The state of tick 0 for `model` with `seed` (the scenario's seed unless overridden).
+    /// The state of tick 0 for `model` with `seed` (the scenario's seed unless
+    /// overridden), hashed in the current format (`HashVersion::V2`, what new
+    /// journals hold).
     pub fn new(model: Arc<Model>, seed: u64) -> Self {
-        let world = build_world(Arc::clone(&model), seed);
+        Self::with_hash(model, seed, HashVersion::default())
+    }
+
+    /// Like `new`, with the state hash of `version`: re-simulating a journal
+    /// uses the version its format holds (`cascade_replay`'s `Replay` picks it).
+    pub fn with_hash(model: Arc<Model>, seed: u64, version: HashVersion) -> Self {
+        let world = build_world(Arc::clone(&model), seed, version);
         // The systems are chained, so ambiguity checks cannot fail at run time; a
         // test builds the same schedule with LogLevel::Error to prove it.
         let schedule = build_tick_schedule(LogLevel::Ignore);
@@ -140,6 +152,17 @@ impl Simulation {
         self.world.resource::<StateHash>().hash
     }
 
+    /// The format of `state_hash`.
+    pub fn hash_version(&self) -> HashVersion {
+        self.world.resource::<StateHash>().hasher.version()
+    }
+
+    /// The state hash of the current state computed from scratch, without the
+    /// v2 chunk cache: always equal to `state_hash` (tests check it).
+    pub fn state_hash_from_scratch(&self) -> blake3::Hash {
+        state_hash_from_scratch(&self.world)
+    }
+
     /// People served nationally at the last computed tick.
     pub fn national_service(&self) -> u64 {
         self.world.resource::<ServiceMetrics>().national
@@ -199,6 +222,7 @@ impl Simulation {
             metrics: w.resource::<ServiceMetrics>().clone(),
             exercise: w.resource::<ExerciseState>().clone(),
             hash: w.resource::<StateHash>().hash,
+            version: w.resource::<StateHash>().hasher.version(),
         }
     }
 
@@ -207,6 +231,7 @@ impl Simulation {
     /// a programming error.
     pub fn restore(&mut self, snapshot: &Snapshot) {
         assert!(Arc::ptr_eq(&self.model, &snapshot.model), "a snapshot restores only into a simulation of its model");
+        assert_eq!(self.hash_version(), snapshot.version, "a snapshot restores only into a simulation hashing alike");
         let w = &mut self.world;
         *w.resource_mut::<Clock>() = snapshot.clock;
         w.resource_mut::<AssetStates>().clone_from(&snapshot.assets);
@@ -214,6 +239,10 @@ impl Simulation {
         w.resource_mut::<Randomness>().clone_from(&snapshot.randomness);
         w.resource_mut::<ServiceMetrics>().clone_from(&snapshot.metrics);
         w.resource_mut::<ExerciseState>().clone_from(&snapshot.exercise);
+        // The v2 cache is kept: it holds a copy of the last hashed state and
+        // the digests of exactly that copy, so the next tick compares the
+        // restored arrays with it and re-hashes the chunks that differ — the
+        // same hash as from scratch, at the cost of what the restore changed.
         w.resource_mut::<StateHash>().hash = snapshot.hash;
         let mut queue = w.resource_mut::<CommandQueue>();
         queue.commands.clear();

@@ -17,7 +17,7 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleT
 use crate::cascade::CascadeGraph;
 use crate::damage::Damage;
 use crate::exercise::{self, Command, Ctx, Exercise, Outcome};
-use crate::hash::{StateView, state_hash};
+use crate::hash::{HashVersion, StateHasher, StateView};
 use crate::model::{Model, ResolvedDisruption};
 use crate::rng::RngStreams;
 use crate::scenario::{Criticality, DependencyKind, OrganisationKind, PER_MILLE, TeamRole};
@@ -134,11 +134,12 @@ pub struct CommandQueue {
     pub outcomes: Vec<Outcome>,
 }
 
-/// The state hash of the current tick.
+/// The state hash of the current tick, and the hasher of the simulation's
+/// hash version (which keeps what makes the next tick's hash cheap).
 #[derive(Resource, Debug, Clone)]
 pub struct StateHash {
     pub hash: blake3::Hash,
-    scratch: Vec<u8>,
+    pub hasher: StateHasher,
 }
 
 // ---- the schedule ----
@@ -348,7 +349,20 @@ fn compute_state_hash(
     ex: Res<ExerciseState>,
     mut hash: ResMut<StateHash>,
 ) {
-    let view = StateView {
+    let view = state_view(&clock, &assets, &cascade, &randomness, &ex);
+    let hash = &mut *hash;
+    hash.hash = hash.hasher.hash(&view);
+}
+
+/// What the state hash covers, borrowed from the world's resources.
+pub(crate) fn state_view<'a>(
+    clock: &Clock,
+    assets: &'a AssetStates,
+    cascade: &'a Cascade,
+    randomness: &'a Randomness,
+    ex: &'a ExerciseState,
+) -> StateView<'a> {
+    StateView {
         tick: clock.tick,
         integrity: &assets.integrity,
         physical: &assets.physical,
@@ -359,9 +373,20 @@ fn compute_state_hash(
         outage_by_row: &cascade.outage,
         rng: &randomness.0,
         exercise: &ex.0,
-    };
-    let hash = &mut *hash;
-    hash.hash = state_hash(&view, &mut hash.scratch);
+    }
+}
+
+/// The state hash of `world` as it stands, computed from scratch (no cache):
+/// what the incremental hash must equal.
+pub fn state_hash_from_scratch(world: &World) -> blake3::Hash {
+    let view = state_view(
+        world.resource::<Clock>(),
+        world.resource::<AssetStates>(),
+        world.resource::<Cascade>(),
+        world.resource::<Randomness>(),
+        world.resource::<ExerciseState>(),
+    );
+    world.resource::<StateHash>().hasher.hash_from_scratch(&view)
 }
 
 impl AssetStates {
@@ -388,8 +413,8 @@ impl ServiceMetrics {
 }
 
 /// Builds the world of tick 0 for `model` and `seed`: entities, resources, levels
-/// = min(integrity, cap), metrics and the state hash of tick 0.
-pub fn build_world(model: Arc<Model>, seed: u64) -> World {
+/// = min(integrity, cap), metrics and the state hash of tick 0 (in `hash`'s format).
+pub fn build_world(model: Arc<Model>, seed: u64, hash: HashVersion) -> World {
     let mut world = World::new();
     spawn_entities(&mut world, &model);
 
@@ -409,7 +434,7 @@ pub fn build_world(model: Arc<Model>, seed: u64) -> World {
     world.insert_resource(Randomness(RngStreams::new(seed)));
     world.insert_resource(DisruptionPlan(plan));
     world.insert_resource(ServiceMetrics { national: 0, per_sector: vec![0; sectors], scaled: vec![0; sectors] });
-    world.insert_resource(StateHash { hash: blake3::hash(b""), scratch: Vec::new() });
+    world.insert_resource(StateHash { hash: blake3::hash(b""), hasher: StateHasher::new(hash) });
     world.insert_resource(ExerciseState(Exercise::new(&model)));
     world.insert_resource(CommandQueue::default());
     world.insert_resource(ScenarioModel(model));
@@ -453,7 +478,7 @@ mod tests {
     fn tutorial_world() -> World {
         let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tutorial.ron"));
         let model = parse_model(&std::fs::read(path).unwrap(), path).unwrap();
-        build_world(Arc::new(model), 1)
+        build_world(Arc::new(model), 1, HashVersion::V2)
     }
 
     #[test]

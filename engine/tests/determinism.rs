@@ -1,11 +1,12 @@
 //! Determinism is tested, not assumed: the same scenario and seed give the same
-//! hash sequence; the seed is part of the state; and the state hash is exactly the
-//! encoding docs/model.md describes, recomputed here by hand.
+//! hash sequence; the seed is part of the state; and the state hash, in both its
+//! formats, is exactly the encoding docs/model.md describes, recomputed here by hand.
 
 mod common;
 
 use std::sync::Arc;
 
+use cascade_engine::hash::HashVersion;
 use cascade_engine::{Model, Simulation};
 use common::*;
 
@@ -41,14 +42,14 @@ fn a_different_seed_changes_every_hash() {
 }
 
 #[test]
-fn the_state_hash_is_the_documented_encoding() {
+fn the_v1_state_hash_is_the_documented_encoding() {
     let mut s = empty_scenario(5);
     add_asset(&mut s, "p", "s", 10, 1000);
     add_asset(&mut s, "x", "s", 10, 700);
     add_dependency(&mut s, "x", "p", 1000, 1000, 1, Some("g"));
     add_dependency(&mut s, "p", "x", 500, 800, 0, None);
     add_disruption(&mut s, 1, "p", 250);
-    let mut sim = simulate(s, 0x0102_0304_0506_0708);
+    let mut sim = simulate_hashing(s, 0x0102_0304_0506_0708, HashVersion::V1);
     sim.step();
     sim.step();
 
@@ -120,11 +121,92 @@ fn the_state_hash_is_the_documented_encoding() {
     add_dependency(&mut legacy, "x", "p", 1000, 1000, 1, Some("g"));
     add_dependency(&mut legacy, "p", "x", 500, 800, 0, None);
     add_disruption(&mut legacy, 1, "p", 250);
-    let mut old = simulate(legacy, 0x0102_0304_0506_0708);
+    let mut old = simulate_hashing(legacy, 0x0102_0304_0506_0708, HashVersion::V1);
     old.step();
     old.step();
     let without_section = &bytes[..bytes.len() - (1 + 4 + 2 * 8)];
     assert_eq!(old.state_hash(), blake3::hash(without_section));
+}
+
+/// The scenario of the documented-encoding tests, after two ticks, hashed in v2.
+fn two_assets() -> Simulation {
+    let mut s = empty_scenario(5);
+    add_asset(&mut s, "p", "s", 10, 1000);
+    add_asset(&mut s, "x", "s", 10, 700);
+    add_dependency(&mut s, "x", "p", 1000, 1000, 1, Some("g"));
+    add_dependency(&mut s, "p", "x", 500, 800, 0, None);
+    add_disruption(&mut s, 1, "p", 250);
+    let mut sim = simulate_hashing(s, 0x0102_0304_0506_0708, HashVersion::V2);
+    sim.step();
+    sim.step();
+    sim
+}
+
+#[test]
+fn the_v2_state_hash_is_the_documented_encoding() {
+    let sim = two_assets();
+    assert_eq!(sim.hash_version(), HashVersion::V2);
+    assert_eq!(sim.levels(), &[250, 700]);
+    assert_eq!(sim.outages(), vec![1, 2]);
+    let never = u64::MAX.to_le_bytes();
+
+    // The chunks: two assets, two dependencies, so one (short) chunk each.
+    let mut assets = Vec::new();
+    for v in [250u16, 250, 1000, 700, 700, 1000] {
+        assets.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut plant = Vec::new();
+    for v in [250u16, 1000, 700, 1000] {
+        plant.extend_from_slice(&v.to_le_bytes());
+    }
+    // Outages as since when they run: tick + 2^32 - counter (counters 1 and 2 at tick 2).
+    let mut outages = Vec::new();
+    for counter in [1u64, 2] {
+        outages.extend_from_slice(&(2 + (1u64 << 32) - counter).to_le_bytes());
+    }
+    let mut response = Vec::new();
+    for _ in 0..2 {
+        response.push(0);
+        response.extend_from_slice(&never);
+    }
+
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"cascade state v2");
+    bytes.extend_from_slice(&2u64.to_le_bytes()); // tick
+    bytes.extend_from_slice(&1024u32.to_le_bytes()); // elements per chunk
+    for (tag, chunk) in [(0x10u8, &assets), (0x11, &plant), (0x12, &outages), (0x13, &response)] {
+        bytes.push(tag);
+        bytes.extend_from_slice(&2u32.to_le_bytes());
+        bytes.extend_from_slice(blake3::hash(chunk).as_bytes());
+    }
+    bytes.push(0x01); // randomness, as in format 1
+    bytes.extend_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+    bytes.push(3);
+    for _ in 0..3 {
+        bytes.extend_from_slice(&0u128.to_le_bytes());
+    }
+    // The exercise sections of format 1 but 0x03 (hashed in chunks above).
+    bytes.push(0x02);
+    bytes.push(0x04);
+    bytes.push(0x05);
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    bytes.push(0x06);
+    bytes.extend_from_slice(&0u32.to_le_bytes());
+    bytes.push(0x07);
+    for _ in 0..4 {
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+    }
+    bytes.push(0x08);
+    bytes.push(0x09);
+    bytes.push(0x0A);
+    bytes.extend_from_slice(&never);
+    bytes.push(0);
+    bytes.extend_from_slice(&never);
+    bytes.push(0x0B);
+    bytes.extend_from_slice(&0u64.to_le_bytes());
+    // No 0x0D: physical and cyber are chunked (0x11) whatever their values.
+    assert_eq!(sim.state_hash(), blake3::hash(&bytes));
+    assert_eq!(sim.state_hash_from_scratch(), blake3::hash(&bytes));
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! `--branch JOURNAL --at TICK`: a new live exercise that starts from the exact
 //! state of a recording at a tick ("what if we had isolated earlier?").
 //!
-//! The new journal has the source's header (only `started_at` is new, and a
-//! format-1 source's scenario is stored compressed, as format 2), then the
-//! source's command lines stamped up to TICK and its checkpoints 0..=TICK, in
-//! order; commands stamped for TICK+1 belong to the future being replaced and
+//! The new journal has the source's header in the current format (only
+//! `started_at` is new, and a format-1 source's scenario is stored
+//! compressed), then the source's command lines stamped up to TICK and its
+//! checkpoints 0..=TICK, in order (a format-1 or -2 source's v1 hashes are
+//! checked and recomputed as v2); commands stamped for TICK+1 belong to the future being replaced and
 //! are dropped. Provenance goes to `<new journal>.branch.json`, fresh tokens
 //! beside the journal, and then the host continues exactly as `--resume` does
 //! on the new journal: re-simulated and verified, paused at TICK.
@@ -73,7 +74,8 @@ struct Provenance<'a> {
     /// The source journal, as an absolute path.
     source: String,
     at: u64,
-    /// The source's (and so the branch's) checkpoint hash at `at`.
+    /// The source's checkpoint hash at `at` (also the branch's, unless the
+    /// source is of format 1 or 2, whose hashes are v1).
     hash: &'a str,
 }
 
@@ -107,16 +109,22 @@ pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: Option<f
     }
 }
 
-/// The new journal: the source's header with a new `started_at` (in format 2,
-/// the same scenario text), its command
-/// lines stamped up to `at` and checkpoints 0..=`at`, synced.
+/// The new journal: the source's header with a new `started_at` (in the
+/// current format, the same scenario text), its command lines stamped up to
+/// `at` and checkpoints 0..=`at` (in the current hash format: recomputed, and
+/// the source's checked, if the source is of format 1 or 2), synced.
 fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     let source = &plan.replay.journal;
-    let header = source.header.for_branch(source.scenario(), jiff::Timestamp::now().to_string());
+    let header = source
+        .header
+        .for_branch(source.scenario(), jiff::Timestamp::now().to_string())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
+    let hashes =
+        plan.replay.current_checkpoints(plan.at).map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
     let mut journal = JournalWriter::create(path, &header)
         .with_context(|| format!("cannot create journal {} (it must not exist yet)", path.display()))?;
     let copy = |journal: &mut JournalWriter| -> std::io::Result<()> {
-        for (tick, hash) in source.checkpoints.iter().enumerate().take(plan.at as usize + 1) {
+        for (tick, hash) in hashes.iter().enumerate() {
             for (_, line) in source.commands_for(tick as u64) {
                 journal.append_command(line)?;
             }

@@ -9,8 +9,6 @@
 //! bounded whatever the journal's length while a seek replays fewer than
 //! `interval` ticks.
 
-use std::sync::Arc;
-
 use cascade_engine::exercise::{Command, Status};
 use cascade_engine::view::{ActionFate, actions_this_tick};
 use cascade_engine::{Simulation, Snapshot};
@@ -69,7 +67,7 @@ impl Player {
             events: Vec::new(),
             national: Vec::new(),
             sectors: vec![Vec::new(); sector_count],
-            sim: Simulation::new(Arc::clone(&replay.model), replay.seed),
+            sim: replay.simulation(),
             replay,
         };
         let mut objectives = player.sim.exercise().objectives.clone();

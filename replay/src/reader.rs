@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::format::{CommandLine, DIRECTOR, Entry, Header, unsupported};
+use crate::format::{CommandLine, DIRECTOR, Entry, Header, KNOWN_FORMATS, unsupported};
 
 /// Largest journal accepted (a full-day exercise is a few MiB).
 pub const MAX_JOURNAL_BYTES: u64 = 1024 * 1024 * 1024;
@@ -114,7 +114,7 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
             // The format first, so that a newer header is refused as such and
             // not for fields this build does not know.
             if let Some(format) = value.get("format").and_then(serde_json::Value::as_u64)
-                && !(1..=2).contains(&format)
+                && !KNOWN_FORMATS.iter().any(|&known| u64::from(known) == format)
             {
                 return Err(error(number, unsupported(format)));
             }

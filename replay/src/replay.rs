@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::DIRECTOR_TEAM;
 use cascade_engine::exercise::{Action, Command};
+use cascade_engine::hash::HashVersion;
 use cascade_engine::load::parse_stored_model;
 use cascade_engine::wire::DirectorAction;
 use cascade_engine::{Model, Simulation};
@@ -35,6 +36,8 @@ pub struct Replay {
     pub journal: Journal,
     pub model: Arc<Model>,
     pub seed: u64,
+    /// The state hash its checkpoints hold (from the header's format).
+    pub hash: HashVersion,
 }
 
 impl Replay {
@@ -61,7 +64,14 @@ impl Replay {
                 duration + 1
             )));
         }
-        Ok(Self { journal, model: Arc::new(model), seed })
+        let hash = journal.header.hash_version();
+        Ok(Self { journal, model: Arc::new(model), seed, hash })
+    }
+
+    /// The simulation of tick 0, hashing as the journal's checkpoints do:
+    /// every re-simulation of a journal starts here.
+    pub fn simulation(&self) -> Simulation {
+        Simulation::with_hash(Arc::clone(&self.model), self.seed, self.hash)
     }
 
     /// The engine commands stamped for `tick`, in journal order.
@@ -107,7 +117,7 @@ impl Replay {
     /// Re-simulates every checkpointed tick and compares the hashes; `progress` is
     /// called after each tick. Returns the simulation at the last checkpoint.
     pub fn verify(&self, mut progress: impl FnMut(u64)) -> Result<Simulation, ReplayError> {
-        let mut sim = Simulation::new(Arc::clone(&self.model), self.seed);
+        let mut sim = self.simulation();
         for (tick, expected) in self.journal.checkpoints.iter().enumerate() {
             let tick = tick as u64;
             if tick > 0 {
@@ -121,5 +131,36 @@ impl Replay {
             progress(tick);
         }
         Ok(sim)
+    }
+}
+
+impl Replay {
+    /// The checkpoint hashes of ticks 0..=`through` in the current format
+    /// (v2), for a branch, which is written in it. A journal of the current
+    /// format has them; an older one is re-simulated: each of its v1
+    /// checkpoints checked by a v1 simulation, and a v2 simulation fed the
+    /// same commands beside it gives the hash of the same state.
+    pub fn current_checkpoints(&self, through: u64) -> Result<Vec<String>, ReplayError> {
+        let wanted = self.journal.checkpoints.iter().take(through as usize + 1);
+        if self.hash == HashVersion::default() {
+            return Ok(wanted.cloned().collect());
+        }
+        let mut old = self.simulation();
+        let mut new = Simulation::new(Arc::clone(&self.model), self.seed);
+        let mut out = Vec::new();
+        for (tick, expected) in wanted.enumerate() {
+            let tick = tick as u64;
+            if tick > 0 {
+                let commands = self.commands_for(&old, tick)?;
+                old.step_with(commands.clone());
+                new.step_with(commands);
+            }
+            let actual = old.state_hash().to_hex().to_string();
+            if actual != *expected {
+                return Err(ReplayError::Mismatch { tick, expected: expected.clone(), actual });
+            }
+            out.push(new.state_hash().to_hex().to_string());
+        }
+        Ok(out)
     }
 }

@@ -1,12 +1,15 @@
-//! Journal headers of format 1 (the scenario as plain RON) and format 2 (the
-//! scenario zlib-compressed in base64): both read, replay and verify; each way
-//! a format-2 header can be wrong is refused with a message naming the file,
-//! the line and what is wrong. Format-1 journals are written here by hand, in
-//! the layout older engines wrote.
+//! Journal headers of format 1 (the scenario as plain RON), format 2 (the
+//! scenario zlib-compressed in base64) and format 3 (as 2, with v2 state
+//! hashes): all read, replay and verify, the first two with the v1 hash; each
+//! way a compressed header can be wrong is refused with a message naming the
+//! file, the line and what is wrong. Format-1 and -2 journals are written here
+//! by hand, in the layout older engines wrote, with v1 hashes (a fixture
+//! written by the engine of before format 3 is in `replay/tests/fixtures`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cascade_engine::hash::HashVersion;
 use cascade_engine::load::{to_ron, to_ron_compact};
 use cascade_engine::{Model, Simulation, load_model};
 use cascade_replay::reader::parse_journal;
@@ -17,9 +20,10 @@ fn tutorial() -> Model {
     load_model(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tutorial.ron")).unwrap()
 }
 
-/// Checkpoints 0..=ticks of the tutorial with seed 42, one line each.
-fn checkpoint_lines(model: Model, ticks: u64) -> String {
-    let mut sim = Simulation::new(Arc::new(model), 42);
+/// Checkpoints 0..=ticks of the tutorial with seed 42, one line each, with
+/// the state hash of `version`.
+fn checkpoint_lines(model: Model, ticks: u64, version: HashVersion) -> String {
+    let mut sim = Simulation::with_hash(Arc::new(model), 42, version);
     let mut out = format!("{{\"checkpoint\":0,\"hash\":\"{}\"}}\n", sim.state_hash().to_hex());
     for _ in 0..ticks {
         sim.step();
@@ -39,21 +43,30 @@ fn format_1_journal(dir: &Path, ticks: u64) -> PathBuf {
         blake3::hash(ron.as_bytes()).to_hex()
     );
     let path = dir.join("old.jsonl");
-    std::fs::write(&path, line + &checkpoint_lines(model, ticks)).unwrap();
+    std::fs::write(&path, line + &checkpoint_lines(model, ticks, HashVersion::V1)).unwrap();
     path
 }
 
-fn format_2_journal(dir: &Path, ticks: u64) -> PathBuf {
+/// A journal of the current format (3, v2 hashes), or with `format: 2` as
+/// engines before format 3 wrote it (the same header fields, v1 hashes).
+fn compressed_journal(dir: &Path, ticks: u64, format: u32) -> PathBuf {
     let model = tutorial();
     let path = dir.join("j.jsonl");
-    let header = Header::new(&model.scenario, 42, "2026-11-29T19:50:01Z".into()).unwrap();
+    let mut header = Header::new(&model.scenario, 42, "2026-11-29T19:50:01Z".into()).unwrap();
+    assert_eq!(header.format, 3);
+    header.format = format;
     let mut writer = JournalWriter::create(&path, &header).unwrap();
     writer.sync().unwrap();
     drop(writer);
     let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str(&checkpoint_lines(model, ticks));
+    let version = if format == 3 { HashVersion::V2 } else { HashVersion::V1 };
+    text.push_str(&checkpoint_lines(model, ticks, version));
     std::fs::write(&path, text).unwrap();
     path
+}
+
+fn format_2_journal(dir: &Path, ticks: u64) -> PathBuf {
+    compressed_journal(dir, ticks, 2)
 }
 
 /// The journal at `path` with its header line replaced by `header`.
@@ -73,9 +86,15 @@ fn refusal(bytes: &[u8], path: &Path) -> String {
 }
 
 #[test]
-fn format_2_round_trips_and_verifies() {
+fn format_2_and_3_round_trip_and_verify() {
+    for format in [2, 3] {
+        compressed_round_trip(format);
+    }
+}
+
+fn compressed_round_trip(format: u32) {
     let dir = tempfile::tempdir().unwrap();
-    let path = format_2_journal(dir.path(), 12);
+    let path = compressed_journal(dir.path(), 12, format);
     let first = std::fs::read_to_string(&path).unwrap().lines().next().unwrap().to_string();
     // The fields, in this order, and nothing else.
     let keys: Vec<String> = first
@@ -85,15 +104,26 @@ fn format_2_round_trips_and_verifies() {
         .collect();
     assert_eq!(keys, ["format", "engine", "scenario_zlib", "scenario_bytes", "scenario_blake3", "seed", "started_at"]);
     let header = header_of(&path);
-    assert_eq!(header["format"], 2);
+    assert_eq!(header["format"], format);
     let compact = to_ron_compact(&tutorial().scenario);
     assert_eq!(header["scenario_bytes"], compact.len());
     assert_eq!(header["scenario_blake3"], blake3::hash(compact.as_bytes()).to_hex().to_string());
     let journal = read_journal(&path).unwrap();
     assert_eq!(journal.scenario(), compact);
     let replay = Replay::new(journal).unwrap();
+    assert_eq!(replay.hash, if format == 3 { HashVersion::V2 } else { HashVersion::V1 });
     assert_eq!(replay.model.scenario, tutorial().scenario);
     assert_eq!(replay.verify(|_| {}).unwrap().tick(), 12);
+
+    // The other hash version's checkpoints do not verify: the version is
+    // taken from the format, not guessed.
+    let other = if format == 3 { 2 } else { 3 };
+    let mut header = header_of(&path);
+    header["format"] = json!(other);
+    let relabelled = dir.path().join("relabelled.jsonl");
+    std::fs::write(&relabelled, with_header(&path, &header)).unwrap();
+    let err = Replay::new(read_journal(&relabelled).unwrap()).unwrap().verify(|_| {}).err().expect("a mismatch");
+    assert!(err.to_string().starts_with("checkpoint mismatch at tick 0"), "{err}");
 }
 
 #[test]
@@ -138,12 +168,14 @@ fn a_resumed_format_1_journal_stays_format_1() {
 }
 
 #[test]
-fn a_branch_header_is_format_2_with_the_same_text() {
+fn a_branch_header_is_format_3_with_the_same_text() {
     let dir = tempfile::tempdir().unwrap();
-    for path in [format_1_journal(dir.path(), 1), format_2_journal(dir.path(), 1)] {
+    let current = dir.path().join("current");
+    std::fs::create_dir(&current).unwrap();
+    for path in [format_1_journal(dir.path(), 1), format_2_journal(dir.path(), 1), compressed_journal(&current, 1, 3)] {
         let journal = read_journal(&path).unwrap();
-        let branch = journal.header.for_branch(journal.scenario(), "later".into());
-        assert_eq!(branch.format, 2);
+        let branch = journal.header.for_branch(journal.scenario(), "later".into()).unwrap();
+        assert_eq!(branch.format, 3);
         assert_eq!(branch.scenario, None);
         assert_eq!(branch.scenario_blake3, journal.header.scenario_blake3, "the same text");
         assert_eq!(branch.seed, journal.header.seed);
@@ -153,16 +185,36 @@ fn a_branch_header_is_format_2_with_the_same_text() {
     }
 }
 
+/// A branch of an old recording is written in format 3: its checkpoints are
+/// recomputed as v2 (each v1 checkpoint checked on the way), and equal those
+/// of the same run recorded in format 3.
+#[test]
+fn a_branch_of_an_old_journal_gets_v2_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = dir.path().join("current");
+    std::fs::create_dir(&current).unwrap();
+    let v2 = read_journal(&compressed_journal(&current, 8, 3)).unwrap().checkpoints;
+    for path in [format_1_journal(dir.path(), 8), format_2_journal(dir.path(), 8)] {
+        let replay = Replay::new(read_journal(&path).unwrap()).unwrap();
+        assert_eq!(replay.current_checkpoints(5).unwrap(), v2[..=5]);
+    }
+    let replay = Replay::new(read_journal(&current.join("j.jsonl")).unwrap()).unwrap();
+    assert_eq!(replay.current_checkpoints(5).unwrap(), v2[..=5]);
+}
+
 #[test]
 fn an_unknown_format_is_refused_as_such() {
     let dir = tempfile::tempdir().unwrap();
     let path = format_2_journal(dir.path(), 1);
     let mut header = header_of(&path);
-    header["format"] = json!(3);
+    header["format"] = json!(4);
     // Even with a field this build does not know.
     header["scenario_zstd"] = json!("…");
     let err = refusal(&with_header(&path, &header), &path);
-    assert!(err.ends_with("j.jsonl:1: journal format 3 is not supported (this build reads 1 and 2)"), "{err}");
+    assert!(
+        err.ends_with("j.jsonl:1: journal format 4 is not supported (this build reads formats 1, 2 and 3)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -227,4 +279,20 @@ fn a_format_1_header_with_a_wrong_blake3_is_refused() {
     header["scenario"] = json!(header["scenario"].as_str().unwrap().replacen("Tutorial", "Tutorjal", 1));
     let err = refusal(&with_header(&path, &header), &path);
     assert!(err.ends_with("old.jsonl:1: the scenario does not match its scenario_blake3"), "{err}");
+}
+
+/// (d) Journals written by the engine of before format 3 (`cascade run
+/// scenarios/… --journal`, commit 43f3a96, header format 2, v1 hashes) still
+/// verify, every checkpoint, with the v1 hash their format names.
+#[test]
+fn format_2_journals_of_the_previous_engine_still_verify() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (name, ticks) in [("tutorial-format2.jsonl", 180), ("luxembourg-format2.jsonl", 480)] {
+        let journal = read_journal(&fixtures.join(name)).unwrap();
+        assert_eq!(journal.header.format, 2, "{name}");
+        assert_eq!(journal.last_tick(), ticks, "{name}");
+        let replay = Replay::new(journal).unwrap();
+        assert_eq!(replay.hash, HashVersion::V1, "{name}");
+        assert_eq!(replay.verify(|_| {}).unwrap().tick(), ticks, "{name}");
+    }
 }

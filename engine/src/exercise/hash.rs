@@ -1,6 +1,10 @@
 //! The exercise sections of the state hash (docs/model.md lists them byte by
 //! byte). Appended after the randomness section; each starts with its tag.
 //! Ticks that have not happened are written as `u64::MAX`.
+//!
+//! Hash format 1 writes them all here; format 2 hashes the per-asset section
+//! `0x03` in chunks (`crate::hash::v2`, section `0x13`) and takes the others
+//! from here unchanged.
 
 use super::command::MselOp;
 use super::command::Order;
@@ -32,8 +36,18 @@ fn count(out: &mut Vec<u8>, n: usize) {
     u32le(out, n as u32);
 }
 
-/// Appends the exercise sections to `out`.
+/// Appends the exercise sections to `out` (hash format 1).
 pub fn encode(ex: &Exercise, out: &mut Vec<u8>) {
+    encode_sections(ex, out, true);
+}
+
+/// Appends the exercise sections but the per-asset `0x03`, whose size is the
+/// country's (hash format 2 hashes it in chunks).
+pub fn encode_small(ex: &Exercise, out: &mut Vec<u8>) {
+    encode_sections(ex, out, false);
+}
+
+fn encode_sections(ex: &Exercise, out: &mut Vec<u8>, per_asset: bool) {
     out.push(SECTION_INCIDENTS);
     for s in &ex.incidents {
         for t in [s.started_at, s.first_detected, s.contained_at, s.recovered_at] {
@@ -47,10 +61,12 @@ pub fn encode(ex: &Exercise, out: &mut Vec<u8>) {
         }
     }
 
-    out.push(SECTION_ASSET_RESPONSE);
-    for a in 0..ex.isolated.len() {
-        out.push(u8::from(ex.isolated[a]) | (u8::from(ex.hardened[a]) << 1));
-        tick(out, ex.investigated_at[a]);
+    if per_asset {
+        out.push(SECTION_ASSET_RESPONSE);
+        for a in 0..ex.isolated.len() {
+            out.push(u8::from(ex.isolated[a]) | (u8::from(ex.hardened[a]) << 1));
+            tick(out, ex.investigated_at[a]);
+        }
     }
 
     out.push(SECTION_TEAMS);

@@ -59,11 +59,16 @@ pub fn add_disruption(s: &mut Scenario, tick: u64, asset: &str, integrity: u32) 
 
 /// Validates `s` (panicking with every problem if invalid) and starts a simulation.
 pub fn simulate(s: Scenario, seed: u64) -> Simulation {
+    simulate_hashing(s, seed, cascade_engine::hash::HashVersion::default())
+}
+
+/// `simulate` with the state hash of `version` (the format-1 hash of old journals).
+pub fn simulate_hashing(s: Scenario, seed: u64, version: cascade_engine::hash::HashVersion) -> Simulation {
     let model: Model = validate(s).unwrap_or_else(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         panic!("test scenario is invalid:\n{}", lines.join("\n"))
     });
-    Simulation::new(Arc::new(model), seed)
+    Simulation::with_hash(Arc::new(model), seed, version)
 }
 
 /// The repository's bundled scenario `name`.

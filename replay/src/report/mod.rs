@@ -381,7 +381,7 @@ fn command_records(m: &Model, sim: &Simulation, collected: Vec<TeamActionView>) 
 /// Re-simulates the journal (checking every checkpoint; `progress` after each
 /// tick) and builds its report.
 pub fn build(replay: &Replay, mut progress: impl FnMut(u64)) -> Result<Report, ReplayError> {
-    let mut sim = Simulation::new(Arc::clone(&replay.model), replay.seed);
+    let mut sim = Simulation::with_hash(Arc::clone(&replay.model), replay.seed, replay.hash);
     let mut collector = Collector::new(&sim);
     for (tick, expected) in replay.journal.checkpoints.iter().enumerate() {
         let tick = tick as u64;

@@ -1,6 +1,6 @@
-//! The state hash of DESIGN §2: blake3 over a fixed byte encoding of everything
-//! that can influence a future tick. docs/model.md lists the encoding byte by byte;
-//! change the two together, and only with a new journal format.
+//! Hash format 1 (journals of format 1 and 2): blake3 over one fixed byte
+//! encoding of the whole state, rebuilt every tick. Kept so that those journals
+//! still verify; docs/model.md lists the encoding byte by byte. Never change it.
 //!
 //! Encoding, all integers little-endian:
 //! 1. tick: u64;
@@ -15,29 +15,10 @@
 //! 6. section `0x0D` (physical damage), only when some asset's plant is damaged:
 //!    the count, then per such asset its index (u32), physical and cyber (u16).
 
-use crate::cascade::CascadeGraph;
-use crate::exercise::Exercise;
-use crate::rng::{Purpose, RngStreams};
+use super::{StateView, encode_rng};
 
-/// Tag of the randomness section.
-pub const SECTION_RNG: u8 = 0x01;
 /// Tag of the physical damage section, last, present only with damage.
 pub const SECTION_PHYSICAL: u8 = 0x0D;
-
-/// The state being hashed, borrowed from the world's resources.
-pub struct StateView<'a> {
-    pub tick: u64,
-    pub integrity: &'a [u16],
-    pub physical: &'a [u16],
-    pub cyber: &'a [u16],
-    pub level: &'a [u16],
-    pub cap: &'a [u16],
-    pub graph: &'a CascadeGraph,
-    /// Outage counters in the graph's row order.
-    pub outage_by_row: &'a [u32],
-    pub rng: &'a RngStreams,
-    pub exercise: &'a Exercise,
-}
 
 /// Writes the encoding of `state` into `out` (cleared first; its capacity is
 /// reused, so hashing allocates nothing once warm).
@@ -56,12 +37,7 @@ pub fn encode(state: &StateView, out: &mut Vec<u8>) {
         let at = start + 4 * state.graph.stable_index_of_row(row) as usize;
         out[at..at + 4].copy_from_slice(&outage.to_le_bytes());
     }
-    out.push(SECTION_RNG);
-    out.extend_from_slice(&state.rng.seed().to_le_bytes());
-    out.push(Purpose::ALL.len() as u8);
-    for purpose in Purpose::ALL {
-        out.extend_from_slice(&state.rng.word_position(purpose).to_le_bytes());
-    }
+    encode_rng(state.rng, out);
     crate::exercise::hash::encode(state.exercise, out);
     // Physical damage: absent while every plant is intact (then `cyber` equals
     // the integrity hashed above), so states without any — and journals written
@@ -80,7 +56,7 @@ pub fn encode(state: &StateView, out: &mut Vec<u8>) {
     }
 }
 
-/// The state hash of `state`, using `scratch` as the encoding buffer.
+/// The format-1 state hash of `state`, using `scratch` as the encoding buffer.
 pub fn state_hash(state: &StateView, scratch: &mut Vec<u8>) -> blake3::Hash {
     encode(state, scratch);
     blake3::hash(scratch)

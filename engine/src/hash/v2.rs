@@ -1,0 +1,370 @@
+//! Hash format 2 (journals of format 3): the state's big arrays in chunks,
+//! each chunk hashed on its own, and a root hash over the chunk digests and
+//! the small sections. docs/model.md lists the encoding byte by byte.
+//!
+//! Why chunks: a 100,000-asset country is about 2.5 MB of hashed state, and
+//! hashing all of it every tick cost more than the cascade step itself. Most
+//! ticks change a small part of it (a cascade front, a few outage counters, an
+//! order's asset), so the cache keeps a copy of every hashed array as it was
+//! last hashed; each tick it compares the current arrays with that copy chunk
+//! by chunk (slices of integers compare at memcmp speed) and re-hashes only the
+//! chunks that differ.
+//!
+//! The invariant that makes this safe whatever happened in between (a
+//! restored snapshot, direct writes in tests): every stored digest is the
+//! blake3 of the encoding of the shadow copy's chunk. Updating a chunk's copy
+//! and its digest together keeps it, so the root always equals a computation
+//! from scratch.
+
+use std::ops::Range;
+
+use super::{StateView, encode_rng};
+use crate::cascade::CascadeGraph;
+use crate::exercise::state::NEVER;
+
+/// Elements per chunk in every chunked section (the last chunk may be
+/// shorter). Hashed into the root, so a different size is a different format.
+pub const CHUNK: usize = 1024;
+
+/// The first 16 bytes of the root encoding.
+pub const DOMAIN: &[u8; 16] = b"cascade state v2";
+
+/// Per asset: integrity, level, cap (u16 each).
+pub const SECTION_ASSETS: u8 = 0x10;
+/// Per asset: physical, cyber (u16 each).
+pub const SECTION_PLANT: u8 = 0x11;
+/// Per dependency in stable order: since when it is out (u64, [`outage_since`]).
+pub const SECTION_OUTAGES: u8 = 0x12;
+/// Per asset: flags (u8: bit 0 isolated, bit 1 hardened), last investigation (u64).
+pub const SECTION_RESPONSE: u8 = 0x13;
+
+type Digest = [u8; 32];
+
+/// How section `0x12` encodes the outage counter `c` of a dependency at
+/// `tick`: 0 while it is supplied (`c` = 0), else `tick + 2^32 − c` — the
+/// tick its outage began plus `2^32 − 1`, so a counter that advances with the
+/// clock (every dependency in a long outage, every tick) leaves its chunk
+/// alone. Given the tick, hashed in the root, it is one-to-one with `c` for
+/// every tick below `2^64 − 2^32` (a scenario lasts at most
+/// `MAX_DURATION_TICKS`, far below).
+pub fn outage_since(counter: u32, tick: u64) -> u64 {
+    if counter == 0 { 0 } else { tick.wrapping_add(1 << 32).wrapping_sub(u64::from(counter)) }
+}
+
+/// What was hashed last, and the digests of its chunks.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    /// False until the first hash: then every chunk is hashed.
+    primed: bool,
+    integrity: Vec<u16>,
+    level: Vec<u16>,
+    cap: Vec<u16>,
+    physical: Vec<u16>,
+    cyber: Vec<u16>,
+    /// Outage counters in row order, as the cascade stores them, at tick
+    /// `outage_tick`: compared with the live array to find the rows whose
+    /// encoding changed.
+    outage_rows: Vec<u32>,
+    outage_tick: u64,
+    /// Their encodings (`outage_since`) in stable order, as they are hashed.
+    outage_stable: Vec<u64>,
+    isolated: Vec<bool>,
+    hardened: Vec<bool>,
+    investigated: Vec<Option<u64>>,
+    assets: Vec<Digest>,
+    plant: Vec<Digest>,
+    outages: Vec<Digest>,
+    response: Vec<Digest>,
+    /// Per stable outage chunk: a row in it changed this tick.
+    dirty: Vec<bool>,
+    /// Encoding buffers (their capacity is reused: no allocation once warm).
+    chunk: Vec<u8>,
+    root: Vec<u8>,
+}
+
+/// The element ranges of the chunks of an array of `n` elements.
+fn chunks(n: usize) -> impl Iterator<Item = Range<usize>> {
+    (0..n.div_ceil(CHUNK)).map(move |c| c * CHUNK..((c + 1) * CHUNK).min(n))
+}
+
+/// Copies `current` over `shadow` if they differ; true if they did.
+fn sync<T: PartialEq + Copy>(current: &[T], shadow: &mut [T]) -> bool {
+    if current == shadow {
+        return false;
+    }
+    shadow.copy_from_slice(current);
+    true
+}
+
+/// `sync` for optional ticks: `Option<u64>` slices compare element by
+/// element with a branch each (no memcmp: a `None` has undefined padding), so
+/// a whole chunk is compared branch-free first.
+fn sync_ticks(current: &[Option<u64>], shadow: &mut [Option<u64>]) -> bool {
+    let key = |t: &Option<u64>| (t.is_some(), t.unwrap_or(0));
+    if current.iter().zip(shadow.iter()).fold(true, |all, (a, b)| all & (key(a) == key(b))) {
+        return false;
+    }
+    shadow.copy_from_slice(current);
+    true
+}
+
+fn finish(buf: &[u8]) -> Digest {
+    *blake3::hash(buf).as_bytes()
+}
+
+/// A chunk of section `0x10`: per asset integrity, level, cap.
+fn digest_assets(buf: &mut Vec<u8>, integrity: &[u16], level: &[u16], cap: &[u16]) -> Digest {
+    buf.clear();
+    for ((i, l), c) in integrity.iter().zip(level).zip(cap) {
+        buf.extend_from_slice(&i.to_le_bytes());
+        buf.extend_from_slice(&l.to_le_bytes());
+        buf.extend_from_slice(&c.to_le_bytes());
+    }
+    finish(buf)
+}
+
+/// A chunk of section `0x11`: per asset physical, cyber.
+fn digest_plant(buf: &mut Vec<u8>, physical: &[u16], cyber: &[u16]) -> Digest {
+    buf.clear();
+    for (p, c) in physical.iter().zip(cyber) {
+        buf.extend_from_slice(&p.to_le_bytes());
+        buf.extend_from_slice(&c.to_le_bytes());
+    }
+    finish(buf)
+}
+
+/// A chunk of section `0x12`: outage encodings in stable order.
+fn digest_outages(buf: &mut Vec<u8>, outage: &[u64]) -> Digest {
+    buf.clear();
+    buf.resize(8 * outage.len(), 0);
+    for (bytes, o) in buf.chunks_exact_mut(8).zip(outage) {
+        bytes.copy_from_slice(&o.to_le_bytes());
+    }
+    finish(buf)
+}
+
+/// A chunk of section `0x13`: per asset the response flags and last investigation.
+fn digest_response(buf: &mut Vec<u8>, isolated: &[bool], hardened: &[bool], investigated: &[Option<u64>]) -> Digest {
+    buf.clear();
+    for ((&i, &h), at) in isolated.iter().zip(hardened).zip(investigated) {
+        buf.push(u8::from(i) | (u8::from(h) << 1));
+        buf.extend_from_slice(&at.unwrap_or(NEVER).to_le_bytes());
+    }
+    finish(buf)
+}
+
+impl Cache {
+    /// The v2 hash of `state`, re-hashing the chunks that differ from the
+    /// last hashed state (all of them the first time, or if an array's length
+    /// changed, which a simulation never does).
+    pub fn state_hash(&mut self, state: &StateView) -> blake3::Hash {
+        let ex = state.exercise;
+        let same_shape = self.primed
+            && self.level.len() == state.level.len()
+            && self.outage_rows.len() == state.outage_by_row.len()
+            && self.isolated.len() == ex.isolated.len();
+        if same_shape {
+            self.update(state);
+        } else {
+            self.prime(state);
+        }
+        self.root(state)
+    }
+
+    /// Copies every array and hashes every chunk.
+    fn prime(&mut self, s: &StateView) {
+        let ex = s.exercise;
+        self.integrity = s.integrity.to_vec();
+        self.level = s.level.to_vec();
+        self.cap = s.cap.to_vec();
+        self.physical = s.physical.to_vec();
+        self.cyber = s.cyber.to_vec();
+        self.outage_rows = s.outage_by_row.to_vec();
+        self.outage_tick = s.tick;
+        self.outage_stable = vec![0; s.outage_by_row.len()];
+        for (row, &value) in s.outage_by_row.iter().enumerate() {
+            self.outage_stable[s.graph.stable_index_of_row(row) as usize] = outage_since(value, s.tick);
+        }
+        self.isolated = ex.isolated.clone();
+        self.hardened = ex.hardened.clone();
+        self.investigated = ex.investigated_at.clone();
+        let buf = &mut self.chunk;
+        let n = self.level.len();
+        self.assets = chunks(n)
+            .map(|r| digest_assets(buf, &self.integrity[r.clone()], &self.level[r.clone()], &self.cap[r]))
+            .collect();
+        self.plant = chunks(n).map(|r| digest_plant(buf, &self.physical[r.clone()], &self.cyber[r])).collect();
+        self.outages = chunks(self.outage_stable.len()).map(|r| digest_outages(buf, &self.outage_stable[r])).collect();
+        self.response = chunks(self.isolated.len())
+            .map(|r| digest_response(buf, &self.isolated[r.clone()], &self.hardened[r.clone()], &self.investigated[r]))
+            .collect();
+        self.primed = true;
+    }
+
+    /// Re-hashes the chunks whose elements differ from the shadow copy.
+    fn update(&mut self, s: &StateView) {
+        let ex = s.exercise;
+        self.outage_chunks(s.outage_by_row, s.tick, s.graph);
+        let buf = &mut self.chunk;
+        for (c, r) in chunks(self.level.len()).enumerate() {
+            // `|=`, not `||`: every array's copy must be brought up to date.
+            let mut changed = sync(&s.integrity[r.clone()], &mut self.integrity[r.clone()]);
+            changed |= sync(&s.level[r.clone()], &mut self.level[r.clone()]);
+            changed |= sync(&s.cap[r.clone()], &mut self.cap[r.clone()]);
+            if changed {
+                self.assets[c] = digest_assets(buf, &self.integrity[r.clone()], &self.level[r.clone()], &self.cap[r]);
+            }
+        }
+        for (c, r) in chunks(self.physical.len()).enumerate() {
+            let mut changed = sync(&s.physical[r.clone()], &mut self.physical[r.clone()]);
+            changed |= sync(&s.cyber[r.clone()], &mut self.cyber[r.clone()]);
+            if changed {
+                self.plant[c] = digest_plant(buf, &self.physical[r.clone()], &self.cyber[r]);
+            }
+        }
+        for (c, r) in chunks(self.isolated.len()).enumerate() {
+            let mut changed = sync(&ex.isolated[r.clone()], &mut self.isolated[r.clone()]);
+            changed |= sync(&ex.hardened[r.clone()], &mut self.hardened[r.clone()]);
+            changed |= sync_ticks(&ex.investigated_at[r.clone()], &mut self.investigated[r.clone()]);
+            if changed {
+                self.response[c] =
+                    digest_response(buf, &self.isolated[r.clone()], &self.hardened[r.clone()], &self.investigated[r]);
+            }
+        }
+    }
+
+    /// The counters live in row order and are hashed in stable order: a row
+    /// chunk in which some row's encoding differs from its copy's is searched
+    /// for those rows, each written into the stable copy and its stable chunk
+    /// marked for re-hashing.
+    ///
+    /// A row keeps its encoding from tick `t'` (the copy's) to `t` iff both
+    /// counters are 0, or both are not and the counter advanced by exactly
+    /// `t − t'` (the two `outage_since` are then equal), which a branch-free
+    /// test checks for a whole chunk at once.
+    fn outage_chunks(&mut self, by_row: &[u32], tick: u64, graph: &CascadeGraph) {
+        let elapsed = tick.wrapping_sub(self.outage_tick);
+        let keeps = |c: u32, p: u32| {
+            (c == 0 && p == 0) | (c != 0 && p != 0 && u64::from(c).wrapping_sub(u64::from(p)) == elapsed)
+        };
+        self.dirty.clear();
+        self.dirty.resize(self.outages.len(), false);
+        let mut any = false;
+        for r in chunks(by_row.len()) {
+            let current = &by_row[r.clone()];
+            let copy = &mut self.outage_rows[r.clone()];
+            // The same tick: an encoding changes iff its counter does (memcmp).
+            let same = if elapsed == 0 {
+                current == &copy[..]
+            } else {
+                current.iter().zip(copy.iter()).fold(true, |all, (&c, &p)| all & keeps(c, p))
+            };
+            if !same {
+                for (i, (&c, &p)) in current.iter().zip(copy.iter()).enumerate() {
+                    if !keeps(c, p) {
+                        let stable = graph.stable_index_of_row(r.start + i) as usize;
+                        self.outage_stable[stable] = outage_since(c, tick);
+                        self.dirty[stable / CHUNK] = true;
+                        any = true;
+                    }
+                }
+            }
+            if elapsed != 0 || !same {
+                copy.copy_from_slice(current);
+            }
+        }
+        self.outage_tick = tick;
+        if !any {
+            return;
+        }
+        for (c, r) in chunks(self.outage_stable.len()).enumerate() {
+            if self.dirty[c] {
+                self.outages[c] = digest_outages(&mut self.chunk, &self.outage_stable[r]);
+            }
+        }
+    }
+
+    /// The root: domain tag, tick, chunk size, each chunked section's tag,
+    /// element count and chunk digests, then the small sections.
+    fn root(&mut self, s: &StateView) -> blake3::Hash {
+        let out = &mut self.root;
+        out.clear();
+        out.extend_from_slice(DOMAIN);
+        out.extend_from_slice(&s.tick.to_le_bytes());
+        out.extend_from_slice(&(CHUNK as u32).to_le_bytes());
+        let sections = [
+            (SECTION_ASSETS, self.level.len(), &self.assets),
+            (SECTION_PLANT, self.physical.len(), &self.plant),
+            (SECTION_OUTAGES, self.outage_stable.len(), &self.outages),
+            (SECTION_RESPONSE, self.isolated.len(), &self.response),
+        ];
+        for (tag, count, digests) in sections {
+            out.push(tag);
+            out.extend_from_slice(&(count as u32).to_le_bytes());
+            for digest in digests {
+                out.extend_from_slice(digest);
+            }
+        }
+        encode_rng(s.rng, out);
+        crate::exercise::hash::encode_small(s.exercise, out);
+        blake3::hash(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_array_once_the_last_one_short() {
+        let all: Vec<Range<usize>> = chunks(2 * CHUNK + 5).collect();
+        assert_eq!(all, [0..CHUNK, CHUNK..2 * CHUNK, 2 * CHUNK..2 * CHUNK + 5]);
+        assert_eq!(chunks(0).count(), 0);
+        assert_eq!(chunks(CHUNK).count(), 1);
+    }
+
+    #[test]
+    fn an_outage_encodes_when_it_began() {
+        assert_eq!(outage_since(0, 7), 0);
+        assert_eq!(outage_since(1, 7), 7 + (1 << 32) - 1);
+        // An outage running on: the same encoding every tick.
+        assert_eq!(outage_since(3, 9), outage_since(1, 7));
+        // One-to-one at a given tick, 0 only for no outage.
+        let at = |c| outage_since(c, 5);
+        assert_ne!(at(u32::MAX), at(0));
+        assert_ne!(at(6), at(0));
+        assert_ne!(at(7), at(6));
+    }
+
+    #[test]
+    fn sync_copies_only_what_differs() {
+        let mut shadow = [1u16, 2, 3];
+        assert!(!sync(&[1, 2, 3], &mut shadow));
+        assert!(sync(&[1, 9, 3], &mut shadow));
+        assert_eq!(shadow, [1, 9, 3]);
+        let mut ticks = [None, Some(0), Some(5)];
+        assert!(!sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
+        assert!(sync_ticks(&[Some(0), Some(0), Some(5)], &mut ticks), "never is not tick 0");
+        assert!(sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
+        assert!(sync_ticks(&[None, Some(0), Some(6)], &mut ticks));
+        assert_eq!(ticks, [None, Some(0), Some(6)]);
+    }
+
+    #[test]
+    fn chunk_encodings_are_the_documented_bytes() {
+        let mut buf = Vec::new();
+        let d = digest_assets(&mut buf, &[1, 2], &[3, 4], &[5, 6]);
+        assert_eq!(buf, [1, 0, 3, 0, 5, 0, 2, 0, 4, 0, 6, 0]);
+        assert_eq!(d, *blake3::hash(&buf).as_bytes());
+        digest_plant(&mut buf, &[7], &[8]);
+        assert_eq!(buf, [7, 0, 8, 0]);
+        digest_outages(&mut buf, &[0x0102_0304]);
+        assert_eq!(buf, [4, 3, 2, 1, 0, 0, 0, 0]);
+        digest_response(&mut buf, &[true, false], &[true, true], &[Some(2), None]);
+        let mut expected = vec![3];
+        expected.extend_from_slice(&2u64.to_le_bytes());
+        expected.push(2);
+        expected.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(buf, expected);
+    }
+}
