@@ -53,10 +53,13 @@ pub fn decide(ctx: &mut Ctx) {
 /// built from the incidents' infections (hundreds at national scale) so a bot
 /// looking at its assets asks a map of the compromised ones, not every
 /// incident for every asset.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Compromises {
     /// Compromised assets (ascending) → what their compromises say.
     by_asset: BTreeMap<u32, Seen>,
+    /// Per asset: whether it is in `by_asset` (most are not; a look here
+    /// spares the map's search).
+    any: Vec<bool>,
 }
 
 /// The compromises on one asset.
@@ -73,9 +76,11 @@ struct Seen {
 impl Compromises {
     fn gather(ex: &Exercise, m: &crate::Model) -> Self {
         let mut by_asset: BTreeMap<u32, Seen> = BTreeMap::new();
+        let mut any = vec![false; m.assets.len()];
         for (i, state) in ex.incidents.iter().enumerate() {
             let impact = m.exercise.incidents[i].impact > 0;
             for (&a, inf) in &state.infections {
+                any[a as usize] = true;
                 let seen = by_asset.entry(a).or_insert(Seen { detected: NEVER, harmful: NEVER, unknown: false });
                 match inf.detected {
                     Some(d) => {
@@ -88,22 +93,26 @@ impl Compromises {
                 }
             }
         }
-        Self { by_asset }
+        Self { by_asset, any }
+    }
+
+    fn seen(&self, a: u32) -> Option<&Seen> {
+        if self.any[a as usize] { self.by_asset.get(&a) } else { None }
     }
 
     /// A compromise of `a` detected at or before `ripe`.
     fn detected(&self, a: u32, ripe: u64) -> bool {
-        self.by_asset.get(&a).is_some_and(|s| s.detected <= ripe)
+        self.seen(a).is_some_and(|s| s.detected <= ripe)
     }
 
     /// A compromise of `a` by an incident with impact detected at or before `ripe`.
     fn harmful(&self, a: u32, ripe: u64) -> bool {
-        self.by_asset.get(&a).is_some_and(|s| s.harmful <= ripe)
+        self.seen(a).is_some_and(|s| s.harmful <= ripe)
     }
 
     /// Every compromise of `a` is detected (true when it has none).
     fn all_known(&self, a: u32) -> bool {
-        self.by_asset.get(&a).is_none_or(|s| !s.unknown)
+        self.seen(a).is_none_or(|s| !s.unknown)
     }
 
     /// The assets of `scope` with a compromise detected at or before `ripe`,
@@ -121,32 +130,49 @@ impl Compromises {
 /// The CSIRT teams that serve each organisation (not their own), in team
 /// order: built at the first question of a tick, by one pass over the CSIRT
 /// teams' constituencies, instead of a pass over every team and a search of
-/// each constituency per question.
+/// each constituency per question. Flat (an organisation's teams are
+/// `teams[start[o]..start[o + 1]]`): a national country has 10,000s of
+/// organisations and constituencies of 1,000s.
 #[derive(Debug, Default)]
 struct Serving {
-    by_organisation: Option<BTreeMap<u32, Vec<u32>>>,
+    index: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 impl Serving {
     fn of(&mut self, m: &crate::Model, organisation: u32) -> &[u32] {
-        let index = self.by_organisation.get_or_insert_with(|| {
-            let mut index: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-            for (t, team) in m.scenario.teams.iter().enumerate() {
-                let csirt_org = m.team_organisation[t];
-                if team.role != TeamRole::Csirt {
-                    continue;
-                }
-                for &o in &m.organisation_constituency[csirt_org as usize] {
-                    let teams = index.entry(o).or_default();
-                    // A constituency may name an organisation twice: once is enough.
-                    if o != csirt_org && teams.last() != Some(&(t as u32)) {
-                        teams.push(t as u32);
+        let (start, teams) = self.index.get_or_insert_with(|| {
+            let organisations = m.organisation_constituency.len();
+            // Each (CSIRT team, organisation it serves) once, in team order.
+            let served = |each: &mut dyn FnMut(u32, u32)| {
+                for (t, team) in m.scenario.teams.iter().enumerate() {
+                    let csirt_org = m.team_organisation[t];
+                    if team.role != TeamRole::Csirt {
+                        continue;
+                    }
+                    let constituency = &m.organisation_constituency[csirt_org as usize];
+                    // Validation refuses an organisation listed twice or in
+                    // its own constituency; the guard keeps the rule's wording.
+                    for &o in constituency {
+                        if o != csirt_org {
+                            each(o, t as u32);
+                        }
                     }
                 }
+            };
+            let mut start = vec![0u32; organisations + 1];
+            served(&mut |o, _| start[o as usize + 1] += 1);
+            for o in 0..organisations {
+                start[o + 1] += start[o];
             }
-            index
+            let mut next = start.clone();
+            let mut teams = vec![0u32; start[organisations] as usize];
+            served(&mut |o, t| {
+                teams[next[o as usize] as usize] = t;
+                next[o as usize] += 1;
+            });
+            (start, teams)
         });
-        index.get(&organisation).map_or(&[], Vec::as_slice)
+        &teams[start[organisation as usize] as usize..start[organisation as usize + 1] as usize]
     }
 }
 
