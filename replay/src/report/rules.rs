@@ -71,14 +71,16 @@ pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
 
     // Regulators and newsrooms mostly receive (reports, statements): their
     // silence is no finding.
-    let idle: Vec<&str> = report
+    // Named up to the report's list limit (a national exercise has 100s of
+    // idle teams); the team table of report.json has every one.
+    let idle: Vec<String> = report
         .teams
         .iter()
         .filter(|t| t.total_actions == 0 && !PASSIVE_ROLES.contains(&t.role.as_str()))
-        .map(|t| t.id.as_str())
+        .map(|t| t.id.clone())
         .collect();
     if !idle.is_empty() && report.incidents.iter().any(|i| i.started.is_some()) {
-        improvements.push(format!("Teams that took no action: {}.", idle.join(", ")));
+        improvements.push(format!("Teams that took no action: {}.", super::render::id_list(&idle)));
     }
     (strengths, improvements)
 }
@@ -118,6 +120,9 @@ mod tests {
             },
             service: ServiceSeries { population: 0, people: None, national: vec![], sectors: vec![], axis: vec![] },
             lowest_service: Lowest { served: 0, per_mille: 1000, people: None, at: at(0).unwrap() },
+            outages: vec![],
+            outage_assets: 0,
+            organisation_outages: vec![],
             incidents: vec![],
             objectives: vec![],
             notifications: vec![],
