@@ -1024,4 +1024,22 @@ mod tests {
             other => panic!("expected a mismatch, got {:?}", other.map(|r| r.overview)),
         }
     }
+
+    /// Hospital-it, isolated and held to 200‰ from tick 9, is an outage that
+    /// is still on at the end; the organisations' counts add up to the assets.
+    #[test]
+    fn outages_list_the_assets_below_the_critical_level_and_their_organisations() {
+        let dir = tempfile::tempdir().unwrap();
+        let replay = journal_with_a_human_command(dir.path());
+        let report = build(&replay, |_| {}).unwrap();
+        let hospital = report.outages.iter().find(|o| o.id == "hospital-it").expect("hospital-it is down");
+        assert_eq!((hospital.lowest, hospital.lowest_at.tick, hospital.first_below.tick), (200, 9, 9));
+        assert!(hospital.down_at_end);
+        assert_eq!(hospital.minutes_below, minutes(&replay.model, 2));
+        assert_eq!(report.outage_assets, report.outages.len() as u64);
+        let down: u32 = report.organisation_outages.iter().map(|o| o.assets_down).sum();
+        assert_eq!(u64::from(down), report.outage_assets);
+        let sector = report.service.sectors.iter().min_by_key(|s| s.lowest * 1000 / s.population.max(1)).unwrap();
+        assert!(sector.lowest < sector.population && sector.lowest_at.tick >= 9);
+    }
 }
