@@ -75,6 +75,19 @@ pub fn more(rest: usize, what: &str) -> String {
     format!("and {rest} more {what}, see report.json")
 }
 
+/// The line under the worst-outage assets: report.json lists only the worst
+/// `OUTAGE_ASSETS`, so it says where the rest are counted.
+pub fn more_outages(rest: usize, r: &Report) -> String {
+    if r.outages.len() as u64 >= r.outage_assets {
+        more(rest, "assets")
+    } else {
+        format!(
+            "and {rest} more assets; report.json lists the worst {} (`outages`) and counts every one per organisation (`organisation_outages`)",
+            r.outages.len()
+        )
+    }
+}
+
 /// Ids joined by ", ", at most `limits::LIST_IDS` of them, then how many more.
 pub fn id_list(ids: &[String]) -> String {
     let (first, rest) = shown(ids, limits::LIST_IDS);
@@ -410,7 +423,7 @@ fn outages_md(s: &mut String, r: &Report) {
         );
     }
     if rest > 0 {
-        let _ = writeln!(s, "\n{}.", more(rest, "assets"));
+        let _ = writeln!(s, "\n{}.", more_outages(rest, r));
     }
     let _ = writeln!(s, "\nThe organisations hardest hit (minutes below the level, summed over their assets):\n");
     let _ = writeln!(
@@ -755,7 +768,9 @@ fn outages_html(s: &mut String, r: &Report) {
         );
     }
     let _ = writeln!(s, "</table>");
-    more_html(s, rest, "assets");
+    if rest > 0 {
+        let _ = writeln!(s, "<p>{}.</p>", esc(&more_outages(rest, r)));
+    }
     let _ = writeln!(
         s,
         "<p>The organisations hardest hit (minutes below the level, summed over their assets):</p><table><tr><th>Organisation</th><th>Assets</th><th>Down</th><th>Down at the end</th><th>Minutes below</th><th>Lowest</th></tr>"

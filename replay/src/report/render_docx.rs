@@ -341,7 +341,9 @@ fn outages(mut d: Docx, r: &Report) -> Docx {
             })
             .collect(),
     );
-    d = more_para(d, rest, "assets");
+    if rest > 0 {
+        d = para(d, &format!("{}.", super::render::more_outages(rest, r)));
+    }
     d = para(d, "The organisations hardest hit (minutes below the level, summed over their assets):");
     let (organisations, rest) = shown(&r.organisation_outages, limits::OUTAGE_ROWS);
     d = table(
