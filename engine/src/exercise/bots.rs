@@ -9,10 +9,13 @@
 //! the state allows now, about situations at least `delay` ticks old. Its orders
 //! go through the same checks as a human's again when they apply, at the next tick.
 
+use std::collections::BTreeMap;
+
 use super::Ctx;
 use super::command::{Order, needs_request};
 use super::measure::{Filing, due, filing};
 use super::orders::check;
+use super::state::{Exercise, NEVER};
 use crate::rng::Purpose;
 use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
 
@@ -20,6 +23,10 @@ use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
 pub fn decide(ctx: &mut Ctx) {
     let m = ctx.model;
     let mut orders = Vec::new();
+    // Gathered once for every bot of the tick (the state does not change while
+    // they decide): one pass over the compromises, not one per asset per bot.
+    let compromises = Compromises::gather(ctx.ex, m);
+    let mut serving = Serving::default();
     for (t, team) in m.scenario.teams.iter().enumerate() {
         let t = t as u32;
         let BotPolicy::Responsive { delay, skill } = team.bot else { continue };
@@ -32,7 +39,9 @@ pub fn decide(ctx: &mut Ctx) {
         let ripe = ctx.tick.saturating_sub(u64::from(delay));
         // The first candidate the state allows now (staff, nothing identical
         // already running, …): a bot never wastes its turn on a refusal.
-        let chosen = candidates(ctx, t, team.role, ripe).into_iter().find(|o| check(ctx, t, o).is_ok());
+        let chosen = candidates(ctx, t, team.role, ripe, &compromises, &mut serving)
+            .into_iter()
+            .find(|o| check(ctx, t, o).is_ok());
         if let Some(order) = chosen {
             orders.push((t, order));
         }
@@ -40,8 +49,142 @@ pub fn decide(ctx: &mut Ctx) {
     ctx.ex.bot_orders = orders;
 }
 
+/// What the bots ask about the compromises on an asset, over every incident:
+/// built from the incidents' infections (hundreds at national scale) so a bot
+/// looking at its assets asks a map of the compromised ones, not every
+/// incident for every asset.
+#[derive(Debug)]
+struct Compromises {
+    /// Compromised assets (ascending) → what their compromises say.
+    by_asset: BTreeMap<u32, Seen>,
+    /// Per asset: whether it is in `by_asset` (most are not; a look here
+    /// spares the map's search).
+    any: Vec<bool>,
+}
+
+/// The compromises on one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    /// The earliest detection of any of them (`NEVER` if none is detected).
+    detected: u64,
+    /// The earliest detection of one by an incident with impact (`NEVER` if none).
+    harmful: u64,
+    /// One of them is undetected.
+    unknown: bool,
+}
+
+impl Compromises {
+    fn gather(ex: &Exercise, m: &crate::Model) -> Self {
+        let mut by_asset: BTreeMap<u32, Seen> = BTreeMap::new();
+        let mut any = vec![false; m.assets.len()];
+        for (i, state) in ex.incidents.iter().enumerate() {
+            let impact = m.exercise.incidents[i].impact > 0;
+            for (&a, inf) in &state.infections {
+                any[a as usize] = true;
+                let seen = by_asset.entry(a).or_insert(Seen { detected: NEVER, harmful: NEVER, unknown: false });
+                match inf.detected {
+                    Some(d) => {
+                        seen.detected = seen.detected.min(d);
+                        if impact {
+                            seen.harmful = seen.harmful.min(d);
+                        }
+                    }
+                    None => seen.unknown = true,
+                }
+            }
+        }
+        Self { by_asset, any }
+    }
+
+    fn seen(&self, a: u32) -> Option<&Seen> {
+        if self.any[a as usize] { self.by_asset.get(&a) } else { None }
+    }
+
+    /// A compromise of `a` detected at or before `ripe`.
+    fn detected(&self, a: u32, ripe: u64) -> bool {
+        self.seen(a).is_some_and(|s| s.detected <= ripe)
+    }
+
+    /// A compromise of `a` by an incident with impact detected at or before `ripe`.
+    fn harmful(&self, a: u32, ripe: u64) -> bool {
+        self.seen(a).is_some_and(|s| s.harmful <= ripe)
+    }
+
+    /// Every compromise of `a` is detected (true when it has none).
+    fn all_known(&self, a: u32) -> bool {
+        self.seen(a).is_none_or(|s| !s.unknown)
+    }
+
+    /// The assets of `scope` with a compromise detected at or before `ripe`,
+    /// ascending: whichever of the two sets is smaller is walked.
+    fn detected_in(&self, scope: &Scope, ripe: u64) -> Vec<u32> {
+        let detected = |a: &u32| self.detected(*a, ripe);
+        if scope.len() <= self.by_asset.len() {
+            scope.iter().filter(detected).collect()
+        } else {
+            self.by_asset.keys().copied().filter(|a| scope.contains(*a)).filter(detected).collect()
+        }
+    }
+}
+
+/// The CSIRT teams that serve each organisation (not their own), in team
+/// order: built at the first question of a tick, by one pass over the CSIRT
+/// teams' constituencies, instead of a pass over every team and a search of
+/// each constituency per question. Flat (an organisation's teams are
+/// `teams[start[o]..start[o + 1]]`): a national country has 10,000s of
+/// organisations and constituencies of 1,000s.
+#[derive(Debug, Default)]
+struct Serving {
+    index: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+impl Serving {
+    fn of(&mut self, m: &crate::Model, organisation: u32) -> &[u32] {
+        let (start, teams) = self.index.get_or_insert_with(|| {
+            let organisations = m.organisation_constituency.len();
+            // Each (CSIRT team, organisation it serves) once, in team order.
+            let served = |each: &mut dyn FnMut(u32, u32)| {
+                for (t, team) in m.scenario.teams.iter().enumerate() {
+                    let csirt_org = m.team_organisation[t];
+                    if team.role != TeamRole::Csirt {
+                        continue;
+                    }
+                    let constituency = &m.organisation_constituency[csirt_org as usize];
+                    // Validation refuses an organisation listed twice or in
+                    // its own constituency; the guard keeps the rule's wording.
+                    for &o in constituency {
+                        if o != csirt_org {
+                            each(o, t as u32);
+                        }
+                    }
+                }
+            };
+            let mut start = vec![0u32; organisations + 1];
+            served(&mut |o, _| start[o as usize + 1] += 1);
+            for o in 0..organisations {
+                start[o + 1] += start[o];
+            }
+            let mut next = start.clone();
+            let mut teams = vec![0u32; start[organisations] as usize];
+            served(&mut |o, t| {
+                teams[next[o as usize] as usize] = t;
+                next[o as usize] += 1;
+            });
+            (start, teams)
+        });
+        &teams[start[organisation as usize] as usize..start[organisation as usize + 1] as usize]
+    }
+}
+
 /// The orders `team` would give, in priority order, about things visible since `ripe`.
-fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
+fn candidates(
+    ctx: &Ctx,
+    team: u32,
+    role: TeamRole,
+    ripe: u64,
+    compromises: &Compromises,
+    serving: &mut Serving,
+) -> Vec<Order> {
     let m = ctx.model;
     let ex = &*ctx.ex;
     let org = m.team_organisation[team as usize];
@@ -51,29 +194,22 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
     // `authority` of every asset, without a pass over the whole country and a
     // search of the constituency per asset (a national country has 100,000s).
     let scope = scope(m, ex, team, role);
-    let in_scope = || scope.iter().copied();
+    let in_scope = || scope.iter();
     // A compromise of the asset detected at or before `ripe`.
-    let detected = |a: u32| {
-        ex.incidents.iter().any(|s| s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe)))
-    };
+    let detected = |a: u32| compromises.detected(a, ripe);
     // Isolating is worth the service it costs only against a compromise that
     // does damage: a bot leaves an asset running for an incident with no
     // impact (espionage) when isolating it would lower its level.
-    let worth_isolating = |a: u32| {
-        m.assets[a as usize].isolation_cap >= 1000
-            || ex.incidents.iter().enumerate().any(|(i, s)| {
-                m.exercise.incidents[i].impact > 0
-                    && s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe))
-            })
-    };
-    let all_known = |a: u32| ex.incidents.iter().all(|s| s.infections.get(&a).is_none_or(|inf| inf.detected.is_some()));
-    let csirts_serving = |o: u32| {
-        (0..m.scenario.teams.len() as u32).filter(move |&t| {
-            let csirt_org = m.team_organisation[t as usize];
-            m.scenario.teams[t as usize].role == TeamRole::Csirt
-                && csirt_org != o
-                && m.organisation_constituency[csirt_org as usize].contains(&o)
-        })
+    let worth_isolating = |a: u32| m.assets[a as usize].isolation_cap >= 1000 || compromises.harmful(a, ripe);
+    let all_known = |a: u32| compromises.all_known(a);
+    // What to isolate: detected compromises in scope, found from the (few)
+    // compromised assets rather than by asking about every asset in scope.
+    let to_isolate = || {
+        compromises
+            .detected_in(&scope, ripe)
+            .into_iter()
+            .filter(|&a| worth_isolating(a) && !ex.isolated[a as usize])
+            .map(Order::Isolate)
     };
 
     match role {
@@ -91,19 +227,11 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             }
         }
         TeamRole::Cerc => {
-            out.extend(
-                in_scope()
-                    .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
-                    .map(Order::Isolate),
-            );
+            out.extend(to_isolate());
         }
         TeamRole::Operator | TeamRole::Csirt => {
             // 1. Contain what is known to be compromised and doing damage.
-            out.extend(
-                in_scope()
-                    .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
-                    .map(Order::Isolate),
-            );
+            out.extend(to_isolate());
             // 2. Share indicators, as TLP allows: an operator with the CSIRTs
             //    that serve it; a CSIRT with its constituency (its Media
             //    organisations aside: indicators are not news), and with the other
@@ -126,7 +254,7 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
                         })
                         .collect()
                 } else {
-                    csirts_serving(org).collect()
+                    serving.of(m, org).to_vec()
                 };
                 if !to.is_empty() {
                     out.push(Order::Share {
@@ -154,7 +282,10 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
             owed.sort_by_key(|(d, _)| *d);
             out.extend(owed.into_iter().map(|(_, order)| order));
             // 4. Classify incidents under a regime with classification deadlines.
-            for (&(o, incident), &aware) in &ex.awareness {
+            // Its own organisation's entries only (the map is ordered by
+            // organisation first): the same entries, in the same order, as a
+            // walk over every organisation's.
+            for (&(o, incident), &aware) in ex.awareness.range((org, 0)..=(org, u32::MAX)) {
                 let classifies = ex.obligations.iter().any(|ob| {
                     ob.organisation == o
                         && ob.incident == incident
@@ -168,9 +299,14 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
                 }
             }
             // 5. An operator that knows it is hit asks the CSIRTs that serve it.
-            if role == TeamRole::Operator && ex.awareness.iter().any(|(&(o, _), &aware)| o == org && aware <= ripe) {
+            if role == TeamRole::Operator
+                && ex.awareness.range((org, 0)..=(org, u32::MAX)).any(|(_, &aware)| aware <= ripe)
+            {
                 out.extend(
-                    csirts_serving(org)
+                    serving
+                        .of(m, org)
+                        .iter()
+                        .copied()
                         .filter(|&t| !ex.assistance.contains(&(org, m.team_organisation[t as usize])))
                         .map(Order::RequestAssistance),
                 );
@@ -195,14 +331,48 @@ fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
     out
 }
 
+/// The assets a team may act on now, ascending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// Every asset of the country (`0..n`): the CERC once the PIU is active,
+    /// without a list of them all rebuilt every tick.
+    All(u32),
+    /// These, ascending and without repeats.
+    Assets(Vec<u32>),
+}
+
+impl Scope {
+    fn len(&self) -> usize {
+        match self {
+            Scope::All(n) => *n as usize,
+            Scope::Assets(assets) => assets.len(),
+        }
+    }
+
+    fn contains(&self, a: u32) -> bool {
+        match self {
+            Scope::All(n) => a < *n,
+            Scope::Assets(assets) => assets.binary_search(&a).is_ok(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (all, assets) = match self {
+            Scope::All(n) => (0..*n, &[][..]),
+            Scope::Assets(assets) => (0..0, assets.as_slice()),
+        };
+        all.chain(assets.iter().copied())
+    }
+}
+
 /// The assets `team` may act on now, ascending: its organisation's; a CSIRT's
 /// constituency's (once asked, when the scenario says so); the CERC's every
 /// asset once the PIU is active. Exactly the assets for which `authority`
 /// gives a path the state allows (`scope_tests`).
-fn scope(m: &crate::Model, ex: &super::state::Exercise, team: u32, role: TeamRole) -> Vec<u32> {
+fn scope(m: &crate::Model, ex: &Exercise, team: u32, role: TeamRole) -> Scope {
     let org = m.team_organisation[team as usize];
     if role == TeamRole::Cerc && ex.piu.active_since.is_some() {
-        return (0..m.assets.len() as u32).collect();
+        return Scope::All(m.assets.len() as u32);
     }
     let mut assets = m.organisation_assets[org as usize].clone();
     if role == TeamRole::Csirt {
@@ -211,10 +381,11 @@ fn scope(m: &crate::Model, ex: &super::state::Exercise, team: u32, role: TeamRol
                 assets.extend_from_slice(&m.organisation_assets[owner as usize]);
             }
         }
-        assets.sort_unstable();
-        assets.dedup();
     }
-    assets
+    // Sorted for every role: `Scope::contains` searches it.
+    assets.sort_unstable();
+    assets.dedup();
+    Scope::Assets(assets)
 }
 
 #[cfg(test)]
@@ -255,12 +426,252 @@ mod scope_tests {
                             None => false,
                         })
                         .collect();
-                    assert_eq!(scope(m, ex, t, team.role), expected, "team {} at tick {tick}", team.id);
+                    assert_eq!(
+                        scope(m, ex, t, team.role).iter().collect::<Vec<_>>(),
+                        expected,
+                        "team {} at tick {tick}",
+                        team.id
+                    );
                 }
             }
         }
         // Both conditional paths were taken by then.
         assert!(sim.exercise().piu.active_since.is_some(), "the PIU is active");
         assert!(!sim.exercise().assistance.is_empty(), "CSIRTs were asked for assistance");
+    }
+}
+
+#[cfg(test)]
+mod candidate_tests {
+    //! The indexed candidates (compromises gathered once a tick, the CSIRTs
+    //! serving an organisation indexed, awareness ranged by organisation)
+    //! against the rule as first written, for every team, at every tick of
+    //! runs where incidents spread, are detected, isolated and restored.
+
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The rule as first written (every incident asked about every asset in
+    /// scope, every team asked whether it serves the organisation): the reference
+    /// the indexed `candidates` must equal.
+    fn plain_candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64) -> Vec<Order> {
+        let m = ctx.model;
+        let ex = &*ctx.ex;
+        let org = m.team_organisation[team as usize];
+        let r = &m.scenario.response;
+        let mut out = Vec::new();
+        // The assets it may act on now, in index order: the same set as asking
+        // `authority` of every asset, without a pass over the whole country and a
+        // search of the constituency per asset (a national country has 100,000s).
+        let scope: Vec<u32> = scope(m, ex, team, role).iter().collect();
+        let in_scope = || scope.iter().copied();
+        // A compromise of the asset detected at or before `ripe`.
+        let detected = |a: u32| {
+            ex.incidents.iter().any(|s| s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe)))
+        };
+        // Isolating is worth the service it costs only against a compromise that
+        // does damage: a bot leaves an asset running for an incident with no
+        // impact (espionage) when isolating it would lower its level.
+        let worth_isolating = |a: u32| {
+            m.assets[a as usize].isolation_cap >= 1000
+                || ex.incidents.iter().enumerate().any(|(i, s)| {
+                    m.exercise.incidents[i].impact > 0
+                        && s.infections.get(&a).is_some_and(|inf| inf.detected.is_some_and(|d| d <= ripe))
+                })
+        };
+        let all_known =
+            |a: u32| ex.incidents.iter().all(|s| s.infections.get(&a).is_none_or(|inf| inf.detected.is_some()));
+        let csirts_serving = |o: u32| {
+            (0..m.scenario.teams.len() as u32).filter(move |&t| {
+                let csirt_org = m.team_organisation[t as usize];
+                m.scenario.teams[t as usize].role == TeamRole::Csirt
+                    && csirt_org != o
+                    && m.organisation_constituency[csirt_org as usize].contains(&o)
+            })
+        };
+
+        match role {
+            TeamRole::CrisisCell => {
+                if ex.piu.active_since.is_none() && ex.first_critical_outage.is_some_and(|c| c <= ripe) {
+                    out.push(Order::ActivatePiu(2));
+                }
+            }
+            TeamRole::Communication => {
+                let piu = ex.piu.active_since.is_some_and(|p| p <= ripe);
+                if piu && ex.teams[team as usize].statements == 0 {
+                    out.push(Order::PublicStatement(
+                        "The national cyber crisis response plan is active. Emergency numbers work; follow LU-Alert and infocrise.lu for updates.".to_string(),
+                    ));
+                }
+            }
+            TeamRole::Cerc => {
+                out.extend(
+                    in_scope()
+                        .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                        .map(Order::Isolate),
+                );
+            }
+            TeamRole::Operator | TeamRole::Csirt => {
+                // 1. Contain what is known to be compromised and doing damage.
+                out.extend(
+                    in_scope()
+                        .filter(|&a| detected(a) && worth_isolating(a) && !ex.isolated[a as usize])
+                        .map(Order::Isolate),
+                );
+                // 2. Share indicators, as TLP allows: an operator with the CSIRTs
+                //    that serve it; a CSIRT with its constituency (its Media
+                //    organisations aside: indicators are not news), and with the other
+                //    CSIRTs when the indicators are its own or TLP:CLEAR/GREEN. Always
+                //    under TLP:AMBER at least (check() refuses what TLP forbids).
+                let holding = &ex.teams[team as usize];
+                for (&incident, held) in
+                    holding.indicators.iter().filter(|(i, held)| held.since <= ripe && !holding.shared.contains(i))
+                {
+                    let to: Vec<u32> = if role == TeamRole::Csirt {
+                        let constituency = &m.organisation_constituency[org as usize];
+                        let community = held.tlp <= Tlp::Green;
+                        (0..m.scenario.teams.len() as u32)
+                            .filter(|&t| {
+                                let their_org = m.team_organisation[t as usize];
+                                let media =
+                                    m.scenario.organisations[their_org as usize].kind == OrganisationKind::Media;
+                                t != team
+                                    && ((constituency.contains(&their_org) && !media)
+                                        || (community && m.scenario.teams[t as usize].role == TeamRole::Csirt))
+                            })
+                            .collect()
+                    } else {
+                        csirts_serving(org).collect()
+                    };
+                    if !to.is_empty() {
+                        out.push(Order::Share {
+                            to,
+                            tlp: held.tlp.max(Tlp::Amber),
+                            incident: Some(incident),
+                            text: String::new(),
+                        });
+                    }
+                }
+                // 3. Reports owed: the earliest due first.
+                let mut owed: Vec<(u64, Order)> = ex
+                    .obligations
+                    .iter()
+                    .filter(|o| {
+                        o.organisation == org
+                            && matches!(filing(m, ex, o, ctx.tick), Filing::Open | Filing::Overdue)
+                            && super::super::orders::stage_ready(m, ex, org, o.regime, o.stage, o.incident, ctx.tick)
+                                .is_ok()
+                    })
+                    .filter(|o| ex.awareness.get(&(org, o.incident)).is_some_and(|&a| a <= ripe))
+                    .filter_map(|o| {
+                        due(m, ex, o)
+                            .map(|d| (d, Order::Report { regime: o.regime, stage: o.stage, incident: o.incident }))
+                    })
+                    .collect();
+                owed.sort_by_key(|(d, _)| *d);
+                out.extend(owed.into_iter().map(|(_, order)| order));
+                // 4. Classify incidents under a regime with classification deadlines.
+                for (&(o, incident), &aware) in &ex.awareness {
+                    let classifies = ex.obligations.iter().any(|ob| {
+                        ob.organisation == o
+                            && ob.incident == incident
+                            && m.exercise.regimes[ob.regime as usize].stages[ob.stage as usize]
+                                .deadlines
+                                .iter()
+                                .any(|(anchor, _)| *anchor == Anchor::Classification)
+                    });
+                    if o == org && aware <= ripe && classifies && !ex.classification.contains_key(&(o, incident)) {
+                        out.push(Order::Classify(incident));
+                    }
+                }
+                // 5. An operator that knows it is hit asks the CSIRTs that serve it.
+                if role == TeamRole::Operator && ex.awareness.iter().any(|(&(o, _), &aware)| o == org && aware <= ripe)
+                {
+                    out.extend(
+                        csirts_serving(org)
+                            .filter(|&t| !ex.assistance.contains(&(org, m.team_organisation[t as usize])))
+                            .map(Order::RequestAssistance),
+                    );
+                }
+                // 6. Restore isolated assets whose compromises are all known.
+                out.extend(in_scope().filter(|&a| ex.isolated[a as usize] && all_known(a)).map(Order::Restore));
+                // 7. Investigate degraded assets not looked at recently, own first.
+                let recent = u64::from(r.investigate.ticks) * 2;
+                let mut suspect: Vec<u32> = in_scope()
+                    .filter(|&a| {
+                        // Cyber damage: a burned plant is no sign of compromise.
+                        ctx.damage.cyber(a as usize) < 1000
+                            && !detected(a)
+                            && ex.investigated_at[a as usize].is_none_or(|t| t + recent <= ctx.tick)
+                    })
+                    .collect();
+                suspect.sort_by_key(|&a| (m.assets[a as usize].organisation != org, a));
+                out.extend(suspect.into_iter().map(Order::Investigate));
+            }
+            TeamRole::Regulator | TeamRole::Ministry | TeamRole::Media => {}
+        }
+        out
+    }
+
+    /// Compares both at every tick for every team, with the team's own delay
+    /// and with no delay at all (the ripest view).
+    fn compare(model: crate::Model, ticks: u64) -> usize {
+        let mut sim = crate::Simulation::new(Arc::new(model), 7);
+        let mut compared = 0;
+        for _ in 0..ticks {
+            sim.step();
+            let m = sim.model();
+            let tick = sim.tick();
+            let ex = sim.exercise();
+            let compromises = Compromises::gather(ex, m);
+            let mut serving = Serving::default();
+            let mut ex_copy = ex.clone();
+            let (mut integrity, mut physical, mut cyber) =
+                (sim.integrity().to_vec(), sim.physical().to_vec(), sim.cyber().to_vec());
+            let mut cap = vec![1000; integrity.len()];
+            let mut rng = crate::rng::RngStreams::new(0);
+            let ctx = Ctx {
+                model: m,
+                tick,
+                ex: &mut ex_copy,
+                damage: crate::damage::Damage {
+                    integrity: &mut integrity,
+                    physical: &mut physical,
+                    cyber: &mut cyber,
+                    separate: m.physical_damage,
+                },
+                cap: &mut cap,
+                level: sim.levels(),
+                rng: &mut rng,
+            };
+            for (t, team) in m.scenario.teams.iter().enumerate() {
+                let BotPolicy::Responsive { delay, .. } = team.bot else { continue };
+                for ripe in [tick.saturating_sub(u64::from(delay)), tick] {
+                    let t = t as u32;
+                    let fast = candidates(&ctx, t, team.role, ripe, &compromises, &mut serving);
+                    let plain = plain_candidates(&ctx, t, team.role, ripe);
+                    assert_eq!(fast, plain, "team {} at tick {tick}, ripe {ripe}", team.id);
+                    compared += fast.len();
+                }
+            }
+        }
+        compared
+    }
+
+    #[test]
+    fn the_indexed_candidates_are_the_plain_rule_on_luxembourg() {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/luxembourg.ron"));
+        let model = crate::load::load_model(path).unwrap();
+        assert!(compare(model, 480) > 1000, "the bots had things to do");
+    }
+
+    #[test]
+    fn the_indexed_candidates_are_the_plain_rule_on_a_synthetic_country() {
+        let params = crate::synthetic::country::Params::new(2000, 60, 5);
+        let scenario = crate::synthetic::country::scenario(&params).unwrap();
+        let model = crate::validate::validate(scenario).unwrap();
+        // Far enough for incidents to spread and the PIU to be active.
+        assert!(compare(model, 900) > 1000, "the bots had things to do");
     }
 }

@@ -37,6 +37,10 @@ pub struct Moment {
 /// raised whenever a field changes meaning or goes away).
 pub const REPORT_FORMAT: u32 = 2;
 
+/// The most assets `Report::outages` lists (report.json would otherwise grow
+/// by 30 MB for a national day); the per-organisation counts cover them all.
+pub const OUTAGE_ASSETS: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// `REPORT_FORMAT`: tools reading report.json check it first.
@@ -52,6 +56,20 @@ pub struct Report {
     pub improvement_plan: Vec<hseep::ImprovementRow>,
     pub service: ServiceSeries,
     pub lowest_service: Lowest,
+    /// The assets that fell below the scenario's critical outage level, the
+    /// longest outage first (then the lowest level, then declaration order):
+    /// at most `OUTAGE_ASSETS` of them (a national storm takes down 10,000s;
+    /// `organisation_outages` counts every one).
+    #[serde(default)]
+    pub outages: Vec<AssetOutage>,
+    /// How many assets fell below the level in all.
+    #[serde(default)]
+    pub outage_assets: u64,
+    /// Every organisation with such an asset, the hardest hit first (most
+    /// minutes of outage over its assets, then most assets down, then
+    /// declaration order).
+    #[serde(default)]
+    pub organisation_outages: Vec<OrganisationOutage>,
     pub incidents: Vec<IncidentResult>,
     pub objectives: Vec<ObjectiveResult>,
     pub notifications: Vec<Notification>,
@@ -116,6 +134,9 @@ pub struct SectorSeries {
     /// The sector's stated number of people, if the scenario gives one.
     pub people: Option<u64>,
     pub served: Vec<u64>,
+    /// Its lowest service, at its first tick.
+    pub lowest: u64,
+    pub lowest_at: Moment,
 }
 
 /// The lowest national service, at its first tick.
@@ -126,6 +147,41 @@ pub struct Lowest {
     /// The people it comes to, when the scenario states how many there are.
     pub people: Option<u64>,
     pub at: Moment,
+}
+
+/// An asset's time below the critical outage level (`response.critical_outage_level`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetOutage {
+    pub id: String,
+    pub organisation: String,
+    pub sector: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub criticality: String,
+    /// Its lowest level, per mille, and when it first got there.
+    pub lowest: u16,
+    pub lowest_at: Moment,
+    /// The first tick it was below the level.
+    pub first_below: Moment,
+    /// Minutes below the level, over the whole run (not necessarily in one go).
+    pub minutes_below: u64,
+    /// Still below the level at the end of the run.
+    pub down_at_end: bool,
+}
+
+/// An organisation's assets below the critical outage level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrganisationOutage {
+    pub id: String,
+    /// All its assets.
+    pub assets: u32,
+    /// Those that were below the level at some tick.
+    pub assets_down: u32,
+    /// Those still below it at the end.
+    pub down_at_end: u32,
+    /// Minutes below the level, summed over its assets.
+    pub minutes_below: u64,
+    /// Its lowest asset level, per mille.
+    pub lowest: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -288,6 +344,11 @@ struct Collector {
     commands: Vec<TeamActionView>,
     /// Per objective: its evidence at the tick it was decided.
     decided_evidence: Vec<Option<Vec<String>>>,
+    /// Per asset: its lowest level and the first tick it had it, the ticks it
+    /// spent below the critical outage level and the first of them.
+    lowest: Vec<(u16, u64)>,
+    ticks_below: Vec<u32>,
+    first_below: Vec<Option<u64>>,
 }
 
 impl Collector {
@@ -298,6 +359,9 @@ impl Collector {
             sectors: vec![Vec::new(); m.scenario.sectors.len()],
             commands: Vec::new(),
             decided_evidence: vec![None; m.scenario.objectives.len()],
+            lowest: vec![(u16::MAX, 0); m.assets.len()],
+            ticks_below: vec![0; m.assets.len()],
+            first_below: vec![None; m.assets.len()],
         }
     }
 
@@ -306,6 +370,18 @@ impl Collector {
         self.national.push(sim.national_service());
         for (series, &served) in self.sectors.iter_mut().zip(sim.sector_service()) {
             series.push(served);
+        }
+        // One pass over the levels a tick (a national country has 100,000s
+        // of assets): cheap beside the tick itself.
+        let critical = sim.model().scenario.response.critical_outage_level;
+        for (a, &level) in sim.levels().iter().enumerate() {
+            if level < self.lowest[a].0 {
+                self.lowest[a] = (level, tick);
+            }
+            if u32::from(level) < critical {
+                self.ticks_below[a] += 1;
+                self.first_below[a].get_or_insert(tick);
+            }
         }
         let ex = sim.exercise();
         if tick > 0 {
@@ -446,6 +522,8 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         at: moment(m, low_tick),
     };
 
+    let (outages, outage_assets, organisation_outages) = outages(sim, &collector);
+
     let last = sim.tick();
     let step = last.div_ceil(6).max(1);
     let service = ServiceSeries {
@@ -459,6 +537,11 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
             .zip(collector.sectors)
             .enumerate()
             .map(|(i, (sector, served))| SectorSeries {
+                lowest: served.iter().copied().min().unwrap_or(m.sector_population[i]),
+                lowest_at: moment(
+                    m,
+                    served.iter().enumerate().min_by_key(|&(t, &v)| (v, t)).map_or(0, |(t, _)| t as u64),
+                ),
                 id: sector.id.clone(),
                 name: if sector.name.is_empty() { sector.id.clone() } else { sector.name.clone() },
                 population: m.sector_population[i],
@@ -604,6 +687,9 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         overview,
         service,
         lowest_service,
+        outages,
+        outage_assets,
+        organisation_outages,
         incidents,
         objectives,
         notifications,
@@ -616,6 +702,56 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
         strengths: Vec::new(),
         improvements: Vec::new(),
     }
+}
+
+/// The assets that fell below the critical outage level, and the
+/// organisations they belong to, each the worst first.
+fn outages(sim: &Simulation, collector: &Collector) -> (Vec<AssetOutage>, u64, Vec<OrganisationOutage>) {
+    let m = sim.model();
+    let s = &m.scenario;
+    let critical = s.response.critical_outage_level;
+    let mut down: Vec<usize> = (0..m.assets.len()).filter(|&a| collector.ticks_below[a] > 0).collect();
+    down.sort_by_key(|&a| (std::cmp::Reverse(collector.ticks_below[a]), collector.lowest[a].0, a));
+    let at_end = |a: usize| u32::from(sim.levels()[a]) < critical;
+    let assets = down
+        .iter()
+        .take(OUTAGE_ASSETS)
+        .map(|&a| {
+            let resolved = &m.assets[a];
+            AssetOutage {
+                id: s.assets[a].id.clone(),
+                organisation: s.organisations[resolved.organisation as usize].id.clone(),
+                sector: s.sectors[resolved.sector as usize].id.clone(),
+                criticality: kebab(&s.assets[a].criticality),
+                lowest: collector.lowest[a].0,
+                lowest_at: moment(m, collector.lowest[a].1),
+                first_below: moment(m, collector.first_below[a].unwrap_or(0)),
+                minutes_below: minutes(m, u64::from(collector.ticks_below[a])),
+                down_at_end: at_end(a),
+            }
+        })
+        .collect();
+    // Per organisation, in declaration order, then sorted.
+    let mut by_org: BTreeMap<u32, OrganisationOutage> = BTreeMap::new();
+    for &a in &down {
+        let org = m.assets[a].organisation;
+        let row = by_org.entry(org).or_insert_with(|| OrganisationOutage {
+            id: s.organisations[org as usize].id.clone(),
+            assets: m.organisation_assets[org as usize].len() as u32,
+            assets_down: 0,
+            down_at_end: 0,
+            minutes_below: 0,
+            lowest: u16::MAX,
+        });
+        row.assets_down += 1;
+        row.down_at_end += u32::from(at_end(a));
+        row.minutes_below += minutes(m, u64::from(collector.ticks_below[a]));
+        row.lowest = row.lowest.min(collector.lowest[a].0);
+    }
+    let mut organisations: Vec<(u32, OrganisationOutage)> = by_org.into_iter().collect();
+    organisations
+        .sort_by_key(|(o, row)| (std::cmp::Reverse(row.minutes_below), std::cmp::Reverse(row.assets_down), *o));
+    (assets, down.len() as u64, organisations.into_iter().map(|(_, row)| row).collect())
 }
 
 fn per_mille(served: u64, population: u64) -> u64 {
@@ -887,5 +1023,23 @@ mod tests {
             Err(ReplayError::Mismatch { tick, .. }) => assert_eq!(tick, 6),
             other => panic!("expected a mismatch, got {:?}", other.map(|r| r.overview)),
         }
+    }
+
+    /// Hospital-it, isolated and held to 200‰ from tick 9, is an outage that
+    /// is still on at the end; the organisations' counts add up to the assets.
+    #[test]
+    fn outages_list_the_assets_below_the_critical_level_and_their_organisations() {
+        let dir = tempfile::tempdir().unwrap();
+        let replay = journal_with_a_human_command(dir.path());
+        let report = build(&replay, |_| {}).unwrap();
+        let hospital = report.outages.iter().find(|o| o.id == "hospital-it").expect("hospital-it is down");
+        assert_eq!((hospital.lowest, hospital.lowest_at.tick, hospital.first_below.tick), (200, 9, 9));
+        assert!(hospital.down_at_end);
+        assert_eq!(hospital.minutes_below, minutes(&replay.model, 2));
+        assert_eq!(report.outage_assets, report.outages.len() as u64);
+        let down: u32 = report.organisation_outages.iter().map(|o| o.assets_down).sum();
+        assert_eq!(u64::from(down), report.outage_assets);
+        let sector = report.service.sectors.iter().min_by_key(|s| s.lowest * 1000 / s.population.max(1)).unwrap();
+        assert!(sector.lowest < sector.population && sector.lowest_at.tick >= 9);
     }
 }

@@ -38,6 +38,127 @@ fn md(text: &str) -> String {
     out
 }
 
+/// How much of each part report.md shows. The HTML page and report.docx
+/// follow the same shape; report.json always has everything. Set so that a
+/// small exercise (the bundled Luxembourg one: 58 organisations, 41 teams,
+/// 166 timeline entries, 128 inject responses) is shown whole, and a national
+/// one (10,000 organisations, 1,000 teams) stays a document a person reads:
+/// beyond a limit a table says "and N more, see report.json".
+pub mod limits {
+    /// Rows of the per-organisation and per-team tables and of the notifications.
+    pub const TABLE_ROWS: usize = 60;
+    /// Rows of the timeline (the first, in tick order).
+    pub const TIMELINE_ROWS: usize = 170;
+    /// Rows of the commands (the first, in tick order).
+    pub const COMMAND_ROWS: usize = 100;
+    /// Rows of the inject responses in all, and teams shown per inject.
+    pub const INJECT_ROWS: usize = 130;
+    pub const INJECT_TEAMS: usize = 45;
+    /// Ids listed in one cell or line (compromised assets, teams played by
+    /// bots, teams that took no action).
+    pub const LIST_IDS: usize = 50;
+    /// Characters of free text in one cell: a share to 1,000 teams names them
+    /// all; a story inject of a few sentences is left whole.
+    pub const CELL_CHARS: usize = 500;
+    /// Rows of each worst-outages table (assets, organisations).
+    pub const OUTAGE_ROWS: usize = 30;
+}
+
+/// The first `limit` items, and how many are left out.
+pub fn shown<T>(items: &[T], limit: usize) -> (&[T], usize) {
+    let n = items.len().min(limit);
+    (&items[..n], items.len() - n)
+}
+
+/// The line under a cut table: `and 940 more teams, see report.json`.
+pub fn more(rest: usize, what: &str) -> String {
+    format!("and {rest} more {what}, see report.json")
+}
+
+/// The line under the worst-outage assets: report.json lists only the worst
+/// `OUTAGE_ASSETS`, so it says where the rest are counted.
+pub fn more_outages(rest: usize, r: &Report) -> String {
+    if r.outages.len() as u64 >= r.outage_assets {
+        more(rest, "assets")
+    } else {
+        format!(
+            "and {rest} more assets; report.json lists the worst {} (`outages`) and counts every one per organisation (`organisation_outages`)",
+            r.outages.len()
+        )
+    }
+}
+
+/// Ids joined by ", ", at most `limits::LIST_IDS` of them, then how many more.
+pub fn id_list(ids: &[String]) -> String {
+    let (first, rest) = shown(ids, limits::LIST_IDS);
+    let mut text = first.join(", ");
+    if rest > 0 {
+        text.push_str(&format!(", and {rest} more (see report.json)"));
+    }
+    text
+}
+
+/// Text cut to `limits::CELL_CHARS` characters, with "…" when cut.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(limits::CELL_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// The teams of the Team Activity table: all of them up to the limit, else
+/// the most active (most actions, then declaration order), in declaration order.
+pub fn teams_shown(teams: &[super::TeamActivity]) -> (Vec<&super::TeamActivity>, usize) {
+    if teams.len() <= limits::TABLE_ROWS {
+        return (teams.iter().collect(), 0);
+    }
+    let mut order: Vec<usize> = (0..teams.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(teams[i].total_actions), i));
+    order.truncate(limits::TABLE_ROWS);
+    order.sort_unstable();
+    (order.into_iter().map(|i| &teams[i]).collect(), teams.len() - limits::TABLE_ROWS)
+}
+
+/// The inject responses shown: at most `limits::INJECT_TEAMS` teams per
+/// inject and `limits::INJECT_ROWS` in all, with the number left out.
+pub fn inject_rows(
+    injects: &[super::reconcile::InjectReconciliation],
+) -> (Vec<(&super::reconcile::InjectReconciliation, &super::reconcile::TeamResponse)>, usize) {
+    let mut rows = Vec::new();
+    let mut rest = 0;
+    for i in injects {
+        let (first, more) = shown(&i.responses, limits::INJECT_TEAMS);
+        rest += more;
+        for t in first {
+            if rows.len() < limits::INJECT_ROWS {
+                rows.push((i, t));
+            } else {
+                rest += 1;
+            }
+        }
+    }
+    (rows, rest)
+}
+
+/// Per sector: its name, lowest service (per cent), when, and at the end.
+pub fn sector_rows(r: &Report) -> Vec<[String; 4]> {
+    r.service
+        .sectors
+        .iter()
+        .map(|sector| {
+            let pct = |v: u64| {
+                if sector.population == 0 {
+                    "—".to_string()
+                } else {
+                    format!("{:.1}%", v as f64 * 100.0 / sector.population as f64)
+                }
+            };
+            let end = sector.served.last().copied().unwrap_or(sector.population);
+            [sector.name.clone(), pct(sector.lowest), sector.lowest_at.clock.clone(), pct(end)]
+        })
+        .collect()
+}
+
 pub fn markdown(r: &Report) -> String {
     let o = &r.overview;
     let mut s = String::new();
@@ -73,6 +194,8 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(s, "| {k} | {v} |");
     }
 
+    outages_md(&mut s, r);
+
     let _ = writeln!(s, "\n## Analysis of Objectives\n");
     if r.objectives.is_empty() {
         let _ = writeln!(s, "The scenario has no objectives.");
@@ -91,8 +214,12 @@ pub fn markdown(r: &Report) -> String {
 
     let _ = writeln!(s, "## Timeline\n");
     let _ = writeln!(s, "| Time | Tick | Kind | From | Event |\n|---|---|---|---|---|");
-    for e in &r.timeline {
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", e.clock, e.tick, e.kind, cell(&e.from), cell(&e.text));
+    let (timeline, rest) = shown(&r.timeline, limits::TIMELINE_ROWS);
+    for e in timeline {
+        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", e.clock, e.tick, e.kind, cell(&e.from), cell(&clip(&e.text)));
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "\n{}.", more(rest, "entries"));
     }
 
     let _ = writeln!(s, "\n## Incidents\n");
@@ -113,7 +240,7 @@ pub fn markdown(r: &Report) -> String {
             mins(i.ttd_minutes),
             mins(i.ttc_minutes),
             mins(i.ttr_minutes),
-            cell(&i.compromised.join(", "))
+            cell(&id_list(&i.compromised))
         );
     }
     let _ = writeln!(s, "\nTimes to detect, contain and recover are counted from the incident's start.");
@@ -126,7 +253,8 @@ pub fn markdown(r: &Report) -> String {
             s,
             "| Organisation | Regime | Stage | Incident | Authority | Due | Filed | Filed by | Status |\n|---|---|---|---|---|---|---|---|---|"
         );
-        for n in &r.notifications {
+        let (notifications, rest) = shown(&r.notifications, limits::TABLE_ROWS);
+        for n in notifications {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -140,6 +268,9 @@ pub fn markdown(r: &Report) -> String {
                 cell(n.filed_by.as_deref().unwrap_or("—")),
                 n.status.replace('_', " ")
             );
+        }
+        if rest > 0 {
+            let _ = writeln!(s, "\n{}.", more(rest, "notifications"));
         }
     }
 
@@ -155,19 +286,27 @@ pub fn markdown(r: &Report) -> String {
             s,
             "| Inject | Fired | Expected | Team | First response | What the team did |\n|---|---|---|---|---|---|"
         );
-        for i in &r.injects {
-            for t in &i.responses {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    cell(&i.inject),
-                    cell(&super::reconcile::fired_words(i)),
-                    cell(&i.expected_action),
-                    cell(&t.team),
-                    t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
-                    cell(&response_words(t))
-                );
-            }
+        let (rows, rest) = inject_rows(&r.injects);
+        for (i, t) in rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&i.inject),
+                cell(&super::reconcile::fired_words(i)),
+                cell(&i.expected_action),
+                cell(&t.team),
+                t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
+                cell(&clip(&response_words(t)))
+            );
+        }
+        if rest > 0 {
+            let _ = writeln!(
+                s,
+                "\nAt most {} teams per inject, {} rows in all, are shown: {}.",
+                limits::INJECT_TEAMS,
+                limits::INJECT_ROWS,
+                more(rest, "team responses")
+            );
         }
     }
 
@@ -181,7 +320,8 @@ pub fn markdown(r: &Report) -> String {
         s,
         "| Team | Played by | Takeover | Actions | By people / bot | Applied / failed / refused | By kind | First action | Last action |\n|---|---|---|---|---|---|---|---|---|"
     );
-    for t in &r.teams {
+    let (teams, rest) = teams_shown(&r.teams);
+    for t in teams {
         let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
@@ -200,6 +340,9 @@ pub fn markdown(r: &Report) -> String {
             clock(&t.last_action)
         );
     }
+    if rest > 0 {
+        let _ = writeln!(s, "\nThe {} most active teams: {}.", limits::TABLE_ROWS, more(rest, "teams"));
+    }
     let _ = writeln!(
         s,
         "\nActions before a team's takeover are its bot's. A failed action was refused by the state at its tick; a refused one by the checks on receipt."
@@ -210,7 +353,8 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(s, "No team gave a command.");
     } else {
         let _ = writeln!(s, "| Time | Tick | Team | By | Action | Fate |\n|---|---|---|---|---|---|");
-        for c in &r.commands {
+        let (commands, rest) = shown(&r.commands, limits::COMMAND_ROWS);
+        for c in commands {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
@@ -218,9 +362,12 @@ pub fn markdown(r: &Report) -> String {
                 c.tick,
                 cell(&c.team),
                 cell(&c.client),
-                cell(&crate::player::command_text(&c.command)),
-                cell(&fate(c))
+                cell(&clip(&crate::player::command_text(&c.command))),
+                cell(&clip(&fate(c)))
             );
+        }
+        if rest > 0 {
+            let _ = writeln!(s, "\nThe first {}: {}.", limits::COMMAND_ROWS, more(rest, "commands"));
         }
     }
 
@@ -231,6 +378,74 @@ pub fn markdown(r: &Report) -> String {
     super::render_hseep::observations_md(&mut s, r);
     super::render_hseep::bottom_md(&mut s, r);
     s
+}
+
+/// Service per sector, and the worst outages: the assets longest below the
+/// critical outage level, and the organisations hardest hit.
+fn outages_md(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "\n## Worst Outages\n");
+    if !r.service.sectors.is_empty() {
+        let _ = writeln!(s, "| Sector | Lowest service | At | At the end |\n|---|---|---|---|");
+        for [name, low, at, end] in sector_rows(r) {
+            let _ = writeln!(s, "| {} | {low} | {at} | {end} |", cell(&name));
+        }
+        let _ = writeln!(s);
+    }
+    if r.outages.is_empty() {
+        let _ = writeln!(s, "No asset fell below the critical outage level.");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "{} assets of {} organisations fell below the critical outage level. The longest outages:\n",
+        r.outage_assets,
+        r.organisation_outages.len()
+    );
+    let _ = writeln!(
+        s,
+        "| Asset | Organisation | Sector | Criticality | Lowest | First below | Minutes below | Down at the end |\n|---|---|---|---|---|---|---|---|"
+    );
+    let (assets, _) = shown(&r.outages, limits::OUTAGE_ROWS);
+    let rest = r.outage_assets as usize - assets.len();
+    for a in assets {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {}‰ at {} | {} | {} | {} |",
+            cell(&a.id),
+            cell(&a.organisation),
+            cell(&a.sector),
+            a.criticality,
+            a.lowest,
+            a.lowest_at.clock,
+            a.first_below.clock,
+            a.minutes_below,
+            if a.down_at_end { "yes" } else { "no" }
+        );
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "\n{}.", more_outages(rest, r));
+    }
+    let _ = writeln!(s, "\nThe organisations hardest hit (minutes below the level, summed over their assets):\n");
+    let _ = writeln!(
+        s,
+        "| Organisation | Assets | Down | Down at the end | Minutes below | Lowest |\n|---|---|---|---|---|---|"
+    );
+    let (organisations, rest) = shown(&r.organisation_outages, limits::OUTAGE_ROWS);
+    for o in organisations {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {}‰ |",
+            cell(&o.id),
+            o.assets,
+            o.assets_down,
+            o.down_at_end,
+            o.minutes_below,
+            o.lowest
+        );
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "\n{}.", more(rest, "organisations"));
+    }
 }
 
 fn list_md(s: &mut String, items: &[String], none: &str) {
@@ -307,6 +522,7 @@ pub fn html(r: &Report) -> String {
     let _ = writeln!(s, "</table>");
     let _ = writeln!(s, "<h3>Service over time</h3>");
     s.push_str(&service_chart(r));
+    outages_html(&mut s, r);
 
     let _ = writeln!(s, "<h2>Analysis of Objectives</h2>");
     if r.objectives.is_empty() {
@@ -331,7 +547,8 @@ pub fn html(r: &Report) -> String {
         s,
         "<h2>Timeline</h2>\n<table><tr><th>Time</th><th>Tick</th><th>Kind</th><th>From</th><th>Event</th></tr>"
     );
-    for e in &r.timeline {
+    let (timeline, rest) = shown(&r.timeline, limits::TIMELINE_ROWS);
+    for e in timeline {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -339,10 +556,11 @@ pub fn html(r: &Report) -> String {
             e.tick,
             esc(&e.kind),
             esc(&e.from),
-            esc(&e.text)
+            esc(&clip(&e.text))
         );
     }
     let _ = writeln!(s, "</table>");
+    more_html(&mut s, rest, "entries");
 
     let _ = writeln!(s, "<h2>Incidents</h2>");
     s.push_str(&gantt(r));
@@ -363,7 +581,7 @@ pub fn html(r: &Report) -> String {
             mins(i.ttd_minutes),
             mins(i.ttc_minutes),
             mins(i.ttr_minutes),
-            esc(&i.compromised.join(", "))
+            esc(&id_list(&i.compromised))
         );
     }
     let _ = writeln!(s, "</table><p>Times to detect, contain and recover are counted from the incident's start.</p>");
@@ -376,7 +594,8 @@ pub fn html(r: &Report) -> String {
             s,
             "<table><tr><th>Organisation</th><th>Regime</th><th>Stage</th><th>Incident</th><th>Authority</th><th>Due</th><th>Filed</th><th>Filed by</th><th>Status</th></tr>"
         );
-        for n in &r.notifications {
+        let (notifications, rest) = shown(&r.notifications, limits::TABLE_ROWS);
+        for n in notifications {
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
@@ -393,6 +612,7 @@ pub fn html(r: &Report) -> String {
             );
         }
         let _ = writeln!(s, "</table>");
+        more_html(&mut s, rest, "notifications");
     }
 
     let _ = writeln!(s, "<h2>Injects and Responses</h2>");
@@ -403,21 +623,21 @@ pub fn html(r: &Report) -> String {
             s,
             "<p>Each fired inject that says what exercise control expects, and what each addressed team did from then until the next such inject to it (or the end).</p>\n<table><tr><th>Inject</th><th>Fired</th><th>Expected</th><th>Team</th><th>First response</th><th>What the team did</th></tr>"
         );
-        for i in &r.injects {
-            for t in &i.responses {
-                let _ = writeln!(
-                    s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&i.inject),
-                    esc(&super::reconcile::fired_words(i)),
-                    esc(&i.expected_action),
-                    esc(&t.team),
-                    t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
-                    esc(&response_words(t))
-                );
-            }
+        let (rows, rest) = inject_rows(&r.injects);
+        for (i, t) in rows {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&i.inject),
+                esc(&super::reconcile::fired_words(i)),
+                esc(&i.expected_action),
+                esc(&t.team),
+                t.first_after_minutes.map_or("—".to_string(), |m| format!("after {m} min")),
+                esc(&clip(&response_words(t)))
+            );
         }
         let _ = writeln!(s, "</table>");
+        more_html(&mut s, rest, "team responses");
     }
 
     let withheld = super::reconcile::not_fired_words(&r.injects_not_fired);
@@ -429,7 +649,8 @@ pub fn html(r: &Report) -> String {
         s,
         "<h2>Team Activity</h2>\n<table><tr><th>Team</th><th>Played by</th><th>Takeover</th><th>Actions</th><th>By people / bot</th><th>Applied / failed / refused</th><th>By kind</th><th>First action</th><th>Last action</th></tr>"
     );
-    for t in &r.teams {
+    let (teams, rest) = teams_shown(&r.teams);
+    for t in teams {
         let kinds: Vec<String> = t.actions.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
@@ -448,9 +669,11 @@ pub fn html(r: &Report) -> String {
             esc(&clock(&t.last_action))
         );
     }
+    let _ = writeln!(s, "</table>");
+    more_html(&mut s, rest, "teams");
     let _ = writeln!(
         s,
-        "</table>\n<p>Actions before a team's takeover are its bot's. A failed action was refused by the state at its tick; a refused one by the checks on receipt.</p>"
+        "<p>Actions before a team's takeover are its bot's. A failed action was refused by the state at its tick; a refused one by the checks on receipt.</p>"
     );
 
     let _ = writeln!(s, "<h2>Commands</h2>");
@@ -461,7 +684,8 @@ pub fn html(r: &Report) -> String {
             s,
             "<table><tr><th>Time</th><th>Tick</th><th>Team</th><th>By</th><th>Action</th><th>Fate</th></tr>"
         );
-        for c in &r.commands {
+        let (commands, rest) = shown(&r.commands, limits::COMMAND_ROWS);
+        for c in commands {
             let class = if matches!(c.fate.as_str(), "failed" | "refused") { " class=\"failed\"" } else { "" };
             let _ = writeln!(
                 s,
@@ -470,11 +694,12 @@ pub fn html(r: &Report) -> String {
                 c.tick,
                 esc(&c.team),
                 esc(&c.client),
-                esc(&crate::player::command_text(&c.command)),
-                esc(&fate(c))
+                esc(&clip(&crate::player::command_text(&c.command))),
+                esc(&clip(&fate(c)))
             );
         }
         let _ = writeln!(s, "</table>");
+        more_html(&mut s, rest, "commands");
     }
 
     let _ = writeln!(s, "<h2>Strengths</h2>");
@@ -485,6 +710,86 @@ pub fn html(r: &Report) -> String {
     super::render_hseep::bottom_html(&mut s, r);
     s.push_str("</body></html>\n");
     super::render_hseep::with_contents(s)
+}
+
+/// The line under a cut table, when it was cut.
+fn more_html(s: &mut String, rest: usize, what: &str) {
+    if rest > 0 {
+        let _ = writeln!(s, "<p>{}.</p>", esc(&more(rest, what)));
+    }
+}
+
+/// The worst outages, as in report.md.
+fn outages_html(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "<h2>Worst Outages</h2>");
+    if !r.service.sectors.is_empty() {
+        let _ = writeln!(s, "<table><tr><th>Sector</th><th>Lowest service</th><th>At</th><th>At the end</th></tr>");
+        for [name, low, at, end] in sector_rows(r) {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&name),
+                esc(&low),
+                esc(&at),
+                esc(&end)
+            );
+        }
+        let _ = writeln!(s, "</table>");
+    }
+    if r.outages.is_empty() {
+        let _ = writeln!(s, "<p>No asset fell below the critical outage level.</p>");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<p>{} assets of {} organisations fell below the critical outage level. The longest outages:</p>",
+        r.outage_assets,
+        r.organisation_outages.len()
+    );
+    let _ = writeln!(
+        s,
+        "<table><tr><th>Asset</th><th>Organisation</th><th>Sector</th><th>Criticality</th><th>Lowest</th><th>First below</th><th>Minutes below</th><th>Down at the end</th></tr>"
+    );
+    let (assets, _) = shown(&r.outages, limits::OUTAGE_ROWS);
+    let rest = r.outage_assets as usize - assets.len();
+    for a in assets {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}‰ at {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.id),
+            esc(&a.organisation),
+            esc(&a.sector),
+            esc(&a.criticality),
+            a.lowest,
+            esc(&a.lowest_at.clock),
+            esc(&a.first_below.clock),
+            a.minutes_below,
+            if a.down_at_end { "yes" } else { "no" }
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    if rest > 0 {
+        let _ = writeln!(s, "<p>{}.</p>", esc(&more_outages(rest, r)));
+    }
+    let _ = writeln!(
+        s,
+        "<p>The organisations hardest hit (minutes below the level, summed over their assets):</p><table><tr><th>Organisation</th><th>Assets</th><th>Down</th><th>Down at the end</th><th>Minutes below</th><th>Lowest</th></tr>"
+    );
+    let (organisations, rest) = shown(&r.organisation_outages, limits::OUTAGE_ROWS);
+    for o in organisations {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}‰</td></tr>",
+            esc(&o.id),
+            o.assets,
+            o.assets_down,
+            o.down_at_end,
+            o.minutes_below,
+            o.lowest
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    more_html(s, rest, "organisations");
 }
 
 fn list_html(s: &mut String, items: &[String], none: &str) {

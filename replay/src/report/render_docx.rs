@@ -2,7 +2,8 @@
 //! AAR/IP order, because evaluators finish the report in Word (the Improvement
 //! Plan's corrective actions, points of contact and dates are theirs to fill).
 //! Built with docx-rs; the same data as report.md, without the per-command
-//! table (report.json and report.md have it).
+//! table (report.json and report.md have it), cut at the same limits
+//! (`render::limits`).
 
 use std::io::Cursor;
 
@@ -10,6 +11,7 @@ use docx_rs::{Docx, Paragraph, Run, Style, StyleType, Table, TableCell, TableRow
 
 use super::Report;
 use super::hseep::RATINGS;
+use super::render::{clip, id_list, inject_rows, limits, more, sector_rows, shown, teams_shown};
 
 fn styles(docx: Docx) -> Docx {
     docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").size(40).bold())
@@ -100,11 +102,14 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
         ],
     );
     d = subheading(d, "Participating organisations");
+    let (organisations, rest) = shown(&r.details.organisations, limits::TABLE_ROWS);
     d = table(
         d,
         &["Organisation", "Name", "Kind"],
-        r.details.organisations.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.kind.clone()]).collect(),
+        organisations.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.kind.clone()]).collect(),
     );
+    d = more_para(d, rest, "organisations");
+    d = outages(d, r);
 
     d = heading(d, "Analysis of Core Capabilities");
     if r.capabilities.is_empty() {
@@ -159,10 +164,11 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
     );
 
     d = heading(d, "Notifications");
+    let (notifications, notifications_rest) = shown(&r.notifications, limits::TABLE_ROWS);
     d = table(
         d,
         &["Organisation", "Regime", "Stage", "Incident", "Due", "Filed", "Filed by", "Status"],
-        r.notifications
+        notifications
             .iter()
             .map(|n| {
                 vec![
@@ -179,32 +185,35 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
             .collect(),
     );
 
+    d = more_para(d, notifications_rest, "notifications");
+
     d = heading(d, "Injects and Responses");
     let mut rows = Vec::new();
-    for i in &r.injects {
-        for t in &i.responses {
-            let did: Vec<String> =
-                t.commands.iter().map(|c| format!("{} {} ({}, {})", c.at.clock, c.command, c.by, c.fate)).collect();
-            rows.push(vec![
-                i.inject.clone(),
-                super::reconcile::fired_words(i),
-                i.expected_action.clone(),
-                t.team.clone(),
-                if did.is_empty() { "nothing".into() } else { did.join("; ") },
-            ]);
-        }
+    let (shown_rows, rest) = inject_rows(&r.injects);
+    for (i, t) in shown_rows {
+        let did: Vec<String> =
+            t.commands.iter().map(|c| format!("{} {} ({}, {})", c.at.clock, c.command, c.by, c.fate)).collect();
+        rows.push(vec![
+            i.inject.clone(),
+            super::reconcile::fired_words(i),
+            i.expected_action.clone(),
+            t.team.clone(),
+            if did.is_empty() { "nothing".into() } else { clip(&did.join("; ")) },
+        ]);
     }
     d = table(d, &["Inject", "Fired", "Expected", "Team", "What the team did"], rows);
+    d = more_para(d, rest, "team responses");
     let withheld = super::reconcile::not_fired_words(&r.injects_not_fired);
     if !withheld.is_empty() {
         d = para(d, &format!("Not delivered, by the director's decision: {withheld}."));
     }
 
     d = heading(d, "Team Activity");
+    let (teams, teams_rest) = teams_shown(&r.teams);
     d = table(
         d,
         &["Team", "Played by", "Takeover", "Actions", "People / bot", "Applied / failed / refused"],
-        r.teams
+        teams
             .iter()
             .map(|t| {
                 vec![
@@ -218,6 +227,8 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
             })
             .collect(),
     );
+
+    d = more_para(d, teams_rest, "teams");
 
     d = heading(d, "Strengths");
     d = bullets(d, &r.strengths, "None identified.");
@@ -241,11 +252,13 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
     d = bullets(d, &notes, "No observation was noted.");
 
     d = heading(d, "Timeline");
+    let (timeline, rest) = shown(&r.timeline, limits::TIMELINE_ROWS);
     d = table(
         d,
         &["Time", "Kind", "From", "Event"],
-        r.timeline.iter().map(|e| vec![e.clock.clone(), e.kind.clone(), e.from.clone(), e.text.clone()]).collect(),
+        timeline.iter().map(|e| vec![e.clock.clone(), e.kind.clone(), e.from.clone(), clip(&e.text)]).collect(),
     );
+    d = more_para(d, rest, "entries");
 
     d = heading(d, "Appendix A: Improvement Plan");
     d = table(
@@ -281,5 +294,74 @@ pub fn docx(r: &Report) -> Result<Vec<u8>, String> {
 }
 
 fn list(ids: &[String]) -> String {
-    if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+    if ids.is_empty() { "none".to_string() } else { id_list(ids) }
+}
+
+/// The line under a cut table, when it was cut.
+fn more_para(docx: Docx, rest: usize, what: &str) -> Docx {
+    if rest > 0 { para(docx, &format!("{}.", more(rest, what))) } else { docx }
+}
+
+/// Service per sector and the worst outages, as in report.md.
+fn outages(mut d: Docx, r: &Report) -> Docx {
+    d = heading(d, "Worst Outages");
+    d = table(
+        d,
+        &["Sector", "Lowest service", "At", "At the end"],
+        sector_rows(r).into_iter().map(Vec::from).collect(),
+    );
+    if r.outages.is_empty() {
+        return para(d, "No asset fell below the critical outage level.");
+    }
+    d = para(
+        d,
+        &format!(
+            "{} assets of {} organisations fell below the critical outage level. The longest outages:",
+            r.outage_assets,
+            r.organisation_outages.len()
+        ),
+    );
+    let (assets, _) = shown(&r.outages, limits::OUTAGE_ROWS);
+    let rest = r.outage_assets as usize - assets.len();
+    d = table(
+        d,
+        &["Asset", "Organisation", "Sector", "Lowest", "First below", "Minutes below", "Down at the end"],
+        assets
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.clone(),
+                    a.organisation.clone(),
+                    a.sector.clone(),
+                    format!("{}‰ at {}", a.lowest, a.lowest_at.clock),
+                    a.first_below.clock.clone(),
+                    a.minutes_below.to_string(),
+                    if a.down_at_end { "yes" } else { "no" }.into(),
+                ]
+            })
+            .collect(),
+    );
+    if rest > 0 {
+        d = para(d, &format!("{}.", super::render::more_outages(rest, r)));
+    }
+    d = para(d, "The organisations hardest hit (minutes below the level, summed over their assets):");
+    let (organisations, rest) = shown(&r.organisation_outages, limits::OUTAGE_ROWS);
+    d = table(
+        d,
+        &["Organisation", "Assets", "Down", "Down at the end", "Minutes below", "Lowest"],
+        organisations
+            .iter()
+            .map(|o| {
+                vec![
+                    o.id.clone(),
+                    o.assets.to_string(),
+                    o.assets_down.to_string(),
+                    o.down_at_end.to_string(),
+                    o.minutes_below.to_string(),
+                    format!("{}‰", o.lowest),
+                ]
+            })
+            .collect(),
+    );
+    more_para(d, rest, "organisations")
 }

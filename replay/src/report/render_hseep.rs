@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::Report;
 use super::hseep::RATINGS;
-use super::render::{cell, esc};
+use super::render::{cell, esc, id_list, limits, more, shown};
 
 fn meaning(code: &str) -> &'static str {
     RATINGS.iter().find(|(c, _)| *c == code).map_or("", |(_, m)| m)
@@ -51,8 +51,12 @@ pub fn top_md(s: &mut String, r: &Report) {
     let _ = writeln!(s, "- Teams played by people: {}", list(&r.details.human_teams));
     let _ = writeln!(s, "- Teams played by their bots throughout: {}\n", list(&r.details.bot_teams));
     let _ = writeln!(s, "| Organisation | Name | Kind |\n|---|---|---|");
-    for org in &r.details.organisations {
+    let (organisations, rest) = shown(&r.details.organisations, limits::TABLE_ROWS);
+    for org in organisations {
         let _ = writeln!(s, "| {} | {} | {} |", cell(&org.id), cell(&org.name), org.kind);
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "\n{}.", more(rest, "organisations"));
     }
     let _ = writeln!(s, "\n## Core Capabilities\n");
     if r.capabilities.is_empty() {
@@ -181,7 +185,7 @@ pub fn bottom_md(s: &mut String, r: &Report) {
 }
 
 fn list(ids: &[String]) -> String {
-    if ids.is_empty() { "none".to_string() } else { cell(&ids.join(", ")) }
+    if ids.is_empty() { "none".to_string() } else { cell(&id_list(ids)) }
 }
 
 /// Executive summary, exercise details and capabilities (HTML).
@@ -198,7 +202,7 @@ pub fn top_html(s: &mut String, r: &Report) {
     bullets_html(s, &sum.improvements, "none identified");
     let o = &r.overview;
     let _ = writeln!(s, "<h2>Exercise Details</h2>");
-    let ids = |v: &[String]| if v.is_empty() { "none".to_string() } else { esc(&v.join(", ")) };
+    let ids = |v: &[String]| if v.is_empty() { "none".to_string() } else { esc(&id_list(v)) };
     let _ = writeln!(
         s,
         "<ul><li>Exercise time: {} to {}; recorded {}</li><li>Teams played by people: {}</li><li>Teams played by their bots throughout: {}</li></ul>",
@@ -209,10 +213,15 @@ pub fn top_html(s: &mut String, r: &Report) {
         ids(&r.details.bot_teams)
     );
     let _ = writeln!(s, "<table><tr><th>Organisation</th><th>Name</th><th>Kind</th></tr>");
-    for org in &r.details.organisations {
+    let (organisations, rest) = shown(&r.details.organisations, limits::TABLE_ROWS);
+    for org in organisations {
         let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&org.id), esc(&org.name), esc(&org.kind));
     }
-    let _ = writeln!(s, "</table>\n<h2>Core Capabilities</h2>");
+    let _ = writeln!(s, "</table>");
+    if rest > 0 {
+        let _ = writeln!(s, "<p>{}.</p>", esc(&more(rest, "organisations")));
+    }
+    let _ = writeln!(s, "<h2>Core Capabilities</h2>");
     if r.capabilities.is_empty() {
         let _ = writeln!(s, "<p>No objective names a core capability.</p>");
         return;

@@ -71,14 +71,16 @@ pub fn derive(report: &Report) -> (Vec<String>, Vec<String>) {
 
     // Regulators and newsrooms mostly receive (reports, statements): their
     // silence is no finding.
-    let idle: Vec<&str> = report
+    // Named up to the report's list limit (a national exercise has 100s of
+    // idle teams); the team table of report.json has every one.
+    let idle: Vec<String> = report
         .teams
         .iter()
         .filter(|t| t.total_actions == 0 && !PASSIVE_ROLES.contains(&t.role.as_str()))
-        .map(|t| t.id.as_str())
+        .map(|t| t.id.clone())
         .collect();
     if !idle.is_empty() && report.incidents.iter().any(|i| i.started.is_some()) {
-        improvements.push(format!("Teams that took no action: {}.", idle.join(", ")));
+        improvements.push(format!("Teams that took no action: {}.", super::render::id_list(&idle)));
     }
     (strengths, improvements)
 }
@@ -118,6 +120,9 @@ mod tests {
             },
             service: ServiceSeries { population: 0, people: None, national: vec![], sectors: vec![], axis: vec![] },
             lowest_service: Lowest { served: 0, per_mille: 1000, people: None, at: at(0).unwrap() },
+            outages: vec![],
+            outage_assets: 0,
+            organisation_outages: vec![],
             incidents: vec![],
             objectives: vec![],
             notifications: vec![],
@@ -276,5 +281,62 @@ mod tests {
                 "Teams that took no action: ops.".to_string(),
             ]
         );
+    }
+
+    fn team(id: String, actions: u64) -> TeamActivity {
+        TeamActivity {
+            id: id.clone(),
+            name: id,
+            organisation: "op".into(),
+            role: "operator".into(),
+            human: false,
+            takeover: None,
+            commands_journaled: 0,
+            actions: BTreeMap::new(),
+            total_actions: actions,
+            by_people: 0,
+            by_bot: actions,
+            applied: actions,
+            failed: 0,
+            refused: 0,
+            first_action: None,
+            last_action: None,
+        }
+    }
+
+    /// Up to the limits every row shows and nothing says "more"; beyond them
+    /// the tables are cut, the most active teams kept, and the rest counted,
+    /// in report.md, the HTML page and report.json's findings alike (the
+    /// report's own `teams` keeps every team).
+    #[test]
+    fn tables_are_whole_up_to_their_limits_and_cut_with_a_count_beyond() {
+        use crate::report::render::{html, limits, markdown};
+        let mut small = empty();
+        small.incidents.push(incident(Some(10), false));
+        for k in 0..limits::TABLE_ROWS {
+            small.teams.push(team(format!("team-{k}"), (k % 3) as u64));
+        }
+        let md = markdown(&small);
+        assert!(!md.contains("see report.json"), "{md}");
+        assert!(md.contains(&format!("| team-{} |", limits::TABLE_ROWS - 1)));
+
+        let mut big = empty();
+        big.incidents.push(incident(Some(10), false));
+        let n = limits::TABLE_ROWS * 10;
+        // The last teams are the most active: they must be the ones shown.
+        for k in 0..n {
+            big.teams.push(team(format!("team-{k}"), if k >= n - limits::TABLE_ROWS { 5 } else { 0 }));
+        }
+        let (_, improvements) = derive(&big);
+        big.improvements = improvements;
+        let md = markdown(&big);
+        let rest = n - limits::TABLE_ROWS;
+        assert!(md.contains(&format!("and {rest} more teams, see report.json")), "{md}");
+        assert!(md.contains(&format!("| team-{} |", n - 1)) && !md.contains("| team-0 |"));
+        assert!(html(&big).contains(&format!("and {rest} more teams, see report.json")));
+        // The idle teams are named up to the list limit, then counted.
+        let idle = big.improvements.iter().find(|i| i.starts_with("Teams that took no action")).unwrap();
+        assert!(idle.ends_with(&format!(", and {} more (see report.json).", rest - limits::LIST_IDS)), "{idle}");
+        assert_eq!(big.teams.len(), n, "the report's data keeps every team");
     }
 }
