@@ -123,7 +123,7 @@ fn text(value: Value) -> Message {
 }
 
 fn hello(token: &str, client: &str) -> Value {
-    json!({"type": "hello", "token": token, "client": client, "protocol": 1})
+    json!({"type": "hello", "token": token, "client": client, "protocol": 2})
 }
 
 /// A client frame, as the strategy builds it.
@@ -238,7 +238,12 @@ async fn bystander_served(host: &Host) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let frame = tokio::time::timeout_at(deadline, b.next()).await.expect("the bystander is answered");
-        let Some(Ok(Message::Text(t))) = frame else { continue };
+        // A closed connection fails the case instead of spinning here.
+        let t = match frame {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(_)) => continue,
+            other => panic!("the bystander's connection ended: {other:?}"),
+        };
         let v: Value = serde_json::from_str(&t).unwrap();
         if v["type"] == "ack" && v["seq"] == seq {
             return;
