@@ -43,15 +43,7 @@ fn a_different_seed_changes_every_hash() {
 
 #[test]
 fn the_v1_state_hash_is_the_documented_encoding() {
-    let mut s = empty_scenario(5);
-    add_asset(&mut s, "p", "s", 10, 1000);
-    add_asset(&mut s, "x", "s", 10, 700);
-    add_dependency(&mut s, "x", "p", 1000, 1000, 1, Some("g"));
-    add_dependency(&mut s, "p", "x", 500, 800, 0, None);
-    add_disruption(&mut s, 1, "p", 250);
-    let mut sim = simulate_hashing(s, 0x0102_0304_0506_0708, HashVersion::V1);
-    sim.step();
-    sim.step();
+    let sim = two_assets(HashVersion::V1);
 
     // Worked by hand. Tick 1: p's integrity 250; p reads x (700 < 800): outage 1,
     // supply 1000 - 500 * 300 / 1000 = 850, level min(250, 850) = 250; x reads p
@@ -128,15 +120,16 @@ fn the_v1_state_hash_is_the_documented_encoding() {
     assert_eq!(old.state_hash(), blake3::hash(without_section));
 }
 
-/// The scenario of the documented-encoding tests, after two ticks, hashed in v2.
-fn two_assets() -> Simulation {
+/// The scenario of the documented-encoding tests, after two ticks, hashed
+/// in `version`.
+fn two_assets(version: HashVersion) -> Simulation {
     let mut s = empty_scenario(5);
     add_asset(&mut s, "p", "s", 10, 1000);
     add_asset(&mut s, "x", "s", 10, 700);
     add_dependency(&mut s, "x", "p", 1000, 1000, 1, Some("g"));
     add_dependency(&mut s, "p", "x", 500, 800, 0, None);
     add_disruption(&mut s, 1, "p", 250);
-    let mut sim = simulate_hashing(s, 0x0102_0304_0506_0708, HashVersion::V2);
+    let mut sim = simulate_hashing(s, 0x0102_0304_0506_0708, version);
     sim.step();
     sim.step();
     sim
@@ -144,7 +137,7 @@ fn two_assets() -> Simulation {
 
 #[test]
 fn the_v2_state_hash_is_the_documented_encoding() {
-    let sim = two_assets();
+    let sim = two_assets(HashVersion::V2);
     assert_eq!(sim.hash_version(), HashVersion::V2);
     assert_eq!(sim.levels(), &[250, 700]);
     assert_eq!(sim.outages(), vec![1, 2]);

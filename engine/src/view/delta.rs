@@ -109,20 +109,10 @@ impl TeamDelta {
     /// known base gets (its snapshot's brief, directory and regimes stand).
     pub fn full(now: &TeamView) -> Self {
         Self {
-            tick: now.tick,
-            clock: now.clock.clone(),
-            human: now.human,
-            staff: now.staff,
-            busy: now.busy,
-            service: now.service.clone(),
-            piu: now.piu.clone(),
             assets: now.assets.clone(),
-            messages: now.messages.clone(),
             expected: Some(now.expected.clone()),
             humans: Some(now.humans.clone()),
             outages: Some(now.outages.clone()),
-            outages_changed: Vec::new(),
-            outages_gone: Vec::new(),
             pending: Some(now.pending.clone()),
             deadlines: Some(now.deadlines.clone()),
             objectives: Some(now.objectives.clone()),
@@ -130,6 +120,7 @@ impl TeamDelta {
             held: Some(now.held.clone()),
             actions: Some(now.actions.clone()),
             constituents: Some(now.constituents.clone()),
+            ..Self::scalars(now)
         }
     }
 

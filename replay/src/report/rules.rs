@@ -251,24 +251,7 @@ mod tests {
     fn indicators_never_shared_and_idle_teams_are_areas_for_improvement() {
         let mut r = empty();
         r.incidents.push(incident(Some(10), false));
-        r.teams.push(TeamActivity {
-            id: "ops".into(),
-            name: "ops".into(),
-            organisation: "op".into(),
-            role: "operator".into(),
-            human: false,
-            takeover: None,
-            commands_journaled: 0,
-            actions: BTreeMap::new(),
-            total_actions: 0,
-            by_people: 0,
-            by_bot: 0,
-            applied: 0,
-            failed: 0,
-            refused: 0,
-            first_action: None,
-            last_action: None,
-        });
+        r.teams.push(team("ops".into(), 0));
         let mut regulator = r.teams[0].clone();
         regulator.id = "ilr".into();
         regulator.role = "regulator".into();
