@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bevy_ecs::schedule::{LogLevel, Schedule};
 use bevy_ecs::world::World;
 
+use crate::cascade::Propagation;
 use crate::exercise::command::{Action, Order, Refusal, resolve};
 use crate::exercise::{Command, Exercise, Outcome};
 use crate::hash::HashVersion;
@@ -24,7 +25,8 @@ pub struct Snapshot {
     model: Arc<Model>,
     clock: Clock,
     assets: AssetStates,
-    outage: Vec<u32>,
+    /// Per row, the tick its outage began (`Propagation::since_by_row`).
+    outage_since: Vec<u32>,
     randomness: Randomness,
     metrics: ServiceMetrics,
     exercise: ExerciseState,
@@ -48,8 +50,8 @@ impl Snapshot {
     /// Approximate heap bytes held, for snapshot budgets.
     pub fn approximate_bytes(&self) -> usize {
         let a = &self.assets;
-        (a.integrity.len() + a.physical.len() + a.cyber.len() + a.cap.len() + a.level.len() * 2) * 2
-            + self.outage.len() * 4
+        (a.integrity.len() + a.physical.len() + a.cyber.len() + a.cap.len() + a.level.len()) * 2
+            + self.outage_since.len() * 4
             + self.metrics.per_sector.len() * 16
             + self.exercise.0.approximate_bytes()
     }
@@ -201,9 +203,11 @@ impl Simulation {
     /// Outage counters in dependency stable order.
     pub fn outages(&self) -> Vec<u32> {
         let cascade = self.world.resource::<Cascade>();
-        let mut out = vec![0; cascade.outage.len()];
-        for (row, &value) in cascade.outage.iter().enumerate() {
-            out[cascade.graph.stable_index_of_row(row) as usize] = value;
+        let since = cascade.propagation.since_by_row();
+        let tick = self.tick();
+        let mut out = vec![0; since.len()];
+        for (row, &since) in since.iter().enumerate() {
+            out[cascade.graph.stable_index_of_row(row) as usize] = Propagation::counter(since, tick);
         }
         out
     }
@@ -217,7 +221,7 @@ impl Simulation {
             model: Arc::clone(&self.model),
             clock: *w.resource::<Clock>(),
             assets: w.resource::<AssetStates>().clone(),
-            outage: w.resource::<Cascade>().outage.clone(),
+            outage_since: w.resource::<Cascade>().propagation.since_by_row().to_vec(),
             randomness: w.resource::<Randomness>().clone(),
             metrics: w.resource::<ServiceMetrics>().clone(),
             exercise: w.resource::<ExerciseState>().clone(),
@@ -235,7 +239,7 @@ impl Simulation {
         let w = &mut self.world;
         *w.resource_mut::<Clock>() = snapshot.clock;
         w.resource_mut::<AssetStates>().clone_from(&snapshot.assets);
-        w.resource_mut::<Cascade>().outage.clone_from(&snapshot.outage);
+        w.resource_mut::<Cascade>().propagation.restore(&snapshot.outage_since);
         w.resource_mut::<Randomness>().clone_from(&snapshot.randomness);
         w.resource_mut::<ServiceMetrics>().clone_from(&snapshot.metrics);
         w.resource_mut::<ExerciseState>().clone_from(&snapshot.exercise);

@@ -5,6 +5,7 @@
 //! schedules, sizes over the engine's limits — is found here. Every check runs even
 //! after a failure, so an author fixes a file in one pass, not one error per run.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -114,14 +115,27 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     let mut sector_population = vec![0u64; scenario.sectors.len()];
     let mut total_population: u64 = 0;
     for (i, asset) in scenario.assets.iter().enumerate() {
-        let it = item("asset", i, &asset.id);
-        v.check_name(&it, "name", &asset.name, MAX_NAME_CHARS);
-        let organisation = v.resolve(&it, "organisation", "organisation", &asset.organisation, &organisations);
-        let sector = v.resolve(&it, "sector", "sector", &asset.sector, &sectors);
-        let integrity = v.per_mille(&it, "integrity", asset.integrity);
+        // Named only when something is wrong (a country has a million assets).
+        let it = || item("asset", i, &asset.id);
+        if asset.name.len() > MAX_NAME_CHARS {
+            v.check_name(&it(), "name", &asset.name, MAX_NAME_CHARS);
+        }
+        let organisation = match organisations.get(asset.organisation.as_str()) {
+            Some(&organisation) => organisation,
+            None => v.resolve(&it(), "organisation", "organisation", &asset.organisation, &organisations),
+        };
+        let sector = match sectors.get(asset.sector.as_str()) {
+            Some(&sector) => sector,
+            None => v.resolve(&it(), "sector", "sector", &asset.sector, &sectors),
+        };
+        let mut per_mille = |field, value| match u16::try_from(value) {
+            Ok(value) if u32::from(value) <= PER_MILLE => value,
+            _ => v.per_mille(&it(), field, value),
+        };
+        let integrity = per_mille("integrity", asset.integrity);
         // The response's default is checked with the response.
         let isolation_cap = match asset.isolation_cap {
-            Some(cap) => v.per_mille(&it, "isolation_cap", cap),
+            Some(cap) => per_mille("isolation_cap", cap),
             None => scenario.response.isolation_cap.min(PER_MILLE) as u16,
         };
         // The response's default is checked with the response's costs.
@@ -129,7 +143,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         if let Some(ticks) = asset.repair_ticks
             && u64::from(ticks) > MAX_DURATION_TICKS
         {
-            v.problem(&it, format!("repair_ticks: {ticks} is over the limit of {MAX_DURATION_TICKS}"));
+            v.problem(&it(), format!("repair_ticks: {ticks} is over the limit of {MAX_DURATION_TICKS}"));
         }
         total_population = total_population.saturating_add(asset.population);
         if let Some(total) = sector_population.get_mut(sector as usize) {
@@ -154,6 +168,17 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     v.check_count("dependencies", scenario.dependencies.len(), MAX_DEPENDENCIES);
     let mut dependencies = Vec::with_capacity(scenario.dependencies.len());
     for (i, dep) in scenario.dependencies.iter().enumerate() {
+        // The common case first, without building the item's name: a country
+        // has millions of dependencies and nearly always none is wrong.
+        if let (Some(&asset), Some(&on)) = (assets.get(dep.asset.as_str()), assets.get(dep.on.as_str()))
+            && dep.weight <= PER_MILLE
+            && dep.threshold <= PER_MILLE
+            && dep.group.as_deref().is_none_or(|g| id_problem("group", g).is_none())
+        {
+            let (weight, threshold) = (dep.weight as u16, dep.threshold as u16);
+            dependencies.push(ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks });
+            continue;
+        }
         let it = format!("dependency #{} ({} -> {})", i + 1, dep.asset, dep.on);
         let asset = v.resolve(&it, "asset", "asset", &dep.asset, &assets);
         let on = v.resolve(&it, "on", "asset", &dep.on, &assets);
@@ -170,11 +195,17 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     let mut seen_links = HashMap::new();
     for (i, link) in scenario.links.iter().enumerate() {
         let arrow = if link.directed { "->" } else { "--" };
-        let it = format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
-        let from = v.resolve(&it, "from", "asset", &link.from, &assets);
-        let to = v.resolve(&it, "to", "asset", &link.to, &assets);
+        // Named only when something is wrong (a country has a million links).
+        let it = || format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
+        let (from, to) = match (assets.get(link.from.as_str()), assets.get(link.to.as_str())) {
+            (Some(&from), Some(&to)) => (from, to),
+            _ => {
+                let it = it();
+                (v.resolve(&it, "from", "asset", &link.from, &assets), v.resolve(&it, "to", "asset", &link.to, &assets))
+            }
+        };
         if link.from == link.to {
-            v.problem(&it, "links an asset to itself");
+            v.problem(&it(), "links an asset to itself");
         } else {
             // An undirected link is the same link whichever way it is written.
             let key = if link.directed || link.from < link.to {
@@ -183,10 +214,13 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
                 (link.to.as_str(), link.from.as_str(), false)
             };
             // Name the first listing, not the latest repeat (`insert` would overwrite it).
-            if let Some(&first) = seen_links.get(&key) {
-                v.problem(&it, format!("repeats link #{}; a network link is listed once", first + 1));
-            } else {
-                seen_links.insert(key, i);
+            match seen_links.entry(key) {
+                Entry::Occupied(first) => {
+                    v.problem(&it(), format!("repeats link #{}; a network link is listed once", first.get() + 1));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
             }
         }
         links.push(ResolvedLink { from, to, directed: link.directed });
@@ -262,6 +296,24 @@ fn organisation_assets(organisations: usize, assets: &[ResolvedAsset]) -> Vec<Ve
     by_organisation
 }
 
+/// What is wrong with `id` as an id written in `field`, if anything.
+fn id_problem(field: &str, id: &str) -> Option<String> {
+    let well_formed = id.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+    if id.is_empty() {
+        Some(format!("{field}: must not be empty"))
+    } else if !well_formed {
+        Some(format!(
+            "{field}: {id:?} may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"
+        ))
+    } else if id.len() > MAX_ID_CHARS {
+        // Well formed, so ASCII: bytes are characters.
+        Some(format!("{field}: longer than {MAX_ID_CHARS} characters"))
+    } else {
+        None
+    }
+}
+
 fn item(kind: &str, index: usize, id: &str) -> String {
     format!("{kind} #{} {id:?}", index + 1)
 }
@@ -323,12 +375,17 @@ impl Validator {
         let mut count = 0;
         for (i, id) in ids.enumerate() {
             count += 1;
-            let it = item(kind, i, id);
-            self.check_id(&it, "id", id);
-            if let Some(&first) = index.get(id) {
-                self.problem(&it, format!("duplicate id: {kind} #{} has the same id", first + 1));
-            } else {
-                index.insert(id, i as u32);
+            if let Some(message) = id_problem("id", id) {
+                self.problem(&item(kind, i, id), message);
+            }
+            match index.entry(id) {
+                Entry::Occupied(first) => {
+                    let message = format!("duplicate id: {kind} #{} has the same id", first.get() + 1);
+                    self.problem(&item(kind, i, id), message);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(i as u32);
+                }
             }
         }
         self.check_count(&format!("{kind}s"), count, limit);
@@ -338,17 +395,8 @@ impl Validator {
     /// Ids are short ASCII words so that they work as CSV columns, file names and
     /// command arguments: letters, digits, `-`, `_`, `.`, starting with a letter or digit.
     fn check_id(&mut self, item: &str, field: &str, id: &str) {
-        let well_formed = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if id.is_empty() {
-            self.problem(item, format!("{field}: must not be empty"));
-        } else if !well_formed {
-            self.problem(
-                item,
-                format!("{field}: {id:?} may only hold ASCII letters, digits, '-', '_' and '.', and must start with a letter or digit"),
-            );
-        } else if id.chars().count() > MAX_ID_CHARS {
-            self.problem(item, format!("{field}: longer than {MAX_ID_CHARS} characters"));
+        if let Some(message) = id_problem(field, id) {
+            self.problem(item, message);
         }
     }
 

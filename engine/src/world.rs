@@ -2,8 +2,9 @@
 //!
 //! Entities carry the descriptive data of organisations, assets, dependencies and
 //! teams (what views and later systems query). The hot simulation state lives in
-//! dense resources indexed by stable index — levels, integrity, caps, outage
-//! counters — so the cascade is a linear walk over flat arrays.
+//! dense resources indexed by stable index — levels, integrity, caps, outages —
+//! so the cascade is a walk over flat arrays (and only over what can change:
+//! `cascade::Propagation`).
 //!
 //! The schedule runs single-threaded and totally ordered: one system set per step
 //! of the tick order, the sets chained, and the systems inside each set chained.
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 
-use crate::cascade::CascadeGraph;
+use crate::cascade::{CascadeGraph, LevelChange, Propagation};
 use crate::damage::Damage;
 use crate::exercise::{self, Command, Ctx, Exercise, Outcome};
 use crate::hash::{HashVersion, StateHasher, StateView};
@@ -95,15 +96,13 @@ pub struct AssetStates {
     pub cyber: Vec<u16>,
     pub cap: Vec<u16>,
     pub level: Vec<u16>,
-    /// Levels of the previous tick (the cascade's read buffer).
-    previous: Vec<u16>,
 }
 
-/// The compiled dependency graph and its outage counters (row order).
+/// The compiled dependency graph and the outages of its rows.
 #[derive(Resource, Debug, Clone)]
 pub struct Cascade {
     pub graph: CascadeGraph,
-    pub outage: Vec<u32>,
+    pub propagation: Propagation,
 }
 
 #[derive(Resource, Debug, Clone)]
@@ -328,16 +327,24 @@ fn fire_scheduled_disruptions(
     }
 }
 
-/// Step 4: the cascade rule over the flat arrays.
-fn propagate_cascade(mut assets: ResMut<AssetStates>, mut cascade: ResMut<Cascade>) {
+/// Step 4: the cascade rule, over the assets whose inputs changed.
+fn propagate_cascade(clock: Res<Clock>, mut assets: ResMut<AssetStates>, mut cascade: ResMut<Cascade>) {
     let assets = &mut *assets;
     let cascade = &mut *cascade;
-    // After the swap `previous` holds tick t-1's levels; `level` is overwritten.
-    std::mem::swap(&mut assets.previous, &mut assets.level);
-    cascade.graph.step(&assets.previous, &assets.integrity, &assets.cap, &mut cascade.outage, &mut assets.level);
+    cascade.propagation.step(&cascade.graph, clock.tick, &assets.integrity, &assets.cap, &mut assets.level);
 }
 
-fn measure_service(model: Res<ScenarioModel>, assets: Res<AssetStates>, mut metrics: ResMut<ServiceMetrics>) {
+/// Service after the cascade: the sums move by the levels that changed.
+fn measure_service(model: Res<ScenarioModel>, cascade: Res<Cascade>, mut metrics: ResMut<ServiceMetrics>) {
+    metrics.apply(&model.0, cascade.propagation.changes());
+}
+
+/// Service at tick 0, summed over every asset.
+fn measure_service_from_scratch(
+    model: Res<ScenarioModel>,
+    assets: Res<AssetStates>,
+    mut metrics: ResMut<ServiceMetrics>,
+) {
     metrics.measure(&model.0, &assets.level);
 }
 
@@ -370,7 +377,7 @@ pub(crate) fn state_view<'a>(
         level: &assets.level,
         cap: &assets.cap,
         graph: &cascade.graph,
-        outage_by_row: &cascade.outage,
+        outage_since_by_row: cascade.propagation.since_by_row(),
         rng: &randomness.0,
         exercise: &ex.0,
     }
@@ -404,6 +411,26 @@ impl ServiceMetrics {
         for (asset, &lvl) in model.assets.iter().zip(level) {
             self.scaled[asset.sector as usize] += asset.population * u64::from(lvl);
         }
+        self.divide();
+    }
+
+    /// Moves the sums by the levels that changed: the same numbers as
+    /// `measure` over the new levels (integer sums are exact), at the cost
+    /// of the changes.
+    fn apply(&mut self, model: &Model, changes: &[LevelChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        for change in changes {
+            let asset = &model.assets[change.asset as usize];
+            let scaled = &mut self.scaled[asset.sector as usize];
+            // Added before subtracted: the sum holds population × from.
+            *scaled = *scaled + asset.population * u64::from(change.to) - asset.population * u64::from(change.from);
+        }
+        self.divide();
+    }
+
+    fn divide(&mut self) {
         let total: u64 = self.scaled.iter().sum();
         self.national = total / u64::from(PER_MILLE);
         for (out, &scaled) in self.per_sector.iter_mut().zip(&self.scaled) {
@@ -423,14 +450,14 @@ pub fn build_world(model: Arc<Model>, seed: u64, hash: HashVersion) -> World {
     let cap = vec![PER_MILLE as u16; integrity.len()];
     let level: Vec<u16> = integrity.iter().zip(&cap).map(|(&i, &c)| i.min(c)).collect();
     let graph = CascadeGraph::build(&model);
-    let outage = vec![0; graph.dependency_count()];
+    let propagation = Propagation::new(&graph);
     let mut plan = model.disruptions.clone();
     plan.sort_by_key(|d| d.tick); // stable: scenario order kept within a tick
     let sectors = model.sector_count();
 
     world.insert_resource(Clock { tick: 0 });
-    world.insert_resource(AssetStates { previous: level.clone(), integrity, physical, cyber, cap, level });
-    world.insert_resource(Cascade { graph, outage });
+    world.insert_resource(AssetStates { integrity, physical, cyber, cap, level });
+    world.insert_resource(Cascade { graph, propagation });
     world.insert_resource(Randomness(RngStreams::new(seed)));
     world.insert_resource(DisruptionPlan(plan));
     world.insert_resource(ServiceMetrics { national: 0, per_sector: vec![0; sectors], scaled: vec![0; sectors] });
@@ -442,7 +469,7 @@ pub fn build_world(model: Arc<Model>, seed: u64, hash: HashVersion) -> World {
     // Tick 0 runs no step, but is measured and hashed like any other tick.
     let mut tick_zero = Schedule::default();
     tick_zero.set_executor(SingleThreadedExecutor::new());
-    tick_zero.add_systems((measure_service, measure_exercise, compute_state_hash).chain());
+    tick_zero.add_systems((measure_service_from_scratch, measure_exercise, compute_state_hash).chain());
     tick_zero.run(&mut world);
     world
 }

@@ -45,8 +45,9 @@ pub struct StateView<'a> {
     pub level: &'a [u16],
     pub cap: &'a [u16],
     pub graph: &'a CascadeGraph,
-    /// Outage counters in the graph's row order.
-    pub outage_by_row: &'a [u32],
+    /// Per row of the graph, the tick its outage began (0: supplied); the
+    /// counter of DESIGN §3 is `tick - since + 1` (`Propagation::counter`).
+    pub outage_since_by_row: &'a [u32],
     pub rng: &'a RngStreams,
     pub exercise: &'a Exercise,
 }

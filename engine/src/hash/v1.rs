@@ -16,6 +16,7 @@
 //!    the count, then per such asset its index (u32), physical and cyber (u16).
 
 use super::{StateView, encode_rng};
+use crate::cascade::Propagation;
 
 /// Tag of the physical damage section, last, present only with damage.
 pub const SECTION_PHYSICAL: u8 = 0x0D;
@@ -32,10 +33,10 @@ pub fn encode(state: &StateView, out: &mut Vec<u8>) {
     }
     // Outage counters are stored in row order; the hash wants stable order.
     let start = out.len();
-    out.resize(start + 4 * state.outage_by_row.len(), 0);
-    for (row, outage) in state.outage_by_row.iter().enumerate() {
+    out.resize(start + 4 * state.outage_since_by_row.len(), 0);
+    for (row, &since) in state.outage_since_by_row.iter().enumerate() {
         let at = start + 4 * state.graph.stable_index_of_row(row) as usize;
-        out[at..at + 4].copy_from_slice(&outage.to_le_bytes());
+        out[at..at + 4].copy_from_slice(&Propagation::counter(since, state.tick).to_le_bytes());
     }
     encode_rng(state.rng, out);
     crate::exercise::hash::encode(state.exercise, out);

@@ -51,6 +51,13 @@ pub fn outage_since(counter: u32, tick: u64) -> u64 {
     if counter == 0 { 0 } else { tick.wrapping_add(1 << 32).wrapping_sub(u64::from(counter)) }
 }
 
+/// The same encoding from the tick the outage began (`since`, 0 while
+/// supplied), as the cascade stores it: `since + 2^32 − 1`, which is
+/// `outage_since(tick − since + 1, tick)` at every tick of the outage.
+pub fn encode_since(since: u32) -> u64 {
+    if since == 0 { 0 } else { u64::from(since) + (1 << 32) - 1 }
+}
+
 /// What was hashed last, and the digests of its chunks.
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
@@ -61,11 +68,9 @@ pub struct Cache {
     cap: Vec<u16>,
     physical: Vec<u16>,
     cyber: Vec<u16>,
-    /// Outage counters in row order, as the cascade stores them, at tick
-    /// `outage_tick`: compared with the live array to find the rows whose
-    /// encoding changed.
+    /// When each row's outage began, in row order as the cascade stores it:
+    /// compared with the live array to find the rows whose encoding changed.
     outage_rows: Vec<u32>,
-    outage_tick: u64,
     /// Their encodings (`outage_since`) in stable order, as they are hashed.
     outage_stable: Vec<u64>,
     isolated: Vec<bool>,
@@ -161,7 +166,7 @@ impl Cache {
         let ex = state.exercise;
         let same_shape = self.primed
             && self.level.len() == state.level.len()
-            && self.outage_rows.len() == state.outage_by_row.len()
+            && self.outage_rows.len() == state.outage_since_by_row.len()
             && self.isolated.len() == ex.isolated.len();
         if same_shape {
             self.update(state);
@@ -179,11 +184,10 @@ impl Cache {
         self.cap = s.cap.to_vec();
         self.physical = s.physical.to_vec();
         self.cyber = s.cyber.to_vec();
-        self.outage_rows = s.outage_by_row.to_vec();
-        self.outage_tick = s.tick;
-        self.outage_stable = vec![0; s.outage_by_row.len()];
-        for (row, &value) in s.outage_by_row.iter().enumerate() {
-            self.outage_stable[s.graph.stable_index_of_row(row) as usize] = outage_since(value, s.tick);
+        self.outage_rows = s.outage_since_by_row.to_vec();
+        self.outage_stable = vec![0; s.outage_since_by_row.len()];
+        for (row, &since) in s.outage_since_by_row.iter().enumerate() {
+            self.outage_stable[s.graph.stable_index_of_row(row) as usize] = encode_since(since);
         }
         self.isolated = ex.isolated.clone();
         self.hardened = ex.hardened.clone();
@@ -204,7 +208,7 @@ impl Cache {
     /// Re-hashes the chunks whose elements differ from the shadow copy.
     fn update(&mut self, s: &StateView) {
         let ex = s.exercise;
-        self.outage_chunks(s.outage_by_row, s.tick, s.graph);
+        self.outage_chunks(s.outage_since_by_row, s.graph);
         let buf = &mut self.chunk;
         for (c, r) in chunks(self.level.len()).enumerate() {
             // `|=`, not `||`: every array's copy must be brought up to date.
@@ -233,47 +237,31 @@ impl Cache {
         }
     }
 
-    /// The counters live in row order and are hashed in stable order: a row
-    /// chunk in which some row's encoding differs from its copy's is searched
-    /// for those rows, each written into the stable copy and its stable chunk
-    /// marked for re-hashing.
-    ///
-    /// A row keeps its encoding from tick `t'` (the copy's) to `t` iff both
-    /// counters are 0, or both are not and the counter advanced by exactly
-    /// `t − t'` (the two `outage_since` are then equal), which a branch-free
-    /// test checks for a whole chunk at once.
-    fn outage_chunks(&mut self, by_row: &[u32], tick: u64, graph: &CascadeGraph) {
-        let elapsed = tick.wrapping_sub(self.outage_tick);
-        let keeps = |c: u32, p: u32| {
-            (c == 0 && p == 0) | (c != 0 && p != 0 && u64::from(c).wrapping_sub(u64::from(p)) == elapsed)
-        };
+    /// The outages live in row order and are hashed in stable order: a row
+    /// chunk that differs from its copy is searched for the rows that differ,
+    /// each written into the stable copy and its stable chunk marked for
+    /// re-hashing. A row's encoding is a function of when its outage began
+    /// alone, so an outage running on changes nothing.
+    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph) {
         self.dirty.clear();
         self.dirty.resize(self.outages.len(), false);
         let mut any = false;
         for r in chunks(by_row.len()) {
             let current = &by_row[r.clone()];
             let copy = &mut self.outage_rows[r.clone()];
-            // The same tick: an encoding changes iff its counter does (memcmp).
-            let same = if elapsed == 0 {
-                current == &copy[..]
-            } else {
-                current.iter().zip(copy.iter()).fold(true, |all, (&c, &p)| all & keeps(c, p))
-            };
-            if !same {
-                for (i, (&c, &p)) in current.iter().zip(copy.iter()).enumerate() {
-                    if !keeps(c, p) {
-                        let stable = graph.stable_index_of_row(r.start + i) as usize;
-                        self.outage_stable[stable] = outage_since(c, tick);
-                        self.dirty[stable / CHUNK] = true;
-                        any = true;
-                    }
+            if current == &copy[..] {
+                continue;
+            }
+            for (i, (&c, p)) in current.iter().zip(copy.iter_mut()).enumerate() {
+                if c != *p {
+                    *p = c;
+                    let stable = graph.stable_index_of_row(r.start + i) as usize;
+                    self.outage_stable[stable] = encode_since(c);
+                    self.dirty[stable / CHUNK] = true;
+                    any = true;
                 }
             }
-            if elapsed != 0 || !same {
-                copy.copy_from_slice(current);
-            }
         }
-        self.outage_tick = tick;
         if !any {
             return;
         }
@@ -321,6 +309,17 @@ mod tests {
         assert_eq!(all, [0..CHUNK, CHUNK..2 * CHUNK, 2 * CHUNK..2 * CHUNK + 5]);
         assert_eq!(chunks(0).count(), 0);
         assert_eq!(chunks(CHUNK).count(), 1);
+    }
+
+    #[test]
+    fn the_encoding_from_since_is_the_encoding_from_the_counter() {
+        for since in [1u32, 2, 7, 1000, 9_999_999] {
+            for tick in u64::from(since)..u64::from(since) + 5 {
+                let counter = (tick - u64::from(since) + 1) as u32;
+                assert_eq!(encode_since(since), outage_since(counter, tick), "since {since}, tick {tick}");
+            }
+        }
+        assert_eq!(encode_since(0), outage_since(0, 12));
     }
 
     #[test]

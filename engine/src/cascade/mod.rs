@@ -15,7 +15,10 @@
 use std::collections::HashMap;
 
 use crate::model::Model;
+
+mod incremental;
 use crate::scenario::PER_MILLE;
+pub use incremental::{LevelChange, Propagation};
 
 const FULL: u16 = PER_MILLE as u16;
 
@@ -46,6 +49,11 @@ pub struct CascadeGraph {
     buffer_ticks: Vec<u32>,
     /// Row → stable index of the dependency in the scenario.
     stable_of_row: Vec<u32>,
+    /// The assets that depend on provider `p` (each once, ascending) are
+    /// `dependents[dependents_start[p]..dependents_start[p + 1]]`: whom a
+    /// change of `p`'s level can reach on the next tick.
+    dependents_start: Vec<u32>,
+    dependents: Vec<u32>,
 }
 
 impl CascadeGraph {
@@ -77,6 +85,7 @@ impl CascadeGraph {
             rules: Vec::with_capacity(rows),
             buffer_ticks: Vec::with_capacity(rows),
             stable_of_row: Vec::with_capacity(rows),
+            ..Default::default()
         };
         graph.asset_rows.push(0);
         for groups in &groups_of {
@@ -98,7 +107,67 @@ impl CascadeGraph {
             }
             graph.asset_rows.push(graph.rules.len() as u32);
         }
+        graph.build_dependents();
         graph
+    }
+
+    /// The reverse of the rows, deduplicated per (provider, asset): a counting
+    /// sort, so each provider's dependents come out ascending.
+    fn build_dependents(&mut self) {
+        let n = self.asset_count();
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(self.rules.len());
+        for a in 0..n {
+            for rule in &self.rules[self.rows_of(a)] {
+                pairs.push((rule.provider, a as u32));
+            }
+        }
+        pairs.dedup(); // rows of one asset on one provider are often adjacent
+        let mut start = vec![0u32; n + 1];
+        for &(p, _) in &pairs {
+            start[p as usize + 1] += 1;
+        }
+        for p in 0..n {
+            start[p + 1] += start[p];
+        }
+        let mut next = start.clone();
+        let mut dependents = vec![0u32; pairs.len()];
+        let mut last = vec![u32::MAX; n];
+        let mut kept = 0;
+        // Assets ascend in `pairs`, so a repeat of (p, a) is always the last one written for p.
+        for &(p, a) in &pairs {
+            let p = p as usize;
+            if last[p] == a {
+                continue;
+            }
+            last[p] = a;
+            dependents[next[p] as usize] = a;
+            next[p] += 1;
+            kept += 1;
+        }
+        // Close the gaps the repeats left: compact each provider's slice.
+        if kept != pairs.len() {
+            let mut compact = Vec::with_capacity(kept);
+            let mut compact_start = Vec::with_capacity(n + 1);
+            compact_start.push(0u32);
+            for p in 0..n {
+                compact.extend_from_slice(&dependents[start[p] as usize..next[p] as usize]);
+                compact_start.push(compact.len() as u32);
+            }
+            dependents = compact;
+            start = compact_start;
+        }
+        self.dependents_start = start;
+        self.dependents = dependents;
+    }
+
+    /// The rows of asset `a`.
+    fn rows_of(&self, a: usize) -> std::ops::Range<usize> {
+        self.asset_rows[a] as usize..self.asset_rows[a + 1] as usize
+    }
+
+    /// The assets that depend on `provider`, each once, ascending.
+    pub fn dependents_of(&self, provider: usize) -> &[u32] {
+        &self.dependents[self.dependents_start[provider] as usize..self.dependents_start[provider + 1] as usize]
     }
 
     pub fn asset_count(&self) -> usize {
