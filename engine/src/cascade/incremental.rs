@@ -31,7 +31,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{CascadeGraph, FULL, JOINS, Rule};
+use super::{CascadeGraph, FULL, JOINS, supply_in_outage};
 
 /// A level that changed at the last computed tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,21 +254,10 @@ fn plan_run_out(run_outs: &mut BinaryHeap<Reverse<(u32, u32)>>, since: u32, buff
     }
 }
 
-/// Supply of a row whose provider is below its threshold, with the outage
-/// counter `count` (DESIGN §3; as `super::below_threshold`).
-#[inline]
-fn supply_in_outage(rule: &Rule, provider_level: u16, buffer_ticks: u32, count: u32) -> u16 {
-    if count <= buffer_ticks {
-        return FULL; // running on backup
-    }
-    let weight = u32::from(rule.weight & !JOINS);
-    let shortfall = weight * u32::from(FULL.saturating_sub(provider_level)) / u32::from(FULL);
-    FULL - shortfall as u16
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cascade::Rule;
     use crate::synthetic::Gen;
 
     /// A random graph of `n` assets: cycles, self-dependencies, duplicates,

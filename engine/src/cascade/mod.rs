@@ -233,7 +233,15 @@ fn supply(rule: &Rule, provider_level: u16, buffer_ticks: u32, outage: &mut u32)
 #[inline(never)]
 fn below_threshold(rule: &Rule, provider_level: u16, buffer_ticks: u32, outage: &mut u32) -> u16 {
     *outage = outage.saturating_add(1);
-    if *outage <= buffer_ticks {
+    supply_in_outage(rule, provider_level, buffer_ticks, *outage)
+}
+
+/// Supply of a row whose provider is below its threshold, in the `count`th
+/// tick of its outage: full while on backup, then cut by the weight of the
+/// provider's shortfall (DESIGN §3).
+#[inline]
+fn supply_in_outage(rule: &Rule, provider_level: u16, buffer_ticks: u32, count: u32) -> u16 {
+    if count <= buffer_ticks {
         return FULL; // running on backup
     }
     let weight = u32::from(rule.weight & !JOINS);
