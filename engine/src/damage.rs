@@ -14,8 +14,11 @@
 //! had: every write goes to `cyber` and `physical` stays intact, so a restore
 //! repairs everything and those journals replay bit for bit.
 //!
-//! This module only keeps the arrays consistent; it never decides what a
+//! This module only keeps the arrays consistent (and marks what it writes for
+//! the state hash); it never decides what a
 //! disruption, an incident or an action does (the callers do, per the model).
+
+use crate::hash::v2::Written;
 
 /// The per-asset damage arrays of the state, borrowed for writing.
 pub struct Damage<'a> {
@@ -25,6 +28,10 @@ pub struct Damage<'a> {
     pub cyber: &'a mut [u16],
     /// Whether physical damage is kept apart (`Model::physical_damage`).
     pub separate: bool,
+    /// Where writes are marked for the state hash: every write here marks its
+    /// asset, and so must every other write of an asset's hashed state
+    /// (`mark`).
+    pub written: &'a mut Written,
 }
 
 impl Damage<'_> {
@@ -59,6 +66,13 @@ impl Damage<'_> {
 
     fn settle(&mut self, asset: usize) {
         self.integrity[asset] = self.physical[asset].min(self.cyber[asset]);
+        self.written.asset(asset);
+    }
+
+    /// Marks `asset`'s other hashed state written (its cap, its response
+    /// flags, its last investigation), for the state hash.
+    pub fn mark(&mut self, asset: usize) {
+        self.written.asset(asset);
     }
 }
 
@@ -83,7 +97,13 @@ mod tests {
     fn integrity_is_the_lesser_damage_and_a_cyber_reset_leaves_the_plant_broken() {
         let (mut integrity, mut physical, mut cyber) = arrays(true);
         assert_eq!((physical.clone(), cyber.clone()), (vec![1000, 700], vec![1000, 1000]));
-        let mut d = Damage { integrity: &mut integrity, physical: &mut physical, cyber: &mut cyber, separate: true };
+        let mut d = Damage {
+            integrity: &mut integrity,
+            physical: &mut physical,
+            cyber: &mut cyber,
+            separate: true,
+            written: &mut Written::new(2, 0),
+        };
         d.set_cyber(0, 400);
         d.set_physical(0, 0);
         assert_eq!(d.integrity(0), 0);
@@ -98,7 +118,13 @@ mod tests {
     #[test]
     fn without_separate_damage_there_is_one_kind_as_before() {
         let (mut integrity, mut physical, mut cyber) = arrays(false);
-        let mut d = Damage { integrity: &mut integrity, physical: &mut physical, cyber: &mut cyber, separate: false };
+        let mut d = Damage {
+            integrity: &mut integrity,
+            physical: &mut physical,
+            cyber: &mut cyber,
+            separate: false,
+            written: &mut Written::new(2, 0),
+        };
         d.set_physical(0, 0);
         assert_eq!((d.integrity(0), d.physical(0)), (0, 1000));
         d.set_cyber(0, 1000); // a restore repairs everything

@@ -238,7 +238,9 @@ impl Simulation {
         assert_eq!(self.hash_version(), snapshot.version, "a snapshot restores only into a simulation hashing alike");
         let w = &mut self.world;
         *w.resource_mut::<Clock>() = snapshot.clock;
-        w.resource_mut::<AssetStates>().clone_from(&snapshot.assets);
+        let mut assets = w.resource_mut::<AssetStates>();
+        assets.clone_from(&snapshot.assets);
+        assets.written.everything();
         w.resource_mut::<Cascade>().propagation.restore(&snapshot.outage_since);
         w.resource_mut::<Randomness>().clone_from(&snapshot.randomness);
         w.resource_mut::<ServiceMetrics>().clone_from(&snapshot.metrics);

@@ -18,6 +18,7 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleT
 use crate::cascade::{CascadeGraph, LevelChange, Propagation};
 use crate::damage::Damage;
 use crate::exercise::{self, Command, Ctx, Exercise, Outcome};
+use crate::hash::v2::Written;
 use crate::hash::{HashVersion, StateHasher, StateView};
 use crate::model::{Model, ResolvedDisruption};
 use crate::rng::RngStreams;
@@ -96,6 +97,9 @@ pub struct AssetStates {
     pub cyber: Vec<u16>,
     pub cap: Vec<u16>,
     pub level: Vec<u16>,
+    /// What the tick wrote of the hashed state, marked by the writers and
+    /// cleared once hashed: the state hash compares only those chunks.
+    pub written: Written,
 }
 
 /// The compiled dependency graph and the outages of its rows.
@@ -213,6 +217,7 @@ macro_rules! ctx {
                 physical: &mut assets.physical,
                 cyber: &mut assets.cyber,
                 separate: model.physical_damage,
+                written: &mut assets.written,
             },
             cap: &mut assets.cap,
             level: &assets.level,
@@ -331,7 +336,20 @@ fn fire_scheduled_disruptions(
 fn propagate_cascade(clock: Res<Clock>, mut assets: ResMut<AssetStates>, mut cascade: ResMut<Cascade>) {
     let assets = &mut *assets;
     let cascade = &mut *cascade;
-    cascade.propagation.step(&cascade.graph, clock.tick, &assets.integrity, &assets.cap, &mut assets.level);
+    let propagation = &mut cascade.propagation;
+    propagation.step(&cascade.graph, clock.tick, &assets.integrity, &assets.cap, &mut assets.level);
+    // For the state hash: the levels that changed, the rows of the assets computed.
+    for change in propagation.changes() {
+        assets.written.asset(change.asset as usize);
+    }
+    match propagation.visited() {
+        None => assets.written.all_rows(),
+        Some(visited) => {
+            for &a in visited {
+                assets.written.rows(cascade.graph.rows_of(a as usize));
+            }
+        }
+    }
 }
 
 /// Service after the cascade: the sums move by the levels that changed.
@@ -350,15 +368,17 @@ fn measure_service_from_scratch(
 
 fn compute_state_hash(
     clock: Res<Clock>,
-    assets: Res<AssetStates>,
+    mut assets: ResMut<AssetStates>,
     cascade: Res<Cascade>,
     randomness: Res<Randomness>,
     ex: Res<ExerciseState>,
     mut hash: ResMut<StateHash>,
 ) {
-    let view = state_view(&clock, &assets, &cascade, &randomness, &ex);
     let hash = &mut *hash;
+    let mut view = state_view(&clock, &assets, &cascade, &randomness, &ex);
+    view.written = Some(&assets.written);
     hash.hash = hash.hasher.hash(&view);
+    assets.written.clear();
 }
 
 /// What the state hash covers, borrowed from the world's resources.
@@ -380,6 +400,7 @@ pub(crate) fn state_view<'a>(
         outage_since_by_row: cascade.propagation.since_by_row(),
         rng: &randomness.0,
         exercise: &ex.0,
+        written: None,
     }
 }
 
@@ -399,7 +420,13 @@ pub fn state_hash_from_scratch(world: &World) -> blake3::Hash {
 impl AssetStates {
     /// The damage arrays, for writing through the rules of `damage`.
     pub fn damage(&mut self, separate: bool) -> Damage<'_> {
-        Damage { integrity: &mut self.integrity, physical: &mut self.physical, cyber: &mut self.cyber, separate }
+        Damage {
+            integrity: &mut self.integrity,
+            physical: &mut self.physical,
+            cyber: &mut self.cyber,
+            separate,
+            written: &mut self.written,
+        }
     }
 }
 
@@ -456,7 +483,8 @@ pub fn build_world(model: Arc<Model>, seed: u64, hash: HashVersion) -> World {
     let sectors = model.sector_count();
 
     world.insert_resource(Clock { tick: 0 });
-    world.insert_resource(AssetStates { integrity, physical, cyber, cap, level });
+    let written = Written::new(integrity.len(), graph.dependency_count());
+    world.insert_resource(AssetStates { integrity, physical, cyber, cap, level, written });
     world.insert_resource(Cascade { graph, propagation });
     world.insert_resource(Randomness(RngStreams::new(seed)));
     world.insert_resource(DisruptionPlan(plan));

@@ -720,7 +720,7 @@ fn investigate_lands_after_its_duration_and_finds_with_the_detectability() {
     assert!(run.ex().pending.is_empty());
     assert_eq!(run.infection("ransom", "hospital-it"), Some(Infection { since: 1, detected: Some(4) }));
     assert_eq!(run.ex().incidents[0].first_detected, Some(4));
-    assert_eq!(run.ex().investigated_at[run.asset("hospital-it")], Some(4));
+    assert_eq!(run.ex().investigated_at[run.asset("hospital-it")], 4);
     assert_eq!(run.ex().awareness.get(&(run.org("hospital"), 0)), Some(&4));
     // Every team of the owner holds the indicators; the others do not.
     assert_eq!(run.indicators("hospital-ops", "ransom"), Some(4));
@@ -740,7 +740,7 @@ fn investigate_lands_after_its_duration_and_finds_with_the_detectability() {
     run.to(5);
     assert_eq!(run.infection("ransom", "hospital-it"), Some(Infection { since: 1, detected: None }));
     assert!(run.ex().awareness.is_empty() && run.ex().obligations.is_empty());
-    assert_eq!(run.ex().investigated_at[run.asset("hospital-it")], Some(4));
+    assert_eq!(run.ex().investigated_at[run.asset("hospital-it")], 4);
     let texts: Vec<&str> = run.ex().messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(
         texts,

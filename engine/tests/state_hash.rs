@@ -12,6 +12,7 @@ mod common;
 use std::sync::{Arc, OnceLock};
 
 use cascade_engine::cascade::CascadeGraph;
+use cascade_engine::exercise::state::NEVER;
 use cascade_engine::exercise::{Action, Command, Exercise};
 use cascade_engine::hash::{HashVersion, StateHasher, StateView, v2::CHUNK};
 use cascade_engine::rng::{Purpose, RngStreams};
@@ -78,6 +79,7 @@ impl Fixture {
             outage_since_by_row: &self.outage,
             rng: &self.rng,
             exercise: &self.ex,
+            written: None,
         }
     }
 
@@ -107,10 +109,11 @@ impl Fixture {
             7 => self.ex.hardened[index % n] ^= true,
             8 => {
                 let at = &mut self.ex.investigated_at[index % n];
+                // Never investigated is `NEVER`; a tick never becomes it.
                 *at = match *at {
-                    None => Some(u64::from(value)),
-                    Some(t) if value.is_multiple_of(2) => Some(t.wrapping_add(u64::from(delta))),
-                    Some(_) => None,
+                    NEVER => u64::from(value),
+                    t if value.is_multiple_of(2) => t.wrapping_add(u64::from(delta)) % NEVER,
+                    _ => NEVER,
                 };
             }
             9 => {

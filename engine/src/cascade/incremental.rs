@@ -64,6 +64,8 @@ pub struct Propagation {
     computed: Vec<(u32, u16)>,
     /// False when built and after `restore`: the next step visits every asset.
     primed: bool,
+    /// The last step visited every asset (else the ones in `visit`).
+    visited_all: bool,
 }
 
 /// When more than 1 in `VISIT_ALL_RATIO` assets would be visited, one linear
@@ -84,6 +86,7 @@ impl Propagation {
             visit: Vec::new(),
             computed: Vec::new(),
             primed: false,
+            visited_all: true,
         }
     }
 
@@ -95,6 +98,12 @@ impl Propagation {
     /// The outage counter of every row at `tick` (DESIGN §3's `outage[d]`).
     pub fn counter(since: u32, tick: u64) -> u32 {
         if since == 0 { 0 } else { u32::try_from(tick.saturating_sub(u64::from(since)) + 1).unwrap_or(u32::MAX) }
+    }
+
+    /// The assets the last step computed, ascending (`None`: every asset):
+    /// only their rows' outages can have changed.
+    pub fn visited(&self) -> Option<&[u32]> {
+        if self.visited_all { None } else { Some(&self.visit) }
     }
 
     /// The levels that changed at the last computed tick.
@@ -109,6 +118,7 @@ impl Propagation {
         self.since.copy_from_slice(since);
         self.changes.clear();
         self.primed = false;
+        self.visited_all = true;
     }
 
     /// Computes tick `tick`: `level` holds the levels of tick-1 on entry and
@@ -146,6 +156,7 @@ impl Propagation {
             }
             self.visit = visit;
         }
+        self.visited_all = all;
         self.changes.clear();
         for &(a, to) in &self.computed {
             let from = std::mem::replace(&mut level[a as usize], to);

@@ -161,7 +161,7 @@ impl CascadeGraph {
     }
 
     /// The rows of asset `a`.
-    fn rows_of(&self, a: usize) -> std::ops::Range<usize> {
+    pub(crate) fn rows_of(&self, a: usize) -> std::ops::Range<usize> {
         self.asset_rows[a] as usize..self.asset_rows[a + 1] as usize
     }
 

@@ -9,12 +9,14 @@
 //! the state allows now, about situations at least `delay` ticks old. Its orders
 //! go through the same checks as a human's again when they apply, at the next tick.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use super::Ctx;
 use super::command::{Order, needs_request};
 use super::measure::{Filing, due, filing};
-use super::orders::check;
+use super::orders::{check, staff_needed};
 use super::state::{Exercise, NEVER};
 use crate::rng::Purpose;
 use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
@@ -23,10 +25,10 @@ use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
 pub fn decide(ctx: &mut Ctx) {
     let m = ctx.model;
     let mut orders = Vec::new();
-    // Gathered once for every bot of the tick (the state does not change while
-    // they decide): one pass over the compromises, not one per asset per bot.
-    let compromises = Compromises::gather(ctx.ex, m);
-    let mut serving = Serving::default();
+    let known = Known::gather(ctx.ex, m);
+    // The fewest staff any order a bot gives needs: a bot with fewer free has
+    // nothing the checks would allow, whatever the state.
+    let cheapest = cheapest_bot_order(m);
     for (t, team) in m.scenario.teams.iter().enumerate() {
         let t = t as u32;
         let BotPolicy::Responsive { delay, skill } = team.bot else { continue };
@@ -36,17 +38,73 @@ pub fn decide(ctx: &mut Ctx) {
         if !ctx.rng.chance(Purpose::Bots, skill as u16) {
             continue;
         }
+        let free = ctx.ex.free_staff(t);
+        if free < cheapest {
+            continue;
+        }
         let ripe = ctx.tick.saturating_sub(u64::from(delay));
         // The first candidate the state allows now (staff, nothing identical
-        // already running, …): a bot never wastes its turn on a refusal.
-        let chosen = candidates(ctx, t, team.role, ripe, &compromises, &mut serving)
-            .into_iter()
-            .find(|o| check(ctx, t, o).is_ok());
+        // already running, …): a bot never wastes its turn on a refusal. The
+        // candidates come in priority order and the search stops at the first
+        // one allowed, so a bot with a long list of suspects pays for the few
+        // it looks at. Staff is tested first: it is `check`'s last test, the
+        // cheapest, and the one most often failed.
+        let ctx = &*ctx;
+        let mut chosen = None;
+        let _ = each_candidate(ctx, t, team.role, ripe, &known, &mut |order| {
+            if staff_needed(ctx, &order) <= free && check(ctx, t, &order).is_ok() {
+                chosen = Some(order);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
         if let Some(order) = chosen {
             orders.push((t, order));
         }
     }
     ctx.ex.bot_orders = orders;
+}
+
+/// Whether an asset last investigated `at` (`NEVER`: not yet) may be
+/// investigated again at `tick`, `recent` ticks being too soon.
+fn investigated_long_ago(at: u64, recent: u64, tick: u64) -> bool {
+    at == NEVER || at.saturating_add(recent) <= tick
+}
+
+/// The fewest staff needed by any kind of order a bot gives.
+fn cheapest_bot_order(m: &crate::Model) -> u32 {
+    let r = &m.scenario.response;
+    [
+        r.investigate,
+        r.isolate,
+        r.restore,
+        r.share,
+        r.report,
+        r.classify,
+        r.request_assistance,
+        r.activate_piu,
+        r.public_statement,
+    ]
+    .iter()
+    .map(|cost| cost.staff)
+    .min()
+    .unwrap_or(0)
+}
+
+/// What every bot of a tick asks about, gathered once for them all (the state
+/// does not change while they decide): the compromises in one pass over the
+/// incidents, the rest at the first question.
+#[derive(Debug)]
+struct Known {
+    compromises: Compromises,
+    serving: Serving,
+    lists: Lists,
+}
+
+impl Known {
+    fn gather(ex: &Exercise, m: &crate::Model) -> Self {
+        Self { compromises: Compromises::gather(ex, m), serving: Serving::default(), lists: Lists::default() }
+    }
 }
 
 /// What the bots ask about the compromises on an asset, over every incident:
@@ -60,6 +118,8 @@ struct Compromises {
     /// Per asset: whether it is in `by_asset` (most are not; a look here
     /// spares the map's search).
     any: Vec<bool>,
+    /// The compromised assets by organisation.
+    marked: Marked,
 }
 
 /// The compromises on one asset.
@@ -93,7 +153,8 @@ impl Compromises {
                 }
             }
         }
-        Self { by_asset, any }
+        let marked = Marked::new(m, by_asset.keys().copied().collect());
+        Self { by_asset, any, marked }
     }
 
     fn seen(&self, a: u32) -> Option<&Seen> {
@@ -116,14 +177,11 @@ impl Compromises {
     }
 
     /// The assets of `scope` with a compromise detected at or before `ripe`,
-    /// ascending: whichever of the two sets is smaller is walked.
-    fn detected_in(&self, scope: &Scope, ripe: u64) -> Vec<u32> {
-        let detected = |a: &u32| self.detected(*a, ripe);
-        if scope.len() <= self.by_asset.len() {
-            scope.iter().filter(detected).collect()
-        } else {
-            self.by_asset.keys().copied().filter(|a| scope.contains(*a)).filter(detected).collect()
-        }
+    /// ascending.
+    fn detected_in(&self, m: &crate::Model, scope: &Scope, ripe: u64) -> Vec<u32> {
+        let mut found = self.marked.within(m, scope);
+        found.retain(|&a| self.detected(a, ripe));
+        found
     }
 }
 
@@ -135,12 +193,12 @@ impl Compromises {
 /// organisations and constituencies of 1,000s.
 #[derive(Debug, Default)]
 struct Serving {
-    index: Option<(Vec<u32>, Vec<u32>)>,
+    index: OnceCell<(Vec<u32>, Vec<u32>)>,
 }
 
 impl Serving {
-    fn of(&mut self, m: &crate::Model, organisation: u32) -> &[u32] {
-        let (start, teams) = self.index.get_or_insert_with(|| {
+    fn of(&self, m: &crate::Model, organisation: u32) -> &[u32] {
+        let (start, teams) = self.index.get_or_init(|| {
             let organisations = m.organisation_constituency.len();
             // Each (CSIRT team, organisation it serves) once, in team order.
             let served = |each: &mut dyn FnMut(u32, u32)| {
@@ -176,25 +234,117 @@ impl Serving {
     }
 }
 
-/// The orders `team` would give, in priority order, about things visible since `ripe`.
-fn candidates(
+/// Assets in a state a bot looks for (isolated; cyber-damaged), listed at
+/// the first question of a tick by one pass over the country. They are few at
+/// any time, so a bot asks for those in its scope (by organisation) instead
+/// of walking its scope: the bots' work follows what happened, not the size
+/// of the country.
+#[derive(Debug, Default)]
+struct Lists {
+    isolated: OnceCell<Marked>,
+    cyber_damaged: OnceCell<Marked>,
+}
+
+impl Lists {
+    fn isolated(&self, m: &crate::Model, ex: &Exercise) -> &Marked {
+        self.isolated.get_or_init(|| Marked::new(m, positions(&ex.isolated, |isolated| isolated)))
+    }
+
+    /// Below full cyber integrity (what makes an asset a suspect).
+    fn cyber_damaged(&self, ctx: &Ctx) -> &Marked {
+        self.cyber_damaged
+            .get_or_init(|| Marked::new(ctx.model, positions(ctx.damage.cyber, |cyber: u16| cyber < 1000)))
+    }
+}
+
+/// The indices of the values that `hit`, ascending. Blocks without one are
+/// passed over by a branch-free test, so a scan of a country where little is
+/// marked runs at memory speed.
+fn positions<T: Copy>(values: &[T], hit: impl Fn(T) -> bool) -> Vec<u32> {
+    const BLOCK: usize = 256;
+    let mut out = Vec::new();
+    for (b, block) in values.chunks(BLOCK).enumerate() {
+        if !block.iter().fold(false, |any, &v| any | hit(v)) {
+            continue;
+        }
+        out.extend(block.iter().enumerate().filter(|&(_, &v)| hit(v)).map(|(i, _)| (b * BLOCK + i) as u32));
+    }
+    out
+}
+
+/// A few marked assets, by organisation.
+#[derive(Debug, Default)]
+struct Marked {
+    /// Ascending.
+    assets: Vec<u32>,
+    /// (organisation, asset), ascending.
+    by_organisation: Vec<(u32, u32)>,
+}
+
+impl Marked {
+    fn new(m: &crate::Model, assets: Vec<u32>) -> Self {
+        debug_assert!(assets.is_sorted());
+        let mut by_organisation: Vec<(u32, u32)> =
+            assets.iter().map(|&a| (m.assets[a as usize].organisation, a)).collect();
+        by_organisation.sort_unstable();
+        Self { assets, by_organisation }
+    }
+
+    /// The marked assets in `scope`, ascending.
+    fn within(&self, m: &crate::Model, scope: &Scope) -> Vec<u32> {
+        let organisations = match scope {
+            Scope::All => return self.assets.clone(),
+            Scope::Organisations(organisations) => organisations,
+        };
+        // As many searches as organisations in scope, when that is fewer than
+        // the marked assets; else one walk over them.
+        if organisations.len() >= self.assets.len() {
+            return self.assets.iter().copied().filter(|&a| scope.contains(m, a)).collect();
+        }
+        let mut found = Vec::new();
+        for &o in organisations {
+            let start = self.by_organisation.partition_point(|&(org, _)| org < o);
+            found.extend(self.by_organisation[start..].iter().take_while(|&&(org, _)| org == o).map(|&(_, a)| a));
+        }
+        if organisations.len() > 1 {
+            found.sort_unstable();
+        }
+        found
+    }
+}
+
+/// The orders `team` would give, in priority order, about things visible since
+/// `ripe`: the whole list (the tests compare it with the rule as first written).
+#[cfg(test)]
+fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64, known: &Known) -> Vec<Order> {
+    let mut out = Vec::new();
+    let _ = each_candidate(ctx, team, role, ripe, known, &mut |order| {
+        out.push(order);
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// Hands `visit` the orders `team` would give, in priority order, about things
+/// visible since `ripe`, until it breaks: each list is built only when the
+/// orders before it were all passed over.
+fn each_candidate(
     ctx: &Ctx,
     team: u32,
     role: TeamRole,
     ripe: u64,
-    compromises: &Compromises,
-    serving: &mut Serving,
-) -> Vec<Order> {
+    known: &Known,
+    visit: &mut dyn FnMut(Order) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let Known { compromises, serving, lists } = known;
     let m = ctx.model;
     let ex = &*ctx.ex;
     let org = m.team_organisation[team as usize];
     let r = &m.scenario.response;
-    let mut out = Vec::new();
     // The assets it may act on now, in index order: the same set as asking
     // `authority` of every asset, without a pass over the whole country and a
     // search of the constituency per asset (a national country has 100,000s).
     let scope = scope(m, ex, team, role);
-    let in_scope = || scope.iter();
     // A compromise of the asset detected at or before `ripe`.
     let detected = |a: u32| compromises.detected(a, ripe);
     // Isolating is worth the service it costs only against a compromise that
@@ -206,7 +356,7 @@ fn candidates(
     // compromised assets rather than by asking about every asset in scope.
     let to_isolate = || {
         compromises
-            .detected_in(&scope, ripe)
+            .detected_in(m, &scope, ripe)
             .into_iter()
             .filter(|&a| worth_isolating(a) && !ex.isolated[a as usize])
             .map(Order::Isolate)
@@ -215,23 +365,23 @@ fn candidates(
     match role {
         TeamRole::CrisisCell => {
             if ex.piu.active_since.is_none() && ex.first_critical_outage.is_some_and(|c| c <= ripe) {
-                out.push(Order::ActivatePiu(2));
+                visit(Order::ActivatePiu(2))?;
             }
         }
         TeamRole::Communication => {
             let piu = ex.piu.active_since.is_some_and(|p| p <= ripe);
             if piu && ex.teams[team as usize].statements == 0 {
-                out.push(Order::PublicStatement(
+                visit(Order::PublicStatement(
                     "The national cyber crisis response plan is active. Emergency numbers work; follow LU-Alert and infocrise.lu for updates.".to_string(),
-                ));
+                ))?;
             }
         }
         TeamRole::Cerc => {
-            out.extend(to_isolate());
+            to_isolate().try_for_each(&mut *visit)?;
         }
         TeamRole::Operator | TeamRole::Csirt => {
             // 1. Contain what is known to be compromised and doing damage.
-            out.extend(to_isolate());
+            to_isolate().try_for_each(&mut *visit)?;
             // 2. Share indicators, as TLP allows: an operator with the CSIRTs
             //    that serve it; a CSIRT with its constituency (its Media
             //    organisations aside: indicators are not news), and with the other
@@ -257,12 +407,12 @@ fn candidates(
                     serving.of(m, org).to_vec()
                 };
                 if !to.is_empty() {
-                    out.push(Order::Share {
+                    visit(Order::Share {
                         to,
                         tlp: held.tlp.max(Tlp::Amber),
                         incident: Some(incident),
                         text: String::new(),
-                    });
+                    })?;
                 }
             }
             // 3. Reports owed: the earliest due first.
@@ -280,7 +430,7 @@ fn candidates(
                 })
                 .collect();
             owed.sort_by_key(|(d, _)| *d);
-            out.extend(owed.into_iter().map(|(_, order)| order));
+            owed.into_iter().map(|(_, order)| order).try_for_each(&mut *visit)?;
             // 4. Classify incidents under a regime with classification deadlines.
             // Its own organisation's entries only (the map is ordered by
             // organisation first): the same entries, in the same order, as a
@@ -295,97 +445,94 @@ fn candidates(
                             .any(|(anchor, _)| *anchor == Anchor::Classification)
                 });
                 if o == org && aware <= ripe && classifies && !ex.classification.contains_key(&(o, incident)) {
-                    out.push(Order::Classify(incident));
+                    visit(Order::Classify(incident))?;
                 }
             }
             // 5. An operator that knows it is hit asks the CSIRTs that serve it.
             if role == TeamRole::Operator
                 && ex.awareness.range((org, 0)..=(org, u32::MAX)).any(|(_, &aware)| aware <= ripe)
             {
-                out.extend(
-                    serving
-                        .of(m, org)
-                        .iter()
-                        .copied()
-                        .filter(|&t| !ex.assistance.contains(&(org, m.team_organisation[t as usize])))
-                        .map(Order::RequestAssistance),
-                );
+                serving
+                    .of(m, org)
+                    .iter()
+                    .copied()
+                    .filter(|&t| !ex.assistance.contains(&(org, m.team_organisation[t as usize])))
+                    .map(Order::RequestAssistance)
+                    .try_for_each(&mut *visit)?;
             }
             // 6. Restore isolated assets whose compromises are all known.
-            out.extend(in_scope().filter(|&a| ex.isolated[a as usize] && all_known(a)).map(Order::Restore));
-            // 7. Investigate degraded assets not looked at recently, own first.
+            lists
+                .isolated(m, ex)
+                .within(m, &scope)
+                .into_iter()
+                .filter(|&a| all_known(a))
+                .map(Order::Restore)
+                .try_for_each(&mut *visit)?;
+            // 7. Investigate assets with cyber damage (a burned plant is no
+            //    sign of compromise) not looked at recently, own first, each
+            //    part in index order.
             let recent = u64::from(r.investigate.ticks) * 2;
-            let mut suspect: Vec<u32> = in_scope()
-                .filter(|&a| {
-                    // Cyber damage: a burned plant is no sign of compromise.
-                    ctx.damage.cyber(a as usize) < 1000
-                        && !detected(a)
-                        && ex.investigated_at[a as usize].is_none_or(|t| t + recent <= ctx.tick)
-                })
-                .collect();
-            suspect.sort_by_key(|&a| (m.assets[a as usize].organisation != org, a));
-            out.extend(suspect.into_iter().map(Order::Investigate));
+            let mut suspects = lists.cyber_damaged(ctx).within(m, &scope);
+            suspects
+                .retain(|&a| !detected(a) && investigated_long_ago(ex.investigated_at[a as usize], recent, ctx.tick));
+            let own = |a: &u32| m.assets[*a as usize].organisation == org;
+            suspects.iter().copied().filter(own).map(Order::Investigate).try_for_each(&mut *visit)?;
+            suspects.iter().copied().filter(|a| !own(a)).map(Order::Investigate).try_for_each(&mut *visit)?;
         }
         TeamRole::Regulator | TeamRole::Ministry | TeamRole::Media => {}
     }
-    out
+    ControlFlow::Continue(())
 }
 
-/// The assets a team may act on now, ascending.
+/// The assets a team may act on now: all of them, or those of some
+/// organisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Scope {
-    /// Every asset of the country (`0..n`): the CERC once the PIU is active,
-    /// without a list of them all rebuilt every tick.
-    All(u32),
-    /// These, ascending and without repeats.
-    Assets(Vec<u32>),
+    /// Every asset of the country: the CERC once the PIU is active.
+    All,
+    /// The assets of these organisations (ascending, without repeats).
+    Organisations(Vec<u32>),
 }
 
 impl Scope {
-    fn len(&self) -> usize {
+    fn contains(&self, m: &crate::Model, a: u32) -> bool {
         match self {
-            Scope::All(n) => *n as usize,
-            Scope::Assets(assets) => assets.len(),
-        }
-    }
-
-    fn contains(&self, a: u32) -> bool {
-        match self {
-            Scope::All(n) => a < *n,
-            Scope::Assets(assets) => assets.binary_search(&a).is_ok(),
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        let (all, assets) = match self {
-            Scope::All(n) => (0..*n, &[][..]),
-            Scope::Assets(assets) => (0..0, assets.as_slice()),
-        };
-        all.chain(assets.iter().copied())
-    }
-}
-
-/// The assets `team` may act on now, ascending: its organisation's; a CSIRT's
-/// constituency's (once asked, when the scenario says so); the CERC's every
-/// asset once the PIU is active. Exactly the assets for which `authority`
-/// gives a path the state allows (`scope_tests`).
-fn scope(m: &crate::Model, ex: &Exercise, team: u32, role: TeamRole) -> Scope {
-    let org = m.team_organisation[team as usize];
-    if role == TeamRole::Cerc && ex.piu.active_since.is_some() {
-        return Scope::All(m.assets.len() as u32);
-    }
-    let mut assets = m.organisation_assets[org as usize].clone();
-    if role == TeamRole::Csirt {
-        for &owner in &m.organisation_constituency[org as usize] {
-            if owner != org && (!needs_request(m) || ex.assistance.contains(&(owner, org))) {
-                assets.extend_from_slice(&m.organisation_assets[owner as usize]);
+            Scope::All => true,
+            Scope::Organisations(organisations) => {
+                organisations.binary_search(&m.assets[a as usize].organisation).is_ok()
             }
         }
     }
-    // Sorted for every role: `Scope::contains` searches it.
-    assets.sort_unstable();
-    assets.dedup();
-    Scope::Assets(assets)
+
+    /// Its assets, ascending (what `authority` allows; `scope_tests`).
+    #[cfg(test)]
+    fn assets(&self, m: &crate::Model) -> Vec<u32> {
+        (0..m.assets.len() as u32).filter(|&a| self.contains(m, a)).collect()
+    }
+}
+
+/// What `team` may act on now: its organisation's assets; a CSIRT's
+/// constituency's too (once asked, when the scenario says so); the CERC's
+/// every asset once the PIU is active. Exactly the assets for which
+/// `authority` gives a path the state allows (`scope_tests`).
+fn scope(m: &crate::Model, ex: &Exercise, team: u32, role: TeamRole) -> Scope {
+    let org = m.team_organisation[team as usize];
+    if role == TeamRole::Cerc && ex.piu.active_since.is_some() {
+        return Scope::All;
+    }
+    let mut organisations = vec![org];
+    if role == TeamRole::Csirt {
+        organisations.extend(
+            m.organisation_constituency[org as usize]
+                .iter()
+                .copied()
+                .filter(|&owner| owner != org && (!needs_request(m) || ex.assistance.contains(&(owner, org)))),
+        );
+    }
+    // `Scope::contains` searches it.
+    organisations.sort_unstable();
+    organisations.dedup();
+    Scope::Organisations(organisations)
 }
 
 #[cfg(test)]
@@ -426,12 +573,7 @@ mod scope_tests {
                             None => false,
                         })
                         .collect();
-                    assert_eq!(
-                        scope(m, ex, t, team.role).iter().collect::<Vec<_>>(),
-                        expected,
-                        "team {} at tick {tick}",
-                        team.id
-                    );
+                    assert_eq!(scope(m, ex, t, team.role).assets(m), expected, "team {} at tick {tick}", team.id);
                 }
             }
         }
@@ -464,7 +606,7 @@ mod candidate_tests {
         // The assets it may act on now, in index order: the same set as asking
         // `authority` of every asset, without a pass over the whole country and a
         // search of the constituency per asset (a national country has 100,000s).
-        let scope: Vec<u32> = scope(m, ex, team, role).iter().collect();
+        let scope: Vec<u32> = scope(m, ex, team, role).assets(m);
         let in_scope = || scope.iter().copied();
         // A compromise of the asset detected at or before `ripe`.
         let detected = |a: u32| {
@@ -603,7 +745,7 @@ mod candidate_tests {
                         // Cyber damage: a burned plant is no sign of compromise.
                         ctx.damage.cyber(a as usize) < 1000
                             && !detected(a)
-                            && ex.investigated_at[a as usize].is_none_or(|t| t + recent <= ctx.tick)
+                            && investigated_long_ago(ex.investigated_at[a as usize], recent, ctx.tick)
                     })
                     .collect();
                 suspect.sort_by_key(|&a| (m.assets[a as usize].organisation != org, a));
@@ -624,8 +766,7 @@ mod candidate_tests {
             let m = sim.model();
             let tick = sim.tick();
             let ex = sim.exercise();
-            let compromises = Compromises::gather(ex, m);
-            let mut serving = Serving::default();
+            let known = Known::gather(ex, m);
             let mut ex_copy = ex.clone();
             let (mut integrity, mut physical, mut cyber) =
                 (sim.integrity().to_vec(), sim.physical().to_vec(), sim.cyber().to_vec());
@@ -640,6 +781,7 @@ mod candidate_tests {
                     physical: &mut physical,
                     cyber: &mut cyber,
                     separate: m.physical_damage,
+                    written: &mut crate::hash::v2::Written::new(0, 0),
                 },
                 cap: &mut cap,
                 level: sim.levels(),
@@ -649,7 +791,7 @@ mod candidate_tests {
                 let BotPolicy::Responsive { delay, .. } = team.bot else { continue };
                 for ripe in [tick.saturating_sub(u64::from(delay)), tick] {
                     let t = t as u32;
-                    let fast = candidates(&ctx, t, team.role, ripe, &compromises, &mut serving);
+                    let fast = candidates(&ctx, t, team.role, ripe, &known);
                     let plain = plain_candidates(&ctx, t, team.role, ripe);
                     assert_eq!(fast, plain, "team {} at tick {tick}, ripe {ripe}", team.id);
                     compared += fast.len();

@@ -65,7 +65,7 @@ fn encode_sections(ex: &Exercise, out: &mut Vec<u8>, per_asset: bool) {
         out.push(SECTION_ASSET_RESPONSE);
         for a in 0..ex.isolated.len() {
             out.push(u8::from(ex.isolated[a]) | (u8::from(ex.hardened[a]) << 1));
-            tick(out, ex.investigated_at[a]);
+            tick(out, Some(ex.investigated_at[a]));
         }
     }
 

@@ -103,6 +103,12 @@ pub fn apply(ctx: &mut Ctx, team: u32, order: &Order, origin: Option<Origin>) ->
     Ok(())
 }
 
+/// The staff `order` occupies while it runs (what `check` compares with the
+/// team's free staff).
+pub fn staff_needed(ctx: &Ctx, order: &Order) -> u32 {
+    cost_of(ctx, order).staff
+}
+
 fn cost_of(ctx: &Ctx, order: &Order) -> Cost {
     let r = &ctx.model.scenario.response;
     match order {
@@ -381,7 +387,8 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
     match order {
         Order::Investigate(a) => {
             let a = *a;
-            ctx.ex.investigated_at[a as usize] = Some(tick);
+            ctx.ex.investigated_at[a as usize] = tick;
+            ctx.damage.mark(a as usize);
             let bonus = m.scenario.response.indicator_bonus;
             let mut found = Vec::new();
             for i in 0..ctx.ex.incidents.len() {
@@ -412,6 +419,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         Order::Isolate(a) => {
             ctx.ex.isolated[*a as usize] = true;
             ctx.cap[*a as usize] = m.assets[*a as usize].isolation_cap;
+            ctx.damage.mark(*a as usize);
             system_message(ctx, MessageKind::Result, vec![team], format!("{} is isolated.", asset_id(*a)), None);
         }
         Order::Restore(a) => {
@@ -420,6 +428,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
             ctx.damage.set_cyber(a as usize, m.scenario.response.restore_integrity as u16);
             ctx.ex.isolated[a as usize] = false;
             ctx.cap[a as usize] = 1000;
+            ctx.damage.mark(a as usize);
             let mut reinfected = Vec::new();
             for (i, incident) in ctx.ex.incidents.iter_mut().enumerate() {
                 match incident.infections.get(&a) {
@@ -447,6 +456,7 @@ fn land(ctx: &mut Ctx, team: u32, order: &Order) {
         }
         Order::Harden(a) => {
             ctx.ex.hardened[*a as usize] = true;
+            ctx.damage.mark(*a as usize);
             system_message(ctx, MessageKind::Result, vec![team], format!("{} is hardened.", asset_id(*a)), None);
         }
         Order::Share { to, tlp, incident, text } => {

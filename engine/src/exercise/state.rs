@@ -239,8 +239,10 @@ pub struct Exercise {
     pub teams: Vec<TeamState>,
     pub isolated: Vec<bool>,
     pub hardened: Vec<bool>,
-    /// Per asset: the tick its last investigation finished.
-    pub investigated_at: Vec<Option<u64>>,
+    /// Per asset: the tick its last investigation finished (`NEVER` if
+    /// none has). A plain tick, not an `Option`: the state hash compares this
+    /// array with its copy every tick, at memory speed.
+    pub investigated_at: Vec<u64>,
     pub pending: Vec<Pending>,
     /// (requesting organisation, CSIRT organisation): assistance requested.
     pub assistance: BTreeSet<(u32, u32)>,
@@ -277,7 +279,7 @@ impl Exercise {
             teams: model.scenario.teams.iter().map(|t| TeamState { staff: t.staff, ..Default::default() }).collect(),
             isolated: vec![false; n],
             hardened: vec![false; n],
-            investigated_at: vec![None; n],
+            investigated_at: vec![NEVER; n],
             pending: Vec::new(),
             assistance: BTreeSet::new(),
             awareness: BTreeMap::new(),

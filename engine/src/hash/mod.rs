@@ -50,6 +50,9 @@ pub struct StateView<'a> {
     pub outage_since_by_row: &'a [u32],
     pub rng: &'a RngStreams,
     pub exercise: &'a Exercise,
+    /// What was written since the last hash, if the writers marked it
+    /// (`v2::Written`); `None`: compare everything.
+    pub written: Option<&'a v2::Written>,
 }
 
 /// Section `0x01`: the seed (u64), the number of streams (u8), then per stream

@@ -20,7 +20,6 @@ use std::ops::Range;
 
 use super::{StateView, encode_rng};
 use crate::cascade::CascadeGraph;
-use crate::exercise::state::NEVER;
 
 /// Elements per chunk in every chunked section (the last chunk may be
 /// shorter). Hashed into the root, so a different size is a different format.
@@ -58,6 +57,67 @@ pub fn encode_since(since: u32) -> u64 {
     if since == 0 { 0 } else { u64::from(since) + (1 << 32) - 1 }
 }
 
+/// The chunks of the state written since the last hash, as the simulation's
+/// writers mark them (`Damage`, the orders, the cascade step): with it the
+/// hash compares and re-hashes those chunks only, and costs what the tick
+/// wrote rather than the size of the country. A chunk marked but unchanged
+/// costs a comparison and nothing else; a write left unmarked would leave the
+/// hash stale, so debug builds (every test) check each hint against the full
+/// comparison. Without a hint, or with `everything`, every chunk is compared.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Per chunk of per-asset elements (every per-asset section).
+    assets: Vec<bool>,
+    /// Per chunk of dependency rows, in the cascade's row order.
+    rows: Vec<bool>,
+    /// Anything may have changed (built, restored): compare every chunk.
+    everything: bool,
+}
+
+impl Written {
+    /// For a state of `assets` assets and `rows` dependency rows; everything
+    /// is marked.
+    pub fn new(assets: usize, rows: usize) -> Self {
+        Self { assets: vec![false; assets.div_ceil(CHUNK)], rows: vec![false; rows.div_ceil(CHUNK)], everything: true }
+    }
+
+    /// Asset `a`'s hashed elements (integrity, level, cap, damage, response) were written.
+    #[inline]
+    pub fn asset(&mut self, a: usize) {
+        self.assets[a / CHUNK] = true;
+    }
+
+    /// Rows `rows` (row order) were written.
+    #[inline]
+    pub fn rows(&mut self, rows: Range<usize>) {
+        if !rows.is_empty() {
+            self.rows[rows.start / CHUNK..=(rows.end - 1) / CHUNK].iter_mut().for_each(|c| *c = true);
+        }
+    }
+
+    /// Every row may have been written.
+    pub fn all_rows(&mut self) {
+        self.rows.iter_mut().for_each(|c| *c = true);
+    }
+
+    /// Anything may have changed.
+    pub fn everything(&mut self) {
+        self.everything = true;
+    }
+
+    /// Forgets the marks: the state was hashed.
+    pub fn clear(&mut self) {
+        self.assets.iter_mut().for_each(|c| *c = false);
+        self.rows.iter_mut().for_each(|c| *c = false);
+        self.everything = false;
+    }
+
+    /// Whether the marks are for chunks of these sizes.
+    fn fits(&self, assets: usize, rows: usize) -> bool {
+        self.assets.len() == assets.div_ceil(CHUNK) && self.rows.len() == rows.div_ceil(CHUNK)
+    }
+}
+
 /// What was hashed last, and the digests of its chunks.
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
@@ -75,7 +135,7 @@ pub struct Cache {
     outage_stable: Vec<u64>,
     isolated: Vec<bool>,
     hardened: Vec<bool>,
-    investigated: Vec<Option<u64>>,
+    investigated: Vec<u64>,
     assets: Vec<Digest>,
     plant: Vec<Digest>,
     outages: Vec<Digest>,
@@ -95,18 +155,6 @@ fn chunks(n: usize) -> impl Iterator<Item = Range<usize>> {
 /// Copies `current` over `shadow` if they differ; true if they did.
 fn sync<T: PartialEq + Copy>(current: &[T], shadow: &mut [T]) -> bool {
     if current == shadow {
-        return false;
-    }
-    shadow.copy_from_slice(current);
-    true
-}
-
-/// `sync` for optional ticks: `Option<u64>` slices compare element by
-/// element with a branch each (no memcmp: a `None` has undefined padding), so
-/// a whole chunk is compared branch-free first.
-fn sync_ticks(current: &[Option<u64>], shadow: &mut [Option<u64>]) -> bool {
-    let key = |t: &Option<u64>| (t.is_some(), t.unwrap_or(0));
-    if current.iter().zip(shadow.iter()).fold(true, |all, (a, b)| all & (key(a) == key(b))) {
         return false;
     }
     shadow.copy_from_slice(current);
@@ -149,11 +197,11 @@ fn digest_outages(buf: &mut Vec<u8>, outage: &[u64]) -> Digest {
 }
 
 /// A chunk of section `0x13`: per asset the response flags and last investigation.
-fn digest_response(buf: &mut Vec<u8>, isolated: &[bool], hardened: &[bool], investigated: &[Option<u64>]) -> Digest {
+fn digest_response(buf: &mut Vec<u8>, isolated: &[bool], hardened: &[bool], investigated: &[u64]) -> Digest {
     buf.clear();
     for ((&i, &h), at) in isolated.iter().zip(hardened).zip(investigated) {
         buf.push(u8::from(i) | (u8::from(h) << 1));
-        buf.extend_from_slice(&at.unwrap_or(NEVER).to_le_bytes());
+        buf.extend_from_slice(&at.to_le_bytes());
     }
     finish(buf)
 }
@@ -169,7 +217,20 @@ impl Cache {
             && self.outage_rows.len() == state.outage_since_by_row.len()
             && self.isolated.len() == ex.isolated.len();
         if same_shape {
-            self.update(state);
+            match state.written {
+                Some(w) if !w.everything && w.fits(self.level.len(), self.outage_rows.len()) => {
+                    self.update(state, |c| w.assets[c], |c| w.rows[c]);
+                    // Every write must have been marked: nothing may differ now.
+                    #[cfg(debug_assertions)]
+                    assert!(
+                        !self.update(state, |_| true, |_| true),
+                        "a write to the hashed state was not marked in `Written`"
+                    );
+                }
+                _ => {
+                    self.update(state, |_| true, |_| true);
+                }
+            }
         } else {
             self.prime(state);
         }
@@ -205,12 +266,17 @@ impl Cache {
         self.primed = true;
     }
 
-    /// Re-hashes the chunks whose elements differ from the shadow copy.
-    fn update(&mut self, s: &StateView) {
+    /// Re-hashes the chunks whose elements differ from the shadow copy,
+    /// among the per-asset chunks `assets` names and the row chunks `rows`
+    /// names; true if any did.
+    fn update(&mut self, s: &StateView, assets: impl Fn(usize) -> bool, rows: impl Fn(usize) -> bool) -> bool {
         let ex = s.exercise;
-        self.outage_chunks(s.outage_since_by_row, s.graph);
+        let mut any = self.outage_chunks(s.outage_since_by_row, s.graph, rows);
         let buf = &mut self.chunk;
         for (c, r) in chunks(self.level.len()).enumerate() {
+            if !assets(c) {
+                continue;
+            }
             // `|=`, not `||`: every array's copy must be brought up to date.
             let mut changed = sync(&s.integrity[r.clone()], &mut self.integrity[r.clone()]);
             changed |= sync(&s.level[r.clone()], &mut self.level[r.clone()]);
@@ -218,23 +284,33 @@ impl Cache {
             if changed {
                 self.assets[c] = digest_assets(buf, &self.integrity[r.clone()], &self.level[r.clone()], &self.cap[r]);
             }
+            any |= changed;
         }
         for (c, r) in chunks(self.physical.len()).enumerate() {
+            if !assets(c) {
+                continue;
+            }
             let mut changed = sync(&s.physical[r.clone()], &mut self.physical[r.clone()]);
             changed |= sync(&s.cyber[r.clone()], &mut self.cyber[r.clone()]);
             if changed {
                 self.plant[c] = digest_plant(buf, &self.physical[r.clone()], &self.cyber[r]);
             }
+            any |= changed;
         }
         for (c, r) in chunks(self.isolated.len()).enumerate() {
+            if !assets(c) {
+                continue;
+            }
             let mut changed = sync(&ex.isolated[r.clone()], &mut self.isolated[r.clone()]);
             changed |= sync(&ex.hardened[r.clone()], &mut self.hardened[r.clone()]);
-            changed |= sync_ticks(&ex.investigated_at[r.clone()], &mut self.investigated[r.clone()]);
+            changed |= sync(&ex.investigated_at[r.clone()], &mut self.investigated[r.clone()]);
             if changed {
                 self.response[c] =
                     digest_response(buf, &self.isolated[r.clone()], &self.hardened[r.clone()], &self.investigated[r]);
             }
+            any |= changed;
         }
+        any
     }
 
     /// The outages live in row order and are hashed in stable order: a row
@@ -242,11 +318,15 @@ impl Cache {
     /// each written into the stable copy and its stable chunk marked for
     /// re-hashing. A row's encoding is a function of when its outage began
     /// alone, so an outage running on changes nothing.
-    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph) {
+    /// Only the row chunks `rows` names are compared; true if any differed.
+    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph, rows: impl Fn(usize) -> bool) -> bool {
         self.dirty.clear();
         self.dirty.resize(self.outages.len(), false);
         let mut any = false;
-        for r in chunks(by_row.len()) {
+        for (c, r) in chunks(by_row.len()).enumerate() {
+            if !rows(c) {
+                continue;
+            }
             let current = &by_row[r.clone()];
             let copy = &mut self.outage_rows[r.clone()];
             if current == &copy[..] {
@@ -263,13 +343,14 @@ impl Cache {
             }
         }
         if !any {
-            return;
+            return false;
         }
         for (c, r) in chunks(self.outage_stable.len()).enumerate() {
             if self.dirty[c] {
                 self.outages[c] = digest_outages(&mut self.chunk, &self.outage_stable[r]);
             }
         }
+        true
     }
 
     /// The root: domain tag, tick, chunk size, each chunked section's tag,
@@ -302,6 +383,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exercise::state::NEVER;
 
     #[test]
     fn chunks_cover_the_array_once_the_last_one_short() {
@@ -341,12 +423,6 @@ mod tests {
         assert!(!sync(&[1, 2, 3], &mut shadow));
         assert!(sync(&[1, 9, 3], &mut shadow));
         assert_eq!(shadow, [1, 9, 3]);
-        let mut ticks = [None, Some(0), Some(5)];
-        assert!(!sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
-        assert!(sync_ticks(&[Some(0), Some(0), Some(5)], &mut ticks), "never is not tick 0");
-        assert!(sync_ticks(&[None, Some(0), Some(5)], &mut ticks));
-        assert!(sync_ticks(&[None, Some(0), Some(6)], &mut ticks));
-        assert_eq!(ticks, [None, Some(0), Some(6)]);
     }
 
     #[test]
@@ -359,7 +435,7 @@ mod tests {
         assert_eq!(buf, [7, 0, 8, 0]);
         digest_outages(&mut buf, &[0x0102_0304]);
         assert_eq!(buf, [4, 3, 2, 1, 0, 0, 0, 0]);
-        digest_response(&mut buf, &[true, false], &[true, true], &[Some(2), None]);
+        digest_response(&mut buf, &[true, false], &[true, true], &[2, NEVER]);
         let mut expected = vec![3];
         expected.extend_from_slice(&2u64.to_le_bytes());
         expected.push(2);
