@@ -277,8 +277,10 @@ fn fire_exercise_injects(
     mut ex: ResMut<ExerciseState>,
     mut assets: ResMut<AssetStates>,
     mut rng: ResMut<Randomness>,
+    metrics: Res<ServiceMetrics>,
 ) {
-    exercise::injects::fire_injects(&mut ctx!(model, clock, ex, assets, rng));
+    // The metrics are still those of the previous tick's levels, as `ctx.level`.
+    exercise::injects::fire_injects(&mut ctx!(model, clock, ex, assets, rng), &metrics.scaled);
 }
 
 /// Step 3: spread, impact and unaided detection of incidents.

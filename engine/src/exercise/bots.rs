@@ -25,7 +25,7 @@ use crate::scenario::{Anchor, BotPolicy, OrganisationKind, TeamRole, Tlp};
 pub fn decide(ctx: &mut Ctx) {
     let m = ctx.model;
     let mut orders = Vec::new();
-    let known = Known::gather(ctx.ex, m);
+    let known = Known::default();
     // The fewest staff any order a bot gives needs: a bot with fewer free has
     // nothing the checks would allow, whatever the state.
     let cheapest = cheapest_bot_order(m);
@@ -92,18 +92,18 @@ fn cheapest_bot_order(m: &crate::Model) -> u32 {
 }
 
 /// What every bot of a tick asks about, gathered once for them all (the state
-/// does not change while they decide): the compromises in one pass over the
-/// incidents, the rest at the first question.
-#[derive(Debug)]
+/// does not change while they decide), each part at its first question: a
+/// tick where no bot acts gathers nothing.
+#[derive(Debug, Default)]
 struct Known {
-    compromises: Compromises,
+    compromises: OnceCell<Compromises>,
     serving: Serving,
     lists: Lists,
 }
 
 impl Known {
-    fn gather(ex: &Exercise, m: &crate::Model) -> Self {
-        Self { compromises: Compromises::gather(ex, m), serving: Serving::default(), lists: Lists::default() }
+    fn compromises(&self, ex: &Exercise, m: &crate::Model) -> &Compromises {
+        self.compromises.get_or_init(|| Compromises::gather(ex, m))
     }
 }
 
@@ -336,9 +336,10 @@ fn each_candidate(
     known: &Known,
     visit: &mut dyn FnMut(Order) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    let Known { compromises, serving, lists } = known;
+    let Known { serving, lists, .. } = known;
     let m = ctx.model;
     let ex = &*ctx.ex;
+    let compromises = known.compromises(ex, m);
     let org = m.team_organisation[team as usize];
     let r = &m.scenario.response;
     // The assets it may act on now, in index order: the same set as asking
@@ -766,7 +767,7 @@ mod candidate_tests {
             let m = sim.model();
             let tick = sim.tick();
             let ex = sim.exercise();
-            let known = Known::gather(ex, m);
+            let known = Known::default();
             let mut ex_copy = ex.clone();
             let (mut integrity, mut physical, mut cyber) =
                 (sim.integrity().to_vec(), sim.physical().to_vec(), sim.cyber().to_vec());

@@ -8,7 +8,9 @@ use super::threats::{start_incident, start_scheduled};
 use crate::model::{ResolvedCondition, ResolvedEffect};
 use crate::scenario::Tlp;
 
-pub fn fire_injects(ctx: &mut Ctx) {
+/// `served`: per sector, Σ population × level over the levels of the previous
+/// tick (`ServiceMetrics`, kept as levels change), for sector conditions.
+pub fn fire_injects(ctx: &mut Ctx, served: &[u64]) {
     start_scheduled(ctx);
     let model = ctx.model;
     // `at <= tick` rather than `==`: an inject held past its time fires at the
@@ -21,7 +23,7 @@ pub fn fire_injects(ctx: &mut Ctx) {
     for (i, inject) in model.exercise.injects.iter().enumerate() {
         if may_fire(ctx, i)
             && let Some(condition) = &inject.when
-            && holds(ctx, condition)
+            && holds(ctx, condition, served)
         {
             fire(ctx, i);
         }
@@ -29,20 +31,26 @@ pub fn fire_injects(ctx: &mut Ctx) {
 }
 
 /// Whether a condition holds now (levels are those of the previous tick: the
-/// cascade of this tick has not run yet).
-pub fn holds(ctx: &Ctx, condition: &ResolvedCondition) -> bool {
+/// cascade of this tick has not run yet). `served` is per sector Σ population
+/// × level over those levels, kept by the service metrics as levels change, so
+/// that a pending sector condition costs nothing per asset.
+pub fn holds(ctx: &Ctx, condition: &ResolvedCondition, served: &[u64]) -> bool {
     let m = ctx.model;
     match *condition {
         ResolvedCondition::AssetBelow { asset, level } => ctx.level[asset as usize] < level,
         ResolvedCondition::SectorBelow { sector, per_mille } => {
             let whole = m.sector_population[sector as usize];
-            let served: u64 = m
-                .assets
-                .iter()
-                .zip(ctx.level)
-                .filter(|(a, _)| a.sector == sector)
-                .map(|(a, &l)| a.population * u64::from(l))
-                .sum();
+            let served = served[sector as usize];
+            debug_assert_eq!(
+                served,
+                m.assets
+                    .iter()
+                    .zip(ctx.level)
+                    .filter(|(a, _)| a.sector == sector)
+                    .map(|(a, &l)| a.population * u64::from(l))
+                    .sum::<u64>(),
+                "the kept sums are the sums over the levels"
+            );
             whole > 0 && served < whole * u64::from(per_mille)
         }
         ResolvedCondition::IncidentDetected(i) => ctx.ex.incidents[i as usize].first_detected.is_some(),

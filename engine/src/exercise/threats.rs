@@ -40,6 +40,11 @@ pub fn advance(ctx: &mut Ctx) {
     let m = ctx.model;
     let protection = m.scenario.response.harden_protection;
     let mut fresh: Vec<u32> = Vec::new();
+    // Per asset: compromised by the incident being spread (or freshly this
+    // tick). Set from its infections and cleared after, so the spread asks an
+    // array, not the infection map, for each link of each source: thousands
+    // of questions a tick once an incident runs loose in a national country.
+    let mut infected: Vec<bool> = Vec::new();
     for i in 0..ctx.ex.incidents.len() {
         if ctx.ex.incidents[i].started_at.is_none() {
             continue;
@@ -49,21 +54,20 @@ pub fn advance(ctx: &mut Ctx) {
         // Spread from assets compromised at the end of the previous tick.
         fresh.clear();
         if params.spread > 0 {
-            let sources: Vec<u32> = ctx.ex.incidents[i]
-                .infections
-                .iter()
-                .filter(|(a, inf)| inf.since < tick && !ctx.ex.isolated[**a as usize])
-                .map(|(a, _)| *a)
-                .collect();
+            infected.resize(m.assets.len(), false);
+            let mut sources: Vec<u32> = Vec::new();
+            for (&a, inf) in &ctx.ex.incidents[i].infections {
+                infected[a as usize] = true;
+                if inf.since < tick && !ctx.ex.isolated[a as usize] {
+                    sources.push(a);
+                }
+            }
             for source in sources {
                 let links = m.exercise.link_start[source as usize] as usize
                     ..m.exercise.link_start[source as usize + 1] as usize;
                 for &target in &m.exercise.link_targets[links] {
-                    let state = &ctx.ex.incidents[i];
-                    if state.infections.contains_key(&target)
-                        || ctx.ex.isolated[target as usize]
-                        || fresh.contains(&target)
-                    {
+                    // Compromised already, or moments ago by another source.
+                    if infected[target as usize] || ctx.ex.isolated[target as usize] {
                         continue;
                     }
                     let mut chance = u32::from(params.spread);
@@ -72,6 +76,7 @@ pub fn advance(ctx: &mut Ctx) {
                     }
                     if ctx.rng.chance(Purpose::Threats, chance as u16) {
                         fresh.push(target);
+                        infected[target as usize] = true;
                     }
                 }
             }
@@ -80,6 +85,11 @@ pub fn advance(ctx: &mut Ctx) {
         for &a in &fresh {
             state.infections.insert(a, Infection { since: tick, detected: None });
             state.ever_compromised.insert(a);
+        }
+        if params.spread > 0 {
+            for &a in state.infections.keys() {
+                infected[a as usize] = false;
+            }
         }
 
         // Impact on every compromised asset that is not contained.
