@@ -34,6 +34,9 @@ pub struct Model {
     pub total_population: u64,
     /// Per sector: the sum of its assets' populations.
     pub sector_population: Vec<u64>,
+    /// The assets of criticality `Critical`, ascending (the first critical
+    /// outage is looked for among them, not among every asset).
+    pub critical_assets: Vec<u32>,
     pub exercise: ExerciseModel,
 }
 

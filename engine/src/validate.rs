@@ -16,7 +16,7 @@ pub use exercise::{preset_stages, regime_stages};
 
 use crate::clock::ExerciseClock;
 use crate::model::{Model, ResolvedAsset, ResolvedDependency, ResolvedDisruption, ResolvedLink};
-use crate::scenario::{PER_MILLE, Scenario};
+use crate::scenario::{Criticality, PER_MILLE, Scenario};
 
 /// Limits on a scenario's size: beyond them memory or run time would surprise
 /// the operator, so they are refused up front (TigerBeetle style: a limit on
@@ -281,6 +281,13 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
             disruptions,
             total_population,
             sector_population,
+            critical_assets: scenario
+                .assets
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.criticality == Criticality::Critical)
+                .map(|(i, _)| i as u32)
+                .collect(),
             scenario,
         }),
         _ => Err(v.problems),

@@ -115,9 +115,10 @@ impl Known {
 struct Compromises {
     /// Compromised assets (ascending) → what their compromises say.
     by_asset: BTreeMap<u32, Seen>,
-    /// Per asset: whether it is in `by_asset` (most are not; a look here
-    /// spares the map's search).
-    any: Vec<bool>,
+    /// Per asset, a bit: whether it is in `by_asset` (most are not; a look
+    /// here spares the map's search). Bits, not bools: it is built every tick
+    /// a bot acts, and a country has up to millions of assets.
+    any: Vec<u64>,
     /// The compromised assets by organisation.
     marked: Marked,
 }
@@ -136,11 +137,11 @@ struct Seen {
 impl Compromises {
     fn gather(ex: &Exercise, m: &crate::Model) -> Self {
         let mut by_asset: BTreeMap<u32, Seen> = BTreeMap::new();
-        let mut any = vec![false; m.assets.len()];
+        let mut any = vec![0u64; m.assets.len().div_ceil(64)];
         for (i, state) in ex.incidents.iter().enumerate() {
             let impact = m.exercise.incidents[i].impact > 0;
             for (&a, inf) in &state.infections {
-                any[a as usize] = true;
+                any[a as usize / 64] |= 1 << (a % 64);
                 let seen = by_asset.entry(a).or_insert(Seen { detected: NEVER, harmful: NEVER, unknown: false });
                 match inf.detected {
                     Some(d) => {
@@ -158,7 +159,7 @@ impl Compromises {
     }
 
     fn seen(&self, a: u32) -> Option<&Seen> {
-        if self.any[a as usize] { self.by_asset.get(&a) } else { None }
+        if self.any[a as usize / 64] & (1 << (a % 64)) != 0 { self.by_asset.get(&a) } else { None }
     }
 
     /// A compromise of `a` detected at or before `ripe`.

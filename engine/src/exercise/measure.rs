@@ -5,7 +5,7 @@
 use super::Ctx;
 use super::state::{ExerciseMetrics, Obligation, Status};
 use crate::model::{Model, ResolvedRule};
-use crate::scenario::{Anchor, Criticality};
+use crate::scenario::Anchor;
 
 /// The due tick of an obligation: the earliest of its stage's deadlines whose
 /// anchor has happened; `None` while none has.
@@ -51,8 +51,7 @@ pub fn measure(ctx: &mut Ctx, sector_service: &[u64]) {
 
     if ctx.ex.first_critical_outage.is_none() {
         let level = m.scenario.response.critical_outage_level as u16;
-        let critical =
-            m.scenario.assets.iter().zip(ctx.level).any(|(a, &l)| a.criticality == Criticality::Critical && l < level);
+        let critical = m.critical_assets.iter().any(|&a| ctx.level[a as usize] < level);
         if critical {
             ctx.ex.first_critical_outage = Some(tick);
         }
