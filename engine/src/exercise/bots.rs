@@ -43,13 +43,22 @@ pub fn decide(ctx: &mut Ctx) {
             continue;
         }
         let ripe = ctx.tick.saturating_sub(u64::from(delay));
+        let ctx = &*ctx;
+        // Most operators of a national country have nothing going on: no
+        // indicators to share and nothing about their organisation anywhere.
+        if team.role == TeamRole::Operator
+            && ctx.ex.teams[t as usize].indicators.is_empty()
+            && !known.eventful(ctx)[m.team_organisation[t as usize] as usize]
+        {
+            debug_assert!(candidates(ctx, t, team.role, ripe, &known).is_empty(), "team {} had candidates", team.id);
+            continue;
+        }
         // The first candidate the state allows now (staff, nothing identical
         // already running, …): a bot never wastes its turn on a refusal. The
         // candidates come in priority order and the search stops at the first
         // one allowed, so a bot with a long list of suspects pays for the few
         // it looks at. Staff is tested first: it is `check`'s last test, the
         // cheapest, and the one most often failed.
-        let ctx = &*ctx;
         let mut chosen = None;
         let _ = each_candidate(ctx, t, team.role, ripe, &known, &mut |order| {
             if staff_needed(ctx, &order) <= free && check(ctx, t, &order).is_ok() {
@@ -99,11 +108,35 @@ struct Known {
     compromises: OnceCell<Compromises>,
     serving: Serving,
     lists: Lists,
+    eventful: OnceCell<Vec<bool>>,
 }
 
 impl Known {
     fn compromises(&self, ex: &Exercise, m: &crate::Model) -> &Compromises {
         self.compromises.get_or_init(|| Compromises::gather(ex, m))
+    }
+
+    /// Per organisation: whether anything an operator's bot acts on concerns
+    /// it — an asset compromised, isolated or with cyber damage, an incident
+    /// it is aware of, a report it owes. An operator of an organisation
+    /// without, holding no indicators, has no candidate (its scope is its
+    /// organisation; debug builds check it).
+    fn eventful(&self, ctx: &Ctx) -> &[bool] {
+        self.eventful.get_or_init(|| {
+            let (m, ex) = (ctx.model, &*ctx.ex);
+            let mut eventful = vec![false; m.scenario.organisations.len()];
+            let marked = [&self.compromises(ex, m).marked, self.lists.isolated(m, ex), self.lists.cyber_damaged(ctx)];
+            for &(o, _) in marked.iter().flat_map(|marked| &marked.by_organisation) {
+                eventful[o as usize] = true;
+            }
+            for &(o, _) in ex.awareness.keys() {
+                eventful[o as usize] = true;
+            }
+            for obligation in &ex.obligations {
+                eventful[obligation.organisation as usize] = true;
+            }
+            eventful
+        })
     }
 }
 
@@ -315,8 +348,8 @@ impl Marked {
 }
 
 /// The orders `team` would give, in priority order, about things visible since
-/// `ripe`: the whole list (the tests compare it with the rule as first written).
-#[cfg(test)]
+/// `ripe`: the whole list (the tests compare it with the rule as first
+/// written; debug builds check that a bot passed over had none).
 fn candidates(ctx: &Ctx, team: u32, role: TeamRole, ripe: u64, known: &Known) -> Vec<Order> {
     let mut out = Vec::new();
     let _ = each_candidate(ctx, team, role, ripe, known, &mut |order| {
