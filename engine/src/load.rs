@@ -91,14 +91,22 @@ impl std::error::Error for LoadError {}
 
 /// Reads, parses and validates the scenario file at `path`.
 pub fn load_model(path: &Path) -> Result<Model, LoadError> {
-    let text = read_bounded(path)?;
-    parse_model(&text, path)
+    // The file's bytes are let go before validation: at a million assets they
+    // are half a gigabyte, and validation builds the model beside the
+    // parsed scenario.
+    let scenario = parse_scenario(&read_bounded(path)?, path)?;
+    finish_model(scenario, path)
 }
 
 /// Parses and validates scenario bytes; `path` names the source in errors, and a
 /// `msel` CSV file is looked up beside it.
 pub fn parse_model(bytes: &[u8], path: &Path) -> Result<Model, LoadError> {
-    let mut scenario = parse_scenario(bytes, path)?;
+    finish_model(parse_scenario(bytes, path)?, path)
+}
+
+/// A parsed scenario file made a model: its MSEL file read in, its defaults
+/// set, validated.
+fn finish_model(mut scenario: Scenario, path: &Path) -> Result<Model, LoadError> {
     include_msel(&mut scenario, path)?;
     // A scenario file keeps physical damage apart unless it says otherwise;
     // a journal's stored scenario is read as stored (`parse_stored_model`).
@@ -176,7 +184,10 @@ fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     if metadata.is_file() && metadata.len() > limit {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
+    // Sized from the metadata when it can be: growing by doubling would copy
+    // a large file's bytes several times and, for a moment, hold them twice.
+    let expected = if metadata.is_file() { metadata.len().min(limit) as usize + 1 } else { 0 };
+    let mut bytes = Vec::with_capacity(expected);
     // Read one byte past the limit to tell "exactly at the limit" from "over it"
     // without trusting metadata (a FIFO or /proc file reports no size, and a
     // file may grow while it is read).
