@@ -61,23 +61,29 @@ impl CascadeGraph {
     /// an ungrouped dependency is a group of its own.
     pub fn build(model: &Model) -> Self {
         let n = model.assets.len();
-        // Per asset, its groups in order of first appearance, each a list of
-        // dependency stable indices in scenario order. Built once; not per tick.
-        let mut groups_of: Vec<Vec<Vec<u32>>> = vec![Vec::new(); n];
-        let mut named: HashMap<(u32, &str), usize> = HashMap::new();
+        // Every dependency keyed by (asset, its group's place among the
+        // asset's groups in order of first appearance, stable index); sorted,
+        // the rows come out grouped as the rule reads them, each group in
+        // scenario order. One flat array, not a list per group: at millions
+        // of dependencies, millions of small allocations would outlive the
+        // build in a fragmented heap.
+        let mut groups_so_far = vec![0u32; n];
+        let mut named: HashMap<(u32, &str), u32> = HashMap::new();
+        let mut keyed: Vec<(u32, u32, u32)> = Vec::with_capacity(model.dependencies.len());
         for (d, (dep, source)) in model.dependencies.iter().zip(&model.scenario.dependencies).enumerate() {
-            let groups = &mut groups_of[dep.asset as usize];
-            match source.group.as_deref() {
-                Some(name) => {
-                    let slot = *named.entry((dep.asset, name)).or_insert_with(|| {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    });
-                    groups[slot].push(d as u32);
-                }
-                None => groups.push(vec![d as u32]),
-            }
+            let mut new_group = || {
+                let slot = groups_so_far[dep.asset as usize];
+                groups_so_far[dep.asset as usize] += 1;
+                slot
+            };
+            let slot = match source.group.as_deref() {
+                Some(name) => *named.entry((dep.asset, name)).or_insert_with(new_group),
+                None => new_group(),
+            };
+            keyed.push((dep.asset, slot, d as u32));
         }
+        drop(named);
+        keyed.sort_unstable();
 
         let rows = model.dependencies.len();
         let mut graph = CascadeGraph {
@@ -88,22 +94,24 @@ impl CascadeGraph {
             ..Default::default()
         };
         graph.asset_rows.push(0);
-        for groups in &groups_of {
-            for group in groups {
-                for (i, &d) in group.iter().enumerate() {
-                    let dep = &model.dependencies[d as usize];
-                    // A validated weight is at most 1000; the `min` only keeps
-                    // the flag bit and the supply's subtraction safe whatever
-                    // a caller builds by hand.
-                    let joins = if i > 0 { JOINS } else { 0 };
-                    graph.rules.push(Rule {
-                        provider: dep.on,
-                        threshold: dep.threshold,
-                        weight: dep.weight.min(FULL) | joins,
-                    });
-                    graph.buffer_ticks.push(dep.buffer_ticks);
-                    graph.stable_of_row.push(d);
-                }
+        let mut next = keyed.iter().peekable();
+        for a in 0..n as u32 {
+            let mut group = None;
+            while let Some(&(_, slot, d)) = next.next_if(|&&(asset, _, _)| asset == a) {
+                let dep = &model.dependencies[d as usize];
+                // The first row of a group starts it; the others join it.
+                let joins = if group == Some(slot) { JOINS } else { 0 };
+                group = Some(slot);
+                // A validated weight is at most 1000; the `min` only keeps
+                // the flag bit and the supply's subtraction safe whatever
+                // a caller builds by hand.
+                graph.rules.push(Rule {
+                    provider: dep.on,
+                    threshold: dep.threshold,
+                    weight: dep.weight.min(FULL) | joins,
+                });
+                graph.buffer_ticks.push(dep.buffer_ticks);
+                graph.stable_of_row.push(d);
             }
             graph.asset_rows.push(graph.rules.len() as u32);
         }
