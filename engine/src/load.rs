@@ -19,6 +19,8 @@ use crate::scenario::Scenario;
 use crate::validate::limits::MAX_TICK_SECONDS;
 use crate::validate::{Problem, validate};
 
+mod fast_ron;
+
 /// Largest scenario file accepted: set for a million assets (`cascade gen
 /// --assets 1000000 --teams 1000` writes 480 MB; a hand-written country with
 /// longer names and more dependencies per asset has room), and still far from
@@ -121,11 +123,17 @@ pub fn parse_scenario(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> 
         let (line, column) = line_column(bytes, e.valid_up_to());
         syntax(line, column, "the file is not valid UTF-8 text".to_string())
     })?;
-    ron::Options::default()
-        .with_default_extension(Extensions::IMPLICIT_SOME)
-        .with_recursion_limit(MAX_RON_DEPTH)
-        .from_str(text)
-        .map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))
+    // Plain RON (nearly every file) is read by the fast reader; whatever it
+    // does not take, including every error, the ron crate reads and reports.
+    if let Some(scenario) = fast_ron::parse(text) {
+        return Ok(scenario);
+    }
+    ron_options().from_str(text).map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))
+}
+
+/// How the ron crate reads a scenario: `Some` may be left out, nesting is bounded.
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME).with_recursion_limit(MAX_RON_DEPTH)
 }
 
 /// If the scenario names an MSEL CSV file (`msel`, relative to the directory of
@@ -222,6 +230,11 @@ pub fn to_ron_compact(scenario: &Scenario) -> String {
     ron::Options::default()
         .to_string(scenario)
         .expect("a scenario always serialises: it holds only strings, integers, lists and enums")
+}
+
+/// [`to_ron_compact`]'s text written to `out` as it is made, never held whole.
+pub fn write_ron_compact(out: impl std::io::Write, scenario: &Scenario) -> std::io::Result<()> {
+    ron::Options::default().to_io_writer(out, scenario).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// Parses and validates a scenario stored in a journal. It must be

@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 mod exercise;
+mod small_string;
 pub use exercise::*;
+pub use small_string::SmallString;
 
 /// Per-mille full health: integrity, level, cap, weight and threshold are 0..=1000.
 pub const PER_MILLE: u32 = 1000;
@@ -159,13 +161,13 @@ pub enum Criticality {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Asset {
-    pub id: String,
+    pub id: SmallString,
     #[serde(default)]
     pub name: String,
     /// Owning organisation id.
-    pub organisation: String,
+    pub organisation: SmallString,
     /// Sector id.
-    pub sector: String,
+    pub sector: SmallString,
     /// People who depend on this asset's service directly.
     #[serde(default)]
     pub population: u64,
@@ -202,8 +204,8 @@ pub enum DependencyKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
-    pub asset: String,
-    pub on: String,
+    pub asset: SmallString,
+    pub on: SmallString,
     pub kind: DependencyKind,
     /// How much of the provider's shortfall passes on, per mille.
     pub weight: u32,
@@ -214,15 +216,15 @@ pub struct Dependency {
     pub buffer_ticks: u32,
     /// Redundancy group: dependencies of one asset with the same group are alternatives.
     #[serde(default)]
-    pub group: Option<String>,
+    pub group: Option<SmallString>,
 }
 
 /// A network link along which a compromise can spread laterally.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
-    pub from: String,
-    pub to: String,
+    pub from: SmallString,
+    pub to: SmallString,
     /// One way only (from → to); by default a link carries spread both ways.
     #[serde(default)]
     pub directed: bool,
@@ -277,7 +279,7 @@ fn default_staff() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Disruption {
     pub tick: u64,
-    pub asset: String,
+    pub asset: SmallString,
     pub integrity: u32,
     /// What happened, for people (reports, timelines).
     #[serde(default)]

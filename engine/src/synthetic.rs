@@ -12,6 +12,7 @@ pub mod country;
 
 use crate::scenario::{
     Asset, Criticality, Dependency, DependencyKind, Disruption, Organisation, OrganisationKind, Scenario, Sector,
+    SmallString,
 };
 
 /// A scenario with one operator organisation (`org`), one-minute ticks from
@@ -80,7 +81,7 @@ pub fn national_graph(assets: usize) -> Scenario {
     s.assets = Vec::with_capacity(assets);
     for i in 0..assets {
         s.assets.push(Asset {
-            id: format!("a{i}"),
+            id: format!("a{i}").into(),
             name: String::new(),
             organisation: "org".into(),
             sector: sectors[i % sectors.len()].into(),
@@ -92,13 +93,13 @@ pub fn national_graph(assets: usize) -> Scenario {
         });
     }
     let dep = |g: &mut Gen, asset: usize, group: Option<&str>| Dependency {
-        asset: format!("a{asset}"),
-        on: format!("a{}", g.below(assets)),
+        asset: format!("a{asset}").into(),
+        on: format!("a{}", g.below(assets)).into(),
         kind: DependencyKind::Power,
         weight: 200 + g.below(801) as u32,
         threshold: 300 + g.below(600) as u32,
         buffer_ticks: if g.below(4) == 0 { g.below(60) as u32 } else { 0 },
-        group: group.map(str::to_string),
+        group: group.map(SmallString::from),
     };
     for a in 0..assets {
         let plain = if a % 3 == 0 { 1 } else { 3 };
@@ -114,7 +115,7 @@ pub fn national_graph(assets: usize) -> Scenario {
         }
     }
     for _ in 0..assets / 100 {
-        let asset = format!("a{}", g.below(assets));
+        let asset = format!("a{}", g.below(assets)).into();
         s.disruptions.push(Disruption { tick: 1, asset, integrity: 0, note: String::new() });
     }
     s

@@ -167,10 +167,20 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
 
     v.check_count("dependencies", scenario.dependencies.len(), MAX_DEPENDENCIES);
     let mut dependencies = Vec::with_capacity(scenario.dependencies.len());
+    // An asset's dependencies are usually written together: its id is looked
+    // up once for them all.
+    let mut last: Option<(&str, u32)> = None;
     for (i, dep) in scenario.dependencies.iter().enumerate() {
+        let asset = match last {
+            Some((id, index)) if id == dep.asset.as_str() => Some(index),
+            _ => assets.get(dep.asset.as_str()).copied(),
+        };
+        if let Some(asset) = asset {
+            last = Some((dep.asset.as_str(), asset));
+        }
         // The common case first, without building the item's name: a country
         // has millions of dependencies and nearly always none is wrong.
-        if let (Some(&asset), Some(&on)) = (assets.get(dep.asset.as_str()), assets.get(dep.on.as_str()))
+        if let (Some(asset), Some(&on)) = (asset, assets.get(dep.on.as_str()))
             && dep.weight <= PER_MILLE
             && dep.threshold <= PER_MILLE
             && dep.group.as_deref().is_none_or(|g| id_problem("group", g).is_none())
@@ -192,27 +202,27 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
 
     v.check_count("links", scenario.links.len(), MAX_LINKS);
     let mut links = Vec::with_capacity(scenario.links.len());
-    let mut seen_links = HashMap::new();
+    // By resolved asset: (from << 32 | to) << 1 | directed.
+    let mut seen_links: HashMap<u64, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(scenario.links.len(), Default::default());
     for (i, link) in scenario.links.iter().enumerate() {
         let arrow = if link.directed { "->" } else { "--" };
         // Named only when something is wrong (a country has a million links).
         let it = || format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
-        let (from, to) = match (assets.get(link.from.as_str()), assets.get(link.to.as_str())) {
-            (Some(&from), Some(&to)) => (from, to),
+        let (from, to, resolved) = match (assets.get(link.from.as_str()), assets.get(link.to.as_str())) {
+            (Some(&from), Some(&to)) => (from, to, true),
             _ => {
                 let it = it();
-                (v.resolve(&it, "from", "asset", &link.from, &assets), v.resolve(&it, "to", "asset", &link.to, &assets))
+                let from = v.resolve(&it, "from", "asset", &link.from, &assets);
+                (from, v.resolve(&it, "to", "asset", &link.to, &assets), false)
             }
         };
         if link.from == link.to {
             v.problem(&it(), "links an asset to itself");
-        } else {
+        } else if resolved {
             // An undirected link is the same link whichever way it is written.
-            let key = if link.directed || link.from < link.to {
-                (link.from.as_str(), link.to.as_str(), link.directed)
-            } else {
-                (link.to.as_str(), link.from.as_str(), false)
-            };
+            let (a, b) = if link.directed || from < to { (from, to) } else { (to, from) };
+            let key = (u64::from(a) << 32 | u64::from(b)) << 1 | u64::from(link.directed);
             // Name the first listing, not the latest repeat (`insert` would overwrite it).
             match seen_links.entry(key) {
                 Entry::Occupied(first) => {
@@ -264,7 +274,7 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
     }
 
     let refs = exercise::Refs { sectors: &sectors, organisations: &organisations, assets: &assets, teams: &teams };
-    let exercise = exercise::check(&mut v, &scenario, &refs, clock.as_ref(), &organisation_sector);
+    let exercise = exercise::check(&mut v, &scenario, &refs, clock.as_ref(), &organisation_sector, &links);
 
     match (v.problems.is_empty(), clock) {
         (true, Some(clock)) => Ok(Model {
@@ -332,7 +342,11 @@ struct Validator {
 }
 
 /// Ids of one kind → stable index.
-type Ids<'a> = HashMap<&'a str, u32>;
+///
+/// foldhash rather than std's SipHash: validation looks up some ten million ids
+/// at a million assets, and SipHash was a quarter of the load. Its seed is
+/// random per process like std's, and nothing here depends on a map's order.
+type Ids<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 impl Validator {
     fn problem(&mut self, item: &str, message: impl Into<String>) {
@@ -377,8 +391,8 @@ impl Validator {
     }
 
     /// Checks every id of one kind (format, uniqueness, count) and indexes them.
-    fn check_ids<'a>(&mut self, kind: &str, ids: impl Iterator<Item = &'a str>, limit: usize) -> Ids<'a> {
-        let mut index = Ids::new();
+    fn check_ids<'a>(&mut self, kind: &str, ids: impl ExactSizeIterator<Item = &'a str>, limit: usize) -> Ids<'a> {
+        let mut index = Ids::with_capacity_and_hasher(ids.len(), Default::default());
         let mut count = 0;
         for (i, id) in ids.enumerate() {
             count += 1;

@@ -383,10 +383,10 @@ fn asset_view(sim: &Simulation, a: usize, all_compromises: bool) -> AssetView {
     let compromised = shown.iter().map(id).collect();
     let no_damage = shown.iter().filter(|&&i| m.exercise.incidents[i].impact == 0).map(id).collect();
     AssetView {
-        id: asset.id.clone(),
+        id: asset.id.to_string(),
         name: asset.name.clone(),
-        organisation: asset.organisation.clone(),
-        sector: asset.sector.clone(),
+        organisation: asset.organisation.to_string(),
+        sector: asset.sector.to_string(),
         level: sim.levels()[a],
         integrity: sim.integrity()[a],
         cap: sim.caps()[a],
@@ -541,10 +541,10 @@ fn team_view_with(sim: &Simulation, team: u32, messages_since: usize, snapshot: 
         .map(|(a, &level)| {
             let asset = &m.scenario.assets[a];
             OutageView {
-                id: asset.id.clone(),
+                id: asset.id.to_string(),
                 name: asset.name.clone(),
-                organisation: asset.organisation.clone(),
-                sector: asset.sector.clone(),
+                organisation: asset.organisation.to_string(),
+                sector: asset.sector.to_string(),
                 level,
             }
         })
@@ -609,7 +609,7 @@ pub fn director_view(sim: &Simulation, messages_since: usize) -> DirectorView {
                 first_detected: s.first_detected,
                 contained_at: s.contained_at,
                 recovered_at: s.recovered_at,
-                compromised: s.infections.keys().map(|&a| m.scenario.assets[a as usize].id.clone()).collect(),
+                compromised: s.infections.keys().map(|&a| m.scenario.assets[a as usize].id.to_string()).collect(),
             })
             .collect(),
         teams: m

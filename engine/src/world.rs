@@ -1,10 +1,12 @@
 //! The bevy_ecs world and the tick schedule (DESIGN §2).
 //!
-//! Entities carry the descriptive data of organisations, assets, dependencies and
-//! teams (what views and later systems query). The hot simulation state lives in
-//! dense resources indexed by stable index — levels, integrity, caps, outages —
-//! so the cascade is a walk over flat arrays (and only over what can change:
-//! `cascade::Propagation`).
+//! Entities carry the descriptive data of organisations and teams. Assets and
+//! dependencies are not entities: a country has up to a million and four
+//! million of them, and an entity each (with its id copied) cost about 300 MiB
+//! at 1M assets for data the `Model` already holds by stable index. Their state
+//! lives in dense resources indexed by stable index — levels, integrity, caps,
+//! outages — so the cascade is a walk over flat arrays (and only over what can
+//! change: `cascade::Propagation`).
 //!
 //! The schedule runs single-threaded and totally ordered: one system set per step
 //! of the tick order, the sets chained, and the systems inside each set chained.
@@ -22,21 +24,13 @@ use crate::hash::v2::Written;
 use crate::hash::{HashVersion, StateHasher, StateView};
 use crate::model::{Model, ResolvedDisruption};
 use crate::rng::RngStreams;
-use crate::scenario::{Criticality, DependencyKind, OrganisationKind, PER_MILLE, TeamRole};
+use crate::scenario::{OrganisationKind, PER_MILLE, TeamRole};
 
-// ---- components: descriptive data, one entity per scenario item ----
+// ---- components: descriptive data, one entity per organisation and per team ----
 
 /// Stable index of an organisation (its position in the scenario).
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OrganisationIndex(pub u32);
-
-/// Stable index of an asset.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AssetIndex(pub u32);
-
-/// Stable index of a dependency.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DependencyIndex(pub u32);
 
 /// Stable index of a team.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,24 +46,6 @@ pub struct Kind(pub OrganisationKind);
 /// The organisation an asset or a team belongs to, by stable index.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BelongsTo(pub u32);
-
-/// The sector of an asset, by stable index.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InSector(pub u32);
-
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Population(pub u64);
-
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AssetCriticality(pub Criticality);
-
-/// A dependency: `asset` depends on `on` (stable asset indices).
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DependsOn {
-    pub asset: u32,
-    pub on: u32,
-    pub kind: DependencyKind,
-}
 
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Role(pub TeamRole);
@@ -509,19 +485,6 @@ fn spawn_entities(world: &mut World, model: &Model) {
     for (i, org) in s.organisations.iter().enumerate() {
         world.spawn((OrganisationIndex(i as u32), ScenarioId(org.id.clone()), Kind(org.kind)));
     }
-    for (i, (asset, resolved)) in s.assets.iter().zip(&model.assets).enumerate() {
-        world.spawn((
-            AssetIndex(i as u32),
-            ScenarioId(asset.id.clone()),
-            BelongsTo(resolved.organisation),
-            InSector(resolved.sector),
-            Population(resolved.population),
-            AssetCriticality(asset.criticality),
-        ));
-    }
-    for (i, (dep, resolved)) in s.dependencies.iter().zip(&model.dependencies).enumerate() {
-        world.spawn((DependencyIndex(i as u32), DependsOn { asset: resolved.asset, on: resolved.on, kind: dep.kind }));
-    }
     for (i, (team, &organisation)) in s.teams.iter().zip(&model.team_organisation).enumerate() {
         world.spawn((TeamIndex(i as u32), ScenarioId(team.id.clone()), BelongsTo(organisation), Role(team.role)));
     }
@@ -562,12 +525,16 @@ mod tests {
     #[test]
     fn entities_mirror_the_scenario_items() {
         let mut world = tutorial_world();
-        let mut assets: Vec<(u32, String)> =
-            world.query::<(&AssetIndex, &ScenarioId)>().iter(&world).map(|(i, id)| (i.0, id.0.clone())).collect();
-        assets.sort();
-        let ids: Vec<&str> = assets.iter().map(|(_, id)| id.as_str()).collect();
-        assert_eq!(ids, ["substation", "mobile-net", "pumping", "hospital-it", "payments", "backup-carrier"]);
-        assert_eq!(world.query::<&DependsOn>().iter(&world).count(), 6);
+        let mut organisations: Vec<(u32, String)> = world
+            .query::<(&OrganisationIndex, &ScenarioId)>()
+            .iter(&world)
+            .map(|(i, id)| (i.0, id.0.clone()))
+            .collect();
+        organisations.sort();
+        let ids: Vec<&str> = organisations.iter().map(|(_, id)| id.as_str()).collect();
+        let model = world.resource::<ScenarioModel>().0.clone();
+        let declared: Vec<&str> = model.scenario.organisations.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, declared);
         assert_eq!(world.query::<&Role>().iter(&world).count(), 3);
         assert_eq!(world.query::<&Kind>().iter(&world).count(), 6);
     }

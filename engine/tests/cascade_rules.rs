@@ -52,7 +52,7 @@ fn check(world: &str, table: &str) {
         rows.map(|r| r.split('#').next().unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect()).collect();
     s.duration_ticks = rows.iter().map(|r| r[0]).max().unwrap().max(1);
     let sector_ids: Vec<String> = s.sectors.iter().map(|x| x.id.clone()).collect();
-    let asset_ids: Vec<String> = s.assets.iter().map(|x| x.id.clone()).collect();
+    let asset_ids: Vec<String> = s.assets.iter().map(|x| x.id.to_string()).collect();
     let mut sim = simulate(s, 0);
 
     for row in rows {

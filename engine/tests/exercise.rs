@@ -330,7 +330,7 @@ impl Run {
         self.ex().incidents[self.incident(incident) as usize]
             .infections
             .keys()
-            .map(|&a| s.assets[a as usize].id.clone())
+            .map(|&a| s.assets[a as usize].id.to_string())
             .collect()
     }
 
@@ -1660,7 +1660,7 @@ fn network(ids: &[&str], links: &[(&str, &str)], spread: u32) -> Scenario {
     for id in ids {
         add_asset(&mut s, id, "s", 1, 1000);
     }
-    s.links = links.iter().map(|(a, b)| Link { from: a.to_string(), to: b.to_string(), directed: false }).collect();
+    s.links = links.iter().map(|(a, b)| Link { from: (*a).into(), to: (*b).into(), directed: false }).collect();
     s.teams.push(Team {
         id: "ops".into(),
         name: String::new(),

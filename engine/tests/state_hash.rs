@@ -279,7 +279,7 @@ fn the_version_is_chosen_per_simulation() {
 
 /// One command of a team on an asset: the per-asset response arrays change.
 fn command(model: &Model, team: usize, asset: usize, kind: u8) -> Command {
-    let asset = model.scenario.assets[asset % model.scenario.assets.len()].id.clone();
+    let asset = model.scenario.assets[asset % model.scenario.assets.len()].id.to_string();
     let action = match kind % 4 {
         0 => Action::Investigate { asset },
         1 => Action::Isolate { asset },

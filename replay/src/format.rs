@@ -6,7 +6,6 @@
 //! scenario text that was not checked against `scenario_blake3`.
 
 use cascade_engine::hash::HashVersion;
-use cascade_engine::load::to_ron_compact;
 use cascade_engine::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
@@ -65,13 +64,16 @@ impl Header {
     /// Refused if that text is over the engine's scenario size limit, which
     /// readers enforce.
     pub fn new(scenario: &Scenario, seed: u64, started_at: String) -> Result<Self, BlobError> {
-        Self::with_text(&to_ron_compact(scenario), seed, started_at)
+        Ok(Self::with_blob(scenario_blob::encode_scenario(scenario)?, seed, started_at))
     }
 
     /// A header of the current format storing `scenario_ron` as it is.
     pub fn with_text(scenario_ron: &str, seed: u64, started_at: String) -> Result<Self, BlobError> {
-        let blob = scenario_blob::encode(scenario_ron)?;
-        Ok(Self {
+        Ok(Self::with_blob(scenario_blob::encode(scenario_ron)?, seed, started_at))
+    }
+
+    fn with_blob(blob: scenario_blob::Encoded, seed: u64, started_at: String) -> Self {
+        Self {
             format: FORMAT,
             engine: env!("CARGO_PKG_VERSION").to_string(),
             scenario: None,
@@ -80,7 +82,7 @@ impl Header {
             scenario_blake3: blob.blake3,
             seed: seed.to_string(),
             started_at,
-        })
+        }
     }
 
     /// The state hash this journal's checkpoints hold (formats 1 and 2: v1;

@@ -45,7 +45,7 @@ fn luxembourg_journal(dir: &Path) -> (PathBuf, Vec<String>) {
         if tick == 20 {
             line(&mut writer, tick, &team, serde_json::json!({"action": "takeover"}));
             commands.push(Command { team: team_index, action: Action::Takeover, origin: None });
-            let isolate = Action::Isolate { asset: asset.clone() };
+            let isolate = Action::Isolate { asset: asset.to_string() };
             line(&mut writer, tick, &team, serde_json::to_value(&isolate).unwrap());
             commands.push(Command { team: team_index, action: isolate, origin: None });
         }

@@ -189,7 +189,7 @@ impl Order {
     /// Back to the wire form (for bots' orders shown to people, and tests).
     pub fn to_action(&self, model: &Model) -> Action {
         let s = &model.scenario;
-        let asset = |a: u32| s.assets[a as usize].id.clone();
+        let asset = |a: u32| s.assets[a as usize].id.to_string();
         let teams = |t: &[u32]| t.iter().map(|&t| s.teams[t as usize].id.clone()).collect();
         match self {
             Order::Investigate(a) => Action::Investigate { asset: asset(*a) },

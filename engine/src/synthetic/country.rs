@@ -52,7 +52,7 @@ use self::catalog::{
 use crate::rng::stream;
 use crate::scenario::{
     Asset, Criticality, Dependency, DependencyKind, Disruption, Incident, Inject, Link, Objective, Organisation,
-    OrganisationKind, Regime, Response, Scenario, Sector, Team,
+    OrganisationKind, Regime, Response, Scenario, Sector, SmallString, Team,
 };
 use crate::validate::limits::{MAX_ASSETS, MAX_DURATION_TICKS, MAX_ORGANISATIONS, MAX_TEAMS};
 
@@ -317,7 +317,7 @@ pub struct Country {
     layout: Layout,
     population: u64,
     assets: Vec<PlanAsset>,
-    ids: Vec<String>,
+    ids: Vec<SmallString>,
     organisations: Vec<Organisation>,
     /// Each organisation's assets, in index order.
     owned: Vec<Vec<u32>>,
@@ -373,7 +373,7 @@ impl Country {
             let mut push = |asset: PlanAsset, id: String| {
                 self.owned[asset.organisation as usize].push(self.assets.len() as u32);
                 self.assets.push(asset);
-                self.ids.push(id);
+                self.ids.push(id.into());
             };
             for k in 0..sl.hubs {
                 push(
@@ -515,7 +515,7 @@ impl Country {
         Asset {
             id: self.ids[a as usize].clone(),
             name,
-            organisation: self.organisations[p.organisation as usize].id.clone(),
+            organisation: self.organisations[p.organisation as usize].id.as_str().into(),
             sector: spec.id.into(),
             population: p.population,
             criticality: p.criticality,
@@ -725,7 +725,7 @@ impl Country {
                     weight: d.weight,
                     threshold: d.threshold,
                     buffer_ticks: d.buffer,
-                    group: d.group.map(str::to_string),
+                    group: d.group.map(SmallString::from),
                 })?;
             }
         }

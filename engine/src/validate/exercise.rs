@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use super::{Ids, Validator, item, limits::*};
 use crate::clock::ExerciseClock;
 use crate::model::{
-    ExerciseModel, ResolvedCondition, ResolvedEffect, ResolvedIncident, ResolvedInject, ResolvedObjective,
-    ResolvedRegime, ResolvedRule, ResolvedStage, minutes_to_ticks,
+    ExerciseModel, ResolvedCondition, ResolvedEffect, ResolvedIncident, ResolvedInject, ResolvedLink,
+    ResolvedObjective, ResolvedRegime, ResolvedRule, ResolvedStage, minutes_to_ticks,
 };
 use crate::scenario::{
     Anchor, BotPolicy, Condition, Deadline, Effect, NotBefore, Regime, RegimePreset, Rule, Scenario, Stage, TimeRef,
@@ -84,6 +84,7 @@ pub(super) fn check(
     refs: &Refs,
     clock: Option<&ExerciseClock>,
     organisation_sector: &[Option<u32>],
+    links: &[ResolvedLink],
 ) -> ExerciseModel {
     let duration = s.duration_ticks;
     let ticks = |minutes: u64| minutes_to_ticks(minutes, s.tick_seconds);
@@ -398,13 +399,13 @@ pub(super) fn check(
     // ---- network links as adjacency (both ways unless directed), in link order
     let n = s.assets.len();
     let mut degree = vec![0u32; n + 1];
-    let mut edges = Vec::with_capacity(s.links.len() * 2);
-    for link in &s.links {
-        if let (Some(&from), Some(&to)) = (refs.assets.get(link.from.as_str()), refs.assets.get(link.to.as_str())) {
-            edges.push((from, to));
-            if !link.directed {
-                edges.push((to, from));
-            }
+    // (A link with an unknown id resolved to a placeholder; the model is then
+    // discarded with the problem, so its edges are never used.)
+    let mut edges = Vec::with_capacity(links.len() * 2);
+    for &ResolvedLink { from, to, directed } in links {
+        edges.push((from, to));
+        if !directed {
+            edges.push((to, from));
         }
     }
     // A stable sort keeps link order within each asset's neighbours.

@@ -49,7 +49,7 @@ pub fn add_dependency(
         weight,
         threshold,
         buffer_ticks,
-        group: group.map(str::to_string),
+        group: group.map(Into::into),
     });
 }
 

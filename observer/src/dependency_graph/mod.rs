@@ -250,7 +250,7 @@ impl Diagram {
             .iter()
             .zip(&model.assets)
             .map(|(a, resolved)| {
-                let mut tooltip = a.id.clone();
+                let mut tooltip = a.id.to_string();
                 if !a.name.is_empty() {
                     tooltip.push_str(&format!(" — {}", a.name));
                 }
@@ -265,8 +265,8 @@ impl Diagram {
                     tooltip.push_str(&format!("\nstarts at integrity {}‰", resolved.integrity));
                 }
                 Node {
-                    id: a.id.clone(),
-                    label: a.id.clone(),
+                    id: a.id.to_string(),
+                    label: a.id.to_string(),
                     tooltip,
                     cluster: resolved.sector as usize,
                     criticality: Some(a.criticality),

@@ -567,7 +567,7 @@ fn assemble(replay: &Replay, sim: &Simulation, collector: Collector) -> Report {
             ttd_minutes: since(state.started_at, state.first_detected),
             ttc_minutes: since(state.started_at, state.contained_at),
             ttr_minutes: since(state.started_at, state.recovered_at),
-            compromised: state.ever_compromised.iter().map(|&a| s.assets[a as usize].id.clone()).collect(),
+            compromised: state.ever_compromised.iter().map(|&a| s.assets[a as usize].id.to_string()).collect(),
             indicators_shared: ex.teams.iter().any(|t| t.shared.contains(&(i as u32))),
             ttc_target_minutes: s
                 .objectives
@@ -719,7 +719,7 @@ fn outages(sim: &Simulation, collector: &Collector) -> (Vec<AssetOutage>, u64, V
         .map(|&a| {
             let resolved = &m.assets[a];
             AssetOutage {
-                id: s.assets[a].id.clone(),
+                id: s.assets[a].id.to_string(),
                 organisation: s.organisations[resolved.organisation as usize].id.clone(),
                 sector: s.sectors[resolved.sector as usize].id.clone(),
                 criticality: kebab(&s.assets[a].criticality),

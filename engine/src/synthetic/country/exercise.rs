@@ -196,7 +196,7 @@ impl Country {
                     seen.push(t);
                 }
             }
-            seen.into_iter().map(|t| self.ids[t as usize].clone()).collect()
+            seen.into_iter().map(|t| self.ids[t as usize].to_string()).collect()
         };
         let incident = |id: &str, name: &str, kind, targets: Vec<String>, start: Option<u64>| Incident {
             id: id.into(),
