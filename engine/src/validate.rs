@@ -16,7 +16,7 @@ pub use exercise::{preset_stages, regime_stages};
 
 use crate::clock::ExerciseClock;
 use crate::model::{Model, ResolvedAsset, ResolvedDependency, ResolvedDisruption, ResolvedLink};
-use crate::scenario::{Criticality, PER_MILLE, Scenario};
+use crate::scenario::{Criticality, PER_MILLE, Scenario, SmallString};
 
 /// Limits on a scenario's size: beyond them memory or run time would surprise
 /// the operator, so they are refused up front (TigerBeetle style: a limit on
@@ -346,7 +346,11 @@ struct Validator {
 /// foldhash rather than std's SipHash: validation looks up some ten million ids
 /// at a million assets, and SipHash was a quarter of the load. Its seed is
 /// random per process like std's, and nothing here depends on a map's order.
-type Ids<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
+///
+/// Keyed by a copy of the id: a `SmallString` holds a short id inside the
+/// table's entry, so a lookup compares it there instead of following a
+/// pointer to the scenario's item (a second cache miss per lookup).
+type Ids = HashMap<SmallString, u32, foldhash::fast::RandomState>;
 
 impl Validator {
     fn problem(&mut self, item: &str, message: impl Into<String>) {
@@ -391,7 +395,7 @@ impl Validator {
     }
 
     /// Checks every id of one kind (format, uniqueness, count) and indexes them.
-    fn check_ids<'a>(&mut self, kind: &str, ids: impl ExactSizeIterator<Item = &'a str>, limit: usize) -> Ids<'a> {
+    fn check_ids<'a>(&mut self, kind: &str, ids: impl ExactSizeIterator<Item = &'a str>, limit: usize) -> Ids {
         let mut index = Ids::with_capacity_and_hasher(ids.len(), Default::default());
         let mut count = 0;
         for (i, id) in ids.enumerate() {
@@ -399,7 +403,7 @@ impl Validator {
             if let Some(message) = id_problem("id", id) {
                 self.problem(&item(kind, i, id), message);
             }
-            match index.entry(id) {
+            match index.entry(SmallString::new(id)) {
                 Entry::Occupied(first) => {
                     let message = format!("duplicate id: {kind} #{} has the same id", first.get() + 1);
                     self.problem(&item(kind, i, id), message);
@@ -443,7 +447,7 @@ impl Validator {
         }
         let mut message = if field == kind { String::new() } else { format!("{field}: ") };
         message.push_str(&format!("unknown {kind} {id:?}"));
-        if let Some(near) = closest(id, ids.keys().copied()) {
+        if let Some(near) = closest(id, ids.keys().map(SmallString::as_str)) {
             message.push_str(&format!(" (did you mean {near:?}?)"));
         }
         self.problem(item, message);

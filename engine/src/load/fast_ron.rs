@@ -126,16 +126,17 @@ impl<'de> Parser<'de> {
         Ok(&self.text[start..self.pos])
     }
 
-    /// The identifier at the cursor, without consuming it.
-    fn peek_ident(&mut self) -> Result<Option<&'de str>> {
+    /// The identifier at the cursor and the position after it, without
+    /// consuming it (`self.pos = end` does).
+    fn peek_ident(&mut self) -> Result<Option<(&'de str, usize)>> {
         self.skip_ws()?;
         if !self.peek().is_some_and(is_ident_start) {
             return Ok(None);
         }
         let start = self.pos;
         let ident = self.ident()?;
-        self.pos = start;
-        Ok(Some(ident))
+        let end = std::mem::replace(&mut self.pos, start);
+        Ok(Some((ident, end)))
     }
 
     /// A string: borrowed when it has no escape.
@@ -308,12 +309,12 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
     /// `None`, `Some(value)`, or (the loader enables implicit `Some`) the value itself.
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.peek_ident()? {
-            Some("None") => {
-                self.ident()?;
+            Some(("None", end)) => {
+                self.pos = end;
                 visitor.visit_none()
             }
-            Some("Some") => {
-                self.ident()?;
+            Some(("Some", end)) => {
+                self.pos = end;
                 self.expect(b'(')?;
                 self.enter()?;
                 let value = visitor.visit_some(&mut *self)?;
@@ -357,11 +358,11 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
         _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        if let Some(written) = self.peek_ident()? {
+        if let Some((written, end)) = self.peek_ident()? {
             if written != name {
                 return Err(GiveUp);
             }
-            self.ident()?;
+            self.pos = end;
         }
         self.fields(visitor)
     }

@@ -23,10 +23,10 @@ pub const MAX_REGIMES: usize = 100;
 
 /// The id maps of the infrastructure part, built by the parent.
 pub(super) struct Refs<'a> {
-    pub sectors: &'a Ids<'a>,
-    pub organisations: &'a Ids<'a>,
-    pub assets: &'a Ids<'a>,
-    pub teams: &'a Ids<'a>,
+    pub sectors: &'a Ids,
+    pub organisations: &'a Ids,
+    pub assets: &'a Ids,
+    pub teams: &'a Ids,
 }
 
 const MINUTES_PER_DAY: u64 = 24 * 60;
