@@ -44,7 +44,7 @@ fn scenarios_round_trip_through_ron() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(name);
         let model = cascade_engine::load_model(&path).unwrap_or_else(|e| panic!("{e}"));
         let text = cascade_engine::load::to_ron(&model.scenario);
-        let again = cascade_engine::load::parse_stored_model(&text, Path::new("stored.ron"))
+        let again = cascade_engine::load::parse_stored_model(text.clone(), Path::new("stored.ron"))
             .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         assert_eq!(again.scenario, model.scenario, "{name}");
     }

@@ -82,7 +82,7 @@ impl Run {
     fn stored(&self) -> Self {
         // The journal's view of the scenario: what was loaded, field and all.
         let ron = cascade_engine::load::to_ron(&self.sim.model().scenario);
-        let model = cascade_engine::load::parse_stored_model(&ron, Path::new("stored")).unwrap();
+        let model = cascade_engine::load::parse_stored_model(ron, Path::new("stored")).unwrap();
         Self { sim: Simulation::new(Arc::new(model), 1) }
     }
 

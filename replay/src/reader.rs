@@ -26,10 +26,9 @@ pub enum JournalError {
 #[derive(Debug, Clone)]
 pub struct Journal {
     pub path: PathBuf,
+    /// Its scenario was decoded and checked against `scenario_blake3` when
+    /// the journal was read; [`Journal::scenario`] decodes it again.
     pub header: Header,
-    /// The scenario's RON text, decoded from the header and checked against
-    /// its `scenario_blake3` (read it with [`Journal::scenario`]).
-    scenario: String,
     pub commands: Vec<(usize, CommandLine)>,
     /// Checkpoint hashes by tick (index = tick), from 0.
     pub checkpoints: Vec<String>,
@@ -41,9 +40,12 @@ pub struct Journal {
 
 impl Journal {
     /// The scenario's RON text as stored, whatever the header's format: the
-    /// one place callers get it.
-    pub fn scenario(&self) -> &str {
-        &self.scenario
+    /// one place callers get it. Decoded on each call rather than kept: at a
+    /// million assets it is 330 MB, wanted once (to build the model) and by
+    /// then only in the way. The header was checked when the journal was
+    /// read, so this fails only if it was changed since.
+    pub fn scenario(&self) -> Result<String, String> {
+        self.header.scenario_text()
     }
 
     /// The last tick with a checkpoint.
@@ -79,7 +81,7 @@ pub fn read_journal(path: &Path) -> Result<Journal, JournalError> {
 
 pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError> {
     let error = |line: usize, message: String| JournalError::Line { path: path.to_path_buf(), line, message };
-    let mut header: Option<(Header, String)> = None;
+    let mut header: Option<Header> = None;
     let mut commands = Vec::new();
     let mut checkpoints: Vec<String> = Vec::new();
     let mut valid_len = 0u64;
@@ -119,8 +121,10 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
                 return Err(error(number, unsupported(format)));
             }
             let h: Header = serde_json::from_value(value).map_err(|e| error(number, format!("bad header: {e}")))?;
-            let text = h.scenario_text().map_err(|message| error(number, message))?;
-            header = Some((h, text));
+            // Checked now, so that a bad scenario is an error of line 1; the
+            // text itself is decoded again when it is wanted.
+            h.scenario_text().map_err(|message| error(number, message))?;
+            header = Some(h);
         } else {
             let entry: Entry = serde_json::from_value(value)
                 .map_err(|_| error(number, "neither a command line nor a checkpoint".to_string()))?;
@@ -159,6 +163,6 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
         valid_len = next as u64;
         offset = next;
     }
-    let (header, scenario) = header.ok_or_else(|| error(1, "the journal has no header".to_string()))?;
-    Ok(Journal { path: path.to_path_buf(), header, scenario, commands, checkpoints, valid_len, torn })
+    let header = header.ok_or_else(|| error(1, "the journal has no header".to_string()))?;
+    Ok(Journal { path: path.to_path_buf(), header, commands, checkpoints, valid_len, torn })
 }

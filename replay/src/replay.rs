@@ -43,7 +43,8 @@ pub struct Replay {
 impl Replay {
     pub fn new(journal: Journal) -> Result<Self, ReplayError> {
         let label = Path::new("journal header scenario");
-        let model = parse_stored_model(journal.scenario(), label).map_err(|e| {
+        let text = journal.scenario().map_err(|e| ReplayError::Scenario(format!("{}: {e}", journal.path.display())))?;
+        let model = parse_stored_model(text, label).map_err(|e| {
             ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", journal.path.display()))
         })?;
         let seed = journal.header.seed.parse::<u64>().map_err(|_| {

@@ -153,7 +153,8 @@ fn a_tampered_scenario_is_refused() {
     let (first, rest) = text.split_once('\n').unwrap();
     let mut header: Header = serde_json::from_str(first).unwrap();
     let journal = parse_journal(text.as_bytes(), &path).unwrap();
-    let forged = Header::with_text(&journal.scenario().replacen("Tutorial", "Tutorjal", 1), 1, "t".into()).unwrap();
+    let forged =
+        Header::with_text(&journal.scenario().unwrap().replacen("Tutorial", "Tutorjal", 1), 1, "t".into()).unwrap();
     header.scenario_zlib = forged.scenario_zlib;
     let tampered = format!("{}\n{rest}", serde_json::to_string(&header).unwrap());
     let err = parse_journal(tampered.as_bytes(), &path).unwrap_err().to_string();
