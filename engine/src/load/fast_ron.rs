@@ -27,9 +27,11 @@ use std::fmt;
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 
-/// Shallower than the loader's RON recursion limit, so that whatever is too
-/// deep for the ron crate is given up on here first.
-const MAX_DEPTH: usize = 32;
+/// Whatever is too deep for the ron crate must be given up on here first. The
+/// ron crate counts up to four of its levels for one of ours (a struct
+/// variant: the enum, the variant and the field's value; an implicit `Some`
+/// one more), against the loader's limit of 64; a scenario needs about 7.
+const MAX_DEPTH: usize = 15;
 
 /// `text` read as a `T`, or `None` when it is not in the subset this reader
 /// takes (then the ron crate decides).
