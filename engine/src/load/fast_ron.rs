@@ -317,12 +317,7 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
             }
             Some(("Some", end)) => {
                 self.pos = end;
-                self.expect(b'(')?;
-                self.enter()?;
-                let value = visitor.visit_some(&mut *self)?;
-                self.leave();
-                self.expect(b')')?;
-                Ok(value)
+                self.within(b'(', b')', |p| visitor.visit_some(p))
             }
             _ => visitor.visit_some(self),
         }
@@ -337,12 +332,7 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.expect(b'[')?;
-        self.enter()?;
-        let value = visitor.visit_seq(Elements { parser: &mut *self, close: b']', first: true })?;
-        self.leave();
-        self.expect(b']')?;
-        Ok(value)
+        self.within(b'[', b']', |p| visitor.visit_seq(Elements { parser: p, close: b']', first: true }))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value> {
@@ -387,11 +377,16 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
 impl<'de> Parser<'de> {
     /// `(field: value, ..)`.
     fn fields<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.expect(b'(')?;
+        self.within(b'(', b')', |p| visitor.visit_map(Fields { parser: p, first: true }))
+    }
+
+    /// `inner` between `open` and `close`, one level deeper.
+    fn within<T>(&mut self, open: u8, close: u8, inner: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.expect(open)?;
         self.enter()?;
-        let value = visitor.visit_map(Fields { parser: &mut *self, first: true })?;
+        let value = inner(self)?;
         self.leave();
-        self.expect(b')')?;
+        self.expect(close)?;
         Ok(value)
     }
 }
@@ -485,21 +480,11 @@ impl<'de> de::VariantAccess<'de> for &mut Parser<'de> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
-        self.expect(b'(')?;
-        self.enter()?;
-        let value = seed.deserialize(&mut *self)?;
-        self.leave();
-        self.expect(b')')?;
-        Ok(value)
+        self.within(b'(', b')', |p| seed.deserialize(p))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value> {
-        self.expect(b'(')?;
-        self.enter()?;
-        let value = visitor.visit_seq(Elements { parser: &mut *self, close: b')', first: true })?;
-        self.leave();
-        self.expect(b')')?;
-        Ok(value)
+        self.within(b'(', b')', |p| visitor.visit_seq(Elements { parser: p, close: b')', first: true }))
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _: &'static [&'static str], visitor: V) -> Result<V::Value> {
