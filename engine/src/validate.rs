@@ -336,9 +336,22 @@ fn item(kind: &str, index: usize, id: &str) -> String {
 }
 
 /// Collects problems; every check records and carries on.
-#[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,
+    /// Known ids the "did you mean" hints may still compare an unknown id
+    /// with. A hint compares with every id of its kind, so without a bound a
+    /// large file with many unknown references (an id prefix renamed in a
+    /// 100,000-asset country: half a million of them) took hours to report.
+    hint_comparisons_left: usize,
+}
+
+/// About a second of hints, however many ids are unknown.
+const HINT_COMPARISONS: usize = 5_000_000;
+
+impl Default for Validator {
+    fn default() -> Self {
+        Self { problems: Vec::new(), hint_comparisons_left: HINT_COMPARISONS }
+    }
 }
 
 /// Ids of one kind → stable index.
@@ -447,8 +460,11 @@ impl Validator {
         }
         let mut message = if field == kind { String::new() } else { format!("{field}: ") };
         message.push_str(&format!("unknown {kind} {id:?}"));
-        if let Some(near) = closest(id, ids.keys().map(SmallString::as_str)) {
-            message.push_str(&format!(" (did you mean {near:?}?)"));
+        if let Some(left) = self.hint_comparisons_left.checked_sub(ids.len()) {
+            self.hint_comparisons_left = left;
+            if let Some(near) = closest(id, ids.keys().map(SmallString::as_str)) {
+                message.push_str(&format!(" (did you mean {near:?}?)"));
+            }
         }
         self.problem(item, message);
         0
@@ -460,4 +476,30 @@ impl Validator {
 pub fn closest<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let budget = (id.chars().count() / 3).clamp(1, 3);
     known.map(|k| (strsim::osa_distance(id, k), k)).filter(|(distance, _)| *distance <= budget).min().map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hints stop when their comparisons run out; the problems do not.
+    #[test]
+    fn hints_are_bounded_and_problems_are_not() {
+        let mut v = Validator::default();
+        let known = ["telco", "power", "water"];
+        let ids = v.check_ids("organisation", known.into_iter(), MAX_ORGANISATIONS);
+        v.hint_comparisons_left = 2 * known.len();
+        for _ in 0..3 {
+            assert_eq!(v.resolve("asset #1", "organisation", "organisation", "telcoo", &ids), 0);
+        }
+        let messages: Vec<&str> = v.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                r#"unknown organisation "telcoo" (did you mean "telco"?)"#,
+                r#"unknown organisation "telcoo" (did you mean "telco"?)"#,
+                r#"unknown organisation "telcoo""#,
+            ]
+        );
+    }
 }
