@@ -12,8 +12,8 @@ use crate::exercise::{Command, Exercise, Outcome};
 use crate::hash::HashVersion;
 use crate::model::Model;
 use crate::world::{
-    AssetStates, Cascade, Clock, CommandQueue, ExerciseState, Randomness, ServiceMetrics, StateHash,
-    build_tick_schedule, build_world, state_hash_from_scratch,
+    AssetStates, Cascade, Clock, CommandQueue, ExerciseState, Phase, Randomness, ServiceMetrics, StateHash,
+    build_phase_schedules, build_tick_schedule, build_world, state_hash_from_scratch,
 };
 
 /// Everything a tick changes, copied out of a simulation (see
@@ -61,6 +61,9 @@ impl Snapshot {
 pub struct Simulation {
     world: World,
     schedule: Schedule,
+    /// The tick's phases as separate schedules, built on first use by
+    /// `step_with_phases`.
+    phases: Option<Vec<(Phase, Schedule)>>,
     model: Arc<Model>,
 }
 
@@ -79,7 +82,7 @@ impl Simulation {
         // The systems are chained, so ambiguity checks cannot fail at run time; a
         // test builds the same schedule with LogLevel::Error to prove it.
         let schedule = build_tick_schedule(LogLevel::Ignore);
-        Self { world, schedule, model }
+        Self { world, schedule, phases: None, model }
     }
 
     pub fn model(&self) -> &Model {
@@ -114,6 +117,34 @@ impl Simulation {
         }
         self.world.resource_mut::<CommandQueue>().commands = commands;
         self.schedule.run(&mut self.world);
+        let mut queue = self.world.resource_mut::<CommandQueue>();
+        queue.commands.clear();
+        std::mem::take(&mut queue.outcomes)
+    }
+
+    /// Like `step_with`, running the tick's systems one phase at a time: for
+    /// each phase in `Phase::ALL` order, `around(phase, run)` is called and
+    /// must call `run` once. A measurement hook (the engine keeps no clock:
+    /// benches time each phase); the tick computed is the same as
+    /// `step_with`'s (a test checks every hash and outcome).
+    pub fn step_with_phases(
+        &mut self,
+        commands: Vec<Command>,
+        around: &mut dyn FnMut(Phase, &mut dyn FnMut()),
+    ) -> Vec<Outcome> {
+        if self.is_finished() {
+            return Vec::new();
+        }
+        self.world.resource_mut::<CommandQueue>().commands = commands;
+        let world = &mut self.world;
+        for (phase, schedule) in self.phases.get_or_insert_with(build_phase_schedules) {
+            let mut runs = 0;
+            around(*phase, &mut || {
+                runs += 1;
+                schedule.run(world);
+            });
+            assert_eq!(runs, 1, "step_with_phases: {phase:?} must run exactly once");
+        }
         let mut queue = self.world.resource_mut::<CommandQueue>();
         queue.commands.clear();
         std::mem::take(&mut queue.outcomes)

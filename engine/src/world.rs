@@ -147,12 +147,110 @@ pub enum TickStep {
     Measure,
 }
 
+/// The systems of a tick, in the order they run: what a measurement can time
+/// one by one (`Simulation::step_with_phases`). Each is its own system set
+/// inside its [`TickStep`]; `build_tick_schedule` chains them in this order.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// The clock moves on.
+    Clock,
+    /// Step 1: the commands and the bots' orders of the previous tick.
+    Commands,
+    /// Step 2: scheduled disruptions.
+    Disruptions,
+    /// Step 2: the injects due (scheduled, then conditional), incidents starting.
+    Injects,
+    /// Step 3: the incidents' spread, impact and unaided detection.
+    Threats,
+    /// Step 4: the cascade.
+    Cascade,
+    /// Step 5: timed actions land.
+    Orders,
+    /// Step 5: the bots decide their next orders.
+    Bots,
+    /// Step 6: service per sector and nationally.
+    Service,
+    /// Step 6: reports, deadlines, incidents, objectives, counts.
+    Exercise,
+    /// Step 6: the state hash.
+    Hash,
+}
+
+impl Phase {
+    /// Every phase, in the order a tick runs them.
+    pub const ALL: [Phase; 11] = [
+        Phase::Clock,
+        Phase::Commands,
+        Phase::Disruptions,
+        Phase::Injects,
+        Phase::Threats,
+        Phase::Cascade,
+        Phase::Orders,
+        Phase::Bots,
+        Phase::Service,
+        Phase::Exercise,
+        Phase::Hash,
+    ];
+
+    /// A short lowercase name, as benches print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Clock => "clock",
+            Phase::Commands => "commands",
+            Phase::Disruptions => "disruptions",
+            Phase::Injects => "injects",
+            Phase::Threats => "threats",
+            Phase::Cascade => "cascade",
+            Phase::Orders => "orders",
+            Phase::Bots => "bots",
+            Phase::Service => "service",
+            Phase::Exercise => "exercise",
+            Phase::Hash => "hash",
+        }
+    }
+
+    /// The step of the tick this phase belongs to.
+    pub fn step(self) -> TickStep {
+        match self {
+            Phase::Clock => TickStep::Begin,
+            Phase::Commands => TickStep::ApplyCommands,
+            Phase::Disruptions | Phase::Injects => TickStep::FireInjects,
+            Phase::Threats => TickStep::AdvanceThreats,
+            Phase::Cascade => TickStep::Cascade,
+            Phase::Orders | Phase::Bots => TickStep::Respond,
+            Phase::Service | Phase::Exercise | Phase::Hash => TickStep::Measure,
+        }
+    }
+}
+
+/// Adds the one system of `phase` to `schedule`, in the phase's set.
+fn add_phase(schedule: &mut Schedule, phase: Phase) {
+    match phase {
+        Phase::Clock => schedule.add_systems(advance_clock.in_set(phase)),
+        Phase::Commands => schedule.add_systems(apply_commands.in_set(phase)),
+        Phase::Disruptions => schedule.add_systems(fire_scheduled_disruptions.in_set(phase)),
+        Phase::Injects => schedule.add_systems(fire_exercise_injects.in_set(phase)),
+        Phase::Threats => schedule.add_systems(advance_threats.in_set(phase)),
+        Phase::Cascade => schedule.add_systems(propagate_cascade.in_set(phase)),
+        Phase::Orders => schedule.add_systems(land_due_orders.in_set(phase)),
+        Phase::Bots => schedule.add_systems(decide_bots.in_set(phase)),
+        Phase::Service => schedule.add_systems(measure_service.in_set(phase)),
+        Phase::Exercise => schedule.add_systems(measure_exercise.in_set(phase)),
+        Phase::Hash => schedule.add_systems(compute_state_hash.in_set(phase)),
+    };
+}
+
+fn single_threaded(label: impl ScheduleLabel, ambiguity: LogLevel) -> Schedule {
+    let mut schedule = Schedule::new(label);
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: ambiguity, ..Default::default() });
+    schedule
+}
+
 /// Builds the tick schedule: single-threaded, every step and system ordered, and
 /// (with `ambiguity` = Error) refusing any pair of conflicting unordered systems.
 pub fn build_tick_schedule(ambiguity: LogLevel) -> Schedule {
-    let mut schedule = Schedule::new(TickSchedule);
-    schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: ambiguity, ..Default::default() });
+    let mut schedule = single_threaded(TickSchedule, ambiguity);
     schedule.configure_sets(
         (
             TickStep::Begin,
@@ -165,14 +263,32 @@ pub fn build_tick_schedule(ambiguity: LogLevel) -> Schedule {
         )
             .chain(),
     );
-    schedule.add_systems(advance_clock.in_set(TickStep::Begin));
-    schedule.add_systems(apply_commands.in_set(TickStep::ApplyCommands));
-    schedule.add_systems((fire_scheduled_disruptions, fire_exercise_injects).chain().in_set(TickStep::FireInjects));
-    schedule.add_systems(advance_threats.in_set(TickStep::AdvanceThreats));
-    schedule.add_systems(propagate_cascade.in_set(TickStep::Cascade));
-    schedule.add_systems(respond.in_set(TickStep::Respond));
-    schedule.add_systems((measure_service, measure_exercise, compute_state_hash).chain().in_set(TickStep::Measure));
+    for phase in Phase::ALL {
+        schedule.configure_sets(phase.in_set(phase.step()));
+        add_phase(&mut schedule, phase);
+    }
+    for pair in Phase::ALL.windows(2) {
+        schedule.configure_sets(pair[1].after(pair[0]));
+    }
     schedule
+}
+
+/// The schedule of one phase alone.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhaseSchedule(pub Phase);
+
+/// One schedule per phase, in `Phase::ALL` order: run one after the other
+/// they compute the same tick as `build_tick_schedule`'s (a test checks), so
+/// that each phase can be timed from outside the engine.
+pub fn build_phase_schedules() -> Vec<(Phase, Schedule)> {
+    Phase::ALL
+        .into_iter()
+        .map(|phase| {
+            let mut schedule = single_threaded(PhaseSchedule(phase), LogLevel::Ignore);
+            add_phase(&mut schedule, phase);
+            (phase, schedule)
+        })
+        .collect()
 }
 
 fn advance_clock(mut clock: ResMut<Clock>) {
@@ -270,17 +386,26 @@ fn advance_threats(
     exercise::threats::advance(&mut ctx!(model, clock, ex, assets, rng));
 }
 
-/// Step 5: timed actions land, then the bots decide.
-fn respond(
+/// Step 5: timed actions land.
+fn land_due_orders(
     model: Res<ScenarioModel>,
     clock: Res<Clock>,
     mut ex: ResMut<ExerciseState>,
     mut assets: ResMut<AssetStates>,
     mut rng: ResMut<Randomness>,
 ) {
-    let mut ctx = ctx!(model, clock, ex, assets, rng);
-    exercise::orders::land_due(&mut ctx);
-    exercise::bots::decide(&mut ctx);
+    exercise::orders::land_due(&mut ctx!(model, clock, ex, assets, rng));
+}
+
+/// Step 5, after the orders landed: the bots decide.
+fn decide_bots(
+    model: Res<ScenarioModel>,
+    clock: Res<Clock>,
+    mut ex: ResMut<ExerciseState>,
+    mut assets: ResMut<AssetStates>,
+    mut rng: ResMut<Randomness>,
+) {
+    exercise::bots::decide(&mut ctx!(model, clock, ex, assets, rng));
 }
 
 /// Step 6 (after service): reports, incidents, objectives, counts.

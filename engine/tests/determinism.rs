@@ -258,3 +258,42 @@ fn a_restored_snapshot_continues_hash_for_hash() {
         }
     }
 }
+
+#[test]
+fn a_tick_run_phase_by_phase_is_the_same_tick() {
+    // Luxembourg with its bots, and commands from every team now and then
+    // (some refused, some landing later): every phase has work to do.
+    use cascade_engine::exercise::Command;
+    use cascade_engine::exercise::command::Action;
+    use cascade_engine::world::Phase;
+    let model = Arc::new(bundled("luxembourg.ron"));
+    let seed = model.scenario.seed;
+    let commands = |tick: u64| -> Vec<Command> {
+        if !tick.is_multiple_of(7) {
+            return Vec::new();
+        }
+        let assets = &model.scenario.assets;
+        let asset = &assets[(tick as usize / 7) % assets.len()].id;
+        let team = (tick / 7) as u32 % model.scenario.teams.len() as u32;
+        vec![
+            Command { team, action: Action::Harden { asset: asset.to_string() }, origin: None },
+            Command { team, action: Action::Investigate { asset: asset.to_string() }, origin: None },
+        ]
+    };
+    let mut whole = Simulation::new(Arc::clone(&model), seed);
+    let mut phased = Simulation::new(Arc::clone(&model), seed);
+    while !whole.is_finished() {
+        let tick = whole.tick() + 1;
+        let expected = whole.step_with(commands(tick));
+        let mut ran = Vec::new();
+        let outcomes = phased.step_with_phases(commands(tick), &mut |phase, run| {
+            ran.push(phase);
+            run();
+        });
+        assert_eq!(ran, Phase::ALL, "tick {tick}: every phase once, in order");
+        assert_eq!(format!("{outcomes:?}"), format!("{expected:?}"), "tick {tick}: outcomes");
+        assert_eq!(phased.state_hash(), whole.state_hash(), "tick {tick}: state hash");
+    }
+    assert!(phased.is_finished());
+    assert!(phased.exercise().messages.len() > 10, "the bots talked: the exercise was exercised");
+}
