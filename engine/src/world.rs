@@ -441,17 +441,12 @@ fn propagate_cascade(clock: Res<Clock>, mut assets: ResMut<AssetStates>, mut cas
     let cascade = &mut *cascade;
     let propagation = &mut cascade.propagation;
     propagation.step(&cascade.graph, clock.tick, &assets.integrity, &assets.cap, &mut assets.level);
-    // For the state hash: the levels that changed, the rows of the assets computed.
+    // For the state hash: the levels and the outage rows that changed.
     for change in propagation.changes() {
         assets.written.asset(change.asset as usize);
     }
-    match propagation.visited() {
-        None => assets.written.all_rows(),
-        Some(visited) => {
-            for &a in visited {
-                assets.written.rows(cascade.graph.rows_of(a as usize));
-            }
-        }
+    for &row in propagation.rows_changed() {
+        assets.written.row(row as usize);
     }
 }
 

@@ -59,13 +59,14 @@ pub struct Propagation {
     run_outs: BinaryHeap<Reverse<(u32, u32)>>,
     /// Per asset: the last tick it was put on the `visit` list (no repeats).
     marked: Vec<u32>,
+    /// The rows whose outage began or ended at the last step (each once, in
+    /// the order computed): all the state hash needs to compare.
+    rows_changed: Vec<u32>,
     /// Scratch, kept for its capacity: the assets to visit, and their new levels.
     visit: Vec<u32>,
     computed: Vec<(u32, u16)>,
     /// False when built and after `restore`: the next step visits every asset.
     primed: bool,
-    /// The last step visited every asset (else the ones in `visit`).
-    visited_all: bool,
 }
 
 /// When more than 1 in `VISIT_ALL_RATIO` assets would be visited, one linear
@@ -83,10 +84,10 @@ impl Propagation {
             changes: Vec::new(),
             run_outs: BinaryHeap::new(),
             marked: vec![0; n],
+            rows_changed: Vec::new(),
             visit: Vec::new(),
             computed: Vec::new(),
             primed: false,
-            visited_all: true,
         }
     }
 
@@ -100,10 +101,10 @@ impl Propagation {
         if since == 0 { 0 } else { u32::try_from(tick.saturating_sub(u64::from(since)) + 1).unwrap_or(u32::MAX) }
     }
 
-    /// The assets the last step computed, ascending (`None`: every asset):
-    /// only their rows' outages can have changed.
-    pub fn visited(&self) -> Option<&[u32]> {
-        if self.visited_all { None } else { Some(&self.visit) }
+    /// The rows (CSR order) whose outage began or ended at the last step:
+    /// every row of `since_by_row` that step wrote, each once.
+    pub fn rows_changed(&self) -> &[u32] {
+        &self.rows_changed
     }
 
     /// The levels that changed at the last computed tick.
@@ -117,8 +118,8 @@ impl Propagation {
         assert_eq!(since.len(), self.since.len(), "a snapshot restores only into a propagation of its graph");
         self.since.copy_from_slice(since);
         self.changes.clear();
+        self.rows_changed.clear();
         self.primed = false;
-        self.visited_all = true;
     }
 
     /// Computes tick `tick`: `level` holds the levels of tick-1 on entry and
@@ -132,6 +133,7 @@ impl Propagation {
         let tick = tick as u32;
 
         self.visit.clear();
+        self.rows_changed.clear();
         let mut all = !self.primed;
         if self.primed {
             self.mark_inputs_changed(graph, tick, integrity, cap);
@@ -156,7 +158,6 @@ impl Propagation {
             }
             self.visit = visit;
         }
-        self.visited_all = all;
         self.changes.clear();
         for &(a, to) in &self.computed {
             let from = std::mem::replace(&mut level[a as usize], to);
@@ -223,16 +224,21 @@ impl Propagation {
         let rows = graph.rows_of(a);
         let mut value = own;
         let mut best = FULL; // as in `CascadeGraph::step`
-        for ((rule, since), &buffer_ticks) in
-            graph.rules[rows.clone()].iter().zip(&mut self.since[rows.clone()]).zip(&graph.buffer_ticks[rows])
+        let first = rows.start as u32;
+        for (row, ((rule, since), &buffer_ticks)) in (first..)
+            .zip(graph.rules[rows.clone()].iter().zip(&mut self.since[rows.clone()]).zip(&graph.buffer_ticks[rows]))
         {
             let provider_level = level[rule.provider as usize];
             let supplied = if provider_level >= rule.threshold {
-                *since = 0;
+                if *since != 0 {
+                    *since = 0;
+                    self.rows_changed.push(row);
+                }
                 FULL
             } else {
                 if *since == 0 {
                     *since = tick;
+                    self.rows_changed.push(row);
                     plan_run_out(&mut self.run_outs, tick, buffer_ticks, tick, a);
                 } else if replan {
                     plan_run_out(&mut self.run_outs, *since, buffer_ticks, tick, a);
@@ -354,8 +360,16 @@ mod tests {
                 previous.copy_from_slice(&full_level);
                 graph.step(&previous, &integrity, &cap, &mut full_outage, &mut full_level);
                 let before = level.clone();
+                let since_before = propagation.since.clone();
                 propagation.step(&graph, tick, &integrity, &cap, &mut level);
                 assert_eq!(level, full_level, "case {case}, tick {tick}: levels");
+                let mut rows_changed = propagation.rows_changed().to_vec();
+                rows_changed.sort_unstable();
+                let expected: Vec<u32> = (0..since_before.len())
+                    .filter(|&r| since_before[r] != propagation.since[r])
+                    .map(|r| r as u32)
+                    .collect();
+                assert_eq!(rows_changed, expected, "case {case}, tick {tick}: the rows whose outage began or ended");
                 let counters: Vec<u32> = propagation.since.iter().map(|&s| Propagation::counter(s, tick)).collect();
                 assert_eq!(counters, full_outage, "case {case}, tick {tick}: outage counters");
                 let changed: Vec<LevelChange> = (0..n)

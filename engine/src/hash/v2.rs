@@ -87,17 +87,10 @@ impl Written {
         self.assets[a / CHUNK] = true;
     }
 
-    /// Rows `rows` (row order) were written.
+    /// Row `row` (row order) was written.
     #[inline]
-    pub fn rows(&mut self, rows: Range<usize>) {
-        if !rows.is_empty() {
-            self.rows[rows.start / CHUNK..=(rows.end - 1) / CHUNK].iter_mut().for_each(|c| *c = true);
-        }
-    }
-
-    /// Every row may have been written.
-    pub fn all_rows(&mut self) {
-        self.rows.iter_mut().for_each(|c| *c = true);
+    pub fn row(&mut self, row: usize) {
+        self.rows[row / CHUNK] = true;
     }
 
     /// Anything may have changed.
