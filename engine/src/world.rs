@@ -446,7 +446,7 @@ fn propagate_cascade(clock: Res<Clock>, mut assets: ResMut<AssetStates>, mut cas
         assets.written.asset(change.asset as usize);
     }
     for &row in propagation.rows_changed() {
-        assets.written.row(row as usize);
+        assets.written.row(row);
     }
 }
 

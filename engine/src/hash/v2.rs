@@ -39,6 +39,17 @@ pub const SECTION_RESPONSE: u8 = 0x13;
 
 type Digest = [u8; 32];
 
+/// Past one row in this many marked, `Written` asks for a scan of every row.
+const MAX_ROWS_RATIO: usize = 16;
+
+/// The outage rows to compare with the cache's copy.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All,
+    /// These rows (row order), each once.
+    Only(&'a [u32]),
+}
+
 /// How section `0x12` encodes the outage counter `c` of a dependency at
 /// `tick`: 0 while it is supplied (`c` = 0), else `tick + 2^32 − c` — the
 /// tick its outage began plus `2^32 − 1`, so a counter that advances with the
@@ -68,8 +79,12 @@ pub fn encode_since(since: u32) -> u64 {
 pub struct Written {
     /// Per chunk of per-asset elements (every per-asset section).
     assets: Vec<bool>,
-    /// Per chunk of dependency rows, in the cascade's row order.
-    rows: Vec<bool>,
+    /// The dependency rows written (row order), each once; past
+    /// `rows_count / MAX_ROWS_RATIO` of them, `all_rows` instead.
+    rows: Vec<u32>,
+    /// Every row may have been written: compare them all.
+    all_rows: bool,
+    rows_count: usize,
     /// Anything may have changed (built, restored): compare every chunk.
     everything: bool,
 }
@@ -78,7 +93,13 @@ impl Written {
     /// For a state of `assets` assets and `rows` dependency rows; everything
     /// is marked.
     pub fn new(assets: usize, rows: usize) -> Self {
-        Self { assets: vec![false; assets.div_ceil(CHUNK)], rows: vec![false; rows.div_ceil(CHUNK)], everything: true }
+        Self {
+            assets: vec![false; assets.div_ceil(CHUNK)],
+            rows: Vec::new(),
+            all_rows: false,
+            rows_count: rows,
+            everything: true,
+        }
     }
 
     /// Asset `a`'s hashed elements (integrity, level, cap, damage, response) were written.
@@ -87,10 +108,20 @@ impl Written {
         self.assets[a / CHUNK] = true;
     }
 
-    /// Row `row` (row order) was written.
+    /// Row `row` (row order) was written. (A row marked twice is compared
+    /// twice; the cascade marks a row at most once a tick.)
     #[inline]
-    pub fn row(&mut self, row: usize) {
-        self.rows[row / CHUNK] = true;
+    pub fn row(&mut self, row: u32) {
+        if self.all_rows {
+            return;
+        }
+        if self.rows.len() >= self.rows_count / MAX_ROWS_RATIO {
+            // So many that one scan of every row is cheaper than the list.
+            self.all_rows = true;
+            self.rows.clear();
+        } else {
+            self.rows.push(row);
+        }
     }
 
     /// Anything may have changed.
@@ -101,13 +132,14 @@ impl Written {
     /// Forgets the marks: the state was hashed.
     pub fn clear(&mut self) {
         self.assets.iter_mut().for_each(|c| *c = false);
-        self.rows.iter_mut().for_each(|c| *c = false);
+        self.rows.clear();
+        self.all_rows = false;
         self.everything = false;
     }
 
     /// Whether the marks are for chunks of these sizes.
     fn fits(&self, assets: usize, rows: usize) -> bool {
-        self.assets.len() == assets.div_ceil(CHUNK) && self.rows.len() == rows.div_ceil(CHUNK)
+        self.assets.len() == assets.div_ceil(CHUNK) && self.rows_count == rows
     }
 }
 
@@ -160,11 +192,14 @@ fn finish(buf: &[u8]) -> Digest {
 
 /// A chunk of section `0x10`: per asset integrity, level, cap.
 fn digest_assets(buf: &mut Vec<u8>, integrity: &[u16], level: &[u16], cap: &[u16]) -> Digest {
+    // Laid out in place rather than pushed element by element: this runs
+    // for every chunk a tick changed.
     buf.clear();
-    for ((i, l), c) in integrity.iter().zip(level).zip(cap) {
-        buf.extend_from_slice(&i.to_le_bytes());
-        buf.extend_from_slice(&l.to_le_bytes());
-        buf.extend_from_slice(&c.to_le_bytes());
+    buf.resize(6 * level.len(), 0);
+    for (((bytes, i), l), c) in buf.chunks_exact_mut(6).zip(integrity).zip(level).zip(cap) {
+        bytes[0..2].copy_from_slice(&i.to_le_bytes());
+        bytes[2..4].copy_from_slice(&l.to_le_bytes());
+        bytes[4..6].copy_from_slice(&c.to_le_bytes());
     }
     finish(buf)
 }
@@ -172,9 +207,10 @@ fn digest_assets(buf: &mut Vec<u8>, integrity: &[u16], level: &[u16], cap: &[u16
 /// A chunk of section `0x11`: per asset physical, cyber.
 fn digest_plant(buf: &mut Vec<u8>, physical: &[u16], cyber: &[u16]) -> Digest {
     buf.clear();
-    for (p, c) in physical.iter().zip(cyber) {
-        buf.extend_from_slice(&p.to_le_bytes());
-        buf.extend_from_slice(&c.to_le_bytes());
+    buf.resize(4 * physical.len(), 0);
+    for ((bytes, p), c) in buf.chunks_exact_mut(4).zip(physical).zip(cyber) {
+        bytes[0..2].copy_from_slice(&p.to_le_bytes());
+        bytes[2..4].copy_from_slice(&c.to_le_bytes());
     }
     finish(buf)
 }
@@ -192,9 +228,10 @@ fn digest_outages(buf: &mut Vec<u8>, outage: &[u64]) -> Digest {
 /// A chunk of section `0x13`: per asset the response flags and last investigation.
 fn digest_response(buf: &mut Vec<u8>, isolated: &[bool], hardened: &[bool], investigated: &[u64]) -> Digest {
     buf.clear();
-    for ((&i, &h), at) in isolated.iter().zip(hardened).zip(investigated) {
-        buf.push(u8::from(i) | (u8::from(h) << 1));
-        buf.extend_from_slice(&at.to_le_bytes());
+    buf.resize(9 * isolated.len(), 0);
+    for (((bytes, &i), &h), at) in buf.chunks_exact_mut(9).zip(isolated).zip(hardened).zip(investigated) {
+        bytes[0] = u8::from(i) | (u8::from(h) << 1);
+        bytes[1..9].copy_from_slice(&at.to_le_bytes());
     }
     finish(buf)
 }
@@ -212,16 +249,17 @@ impl Cache {
         if same_shape {
             match state.written {
                 Some(w) if !w.everything && w.fits(self.level.len(), self.outage_rows.len()) => {
-                    self.update(state, |c| w.assets[c], |c| w.rows[c]);
+                    let rows = if w.all_rows { Rows::All } else { Rows::Only(&w.rows) };
+                    self.update(state, |c| w.assets[c], rows);
                     // Every write must have been marked: nothing may differ now.
                     #[cfg(debug_assertions)]
                     assert!(
-                        !self.update(state, |_| true, |_| true),
+                        !self.update(state, |_| true, Rows::All),
                         "a write to the hashed state was not marked in `Written`"
                     );
                 }
                 _ => {
-                    self.update(state, |_| true, |_| true);
+                    self.update(state, |_| true, Rows::All);
                 }
             }
         } else {
@@ -260,9 +298,9 @@ impl Cache {
     }
 
     /// Re-hashes the chunks whose elements differ from the shadow copy,
-    /// among the per-asset chunks `assets` names and the row chunks `rows`
+    /// among the per-asset chunks `assets` names, and the outage rows `rows`
     /// names; true if any did.
-    fn update(&mut self, s: &StateView, assets: impl Fn(usize) -> bool, rows: impl Fn(usize) -> bool) -> bool {
+    fn update(&mut self, s: &StateView, assets: impl Fn(usize) -> bool, rows: Rows) -> bool {
         let ex = s.exercise;
         let mut any = self.outage_chunks(s.outage_since_by_row, s.graph, rows);
         let buf = &mut self.chunk;
@@ -306,32 +344,39 @@ impl Cache {
         any
     }
 
-    /// The outages live in row order and are hashed in stable order: a row
-    /// chunk that differs from its copy is searched for the rows that differ,
-    /// each written into the stable copy and its stable chunk marked for
-    /// re-hashing. A row's encoding is a function of when its outage began
-    /// alone, so an outage running on changes nothing.
-    /// Only the row chunks `rows` names are compared; true if any differed.
-    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph, rows: impl Fn(usize) -> bool) -> bool {
+    /// The outages live in row order and are hashed in stable order: each
+    /// row that differs from its copy (among `rows`) is written into the copy
+    /// and the stable copy, and its stable chunk marked for re-hashing. A
+    /// row's encoding is a function of when its outage began alone, so an
+    /// outage running on changes nothing. True if any row differed.
+    fn outage_chunks(&mut self, by_row: &[u32], graph: &CascadeGraph, rows: Rows) -> bool {
         self.dirty.clear();
         self.dirty.resize(self.outages.len(), false);
         let mut any = false;
-        for (c, r) in chunks(by_row.len()).enumerate() {
-            if !rows(c) {
-                continue;
+        let mut sync_row = |row: usize, copy: &mut u32| {
+            let current = by_row[row];
+            if current != *copy {
+                *copy = current;
+                let stable = graph.stable_index_of_row(row) as usize;
+                self.outage_stable[stable] = encode_since(current);
+                self.dirty[stable / CHUNK] = true;
+                any = true;
             }
-            let current = &by_row[r.clone()];
-            let copy = &mut self.outage_rows[r.clone()];
-            if current == &copy[..] {
-                continue;
+        };
+        match rows {
+            Rows::Only(rows) => {
+                for &row in rows {
+                    sync_row(row as usize, &mut self.outage_rows[row as usize]);
+                }
             }
-            for (i, (&c, p)) in current.iter().zip(copy.iter_mut()).enumerate() {
-                if c != *p {
-                    *p = c;
-                    let stable = graph.stable_index_of_row(r.start + i) as usize;
-                    self.outage_stable[stable] = encode_since(c);
-                    self.dirty[stable / CHUNK] = true;
-                    any = true;
+            Rows::All => {
+                // Chunk by chunk, so that the common case is a memcmp.
+                for r in chunks(by_row.len()) {
+                    if by_row[r.clone()] != self.outage_rows[r.clone()] {
+                        for (row, copy) in r.clone().zip(&mut self.outage_rows[r]) {
+                            sync_row(row, copy);
+                        }
+                    }
                 }
             }
         }
@@ -408,6 +453,25 @@ mod tests {
         assert_ne!(at(u32::MAX), at(0));
         assert_ne!(at(6), at(0));
         assert_ne!(at(7), at(6));
+    }
+
+    #[test]
+    fn marked_rows_are_listed_until_a_scan_is_cheaper() {
+        let rows = 64 * MAX_ROWS_RATIO;
+        let mut w = Written::new(10, rows);
+        w.clear();
+        for row in 0..64 {
+            w.row(row);
+        }
+        assert!(!w.all_rows);
+        assert_eq!(w.rows, (0..64).collect::<Vec<u32>>());
+        w.row(64);
+        assert!(w.all_rows && w.rows.is_empty(), "the 65th of {rows} rows asks for a scan");
+        w.row(65);
+        assert!(w.all_rows && w.rows.is_empty());
+        w.clear();
+        assert!(!w.all_rows && w.rows.is_empty());
+        assert!(w.fits(10, rows) && !w.fits(10, rows + 1));
     }
 
     #[test]
