@@ -13,7 +13,7 @@
 (() => {
   // ---- Constants ---------------------------------------------------------
 
-  const PROTOCOL = 2;
+  const PROTOCOL = 3;
   const K = {
     token: 'cascade.portal.token',
     client: 'cascade.portal.client',

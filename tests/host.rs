@@ -117,7 +117,7 @@ async fn a_full_small_exercise_with_two_teams_and_the_director() {
     assert_eq!(d.welcome["team"], "director");
     assert_eq!((d.welcome["tick"].as_u64(), d.welcome["running"].as_bool()), (Some(0), Some(false)));
     assert_eq!(d.welcome["scenario"], "Host test");
-    assert_eq!(d.welcome["protocol"], 2);
+    assert_eq!(d.welcome["protocol"], 3);
     let mut a = server.team("team-a", "ui-a").await;
     assert_eq!((a.welcome["team"].as_str(), a.welcome["role"].as_str()), (Some("team-a"), Some("operator")));
     let mut b = server.team("team-b", "ui-b").await;
@@ -234,18 +234,18 @@ async fn malformed_frames_get_an_error_code_and_the_other_team_is_still_served()
         ("\"hello\"".into(), "missing_type"),
         ("{\"type\": 7}".into(), "missing_type"),
         (json!({"type": "hello", "token": token_a}).to_string(), "bad_message"),
-        (json!({"type": "hello", "client": "x", "protocol": 2}).to_string(), "bad_message"),
+        (json!({"type": "hello", "client": "x", "protocol": 3}).to_string(), "bad_message"),
         (json!({"type": "hello", "token": token_a, "client": "x", "protocol": "1"}).to_string(), "bad_message"),
         // A client cannot name its team: the token decides it.
         (
-            json!({"type": "hello", "token": token_a, "client": "x", "protocol": 2, "team": "team-b"}).to_string(),
+            json!({"type": "hello", "token": token_a, "client": "x", "protocol": 3, "team": "team-b"}).to_string(),
             "bad_message",
         ),
-        (json!({"type": "hello", "token": token_a, "client": "", "protocol": 2}).to_string(), "bad_client"),
-        (json!({"type": "hello", "token": token_a, "client": "host", "protocol": 2}).to_string(), "bad_client"),
-        (json!({"type": "hello", "token": token_a, "client": "host-setup", "protocol": 2}).to_string(), "bad_client"),
-        (json!({"type": "hello", "token": token_a, "client": "a b", "protocol": 2}).to_string(), "bad_client"),
-        (json!({"type": "hello", "token": token_a, "client": "x".repeat(65), "protocol": 2}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "", "protocol": 3}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "host", "protocol": 3}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "host-setup", "protocol": 3}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "a b", "protocol": 3}).to_string(), "bad_client"),
+        (json!({"type": "hello", "token": token_a, "client": "x".repeat(65), "protocol": 3}).to_string(), "bad_client"),
         (
             json!({"type": "command", "seq": 1, "command": {"action": "isolate", "asset": "a-core"}}).to_string(),
             "hello_first",
@@ -397,9 +397,9 @@ async fn wrong_tokens_close_1008_and_a_token_decides_the_team() {
         assert_eq!(code, Some(1008), "wrong token {i}");
         still_served(&mut server, &mut b, i as u64 + 1).await;
     }
-    // Another protocol: 1008 as well.
+    // Another protocol (an older client's): 1008 as well.
     let mut x = server.connect().await;
-    x.send(json!({"type": "hello", "token": good, "client": "ui-a", "protocol": 3})).await;
+    x.send(json!({"type": "hello", "token": good, "client": "ui-a", "protocol": 2})).await;
     let (code, frames) = x.closing().await;
     assert_eq!(frames[0]["code"], "bad_protocol");
     assert_eq!(code, Some(1008));
@@ -430,7 +430,7 @@ async fn no_hello_in_time_closes_1008() {
     let mut chatty = server.connect().await;
     chatty.send_text("not json").await;
     assert_eq!(chatty.error_code().await, "bad_json");
-    chatty.send(json!({"type": "hello", "token": server.tokens.team("team-a"), "client": "", "protocol": 2})).await;
+    chatty.send(json!({"type": "hello", "token": server.tokens.team("team-a"), "client": "", "protocol": 3})).await;
     assert_eq!(chatty.error_code().await, "bad_client");
     chatty.send(json!({"type": "command", "seq": 1, "command": {"action": "harden", "asset": "a-edge"}})).await;
     assert_eq!(chatty.error_code().await, "hello_first");
@@ -512,7 +512,7 @@ async fn a_full_server_says_so_and_closes_1013() {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let mut y = server.connect().await;
-        let hello = json!({"type": "hello", "token": server.tokens.team("team-b"), "client": "ui-b", "protocol": 2});
+        let hello = json!({"type": "hello", "token": server.tokens.team("team-b"), "client": "ui-b", "protocol": 3});
         y.try_send_text(hello.to_string()).await;
         match y.event().await {
             Event::Frame(f) if kind(&f) == "welcome" => break,
@@ -803,7 +803,8 @@ async fn the_director_starts_pauses_resumes_steps_and_ends_the_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013() {
-    // 300 more assets: every director view is some 60 kB.
+    // 300 more assets: charlie-ops's view, which the slow console watches,
+    // is some 60 kB every tick (the director's own tick frames are deltas).
     let dir = tempfile::tempdir().unwrap();
     // A client that reads nothing for a third of the idle timeout is too slow.
     let args = ["--speed", "50", "--idle-timeout-ms", "3000"];
@@ -818,6 +819,7 @@ async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013(
     let stream = socket.connect(addr).await.unwrap();
     let mut slow = Client::over(&server.url, stream).await;
     slow.send_hello(&server.tokens.director, "slow-console").await;
+    slow.command(1, json!({"action": "watch", "team": "charlie-ops"})).await;
     d.acked(1, json!({"action": "start"})).await;
 
     // For three seconds the others get every tick, on time (the director reads
@@ -866,9 +868,10 @@ async fn a_client_that_never_reads_does_not_stall_the_others_and_is_closed_1013(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_director_that_fell_behind_gets_the_end_once_it_reads_again() {
-    // 300 more assets: some 60 kB a director view. A console with a tiny
-    // receive window starts the clock and reads nothing until the exercise is
-    // over: far more views than its queue holds, so it falls behind.
+    // 300 more assets: some 60 kB a view of charlie-ops, which the console
+    // watches. A console with a tiny receive window starts the clock and
+    // reads nothing until the exercise is over: far more views than its
+    // queue holds, so it falls behind.
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_scenario(dir.path(), "behind", &bulky_scenario(300, 300), &["--speed", "1000"]);
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -876,7 +879,8 @@ async fn a_director_that_fell_behind_gets_the_end_once_it_reads_again() {
     let addr = server.url.strip_prefix("ws://").unwrap().parse().unwrap();
     let mut d = Client::over(&server.url, socket.connect(addr).await.unwrap()).await;
     d.send_hello(&server.tokens.director, "busy-console").await;
-    d.command(1, json!({"action": "start"})).await;
+    d.command(1, json!({"action": "watch", "team": "charlie-ops"})).await;
+    d.command(2, json!({"action": "start"})).await;
     let deadline = Instant::now() + TIMEOUT;
     while last_checkpoint(&server.journal).0 < 300 {
         assert!(Instant::now() < deadline, "the exercise did not end");

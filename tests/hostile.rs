@@ -288,7 +288,7 @@ async fn a_client_that_floods_and_never_reads_is_cut_and_never_wedges_the_host()
         "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     stream.write_all(upgrade.as_bytes()).await.unwrap();
-    let hello = json!({"type": "hello", "token": server.tokens.team("team-a"), "client": "flood", "protocol": 2});
+    let hello = json!({"type": "hello", "token": server.tokens.team("team-a"), "client": "flood", "protocol": 3});
     stream.write_all(&masked_frame(0x1, hello.to_string().as_bytes())).await.unwrap();
     let flood = tokio::spawn(async move {
         let started = Instant::now();
@@ -359,7 +359,7 @@ async fn junk_from_connections_without_a_token_does_not_flood_the_log() {
         for _ in 0..10 {
             c.send_text("not json at all").await;
         }
-        c.send(json!({"type": "hello", "token": "0123456789abcdef0123456789abcdef", "client": "x", "protocol": 2}))
+        c.send(json!({"type": "hello", "token": "0123456789abcdef0123456789abcdef", "client": "x", "protocol": 3}))
             .await;
         let (code, _) = c.closing().await;
         assert_eq!(code, Some(1008));

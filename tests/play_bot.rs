@@ -94,7 +94,7 @@ fn journal_commands(path: &Path) -> Vec<serde_json::Value> {
 /// The director says hello and starts the clock.
 async fn start_exercise(url: &str, token: &str) {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("the director connects");
-    let hello = serde_json::json!({"type": "hello", "token": token, "client": "e2e-director", "protocol": 2});
+    let hello = serde_json::json!({"type": "hello", "token": token, "client": "e2e-director", "protocol": 3});
     ws.send(Message::text(hello.to_string())).await.unwrap();
     let start = serde_json::json!({"type": "command", "seq": 1, "command": {"action": "start"}});
     ws.send(Message::text(start.to_string())).await.unwrap();

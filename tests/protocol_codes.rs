@@ -189,7 +189,7 @@ async fn error_then(c: &mut Client, still_open_with: Option<Value>) -> Got {
 }
 
 fn hello(token: &str, client: &str) -> Value {
-    json!({"type": "hello", "token": token, "client": client, "protocol": 2})
+    json!({"type": "hello", "token": token, "client": client, "protocol": 3})
 }
 
 fn command(seq: u64, command: Value) -> Value {
@@ -226,7 +226,7 @@ async fn provoke_error(code: &str, server: &Server, dir: &Path) -> Got {
         "bad_protocol" | "bad_token" => {
             let mut c = fresh().await;
             let frame = if code == "bad_protocol" {
-                json!({"type": "hello", "token": token, "client": "x", "protocol": 3})
+                json!({"type": "hello", "token": token, "client": "x", "protocol": 2})
             } else {
                 hello("0123456789abcdef0123456789abcdef", "x")
             };

@@ -87,3 +87,58 @@ async fn resync_needs_a_hello_first() {
     let error = x.wait_for("an error", |f| kind(f) == "error").await;
     assert_eq!(error["code"], "hello_first", "{error}");
 }
+
+/// A director view without what a snapshot and a built view may rightly
+/// differ in: the messages (kept apart, by index), the frame's type, and an
+/// empty `organisations` list written out or left out.
+fn director_comparable(view: &Value) -> Value {
+    let mut view = view.clone();
+    let object = view.as_object_mut().unwrap();
+    object.remove("messages");
+    object.remove("type");
+    object.entry("organisations").or_insert(json!([]));
+    view
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_view_built_from_deltas_equals_a_fresh_snapshot_at_every_tick() {
+    // A small country (every asset, in scenario order) and one over 2,000
+    // assets (summarised: the worst first, organisations), so that both ways
+    // of applying entries are tried, through JSON as the protocol says.
+    for (name, scenario) in [("small", SCENARIO.to_string()), ("summarised", bulky_scenario(2500, 200))] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start_scenario(dir.path(), name, &scenario, &[]);
+        let mut director = server.director().await;
+        let mut x = server.team("team-a", "analyst-x").await;
+        let mut smaller = 0;
+        for tick in 1..=10u64 {
+            if tick == 3 {
+                x.acked(1, json!({"action": "isolate", "asset": "a-core"})).await;
+            }
+            if tick == 6 {
+                x.acked(2, json!({"action": "restore", "asset": "a-core"})).await;
+            }
+            director.acked(tick, json!({"action": "step"})).await;
+            let frame =
+                director.wait_for(&format!("tick {tick}"), |f| kind(f) == "director_tick" && f["tick"] == tick).await;
+            if frame.get("assets").is_none() && frame.get("teams").is_none() {
+                smaller += 1;
+            }
+            // A director joining now gets, as its snapshot, what the first built.
+            let fresh = server.director().await;
+            assert_eq!(fresh.snapshot["tick"], tick);
+            let (built, snapshot) = (director_comparable(&director.view), director_comparable(&fresh.snapshot));
+            let differ: Vec<(&String, &Value, &Value)> = built
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, v)| snapshot.get(k.as_str()) != Some(*v))
+                .map(|(k, v)| (k, v, &snapshot[k.as_str()]))
+                .collect();
+            assert_eq!(built, snapshot, "{name}: the director's view at tick {tick} differs in {differ:?}");
+        }
+        assert!(smaller >= 9, "{name}: tick frames carry what changed ({smaller} of 10 did)");
+        let assets = director.view["assets"].as_array().unwrap().len();
+        assert_eq!(assets, if name == "small" { 3 } else { 2000 }, "{name}");
+    }
+}

@@ -1,18 +1,21 @@
-//! Bytes of the director's snapshot over a whole exercise, part by part, and
-//! the time to build it: what a director joining at that tick is sent.
+//! Bytes of the director's frames over an exercise: the snapshot part by
+//! part (what a director joining at that tick is sent) and the tick frames as
+//! deltas (what a director connected throughout is sent, protocol 3).
 //!
-//! `cargo run --release -p cascade-engine --example director_sizes -- FILE [EVERY]`
-//! runs the scenario headless and, every EVERY ticks (default 120), builds
-//! the director's view as the host does for a snapshot and prints its JSON
-//! size, the size of its largest parts, and how long it took to build.
-//! docs/performance.md quotes it for a million assets, against the 16 MiB
+//! `cargo run --release -p cascade-engine --example director_sizes -- FILE [EVERY [TICKS]]`
+//! runs the scenario headless for TICKS ticks (default: all), builds the
+//! director's view at every tick as the host does, and every EVERY ticks
+//! (default 120) prints the snapshot's JSON size, the size of its largest
+//! parts, how long the view took to build, and the mean size of the tick
+//! frames (`DirectorDelta`) since the last line, messages left out (they are
+//! sent once either way). docs/performance.md quotes it, against the 16 MiB
 //! server frame limit of docs/protocol.md.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use cascade_engine::Simulation;
-use cascade_engine::view::director_view;
+use cascade_engine::view::{DirectorDelta, director_view};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,14 +23,15 @@ fn main() {
         eprintln!("usage: director_sizes FILE [EVERY]");
         std::process::exit(2);
     };
-    let every: u64 = match args.get(1).map(|e| e.parse::<u64>()) {
-        None => 120,
+    let number = |at: usize, default: u64| match args.get(at).map(|e| e.parse::<u64>()) {
+        None => default,
         Some(Ok(e)) if e > 0 => e,
         Some(_) => {
-            eprintln!("EVERY is a number of ticks above 0");
+            eprintln!("EVERY and TICKS are numbers of ticks above 0");
             std::process::exit(2);
         }
     };
+    let (every, ticks) = (number(1, 120), number(2, u64::MAX));
     let model = match cascade_engine::load_model(std::path::Path::new(file)) {
         Ok(model) => model,
         Err(e) => {
@@ -38,14 +42,24 @@ fn main() {
     let seed = model.scenario.seed;
     let mut sim = Simulation::new(Arc::new(model), seed);
     let len = |v: &dyn erased::Json| v.json_len();
-    println!("tick\tbytes\tassets\torganisations\tmessages\tteams\tbuild_ms");
+    println!("tick\tsnapshot_bytes\tassets\torganisations\tmessages\tteams\tbuild_ms\ttick_frame_bytes_mean");
+    let mut base = director_view(&sim, 0);
+    base.messages.clear();
+    let (mut delta_bytes, mut deltas) = (0usize, 0usize);
     loop {
+        let started = Instant::now();
+        let view = director_view(&sim, 0);
+        let built = started.elapsed();
+        if sim.tick() > 0 {
+            let mut now = view.clone();
+            now.messages.clear();
+            delta_bytes += len(&DirectorDelta::between(&base, &now));
+            deltas += 1;
+            base = now;
+        }
         if sim.tick().is_multiple_of(every) {
-            let started = Instant::now();
-            let view = director_view(&sim, 0);
-            let built = started.elapsed();
             println!(
-                "{}\t{}\t{} ({})\t{} ({})\t{} ({})\t{}\t{:.0}",
+                "{}\t{}\t{} ({})\t{} ({})\t{} ({})\t{}\t{:.0}\t{}",
                 sim.tick(),
                 len(&view),
                 len(&view.assets),
@@ -55,10 +69,12 @@ fn main() {
                 len(&view.messages),
                 view.messages.len(),
                 len(&view.teams),
-                built.as_secs_f64() * 1e3
+                built.as_secs_f64() * 1e3,
+                delta_bytes.checked_div(deltas).unwrap_or(0),
             );
+            (delta_bytes, deltas) = (0, 0);
         }
-        if !sim.step() {
+        if sim.tick() >= ticks || !sim.step() {
             break;
         }
     }

@@ -12,6 +12,7 @@
 
 mod delta;
 mod director_assets;
+mod director_delta;
 mod msel;
 mod player;
 
@@ -22,6 +23,7 @@ pub use director_assets::{
     AssetPage, DIRECTOR_ASSETS, DIRECTOR_MESSAGES, DIRECTOR_ORGANISATIONS, MAX_ASSET_FILTER_CHARS, OrganisationSummary,
     asset_page,
 };
+pub use director_delta::DirectorDelta;
 pub use msel::{FiredBy, MselEntry, MselStatus, msel};
 pub use player::{
     ActionFate, ActionView, DirectoryEntry, ExpectedView, HeldView, IndicatorValue, RegimeView, TeamActionView,

@@ -7,11 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::view::{AssetPage, DirectorView, TeamDelta, TeamView};
+use crate::view::{AssetPage, DirectorDelta, DirectorView, TeamDelta, TeamView};
 
 /// The protocol version a client states in its hello. 2: a team's `tick`
 /// frames are deltas (`view::TeamDelta`), and a client may ask to `resync`.
-pub const PROTOCOL: u32 = 2;
+/// 3: the director's `director_tick` frames are deltas too
+/// (`view::DirectorDelta`).
+pub const PROTOCOL: u32 = 3;
 /// Largest frame a client may send, in bytes (the connection is closed with
 /// 1009 above it).
 pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
@@ -204,8 +206,10 @@ pub enum ServerMessage {
         team: String,
         view: Box<TeamView>,
     },
-    /// The same for the director.
-    DirectorTick(Box<DirectorView>),
+    /// What changed for the director at a tick, against the view the
+    /// connection holds: see `DirectorDelta` for the rules; as for teams, a
+    /// connection the host cannot be sure of gets a delta with everything.
+    DirectorTick(Box<DirectorDelta>),
     /// To a director, after its welcome: how players join (the portal, the
     /// websocket address, each team's join link, which holds its token).
     JoinKit(Box<JoinKit>),

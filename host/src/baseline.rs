@@ -161,7 +161,7 @@ async fn connection(
         Identity::Director => ("director".to_string(), "director"),
         Identity::Team(t) => (team_index.iter().find(|(_, i)| **i == t).map(|(id, _)| id.clone()).unwrap(), "operator"),
     };
-    let welcome = json!({"type": "welcome", "team": team, "role": role, "tick": 0, "protocol": 2, "scenario": "baseline", "running": false, "ticks_per_second": 1.0});
+    let welcome = json!({"type": "welcome", "team": team, "role": role, "tick": 0, "protocol": 3, "scenario": "baseline", "running": false, "ticks_per_second": 1.0});
     let snapshot =
         json!({"type": if role == "director" { "director_snapshot" } else { "snapshot" }, "tick": 0, "assets": []});
     sink.send(Message::text(welcome.to_string())).await?;

@@ -18,9 +18,10 @@ use std::time::Duration;
 use cascade_engine::Simulation;
 use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::{DIRECTOR_TEAM, Order, resolve_director};
-use cascade_engine::exercise::state::InjectControl;
 use cascade_engine::exercise::{Action, Command};
-use cascade_engine::view::{DirectorView, TeamDelta, TeamView, director_view, team_view, team_view_update};
+use cascade_engine::view::{
+    DirectorDelta, DirectorView, TeamDelta, TeamView, director_view, team_view, team_view_update,
+};
 use cascade_engine::wire::{DirectorAction, JoinKit, ServerMessage, TeamPresence};
 use cascade_replay::{CommandLine, DIRECTOR, JournalWriter};
 use tokio::sync::{mpsc, oneshot};
@@ -95,10 +96,10 @@ struct Subscriber {
     watching: Option<u32>,
     /// It asked for a snapshot (`resync`) and has not been sent it yet.
     resync: bool,
-    /// It holds exactly the view of its team the host sent at the last tick
-    /// (`Exercise::team_bases`): the next tick frame may be a delta against
-    /// it. False after a snapshot (built between ticks) or a frame that did
-    /// not fit.
+    /// It holds exactly the view of its team (or the director's) the host
+    /// sent at the last tick (`Exercise::team_bases`, `director_base`): the
+    /// next tick frame may be a delta against it. False after a snapshot
+    /// (built between ticks) or a frame that did not fit.
     has_base: bool,
 }
 
@@ -107,7 +108,7 @@ impl Subscriber {
     /// last view, or, if it is lagging, a fresh snapshot.
     fn view_key(&self) -> ViewKey {
         let snapshot = self.lagging > 0 || self.resync;
-        let full = matches!(self.who, Identity::Team(_)) && !self.has_base;
+        let full = !self.has_base;
         ViewKey { who: self.who, seen: if snapshot { 0 } else { self.seen }, snapshot, full }
     }
 }
@@ -126,8 +127,8 @@ struct ViewKey {
     /// Messages already sent (0 for a snapshot).
     seen: usize,
     snapshot: bool,
-    /// A team's tick frame with everything in it (the subscriber holds no
-    /// known base).
+    /// A tick frame with everything in it (the subscriber holds no known
+    /// base).
     full: bool,
 }
 
@@ -173,34 +174,23 @@ pub struct Exercise {
     host_actions: HostActions,
     /// How players join, sent to every director after its welcome.
     pub join: Option<JoinKit>,
-    /// The MSEL's state (fired, and the director's orders) at the last tick,
-    /// and whether that tick changed it: `director_tick` frames carry the
-    /// MSEL only then (it is a large part of the frame, and rarely changes).
-    msel_state: MselState,
-    msel_changed: bool,
     /// Per team with subscribers, the view its tick frames were computed
     /// from at the last tick (messages aside): the base of the next deltas.
     team_bases: HashMap<u32, TeamView>,
+    /// The same for the directors (one view for all of them, messages aside).
+    director_base: Option<DirectorView>,
 }
-
-type MselState = (Vec<Option<u64>>, Vec<InjectControl>);
 
 /// How often, between ticks, lagging clients are offered what they missed.
 const CATCH_UP_EVERY: Duration = Duration::from_millis(250);
-
-fn msel_state(sim: &Simulation) -> MselState {
-    (sim.exercise().inject_fired.clone(), sim.exercise().inject_control.clone())
-}
 
 impl Exercise {
     pub fn new(sim: Simulation, journal: JournalWriter, ticks_per_second: f64) -> Self {
         let teams = sim.model().scenario.teams.len();
         let taken_over = (0..teams).map(|t| sim.exercise().teams[t].human).collect();
-        let msel_state = msel_state(&sim);
         Self {
-            msel_state,
-            msel_changed: true,
             team_bases: HashMap::new(),
+            director_base: None,
             sim,
             journal,
             running: false,
@@ -503,6 +493,15 @@ impl Exercise {
         ServerMessage::Tick(Box::new(delta))
     }
 
+    /// The director's tick frame: the delta from the base, or everything.
+    fn director_tick_frame(&self, full: bool, now: &DirectorView) -> ServerMessage {
+        let delta = match (full, &self.director_base) {
+            (false, Some(base)) => DirectorDelta::between(base, now),
+            _ => DirectorDelta::full(now),
+        };
+        ServerMessage::DirectorTick(Box::new(delta))
+    }
+
     /// A team's full view for a director watching it.
     fn watched_frame(&self, team: u32) -> ServerMessage {
         let id = self.sim.model().scenario.teams[team as usize].id.clone();
@@ -767,9 +766,6 @@ impl Exercise {
         let waiting = std::mem::take(&mut self.waiting);
         let outcomes = self.sim.step_with(commands);
         let tick = self.sim.tick();
-        let msel = msel_state(&self.sim);
-        self.msel_changed = msel != self.msel_state;
-        self.msel_state = msel;
         let sync_due = self.synced_at.elapsed() >= CHECKPOINT_SYNC_EVERY || self.sim.is_finished();
         let written = self.journal.append_checkpoint(tick, &self.sim.state_hash()).and_then(|()| match sync_due {
             true => self.sync(),
@@ -798,13 +794,7 @@ impl Exercise {
     fn view_frame(&self, key: ViewKey) -> ServerMessage {
         match (key.who, key.snapshot) {
             (Identity::Director, true) => ServerMessage::DirectorSnapshot(Box::new(self.director_view(0))),
-            (Identity::Director, false) => {
-                let mut view = self.director_view(key.seen);
-                if !self.msel_changed {
-                    view.msel.clear(); // unchanged: the director keeps the last
-                }
-                ServerMessage::DirectorTick(Box::new(view))
-            }
+            (Identity::Director, false) => self.director_tick_frame(key.full, &self.director_view(key.seen)),
             (Identity::Team(t), true) => ServerMessage::Snapshot(Box::new(self.team_view(t, 0, true))),
             (Identity::Team(t), false) => self.team_tick_frame(t, key.full, &self.team_view(t, key.seen, false)),
         }
@@ -820,9 +810,17 @@ impl Exercise {
         // A team's view is built once per (team, messages seen), for its
         // delta and its full tick frame alike.
         let mut team_views: HashMap<(u32, usize), TeamView> = HashMap::new();
+        // The director's likewise, once per number of messages seen.
+        let mut director_views: HashMap<usize, DirectorView> = HashMap::new();
         for key in &keys {
-            if let (Identity::Team(t), false) = (key.who, key.snapshot) {
-                team_views.entry((t, key.seen)).or_insert_with(|| self.team_view(t, key.seen, false));
+            match (key.who, key.snapshot) {
+                (Identity::Team(t), false) => {
+                    team_views.entry((t, key.seen)).or_insert_with(|| self.team_view(t, key.seen, false));
+                }
+                (Identity::Director, false) => {
+                    director_views.entry(key.seen).or_insert_with(|| self.director_view(key.seen));
+                }
+                _ => {}
             }
         }
         let frames: HashMap<ViewKey, Utf8Bytes> = keys
@@ -830,6 +828,7 @@ impl Exercise {
             .map(|&key| {
                 let frame = match (key.who, key.snapshot) {
                     (Identity::Team(t), false) => self.team_tick_frame(t, key.full, &team_views[&(t, key.seen)]),
+                    (Identity::Director, false) => self.director_tick_frame(key.full, &director_views[&key.seen]),
                     _ => self.view_frame(key),
                 };
                 (key, outbox::text(&frame))
@@ -843,6 +842,11 @@ impl Exercise {
             bases.insert(t, view);
         }
         self.team_bases = bases;
+        // Every director view of this tick is the same but for its messages.
+        self.director_base = director_views.into_values().next().map(|mut view| {
+            view.messages.clear();
+            view
+        });
         // Watched teams' views, each built once, for the directors watching them.
         let watched: HashMap<u32, Utf8Bytes> = self
             .subscribers

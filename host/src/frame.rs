@@ -77,8 +77,8 @@ mod tests {
 
     #[test]
     fn good_frames_parse() {
-        let hello = parse(r#"{"type":"hello","token":"t","client":"c","protocol":2}"#).unwrap();
-        assert_eq!(hello, ClientMessage::Hello { token: "t".into(), client: "c".into(), protocol: 2 });
+        let hello = parse(r#"{"type":"hello","token":"t","client":"c","protocol":3}"#).unwrap();
+        assert_eq!(hello, ClientMessage::Hello { token: "t".into(), client: "c".into(), protocol: 3 });
         let command = parse(r#"{"type":"command","seq":18446744073709551615,"command":{"action":"x"}}"#).unwrap();
         assert!(matches!(command, ClientMessage::Command { seq: u64::MAX, .. }));
     }
@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(code(r#"{"type":"command","seq":1e400,"command":{}}"#), "bad_json", "out of f64 range");
         assert_eq!(code(r#"{"type":"command","seq":18446744073709551616,"command":{}}"#), "bad_message");
         assert_eq!(code(r#"{"type":"command","seq":-1,"command":{}}"#), "bad_message");
-        assert_eq!(code(r#"{"type":"hello","token":"t","client":"c","protocol":2,"team":"x"}"#), "bad_message");
+        assert_eq!(code(r#"{"type":"hello","token":"t","client":"c","protocol":3,"team":"x"}"#), "bad_message");
     }
 
     #[test]

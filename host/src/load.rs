@@ -681,7 +681,7 @@ async fn client(
 ) -> Stats {
     let director = index == 0;
     let mut s = Stats { director, ..Stats::default() };
-    let hello = json!({"type": "hello", "token": token, "client": format!("load-{index}"), "protocol": 2}).to_string();
+    let hello = json!({"type": "hello", "token": token, "client": format!("load-{index}"), "protocol": 3}).to_string();
     let mut result = Err(String::new());
     if let Ok(_permit) = ctx.handshakes.acquire().await {
         for attempt in 0..JOIN_TRIES {

@@ -123,7 +123,7 @@ fn text(value: Value) -> Message {
 }
 
 fn hello(token: &str, client: &str) -> Value {
-    json!({"type": "hello", "token": token, "client": client, "protocol": 2})
+    json!({"type": "hello", "token": token, "client": client, "protocol": 3})
 }
 
 /// A client frame, as the strategy builds it.

@@ -843,7 +843,7 @@ mod tests {
             team: "chem-ops".into(),
             role: "operator".into(),
             tick: 0,
-            protocol: 2,
+            protocol: 3,
             scenario: "S".into(),
             running: false,
             ticks_per_second: 1.0,

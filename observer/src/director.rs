@@ -427,6 +427,33 @@ impl DirectorApp {
         }
     }
 
+    /// A whole view (a snapshot, or the held view with a tick's delta
+    /// applied): its events, its history, its messages.
+    fn take_view(&mut self, mut view: DirectorView) {
+        // Back in time (a host resumed from its journal): what came
+        // after this view's tick did not happen (yet); the rest stays.
+        let previous = self.view.as_ref().filter(|p| p.tick <= view.tick);
+        if previous.is_none() {
+            self.events.retain(|e| e.tick <= view.tick);
+        }
+        for event in crate::live_events::diff(previous, &view) {
+            // Without a previous view the diff repeats what is known.
+            if previous.is_none() && self.events.contains(&event) {
+                continue;
+            }
+            if self.events.len() >= crate::live_events::MAX_EVENTS {
+                self.events.pop_front();
+            }
+            self.events.push_back(event);
+        }
+        self.history.record(&view);
+        for m in view.messages.drain(..) {
+            self.messages.insert(m.index, m);
+        }
+        self.clock.tick = view.tick;
+        self.view = Some(view);
+    }
+
     fn on_frame(&mut self, frame: ServerMessage) {
         let answer = match &frame {
             ServerMessage::Ack { seq, tick } => Some((*seq, CommandStatus::Acked { tick: *tick })),
@@ -469,36 +496,14 @@ impl DirectorApp {
                 self.clock.running = running;
                 self.clock.ticks_per_second = ticks_per_second;
             }
-            ServerMessage::DirectorSnapshot(view) | ServerMessage::DirectorTick(view) => {
-                let mut view = *view;
-                // A tick frame leaves the MSEL out when it did not change.
-                if view.msel.is_empty()
-                    && let Some(previous) = &mut self.view
-                {
-                    view.msel = std::mem::take(&mut previous.msel);
+            ServerMessage::DirectorSnapshot(view) => self.take_view(*view),
+            ServerMessage::DirectorTick(delta) => {
+                // A delta applies to the view held (the host sends a snapshot
+                // first; a connection it is unsure of gets everything).
+                if let Some(mut view) = self.view.clone() {
+                    delta.apply(&mut view);
+                    self.take_view(view);
                 }
-                // Back in time (a host resumed from its journal): what came
-                // after this view's tick did not happen (yet); the rest stays.
-                let previous = self.view.as_ref().filter(|p| p.tick <= view.tick);
-                if previous.is_none() {
-                    self.events.retain(|e| e.tick <= view.tick);
-                }
-                for event in crate::live_events::diff(previous, &view) {
-                    // Without a previous view the diff repeats what is known.
-                    if previous.is_none() && self.events.contains(&event) {
-                        continue;
-                    }
-                    if self.events.len() >= crate::live_events::MAX_EVENTS {
-                        self.events.pop_front();
-                    }
-                    self.events.push_back(event);
-                }
-                self.history.record(&view);
-                for m in view.messages.drain(..) {
-                    self.messages.insert(m.index, m);
-                }
-                self.clock.tick = view.tick;
-                self.view = Some(view);
             }
             ServerMessage::Clock { tick, running, ticks_per_second, ended, behind_ms } => {
                 if self.requested_speed.is_some_and(|(speed, _)| speed == ticks_per_second) {
@@ -1497,7 +1502,7 @@ mod tests {
             team: "director".into(),
             role: "director".into(),
             tick: 0,
-            protocol: 2,
+            protocol: 3,
             scenario: "Test".into(),
             running: false,
             ticks_per_second: 1.0,
@@ -1887,10 +1892,12 @@ mod tests {
     #[test]
     fn a_tick_frame_without_the_msel_keeps_the_last() {
         let mut a = app();
-        let mut v = crate::testing::director_view();
+        let base = a.view.clone().expect("the app holds a view");
+        let mut v = base.clone();
         v.tick = 48;
-        v.msel.clear();
-        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(v))));
+        let delta = cascade_engine::view::DirectorDelta::between(&base, &v);
+        assert!(delta.msel.is_none(), "the MSEL did not change: not in the frame");
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(delta))));
         assert_eq!(a.view.as_ref().map(|v| (v.tick, v.msel.len())), Some((48, 3)));
     }
 
@@ -1987,7 +1994,8 @@ mod tests {
         v.tick = 48;
         v.service.national = 800_000;
         v.messages.clear();
-        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(v.clone()))));
+        let delta = cascade_engine::view::DirectorDelta::full(&v);
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(delta))));
         assert_eq!(a.history.national, [900, 800]);
         assert_eq!(a.history.ticks, [47, 48]);
         assert_eq!(a.history.sectors[0].0, "health");

@@ -856,7 +856,7 @@ mod tests {
             team: "director".into(),
             role: "director".into(),
             tick: 46,
-            protocol: 2,
+            protocol: 3,
             scenario: "Test".into(),
             running: false,
             ticks_per_second: 1.0,
@@ -865,7 +865,8 @@ mod tests {
         v.tick = 46;
         v.service.national = 1_000_000;
         a.on_client(ClientEvent::Frame(ServerMessage::DirectorSnapshot(Box::new(v))));
-        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(director_view()))));
+        let delta = cascade_engine::view::DirectorDelta::full(&director_view());
+        a.on_client(ClientEvent::Frame(ServerMessage::DirectorTick(Box::new(delta))));
         a.on_client(ClientEvent::Frame(ServerMessage::Clock {
             tick: 47,
             running: true,

@@ -105,6 +105,8 @@ pub struct Server {
 
 /// `SCENARIO` with a third operator owning `assets` more assets (bulky
 /// director views), lasting `ticks` ticks.
+/// (Charlie's team, `charlie-ops`, sees all of them: a director watching it
+/// gets a large frame every tick, now that tick frames are deltas.)
 pub fn bulky_scenario(assets: usize, ticks: u64) -> String {
     let mut extra = String::new();
     for i in 0..assets {
@@ -118,6 +120,10 @@ pub fn bulky_scenario(assets: usize, ticks: u64) -> String {
             "        Organisation(id: \"charlie\", kind: Operator, sector: \"energy\"),\n        Organisation(id: \"cert\"",
         )
         .replace("    ],\n    links:", &format!("{extra}    ],\n    links:"))
+        .replace(
+            "        Team(id: \"csirt\", organisation: \"cert\", role: Csirt),\n",
+            "        Team(id: \"csirt\", organisation: \"cert\", role: Csirt),\n        Team(id: \"charlie-ops\", organisation: \"charlie\", role: Operator),\n",
+        )
 }
 
 /// `SCENARIO` lasting `ticks` ticks instead of 200.
@@ -306,9 +312,9 @@ pub struct Client {
     pub welcome: Value,
     /// The snapshot (or director snapshot) that followed the welcome.
     pub snapshot: Value,
-    /// A team's view as a client holds it: the last snapshot with every
-    /// tick frame's delta since applied (`apply_delta`); `messages` only the
-    /// last frame's.
+    /// The view as a client holds it: the last snapshot with every tick
+    /// frame's delta since applied (`apply_delta`, `apply_director_delta`);
+    /// `messages` only the last frame's.
     pub view: Value,
 }
 
@@ -342,6 +348,46 @@ pub fn apply_delta(view: &mut Value, delta: &Value) {
         outages.extend(changed.iter().cloned());
         // The view's order: worst first, ties by id.
         outages.sort_by(|x, y| (x["level"].as_u64(), x["id"].as_str()).cmp(&(y["level"].as_u64(), y["id"].as_str())));
+    }
+}
+
+/// A `director_tick` frame applied to the director view held, by the rules
+/// of docs/protocol.md (*Tick frames are deltas*, protocol 3): every field
+/// present replaces the held one, but the entries of `assets`,
+/// `organisations` and `teams`, changed and gone, which replace those of the
+/// same id or are added at the end; then a summarised view (over 2,000
+/// assets) is sorted in its orders.
+pub fn apply_director_delta(view: &mut Value, delta: &Value) {
+    for (key, value) in delta.as_object().expect("a tick frame is an object") {
+        if key != "type" && !key.ends_with("_changed") && !key.ends_with("_gone") {
+            view[key] = value.clone();
+        }
+    }
+    let none = Vec::new();
+    for list in ["assets", "organisations", "teams"] {
+        let gone = delta[format!("{list}_gone")].as_array().unwrap_or(&none);
+        let changed = delta[format!("{list}_changed")].as_array().unwrap_or(&none);
+        if gone.is_empty() && changed.is_empty() {
+            continue;
+        }
+        if view.get(list).is_none() {
+            view[list] = json!([]);
+        }
+        let held = view[list].as_array_mut().expect("a list");
+        held.retain(|e| !gone.contains(&e["id"]));
+        for entry in changed {
+            match held.iter_mut().find(|e| e["id"] == entry["id"]) {
+                Some(slot) => *slot = entry.clone(),
+                None => held.push(entry.clone()),
+            }
+        }
+    }
+    if view["assets_total"].as_u64() > Some(2000) {
+        let key = |a: &Value| (a["level"].as_u64(), a["integrity"].as_u64(), a["id"].as_str().map(str::to_string));
+        view["assets"].as_array_mut().expect("assets").sort_by_key(key);
+        if let Some(organisations) = view.get_mut("organisations").and_then(Value::as_array_mut) {
+            organisations.sort_by_key(|o| (o["lowest_level"].as_u64(), o["id"].as_str().map(str::to_string)));
+        }
     }
 }
 
@@ -464,7 +510,7 @@ impl Client {
     }
 
     pub async fn send_hello(&mut self, token: &str, client: &str) {
-        self.send(json!({"type": "hello", "token": token, "client": client, "protocol": 2})).await;
+        self.send(json!({"type": "hello", "token": token, "client": client, "protocol": 3})).await;
     }
 
     /// Says hello and reads the welcome, the snapshot and the clock, in that order.
@@ -514,11 +560,16 @@ impl Client {
                     let value: Value = serde_json::from_str(&text).expect("server frames are JSON");
                     assert!(value.is_object(), "server frames are objects: {value}");
                     match kind(&value) {
-                        "snapshot" => self.view = value.clone(),
+                        "snapshot" | "director_snapshot" => self.view = value.clone(),
                         "tick" => {
                             assert!(self.view.is_object(), "a tick frame before any snapshot: {value}");
                             apply_delta(&mut self.view, &value);
                             self.view["type"] = json!("tick");
+                        }
+                        "director_tick" => {
+                            assert!(self.view.is_object(), "a director tick frame before any snapshot: {value}");
+                            apply_director_delta(&mut self.view, &value);
+                            self.view["type"] = json!("director_tick");
                         }
                         _ => {}
                     }
@@ -591,8 +642,8 @@ impl Client {
     }
 
     /// A view of tick `tick` or later.
-    /// A team's is the whole view built from its frames (`view`), with the
-    /// last frame's messages; a director's, the frame.
+    /// The whole view built from the frames (`view`), with the last frame's
+    /// messages.
     pub async fn view_at(&mut self, tick: u64) -> Value {
         let frame =
             self.wait_for(&format!("a view of tick {tick}"), |v| is_view(v) && v["tick"].as_u64() >= Some(tick)).await;
@@ -607,7 +658,7 @@ impl Client {
 
     fn whole(&self, frame: Value) -> Value {
         match kind(&frame) {
-            "snapshot" | "tick" => self.view.clone(),
+            "snapshot" | "tick" | "director_snapshot" | "director_tick" => self.view.clone(),
             _ => frame,
         }
     }

@@ -13,7 +13,8 @@
 //!
 //! It must never: let a frame grow with the size of the country (every list
 //! here is bounded), or differ between two calls on the same state (the order
-//! is total: worst level, then integrity, then declaration order).
+//! is total: worst level, then integrity, then id, an order a client can
+//! restore after applying a delta).
 
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +71,9 @@ pub fn director_assets(sim: &Simulation) -> Vec<AssetView> {
         return (0..count).map(|a| asset_view(sim, a, true)).collect();
     }
     let mut worst: Vec<usize> = affected_assets(sim, &compromised_assets(sim));
-    worst.sort_by_key(|&a| (sim.levels()[a], sim.integrity()[a], a));
+    let ids = &sim.model().scenario.assets;
+    let key = |a: usize| (sim.levels()[a], sim.integrity()[a], ids[a].id.as_str());
+    worst.sort_by(|&x, &y| key(x).cmp(&key(y)));
     worst.truncate(DIRECTOR_ASSETS);
     worst.into_iter().map(|a| asset_view(sim, a, true)).collect()
 }
@@ -132,7 +135,7 @@ pub fn organisation_summaries(sim: &Simulation) -> Vec<OrganisationSummary> {
     }
     let mut present: Vec<(usize, OrganisationSummary)> =
         summaries.into_iter().enumerate().filter_map(|(o, s)| s.map(|s| (o, s))).collect();
-    present.sort_by_key(|(o, s)| (s.lowest_level, *o));
+    present.sort_by(|(_, x), (_, y)| (x.lowest_level, &x.id).cmp(&(y.lowest_level, &y.id)));
     present.truncate(DIRECTOR_ORGANISATIONS);
     present.into_iter().map(|(_, s)| s).collect()
 }

@@ -16,7 +16,7 @@ pub(crate) fn app() -> App {
         team: "chem-ops".into(),
         role: "operator".into(),
         tick: 47,
-        protocol: 2,
+        protocol: 3,
         scenario: "Test".into(),
         running: true,
         ticks_per_second: 1.0,
