@@ -73,8 +73,7 @@ pub fn director_assets(sim: &Simulation) -> Vec<AssetView> {
     let mut worst: Vec<usize> = affected_assets(sim, &compromised_assets(sim));
     let ids = &sim.model().scenario.assets;
     let key = |a: usize| (sim.levels()[a], sim.integrity()[a], ids[a].id.as_str());
-    worst.sort_by(|&x, &y| key(x).cmp(&key(y)));
-    worst.truncate(DIRECTOR_ASSETS);
+    worst_first(&mut worst, DIRECTOR_ASSETS, |&x, &y| key(x).cmp(&key(y)));
     worst.into_iter().map(|a| asset_view(sim, a, true)).collect()
 }
 
@@ -102,6 +101,17 @@ fn affected_assets(sim: &Simulation, compromised: &[bool]) -> Vec<usize> {
                 || sim.exercise().isolated[a]
         })
         .collect()
+}
+
+/// Keeps the `keep` first of `items` in the order `cmp` (a total order),
+/// sorted: the same as sorting all and truncating, without sorting the
+/// hundreds of thousands an exercise may have affected.
+fn worst_first<T>(items: &mut Vec<T>, keep: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if items.len() > keep && keep > 0 {
+        items.select_nth_unstable_by(keep - 1, &cmp);
+    }
+    items.truncate(keep);
+    items.sort_by(cmp);
 }
 
 /// Per organisation with affected assets (only when the view is summarised,
@@ -135,8 +145,9 @@ pub fn organisation_summaries(sim: &Simulation) -> Vec<OrganisationSummary> {
     }
     let mut present: Vec<(usize, OrganisationSummary)> =
         summaries.into_iter().enumerate().filter_map(|(o, s)| s.map(|s| (o, s))).collect();
-    present.sort_by(|(_, x), (_, y)| (x.lowest_level, &x.id).cmp(&(y.lowest_level, &y.id)));
-    present.truncate(DIRECTOR_ORGANISATIONS);
+    worst_first(&mut present, DIRECTOR_ORGANISATIONS, |(_, x), (_, y)| {
+        (x.lowest_level, &x.id).cmp(&(y.lowest_level, &y.id))
+    });
     present.into_iter().map(|(_, s)| s).collect()
 }
 
@@ -172,4 +183,26 @@ pub(super) fn latest<T>(mut items: Vec<T>, limit: usize) -> Vec<T> {
     let excess = items.len().saturating_sub(limit);
     items.drain(..excess);
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::Gen;
+
+    #[test]
+    fn the_worst_first_are_the_first_of_the_whole_sort() {
+        let mut g = Gen(5);
+        for _ in 0..200 {
+            let items: Vec<(u16, usize)> = (0..g.below(300)).map(|i| (g.below(20) as u16, i)).collect();
+            for keep in [0, 1, 7, 150, 299, 400] {
+                let mut sorted = items.clone();
+                sorted.sort();
+                sorted.truncate(keep);
+                let mut kept = items.clone();
+                worst_first(&mut kept, keep, |x, y| x.cmp(y));
+                assert_eq!(kept, sorted, "keep {keep} of {}", items.len());
+            }
+        }
+    }
 }
