@@ -115,9 +115,10 @@ pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: Option<f
 /// the source's checked, if the source is of format 1 or 2), synced.
 fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     let source = &plan.replay.journal;
-    let text = source.scenario().map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
-    let header = source
-        .header
+    // The replay let its scenario go: read it again from the source's header.
+    let stored = source.stored_header().map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
+    let text = stored.scenario_text().map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
+    let header = stored
         .for_branch(&text, jiff::Timestamp::now().to_string())
         .map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
     let hashes =

@@ -85,6 +85,11 @@ impl Header {
         }
     }
 
+    /// Whether it holds its scenario (not let go by `Journal::release_scenario`).
+    pub fn holds_scenario(&self) -> bool {
+        self.scenario.is_some() || self.scenario_zlib.is_some()
+    }
+
     /// The state hash this journal's checkpoints hold (formats 1 and 2: v1;
     /// 3: v2). The reader refuses other formats, so a read header has one.
     pub fn hash_version(&self) -> HashVersion {

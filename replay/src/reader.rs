@@ -4,7 +4,7 @@
 //! writer died mid-line): it is ignored, and `valid_len` tells a resuming writer
 //! where to cut. Any other bad line is an error naming its line number.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::format::{CommandLine, DIRECTOR, Entry, Header, KNOWN_FORMATS, unsupported};
@@ -27,7 +27,9 @@ pub enum JournalError {
 pub struct Journal {
     pub path: PathBuf,
     /// Its scenario was decoded and checked against `scenario_blake3` when
-    /// the journal was read; [`Journal::scenario`] decodes it again.
+    /// the journal was read; [`Journal::scenario`] decodes it again. After
+    /// [`Journal::release_scenario`] the header holds the scenario's digest
+    /// only, and the scenario is read again from the file when wanted.
     pub header: Header,
     pub commands: Vec<(usize, CommandLine)>,
     /// Checkpoint hashes by tick (index = tick), from 0.
@@ -45,7 +47,37 @@ impl Journal {
     /// then only in the way. The header was checked when the journal was
     /// read, so this fails only if it was changed since.
     pub fn scenario(&self) -> Result<String, String> {
-        self.header.scenario_text()
+        if self.header.holds_scenario() { self.header.scenario_text() } else { self.stored_header()?.scenario_text() }
+    }
+
+    /// Lets the stored scenario go (at a million assets about 110 MB of
+    /// compressed text) once the model is built from it: a replay keeps the
+    /// model, not the text. `scenario` and `stored_header` then read the
+    /// header again from the file, checked to hold the same scenario.
+    pub fn release_scenario(&mut self) {
+        self.header.scenario = None;
+        self.header.scenario_zlib = None;
+    }
+
+    /// The header with its scenario: this one, or, after
+    /// `release_scenario`, the file's first line read again and checked to
+    /// be the same header (format, seed, scenario digest); a file changed
+    /// since it was read is an error that says so.
+    pub fn stored_header(&self) -> Result<Header, String> {
+        if self.header.holds_scenario() {
+            return Ok(self.header.clone());
+        }
+        let again = read_header(&self.path).map_err(|e| e.to_string())?;
+        let h = &self.header;
+        if (again.format, &again.seed, &again.scenario_blake3, &again.started_at)
+            != (h.format, &h.seed, &h.scenario_blake3, &h.started_at)
+        {
+            return Err(format!(
+                "{}: the journal's header changed since it was read (another scenario, seed or start)",
+                self.path.display()
+            ));
+        }
+        Ok(again)
     }
 
     /// The last tick with a checkpoint.
@@ -77,6 +109,44 @@ pub fn read_journal(path: &Path) -> Result<Journal, JournalError> {
         return Err(JournalError::TooLarge { path: path.to_path_buf() });
     }
     parse_journal(&bytes, path)
+}
+
+/// The header of the journal at `path` (its first line), checked as
+/// `read_journal` checks it, without reading the rest.
+pub fn read_header(path: &Path) -> Result<Header, JournalError> {
+    let io = |source| JournalError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file.take(MAX_JOURNAL_BYTES + 1)).read_until(b'\n', &mut line).map_err(io)?;
+    if line.len() as u64 > MAX_JOURNAL_BYTES {
+        return Err(JournalError::TooLarge { path: path.to_path_buf() });
+    }
+    let error = |message: String| JournalError::Line { path: path.to_path_buf(), line: 1, message };
+    if line.last() != Some(&b'\n') {
+        return Err(error("the header line is incomplete".to_string()));
+    }
+    let value: serde_json::Value = std::str::from_utf8(&line)
+        .map_err(|_| "not valid UTF-8".to_string())
+        .and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string()))
+        .map_err(|e| error(format!("not a JSON line: {e}")))?;
+    parse_header(value).map_err(error)
+}
+
+/// A header line's value made a header: its format known, its fields
+/// right, its scenario intact.
+fn parse_header(value: serde_json::Value) -> Result<Header, String> {
+    // The format first, so that a newer header is refused as such and not
+    // for fields this build does not know.
+    if let Some(format) = value.get("format").and_then(serde_json::Value::as_u64)
+        && !KNOWN_FORMATS.iter().any(|&known| u64::from(known) == format)
+    {
+        return Err(unsupported(format));
+    }
+    let h: Header = serde_json::from_value(value).map_err(|e| format!("bad header: {e}"))?;
+    // Checked now, so that a bad scenario is an error of line 1; the text
+    // itself is decoded again when it is wanted.
+    h.scenario_text()?;
+    Ok(h)
 }
 
 pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError> {
@@ -113,18 +183,7 @@ pub fn parse_journal(bytes: &[u8], path: &Path) -> Result<Journal, JournalError>
             Err(e) => return Err(error(number, format!("not a JSON line: {e}"))),
         };
         if header.is_none() {
-            // The format first, so that a newer header is refused as such and
-            // not for fields this build does not know.
-            if let Some(format) = value.get("format").and_then(serde_json::Value::as_u64)
-                && !KNOWN_FORMATS.iter().any(|&known| u64::from(known) == format)
-            {
-                return Err(error(number, unsupported(format)));
-            }
-            let h: Header = serde_json::from_value(value).map_err(|e| error(number, format!("bad header: {e}")))?;
-            // Checked now, so that a bad scenario is an error of line 1; the
-            // text itself is decoded again when it is wanted.
-            h.scenario_text().map_err(|message| error(number, message))?;
-            header = Some(h);
+            header = Some(parse_header(value).map_err(|message| error(number, message))?);
         } else {
             let entry: Entry = serde_json::from_value(value)
                 .map_err(|_| error(number, "neither a command line nor a checkpoint".to_string()))?;

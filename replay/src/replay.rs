@@ -41,9 +41,12 @@ pub struct Replay {
 }
 
 impl Replay {
-    pub fn new(journal: Journal) -> Result<Self, ReplayError> {
+    pub fn new(mut journal: Journal) -> Result<Self, ReplayError> {
         let label = Path::new("journal header scenario");
         let text = journal.scenario().map_err(|e| ReplayError::Scenario(format!("{}: {e}", journal.path.display())))?;
+        // The model is what a replay keeps: the stored scenario goes before
+        // the model is built beside it (a branch reads it again).
+        journal.release_scenario();
         let model = parse_stored_model(text, label).map_err(|e| {
             ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", journal.path.display()))
         })?;

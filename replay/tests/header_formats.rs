@@ -296,3 +296,31 @@ fn format_2_journals_of_the_previous_engine_still_verify() {
         assert_eq!(replay.verify(|_| {}).unwrap().tick(), ticks, "{name}");
     }
 }
+
+#[test]
+fn a_replay_lets_its_scenario_go_and_reads_it_again_from_the_file() {
+    for format in [1, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = if format == 1 { format_1_journal(dir.path(), 5) } else { compressed_journal(dir.path(), 5, 3) };
+        let journal = read_journal(&path).unwrap();
+        let text = journal.scenario().unwrap();
+        let stored = journal.header.clone();
+        let replay = Replay::new(journal).unwrap();
+        // The model is built; the header holds the scenario's digest only.
+        assert!(!replay.journal.header.holds_scenario(), "format {format}");
+        assert_eq!(replay.journal.header.scenario_blake3, stored.scenario_blake3);
+        // Asked for again (a branch), it is read from the file: the same.
+        assert_eq!(replay.journal.scenario().unwrap(), text, "format {format}");
+        let again = replay.journal.stored_header().unwrap();
+        assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&stored).unwrap());
+        // A file whose header changed since (another seed) is refused, saying so.
+        let mut header = header_of(&path);
+        header["seed"] = json!("43");
+        std::fs::write(&path, with_header(&path, &header)).unwrap();
+        let refused = replay.journal.scenario().unwrap_err();
+        assert!(refused.contains("changed since it was read"), "format {format}: {refused}");
+        std::fs::remove_file(&path).unwrap();
+        let gone = replay.journal.stored_header().unwrap_err();
+        assert!(gone.contains("cannot read"), "format {format}: {gone}");
+    }
+}
