@@ -3,7 +3,8 @@
 //! protocol for the load generator (hello, welcome, snapshot, clock, ticks,
 //! ack and outcome) and does what any server of this exercise must do —
 //! fan each tick out to every client, in frames as large as the real host's
-//! (each team's, measured once from the engine's views), and acknowledge a
+//! (each team's and the director's tick frame, deltas since protocol 3,
+//! measured once from the engine's views), and acknowledge a
 //! command only once it is appended and fdatasynced — but no simulation, no
 //! views, no checks, no rate limit, no caps.
 //!
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use cascade_engine::view::{director_view, team_view_update};
+use cascade_engine::view::{DirectorDelta, TeamDelta, director_view, team_view_update};
 use cascade_engine::{Simulation, load_model};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -53,18 +54,25 @@ pub async fn serve_baseline(scenario: &Path, tokens_out: &Path, journal: &Path, 
     let model = load_model(scenario).map_err(|e| anyhow::anyhow!("{e}"))?;
     let team_ids: Vec<String> = model.scenario.teams.iter().map(|t| t.id.clone()).collect();
     // The sizes of the real host's tick frames, once, a while into the
-    // exercise (bots playing): each view without the messages already sent.
+    // exercise (bots playing): each the delta of one tick, with the messages
+    // not sent before, as the host sends it to a client holding its base.
     let mut sim = Simulation::new(Arc::new(model), 0);
     let warm = sim.model().scenario.duration_ticks.min(120);
-    let mut seen = 0;
-    for _ in 0..warm {
-        seen = sim.exercise().messages.len();
+    for _ in 1..warm {
         sim.step();
     }
+    let seen = sim.exercise().messages.len();
+    let teams = 0..team_ids.len() as u32;
+    let team_bases: Vec<_> = teams.clone().map(|t| team_view_update(&sim, t, seen)).collect();
+    let director_base = director_view(&sim, seen);
+    sim.step();
     let json_len = |v: serde_json::Result<String>| v.map(|s| s.len()).unwrap_or(0);
-    let team_sizes: Vec<usize> =
-        (0..team_ids.len() as u32).map(|t| json_len(serde_json::to_string(&team_view_update(&sim, t, seen)))).collect();
-    let director_size = json_len(serde_json::to_string(&director_view(&sim, seen)));
+    let team_sizes: Vec<usize> = teams
+        .zip(&team_bases)
+        .map(|(t, base)| json_len(serde_json::to_string(&TeamDelta::between(base, &team_view_update(&sim, t, seen)))))
+        .collect();
+    let director_delta = DirectorDelta::between(&director_base, &director_view(&sim, seen));
+    let director_size = json_len(serde_json::to_string(&director_delta));
     let tokens = Tokens::generate(&team_ids)?;
     tokens.write(tokens_out)?;
     let mut file = std::fs::OpenOptions::new().create_new(true).append(true).open(journal)?;

@@ -866,10 +866,11 @@ impl Exercise {
                     sub.seen = total;
                     sub.lagging = 0;
                     sub.resync = false;
-                    // A tick frame leaves it holding its team's base; a
-                    // snapshot (built now, like the base) does too, but the
-                    // rule stays simple: only tick frames count.
-                    sub.has_base = !key.snapshot;
+                    // A tick frame leaves it holding its base; a snapshot
+                    // (built now, like the base) does too, but the rule stays
+                    // simple: only tick frames count. One too large to send
+                    // went out as an `unsendable_frame` error: no base then.
+                    sub.has_base = !key.snapshot && !outbox::is_error(&frames[&key]);
                     // A watched view that finds no room is simply skipped: the
                     // next tick brings a whole one.
                     if let Some(frame) = sub.watching.and_then(|t| watched.get(&t)) {

@@ -79,6 +79,12 @@ pub fn text(message: &ServerMessage) -> Utf8Bytes {
     Utf8Bytes::from(within_limit(json, MAX_SERVER_FRAME_BYTES))
 }
 
+/// Whether a serialised frame is an `error` (as `text` makes of a frame too
+/// large to send).
+pub fn is_error(frame: &Utf8Bytes) -> bool {
+    frame_type(frame.as_str()) == "error"
+}
+
 /// `json`, or the `unsendable_frame` error that replaces it beyond `limit`.
 fn within_limit(json: String, limit: usize) -> String {
     if json.len() <= limit {
@@ -247,6 +253,10 @@ mod tests {
 
     #[test]
     fn a_frame_over_the_limit_becomes_an_error_that_names_it() {
+        // A frame too large is told apart from the frame it replaces.
+        let clock = ServerMessage::Clock { tick: 1, running: true, ticks_per_second: 1.0, ended: false, behind_ms: 0 };
+        assert!(!is_error(&text(&clock)));
+        assert!(is_error(&Utf8Bytes::from(within_limit(serde_json::to_string(&clock).unwrap(), 10))));
         let message = ServerMessage::Error { code: "x".into(), message: "y".repeat(100) };
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(within_limit(json.clone(), json.len()), json, "at the limit it is sent as it is");

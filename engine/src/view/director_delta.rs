@@ -6,8 +6,8 @@
 //! 2,000 worst organisations and a thousand teams, up to a megabyte, and most
 //! of it is what the console already holds. The host keeps the view it last
 //! sent and sends each director connection that holds it the delta; one that
-//! may not (just joined, lagged, asked to `resync`) gets
-//! [`DirectorDelta::full`].
+//! may not (just joined, or sent a snapshot after lagging or asking to
+//! `resync`) gets [`DirectorDelta::full`] at its next tick.
 //!
 //! Rules (docs/protocol.md, *Tick frames are deltas*):
 //! - the scalars (tick, clock, hash, service, PIU, assets_total, metrics) are
