@@ -79,28 +79,43 @@ pub struct TeamDelta {
     pub constituents: Option<Vec<AssetView>>,
 }
 
+/// An entry of a list keyed by id: deltas send such lists as entries.
+pub(super) trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for OutageView {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// The entries of `now` not in `before` as they are, and the ids of
 /// `before`'s entries not in `now`.
-fn outage_changes(before: &[OutageView], now: &[OutageView]) -> (Vec<OutageView>, Vec<String>) {
+pub(super) fn entry_changes<T: Keyed + PartialEq + Clone>(before: &[T], now: &[T]) -> (Vec<T>, Vec<String>) {
     if before == now {
         return (Vec::new(), Vec::new());
     }
-    let was: HashMap<&str, &OutageView> = before.iter().map(|o| (o.id.as_str(), o)).collect();
-    let is: HashSet<&str> = now.iter().map(|o| o.id.as_str()).collect();
-    let changed = now.iter().filter(|o| was.get(o.id.as_str()).is_none_or(|w| *w != *o)).cloned().collect();
-    let gone = before.iter().filter(|o| !is.contains(o.id.as_str())).map(|o| o.id.clone()).collect();
+    // The common case of a fixed set in a fixed order: compare in step.
+    if before.len() == now.len() && before.iter().zip(now).all(|(b, n)| b.key() == n.key()) {
+        return (before.iter().zip(now).filter(|(b, n)| b != n).map(|(_, n)| n.clone()).collect(), Vec::new());
+    }
+    let was: HashMap<&str, &T> = before.iter().map(|e| (e.key(), e)).collect();
+    let is: HashSet<&str> = now.iter().map(Keyed::key).collect();
+    let changed = now.iter().filter(|e| was.get(e.key()).is_none_or(|w| *w != *e)).cloned().collect();
+    let gone = before.iter().filter(|e| !is.contains(e.key())).map(|e| e.key().to_string()).collect();
     (changed, gone)
 }
 
 /// Puts `new` in `slot` when there is one.
-fn replace<T>(slot: &mut Vec<T>, new: Option<Vec<T>>) {
+pub(super) fn replace<T>(slot: &mut Vec<T>, new: Option<Vec<T>>) {
     if let Some(new) = new {
         *slot = new;
     }
 }
 
 /// `Some(now)` when it differs from `before`.
-fn changed<T: PartialEq + Clone>(before: &[T], now: &[T]) -> Option<Vec<T>> {
+pub(super) fn changed<T: PartialEq + Clone>(before: &[T], now: &[T]) -> Option<Vec<T>> {
     (before != now).then(|| now.to_vec())
 }
 
@@ -134,7 +149,7 @@ impl TeamDelta {
         } else {
             now.assets.clone()
         };
-        let (outages_changed, outages_gone) = outage_changes(&before.outages, &now.outages);
+        let (outages_changed, outages_gone) = entry_changes(&before.outages, &now.outages);
         Self {
             assets,
             outages_changed,
@@ -310,7 +325,7 @@ mod tests {
         };
         for _ in 0..500 {
             let (before, now) = (list(&mut g), list(&mut g));
-            let (changed, gone) = outage_changes(&before, &now);
+            let (changed, gone) = entry_changes(&before, &now);
             let mut view = luxembourg_view();
             view.outages = before.clone();
             let mut delta = TeamDelta::between(&view, &view);

@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::delta::{Keyed, changed, entry_changes, replace};
 use super::director_assets::{DIRECTOR_ASSETS, OrganisationSummary};
 use super::{
     AssetView, DeadlineView, DirectorView, IncidentView, MessageView, MselEntry, ObjectiveView, PendingView, PiuView,
@@ -80,11 +81,6 @@ pub struct DirectorDelta {
     pub msel: Option<Vec<MselEntry>>,
 }
 
-/// An entry of a list keyed by id.
-trait Keyed {
-    fn key(&self) -> &str;
-}
-
 impl Keyed for AssetView {
     fn key(&self) -> &str {
         &self.id
@@ -103,23 +99,6 @@ impl Keyed for TeamSummary {
     }
 }
 
-/// The entries of `now` not in `before` as they are, and the ids of
-/// `before`'s entries not in `now`.
-fn entry_changes<T: Keyed + PartialEq + Clone>(before: &[T], now: &[T]) -> (Vec<T>, Vec<String>) {
-    if before == now {
-        return (Vec::new(), Vec::new());
-    }
-    // The common case of a fixed set in a fixed order: compare in step.
-    if before.len() == now.len() && before.iter().zip(now).all(|(b, n)| b.key() == n.key()) {
-        return (before.iter().zip(now).filter(|(b, n)| b != n).map(|(_, n)| n.clone()).collect(), Vec::new());
-    }
-    let was: HashMap<&str, &T> = before.iter().map(|e| (e.key(), e)).collect();
-    let is: HashSet<&str> = now.iter().map(Keyed::key).collect();
-    let changed = now.iter().filter(|e| was.get(e.key()).is_none_or(|w| *w != *e)).cloned().collect();
-    let gone = before.iter().filter(|e| !is.contains(e.key())).map(|e| e.key().to_string()).collect();
-    (changed, gone)
-}
-
 /// Applies entry changes to `list`: the gone dropped, each changed entry in
 /// the place of the one with its id, or at the end.
 fn apply_entries<T: Keyed>(list: &mut Vec<T>, changed: Vec<T>, gone: &[String]) {
@@ -136,18 +115,6 @@ fn apply_entries<T: Keyed>(list: &mut Vec<T>, changed: Vec<T>, gone: &[String]) 
             Some(&i) => list[i] = entry,
             None => list.push(entry),
         }
-    }
-}
-
-/// `Some(now)` when it differs from `before`.
-fn changed<T: PartialEq + Clone>(before: &[T], now: &[T]) -> Option<Vec<T>> {
-    (before != now).then(|| now.to_vec())
-}
-
-/// Puts `new` in `slot` when there is one.
-fn replace<T>(slot: &mut Vec<T>, new: Option<Vec<T>>) {
-    if let Some(new) = new {
-        *slot = new;
     }
 }
 
