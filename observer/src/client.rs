@@ -410,6 +410,11 @@ async fn session(
         return lost(format!("cannot say hello: {e}"), false);
     }
     let mut welcomed = false;
+    // Tick frames are deltas against the view this connection holds: after a
+    // frame it could not read (perhaps a tick) it holds none it can be sure
+    // of, and asks for a snapshot rather than apply deltas to a stale view.
+    let mut holds_view = false;
+    let mut resync_asked = false;
     let welcome_deadline = tokio::time::sleep(WELCOME_TIMEOUT);
     tokio::pin!(welcome_deadline);
     loop {
@@ -465,6 +470,21 @@ async fn session(
                     ServerMessage::Ack { seq, .. } | ServerMessage::Reject { seq, .. } => {
                         unacked.remove(seq);
                     }
+                    ServerMessage::Snapshot(_) | ServerMessage::DirectorSnapshot(_) => {
+                        holds_view = true;
+                        resync_asked = false;
+                    }
+                    ServerMessage::Tick(_) | ServerMessage::DirectorTick(_) if !holds_view => {
+                        if !resync_asked {
+                            let resync = serde_json::to_string(&ClientMessage::Resync).expect("client messages serialise");
+                            if let Err(e) = sink.send(Message::text(resync)).await {
+                                return lost(format!("connection lost: {e}"), true);
+                            }
+                            resync_asked = true;
+                        }
+                        continue; // not applied: the snapshot asked for replaces the view
+                    }
+                    ServerMessage::Error { code, .. } if code == "unreadable_frame" => holds_view = false,
                     ServerMessage::Error { code, message } if FATAL_ERRORS.contains(&code.as_str()) => {
                         fatal = Some(format!("refused by the server ({code}): {message}"));
                     }
@@ -503,6 +523,70 @@ async fn session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fake host: welcome and snapshot, then a tick frame the client
+    /// cannot read, then a good one. The client must not apply the good one
+    /// to the view it can no longer be sure of: it asks for a snapshot, once,
+    /// and takes the snapshot that answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_a_frame_it_cannot_read_it_asks_for_a_snapshot_instead_of_applying_deltas() {
+        use cascade_engine::view::DirectorDelta;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let view = crate::testing::director_view();
+        let frame = |m: &ServerMessage| Message::text(serde_json::to_string(m).unwrap());
+        let snapshot = frame(&ServerMessage::DirectorSnapshot(Box::new(view.clone())));
+        let tick = frame(&ServerMessage::DirectorTick(Box::new(DirectorDelta::full(&view))));
+        let host = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            let next_text = async |ws: &mut tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>| loop {
+                match ws.next().await.expect("the client stays").expect("a frame") {
+                    Message::Text(text) => return serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+                    _ => continue,
+                }
+            };
+            assert_eq!(next_text(&mut ws).await["type"], "hello");
+            let welcome = ServerMessage::Welcome {
+                team: "director".into(),
+                role: "director".into(),
+                tick: 0,
+                protocol: PROTOCOL,
+                scenario: "fake".into(),
+                running: true,
+                ticks_per_second: 1.0,
+            };
+            ws.send(frame(&welcome)).await.unwrap();
+            ws.send(snapshot.clone()).await.unwrap();
+            ws.send(Message::text(r#"{"type":"director_tick","tick":"soon"}"#)).await.unwrap();
+            ws.send(tick.clone()).await.unwrap();
+            ws.send(tick.clone()).await.unwrap();
+            assert_eq!(next_text(&mut ws).await["type"], "resync", "asked once for a snapshot");
+            ws.send(snapshot).await.unwrap();
+            ws.send(tick).await.unwrap();
+            assert!(
+                tokio::time::timeout(Duration::from_millis(300), next_text(&mut ws)).await.is_err(),
+                "asked only once"
+            );
+        });
+        let (client, mut events) = Client::spawn(ClientConfig::new(url, "token", "test"));
+        let mut kinds = Vec::new();
+        while kinds.len() < 4 {
+            let event = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap();
+            match event {
+                ClientEvent::Frame(ServerMessage::DirectorSnapshot(_)) => kinds.push("snapshot"),
+                ClientEvent::Frame(ServerMessage::DirectorTick(_)) => kinds.push("tick"),
+                ClientEvent::Frame(ServerMessage::Error { code, .. }) => {
+                    kinds.push(if code == "unreadable_frame" { "unreadable" } else { "error" })
+                }
+                _ => {}
+            }
+        }
+        // The two good ticks after the unreadable frame were not handed on.
+        assert_eq!(kinds, ["snapshot", "unreadable", "snapshot", "tick"]);
+        host.await.unwrap();
+        client.close();
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
