@@ -19,6 +19,7 @@ use crate::scenario::Scenario;
 use crate::validate::limits::MAX_TICK_SECONDS;
 use crate::validate::{Problem, validate};
 
+mod compact_ron;
 mod fast_ron;
 
 /// Largest scenario file accepted: set for a million assets (`cascade gen
@@ -226,14 +227,34 @@ pub fn to_ron(scenario: &Scenario) -> String {
 /// does, and for the 100,000-asset synthetic country it is 60% of the pretty
 /// text (47 MB against 78 MB), which keeps it under `MAX_SCENARIO_BYTES`
 /// (64 MiB) where the pretty text is over it.
+/// The engine's own writer makes it (`load/compact_ron.rs`: the ron crate's
+/// bytes, about ten times as fast), the ron crate whatever that one refuses.
 pub fn to_ron_compact(scenario: &Scenario) -> String {
-    ron::Options::default()
-        .to_string(scenario)
-        .expect("a scenario always serialises: it holds only strings, integers, lists and enums")
+    let mut text = Vec::new();
+    match compact_ron::write(&mut text, scenario) {
+        Ok(()) => String::from_utf8(text).expect("the compact writer writes UTF-8"),
+        Err(_) => ron::Options::default()
+            .to_string(scenario)
+            .expect("a scenario always serialises: it holds only strings, integers, lists and enums"),
+    }
 }
 
-/// [`to_ron_compact`]'s text written to `out` as it is made, never held whole.
-pub fn write_ron_compact(out: impl std::io::Write, scenario: &Scenario) -> std::io::Result<()> {
+/// [`to_ron_compact`]'s text written to `out` as it is made, never held
+/// whole, by the engine's own writer. `Ok(false)`: that writer does not take
+/// this scenario (none so far: it takes every construct a scenario has); part
+/// of the text may have been written, and the caller starts again with
+/// [`write_ron_compact_by_ron`].
+pub fn write_ron_compact(out: &mut impl std::io::Write, scenario: &Scenario) -> std::io::Result<bool> {
+    match compact_ron::write(out, scenario) {
+        Ok(()) => Ok(true),
+        Err(compact_ron::Error::Unsupported(_)) => Ok(false),
+        Err(compact_ron::Error::Io(e)) => Err(e),
+        Err(compact_ron::Error::Custom(message)) => Err(std::io::Error::other(message)),
+    }
+}
+
+/// [`to_ron_compact`]'s text written to `out` by the ron crate.
+pub fn write_ron_compact_by_ron(out: impl std::io::Write, scenario: &Scenario) -> std::io::Result<()> {
     ron::Options::default().to_io_writer(out, scenario).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
