@@ -116,7 +116,8 @@ pub(crate) fn branch(source: &Path, at: u64, out: Option<&Path>, speed: Option<f
 fn write_journal(plan: &Plan, path: &Path) -> Result<()> {
     let source = &plan.replay.journal;
     // The replay let its scenario go: read it again from the source's header.
-    let stored = source.stored_header().map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
+    // (Its errors name the journal already.)
+    let stored = source.stored_header().map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = stored.scenario_text().map_err(|e| anyhow::anyhow!("{}: {e}", plan.source.display()))?;
     let header = stored
         .for_branch(&text, jiff::Timestamp::now().to_string())

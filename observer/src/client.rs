@@ -381,6 +381,13 @@ fn connect_failed(url: &str, e: &tokio_tungstenite::tungstenite::Error) -> End {
     End::Lost { reason: format!("cannot connect: {text}"), welcomed: false }
 }
 
+/// Whether a server frame is a view (a snapshot or a tick frame): every server
+/// frame starts `{"type":"…"`.
+fn is_view_frame(text: &str) -> bool {
+    let kind = text.strip_prefix("{\"type\":\"").and_then(|rest| rest.split('"').next()).unwrap_or("");
+    matches!(kind, "snapshot" | "tick" | "director_snapshot" | "director_tick")
+}
+
 fn command_frame(seq: u64, command: &serde_json::Value) -> Message {
     let frame = ClientMessage::Command { seq, command: command.clone() };
     Message::text(serde_json::to_string(&frame).expect("client messages serialise"))
@@ -449,10 +456,16 @@ async fn session(
                     Ok(message) => message,
                     // A frame of a newer server version, or one this client cannot
                     // read: skip it, but say so rather than go silent.
-                    Err(e) => ServerMessage::Error {
-                        code: "unreadable_frame".into(),
-                        message: format!("a frame from the server could not be read ({e}); skipped"),
-                    },
+                    Err(e) => {
+                        if is_view_frame(&text) {
+                            // The view it held may now be behind: ask (again) at the next tick.
+                            (holds_view, resync_asked) = (false, false);
+                        }
+                        ServerMessage::Error {
+                            code: "unreadable_frame".into(),
+                            message: format!("a frame from the server could not be read ({e}); skipped"),
+                        }
+                    }
                 };
                 let mut fatal = None;
                 match &message {
@@ -484,7 +497,10 @@ async fn session(
                         }
                         continue; // not applied: the snapshot asked for replaces the view
                     }
-                    ServerMessage::Error { code, .. } if code == "unreadable_frame" => holds_view = false,
+                    // In place of a frame too large to send (it may have been a view).
+                    ServerMessage::Error { code, .. } if code == "unsendable_frame" => {
+                        (holds_view, resync_asked) = (false, false);
+                    }
                     ServerMessage::Error { code, message } if FATAL_ERRORS.contains(&code.as_str()) => {
                         fatal = Some(format!("refused by the server ({code}): {message}"));
                     }
@@ -524,10 +540,11 @@ async fn session(
 mod tests {
     use super::*;
 
-    /// A fake host: welcome and snapshot, then a tick frame the client
-    /// cannot read, then a good one. The client must not apply the good one
-    /// to the view it can no longer be sure of: it asks for a snapshot, once,
-    /// and takes the snapshot that answers.
+    /// A fake host: welcome and snapshot, then frames the client cannot
+    /// read. After an unreadable tick it must not apply good ones to the view
+    /// it can no longer be sure of: it asks for a snapshot, once, and again if
+    /// the snapshot that answers cannot be read either; an unreadable frame
+    /// of another kind changes nothing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn after_a_frame_it_cannot_read_it_asks_for_a_snapshot_instead_of_applying_deltas() {
         use cascade_engine::view::DirectorDelta;
@@ -558,20 +575,27 @@ mod tests {
             };
             ws.send(frame(&welcome)).await.unwrap();
             ws.send(snapshot.clone()).await.unwrap();
+            // A frame of another kind it cannot read leaves the view alone.
+            ws.send(Message::text(r#"{"type":"presence","teams":7}"#)).await.unwrap();
+            ws.send(tick.clone()).await.unwrap();
             ws.send(Message::text(r#"{"type":"director_tick","tick":"soon"}"#)).await.unwrap();
             ws.send(tick.clone()).await.unwrap();
             ws.send(tick.clone()).await.unwrap();
             assert_eq!(next_text(&mut ws).await["type"], "resync", "asked once for a snapshot");
+            // The snapshot that answers cannot be read either: it asks again.
+            ws.send(Message::text(r#"{"type":"director_snapshot","tick":[]}"#)).await.unwrap();
+            ws.send(tick.clone()).await.unwrap();
+            assert_eq!(next_text(&mut ws).await["type"], "resync", "asked again");
             ws.send(snapshot).await.unwrap();
             ws.send(tick).await.unwrap();
             assert!(
                 tokio::time::timeout(Duration::from_millis(300), next_text(&mut ws)).await.is_err(),
-                "asked only once"
+                "asked no more"
             );
         });
         let (client, mut events) = Client::spawn(ClientConfig::new(url, "token", "test"));
         let mut kinds = Vec::new();
-        while kinds.len() < 4 {
+        while kinds.len() < 7 {
             let event = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap();
             match event {
                 ClientEvent::Frame(ServerMessage::DirectorSnapshot(_)) => kinds.push("snapshot"),
@@ -582,8 +606,8 @@ mod tests {
                 _ => {}
             }
         }
-        // The two good ticks after the unreadable frame were not handed on.
-        assert_eq!(kinds, ["snapshot", "unreadable", "snapshot", "tick"]);
+        // The good ticks after an unreadable view were not handed on.
+        assert_eq!(kinds, ["snapshot", "unreadable", "tick", "unreadable", "unreadable", "snapshot", "tick"]);
         host.await.unwrap();
         client.close();
     }

@@ -69,12 +69,20 @@ impl Journal {
         }
         let again = read_header(&self.path).map_err(|e| e.to_string())?;
         let h = &self.header;
-        if (again.format, &again.seed, &again.scenario_blake3, &again.started_at)
-            != (h.format, &h.seed, &h.scenario_blake3, &h.started_at)
-        {
+        let changed: Vec<&str> = [
+            ("format", again.format != h.format),
+            ("seed", again.seed != h.seed),
+            ("scenario", again.scenario_blake3 != h.scenario_blake3),
+            ("started_at", again.started_at != h.started_at),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        if !changed.is_empty() {
             return Err(format!(
-                "{}: the journal's header changed since it was read (another scenario, seed or start)",
-                self.path.display()
+                "{}: the journal's header changed since it was read (different: {})",
+                self.path.display(),
+                changed.join(", ")
             ));
         }
         Ok(again)

@@ -318,7 +318,7 @@ fn a_replay_lets_its_scenario_go_and_reads_it_again_from_the_file() {
         header["seed"] = json!("43");
         std::fs::write(&path, with_header(&path, &header)).unwrap();
         let refused = replay.journal.scenario().unwrap_err();
-        assert!(refused.contains("changed since it was read"), "format {format}: {refused}");
+        assert!(refused.contains("changed since it was read (different: seed)"), "format {format}: {refused}");
         std::fs::remove_file(&path).unwrap();
         let gone = replay.journal.stored_header().unwrap_err();
         assert!(gone.contains("cannot read"), "format {format}: {gone}");

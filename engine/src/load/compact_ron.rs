@@ -10,10 +10,11 @@
 //! time through `fmt::Write`.
 //!
 //! It must never write other bytes than the ron crate would: anything outside
-//! that subset (floats, chars, bytes, maps, newtype and unit structs,
-//! identifiers that are not plain) is refused with [`Error::Unsupported`]
-//! before anything of it is written, and the caller then writes the whole
-//! value with the ron crate instead. Tests compare the two byte for byte.
+//! that subset (floats, 128-bit integers, chars, bytes, maps, newtype and
+//! unit structs, identifiers that are not plain) is refused with
+//! [`Error::Unsupported`] — what came before it may have been written — and
+//! the caller then writes the whole value again with the ron crate. Tests
+//! compare the two byte for byte.
 
 use std::io::Write;
 
@@ -234,6 +235,12 @@ impl<'w, 'a, W: Write> ser::Serializer for &'w mut Writer<'a, W> {
     }
     fn serialize_u64(self, v: u64) -> Result {
         self.integer(v)
+    }
+    fn serialize_i128(self, _: i128) -> Result {
+        Err(Error::Unsupported("a 128-bit integer"))
+    }
+    fn serialize_u128(self, _: u128) -> Result {
+        Err(Error::Unsupported("a 128-bit integer"))
     }
     fn serialize_f32(self, _: f32) -> Result {
         Err(Error::Unsupported("a float"))

@@ -107,6 +107,8 @@ fn refuses_what_it_does_not_write_exactly() {
     }
     let map: BTreeMap<u8, u8> = [(1, 2)].into_iter().collect();
     assert!(matches!(ours(&1.5f64), Err(Error::Unsupported(_))));
+    assert!(matches!(ours(&1u128), Err(Error::Unsupported(_))));
+    assert!(matches!(ours(&-1i128), Err(Error::Unsupported(_))));
     assert!(matches!(ours(&'c'), Err(Error::Unsupported(_))));
     assert!(matches!(ours(&map), Err(Error::Unsupported(_))));
     assert!(matches!(ours(&Newtype(1)), Err(Error::Unsupported(_))));
