@@ -340,81 +340,51 @@ impl<'w, 'a, W: Write> ser::Serializer for &'w mut Writer<'a, W> {
     }
 }
 
-impl<W: Write> ser::SerializeSeq for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.separate()?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+/// The element-wise compounds (lists, tuples, tuple variants): each element
+/// after a comma.
+macro_rules! elements {
+    ($($kind:ident :: $method:ident),*) => {$(
+        impl<W: Write> ser::$kind for Compound<'_, '_, W> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+                self.separate()?;
+                value.serialize(&mut *self.w)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl<W: Write> ser::SerializeTuple for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.separate()?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+/// The named compounds (structs, struct variants): each `name:value` after a comma.
+macro_rules! fields {
+    ($($kind:ident),*) => {$(
+        impl<W: Write> ser::$kind for Compound<'_, '_, W> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
+                self.separate()?;
+                self.w.identifier(key)?;
+                self.w.put(b":")?;
+                value.serialize(&mut *self.w)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl<W: Write> ser::SerializeTupleStruct for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.separate()?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl<W: Write> ser::SerializeTupleVariant for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.separate()?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl<W: Write> ser::SerializeStruct for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.separate()?;
-        self.w.identifier(key)?;
-        self.w.put(b":")?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl<W: Write> ser::SerializeStructVariant for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.separate()?;
-        self.w.identifier(key)?;
-        self.w.put(b":")?;
-        value.serialize(&mut *self.w)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests;
