@@ -6,8 +6,11 @@
 //! machine, in debug and release.
 //!
 //! It must never: use floats in simulation state, read a wall clock, spawn threads
-//! or tasks (no tokio), touch a terminal, or do any I/O other than reading a
-//! scenario file (`load`). Hosting, journals and screens live in other crates.
+//! or tasks while simulating (no tokio), touch a terminal, or do any I/O other
+//! than reading a scenario file (`load`). Loading alone uses a second thread, to
+//! read a file ahead of its parser and to resolve dependencies beside links; its
+//! result is the one-thread result exactly (tested). Hosting, journals and
+//! screens live in other crates.
 //!
 //! Code map: `scenario` (file types) → `load` (bytes to model, errors with
 //! positions) → `validate` (semantic checks) → `model` (resolved indices) →

@@ -7,7 +7,7 @@
 //! are appended to its injects before validation (`include_msel`).
 
 use std::fmt;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use ron::extensions::Extensions;
@@ -21,6 +21,10 @@ use crate::validate::{Problem, validate};
 
 mod compact_ron;
 mod fast_ron;
+mod read_ahead;
+
+use fast_ron::Streamed;
+use read_ahead::ReadAhead;
 
 /// Largest scenario file accepted: set for a million assets (`cascade gen
 /// --assets 1000000 --teams 1000` writes 480 MB; a hand-written country with
@@ -94,11 +98,44 @@ impl std::error::Error for LoadError {}
 
 /// Reads, parses and validates the scenario file at `path`.
 pub fn load_model(path: &Path) -> Result<Model, LoadError> {
-    // The file's bytes are let go before validation: at a million assets they
-    // are half a gigabyte, and validation builds the model beside the
-    // parsed scenario.
-    let scenario = parse_scenario(&read_bounded(path)?, path)?;
-    finish_model(scenario, path)
+    finish_model(read_scenario(path)?, path)
+}
+
+/// Reads and parses the scenario file at `path`, without semantic checks.
+///
+/// A regular file is read as a stream by the fast reader (read ahead on a
+/// second thread) and never held whole: at a million assets its text is half
+/// a gigabyte beside the scenario it parses into. A file the fast reader does
+/// not take is read again from its start, whole, and parsed by the ron crate,
+/// which reports any error with its line and column. Anything that is not a
+/// regular file (a pipe cannot be read twice) is read whole from the start.
+/// The file is opened once: what is read again is the same file.
+pub fn read_scenario(path: &Path) -> Result<Scenario, LoadError> {
+    let read_error = |source| LoadError::Read { path: path.to_path_buf(), source };
+    let too_large = || LoadError::TooLarge { path: path.to_path_buf(), limit: MAX_SCENARIO_BYTES };
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if !metadata.is_file() {
+        let bytes = read_open(file, &metadata, MAX_SCENARIO_BYTES).map_err(read_error)?.ok_or_else(too_large)?;
+        return parse_scenario(&bytes, path);
+    }
+    if metadata.len() > MAX_SCENARIO_BYTES {
+        return Err(too_large());
+    }
+    let mut ahead = ReadAhead::new(file.try_clone().map_err(read_error)?).map_err(read_error)?;
+    let streamed = fast_ron::parse_reader(&mut ahead, MAX_SCENARIO_BYTES, fast_ron::CHUNK);
+    drop(ahead);
+    match streamed {
+        Streamed::Read(scenario) => Ok(scenario),
+        Streamed::TooLarge => Err(too_large()),
+        Streamed::Failed(source) => Err(read_error(source)),
+        Streamed::GiveUp => {
+            // The clone shared the file's offset: back to the start.
+            file.seek(SeekFrom::Start(0)).map_err(read_error)?;
+            let bytes = read_open(file, &metadata, MAX_SCENARIO_BYTES).map_err(read_error)?.ok_or_else(too_large)?;
+            parse_text(&bytes, path, |text| ron_options().from_str(text))
+        }
+    }
 }
 
 /// Parses and validates scenario bytes; `path` names the source in errors, and a
@@ -119,17 +156,27 @@ fn finish_model(mut scenario: Scenario, path: &Path) -> Result<Model, LoadError>
 
 /// Parses scenario bytes as RON without semantic checks.
 pub fn parse_scenario(bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
+    // Plain RON (nearly every file) is read by the fast reader; whatever it
+    // does not take, including every error, the ron crate reads and reports.
+    parse_text(bytes, path, |text| match fast_ron::parse(text) {
+        Some(scenario) => Ok(scenario),
+        None => ron_options().from_str(text),
+    })
+}
+
+/// `bytes` checked as UTF-8 and handed to `parse` as text; a syntax error it
+/// returns is reported at its line and column in `path`.
+fn parse_text(
+    bytes: &[u8],
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<Scenario, ron::error::SpannedError>,
+) -> Result<Scenario, LoadError> {
     let syntax = |line, column, message| LoadError::Syntax { path: path.to_path_buf(), line, column, message };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_column(bytes, e.valid_up_to());
         syntax(line, column, "the file is not valid UTF-8 text".to_string())
     })?;
-    // Plain RON (nearly every file) is read by the fast reader; whatever it
-    // does not take, including every error, the ron crate reads and reports.
-    if let Some(scenario) = fast_ron::parse(text) {
-        return Ok(scenario);
-    }
-    ron_options().from_str(text).map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))
+    parse(text).map_err(|e| syntax(e.span.start.line, e.span.start.col, e.code.to_string()))
 }
 
 /// How the ron crate reads a scenario: `Some` may be left out, nesting is bounded.
@@ -176,20 +223,17 @@ pub fn include_msel(scenario: &mut Scenario, scenario_path: &Path) -> Result<(),
     Ok(())
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadError> {
-    match read_limited(path, MAX_SCENARIO_BYTES) {
-        Ok(Some(bytes)) => Ok(bytes),
-        Ok(None) => Err(LoadError::TooLarge { path: path.to_path_buf(), limit: MAX_SCENARIO_BYTES }),
-        Err(source) => Err(LoadError::Read { path: path.to_path_buf(), source }),
-    }
-}
-
 /// The whole file, or `None` if it is over `limit` bytes.
 fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    read_open(file, &metadata, limit)
+}
+
+/// The rest of an open file, or `None` if it is over `limit` bytes.
+fn read_open(file: std::fs::File, metadata: &std::fs::Metadata, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     // A regular file that says it is too large is refused without reading
     // hundreds of megabytes first.
-    let metadata = file.metadata()?;
     if metadata.is_file() && metadata.len() > limit {
         return Ok(None);
     }

@@ -16,7 +16,7 @@ pub use exercise::{preset_stages, regime_stages};
 
 use crate::clock::ExerciseClock;
 use crate::model::{Model, ResolvedAsset, ResolvedDependency, ResolvedDisruption, ResolvedLink};
-use crate::scenario::{Criticality, PER_MILLE, Scenario, SmallString};
+use crate::scenario::{Criticality, Dependency, Link, PER_MILLE, Scenario, SmallString};
 
 /// Limits on a scenario's size: beyond them memory or run time would surprise
 /// the operator, so they are refused up front (TigerBeetle style: a limit on
@@ -71,6 +71,12 @@ impl fmt::Display for Problem {
 
 /// Checks `scenario` and resolves its ids, or returns every problem found.
 pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
+    validate_with(scenario, PARALLEL_FROM)
+}
+
+/// [`validate`], resolving dependencies and links on two threads when they
+/// number `parallel_from` or more (the tests hold both ways to the same result).
+fn validate_with(scenario: Scenario, parallel_from: usize) -> Result<Model, Vec<Problem>> {
     let mut v = Validator::default();
     let clock = v.check_header(&scenario);
     let sectors = v.check_ids("sector", scenario.sectors.iter().map(|s| s.id.as_str()), MAX_SECTORS);
@@ -165,76 +171,24 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         );
     }
 
+    // Dependencies and links are most of a country and independent of each
+    // other: at scale they are resolved on two threads. Each thread takes
+    // only the common case (everything well formed); whatever it flags is
+    // checked after, here, in list order, so the problems and their hints are
+    // exactly those of one thread.
+    let (dependencies, links) = if scenario.dependencies.len() + scenario.links.len() >= parallel_from {
+        std::thread::scope(|threads| {
+            let links = threads.spawn(|| links_common_case(&scenario.links, &assets));
+            let dependencies = dependencies_common_case(&scenario.dependencies, &assets);
+            (dependencies, links.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        })
+    } else {
+        (dependencies_common_case(&scenario.dependencies, &assets), links_common_case(&scenario.links, &assets))
+    };
     v.check_count("dependencies", scenario.dependencies.len(), MAX_DEPENDENCIES);
-    let mut dependencies = Vec::with_capacity(scenario.dependencies.len());
-    // An asset's dependencies are usually written together: its id is looked
-    // up once for them all.
-    let mut last: Option<(&str, u32)> = None;
-    for (i, dep) in scenario.dependencies.iter().enumerate() {
-        let asset = match last {
-            Some((id, index)) if id == dep.asset.as_str() => Some(index),
-            _ => assets.get(dep.asset.as_str()).copied(),
-        };
-        if let Some(asset) = asset {
-            last = Some((dep.asset.as_str(), asset));
-        }
-        // The common case first, without building the item's name: a country
-        // has millions of dependencies and nearly always none is wrong.
-        if let (Some(asset), Some(&on)) = (asset, assets.get(dep.on.as_str()))
-            && dep.weight <= PER_MILLE
-            && dep.threshold <= PER_MILLE
-            && dep.group.as_deref().is_none_or(|g| id_problem("group", g).is_none())
-        {
-            let (weight, threshold) = (dep.weight as u16, dep.threshold as u16);
-            dependencies.push(ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks });
-            continue;
-        }
-        let it = format!("dependency #{} ({} -> {})", i + 1, dep.asset, dep.on);
-        let asset = v.resolve(&it, "asset", "asset", &dep.asset, &assets);
-        let on = v.resolve(&it, "on", "asset", &dep.on, &assets);
-        let weight = v.per_mille(&it, "weight", dep.weight);
-        let threshold = v.per_mille(&it, "threshold", dep.threshold);
-        if let Some(group) = &dep.group {
-            v.check_id(&it, "group", group);
-        }
-        dependencies.push(ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks });
-    }
-
+    let dependencies = dependencies_flagged(&mut v, &scenario.dependencies, &assets, dependencies);
     v.check_count("links", scenario.links.len(), MAX_LINKS);
-    let mut links = Vec::with_capacity(scenario.links.len());
-    // By resolved asset: (from << 32 | to) << 1 | directed.
-    let mut seen_links: HashMap<u64, usize, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(scenario.links.len(), Default::default());
-    for (i, link) in scenario.links.iter().enumerate() {
-        let arrow = if link.directed { "->" } else { "--" };
-        // Named only when something is wrong (a country has a million links).
-        let it = || format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
-        let (from, to, resolved) = match (assets.get(link.from.as_str()), assets.get(link.to.as_str())) {
-            (Some(&from), Some(&to)) => (from, to, true),
-            _ => {
-                let it = it();
-                let from = v.resolve(&it, "from", "asset", &link.from, &assets);
-                (from, v.resolve(&it, "to", "asset", &link.to, &assets), false)
-            }
-        };
-        if link.from == link.to {
-            v.problem(&it(), "links an asset to itself");
-        } else if resolved {
-            // An undirected link is the same link whichever way it is written.
-            let (a, b) = if link.directed || from < to { (from, to) } else { (to, from) };
-            let key = (u64::from(a) << 32 | u64::from(b)) << 1 | u64::from(link.directed);
-            // Name the first listing, not the latest repeat (`insert` would overwrite it).
-            match seen_links.entry(key) {
-                Entry::Occupied(first) => {
-                    v.problem(&it(), format!("repeats link #{}; a network link is listed once", first.get() + 1));
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(i);
-                }
-            }
-        }
-        links.push(ResolvedLink { from, to, directed: link.directed });
-    }
+    let links = links_flagged(&mut v, &scenario.links, &assets, links);
 
     let mut team_organisation = Vec::with_capacity(scenario.teams.len());
     for (i, team) in scenario.teams.iter().enumerate() {
@@ -302,6 +256,147 @@ pub fn validate(scenario: Scenario) -> Result<Model, Vec<Problem>> {
         }),
         _ => Err(v.problems),
     }
+}
+
+/// Dependencies and links together from which validation resolves them on two
+/// threads; below it a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 200_000;
+
+/// Resolved dependencies, in order, and the indices of those that are not the
+/// common case (a placeholder stands in their place).
+struct Flagged<T> {
+    resolved: Vec<T>,
+    flagged: Vec<usize>,
+}
+
+/// Dependencies whose ids are known and values in range, resolved; the rest flagged.
+fn dependencies_common_case(dependencies: &[Dependency], assets: &Ids) -> Flagged<ResolvedDependency> {
+    let mut resolved = Vec::with_capacity(dependencies.len());
+    let mut flagged = Vec::new();
+    // An asset's dependencies are usually written together: its id is looked
+    // up once for them all.
+    let mut last: Option<(&str, u32)> = None;
+    for (i, dep) in dependencies.iter().enumerate() {
+        let asset = match last {
+            Some((id, index)) if id == dep.asset.as_str() => Some(index),
+            _ => assets.get(dep.asset.as_str()).copied(),
+        };
+        if let Some(asset) = asset {
+            last = Some((dep.asset.as_str(), asset));
+        }
+        if let (Some(asset), Some(&on)) = (asset, assets.get(dep.on.as_str()))
+            && dep.weight <= PER_MILLE
+            && dep.threshold <= PER_MILLE
+            && dep.group.as_deref().is_none_or(|g| id_problem("group", g).is_none())
+        {
+            let (weight, threshold) = (dep.weight as u16, dep.threshold as u16);
+            resolved.push(ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks });
+        } else {
+            resolved.push(ResolvedDependency { asset: 0, on: 0, weight: 0, threshold: 0, buffer_ticks: 0 });
+            flagged.push(i);
+        }
+    }
+    Flagged { resolved, flagged }
+}
+
+/// The flagged dependencies checked one by one, each problem named.
+fn dependencies_flagged(
+    v: &mut Validator,
+    dependencies: &[Dependency],
+    assets: &Ids,
+    common: Flagged<ResolvedDependency>,
+) -> Vec<ResolvedDependency> {
+    let Flagged { mut resolved, flagged } = common;
+    for i in flagged {
+        let dep = &dependencies[i];
+        let it = format!("dependency #{} ({} -> {})", i + 1, dep.asset, dep.on);
+        let asset = v.resolve(&it, "asset", "asset", &dep.asset, assets);
+        let on = v.resolve(&it, "on", "asset", &dep.on, assets);
+        let weight = v.per_mille(&it, "weight", dep.weight);
+        let threshold = v.per_mille(&it, "threshold", dep.threshold);
+        if let Some(group) = &dep.group {
+            v.check_id(&it, "group", group);
+        }
+        resolved[i] = ResolvedDependency { asset, on, weight, threshold, buffer_ticks: dep.buffer_ticks };
+    }
+    resolved
+}
+
+/// Why a link was flagged.
+enum LinkFlag {
+    /// An end's id is unknown.
+    Unresolved,
+    /// From an asset to itself.
+    ToItself,
+    /// Listed before, as this link (0-based).
+    Repeats(usize),
+}
+
+/// Links between known assets, resolved and checked for repeats; the rest flagged.
+fn links_common_case(links: &[Link], assets: &Ids) -> (Flagged<ResolvedLink>, Vec<LinkFlag>) {
+    let mut resolved = Vec::with_capacity(links.len());
+    let (mut flagged, mut why) = (Vec::new(), Vec::new());
+    // By resolved asset: (from << 32 | to) << 1 | directed.
+    let mut seen: HashMap<u64, usize, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(links.len(), Default::default());
+    for (i, link) in links.iter().enumerate() {
+        let (Some(&from), Some(&to)) = (assets.get(link.from.as_str()), assets.get(link.to.as_str())) else {
+            resolved.push(ResolvedLink { from: 0, to: 0, directed: link.directed });
+            flagged.push(i);
+            why.push(LinkFlag::Unresolved);
+            continue;
+        };
+        resolved.push(ResolvedLink { from, to, directed: link.directed });
+        if from == to {
+            flagged.push(i);
+            why.push(LinkFlag::ToItself);
+            continue;
+        }
+        // An undirected link is the same link whichever way it is written.
+        let (a, b) = if link.directed || from < to { (from, to) } else { (to, from) };
+        let key = (u64::from(a) << 32 | u64::from(b)) << 1 | u64::from(link.directed);
+        // Name the first listing, not the latest repeat (`insert` would overwrite it).
+        match seen.entry(key) {
+            Entry::Occupied(first) => {
+                flagged.push(i);
+                why.push(LinkFlag::Repeats(*first.get()));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+        }
+    }
+    (Flagged { resolved, flagged }, why)
+}
+
+/// The flagged links' problems, in list order.
+fn links_flagged(
+    v: &mut Validator,
+    links: &[Link],
+    assets: &Ids,
+    (common, why): (Flagged<ResolvedLink>, Vec<LinkFlag>),
+) -> Vec<ResolvedLink> {
+    let Flagged { mut resolved, flagged } = common;
+    for (i, why) in flagged.into_iter().zip(why) {
+        let link = &links[i];
+        let arrow = if link.directed { "->" } else { "--" };
+        let it = format!("link #{} ({} {arrow} {})", i + 1, link.from, link.to);
+        match why {
+            LinkFlag::Unresolved => {
+                let from = v.resolve(&it, "from", "asset", &link.from, assets);
+                let to = v.resolve(&it, "to", "asset", &link.to, assets);
+                resolved[i] = ResolvedLink { from, to, directed: link.directed };
+                if link.from == link.to {
+                    v.problem(&it, "links an asset to itself");
+                }
+            }
+            LinkFlag::ToItself => v.problem(&it, "links an asset to itself"),
+            LinkFlag::Repeats(first) => {
+                v.problem(&it, format!("repeats link #{}; a network link is listed once", first + 1));
+            }
+        }
+    }
+    resolved
 }
 
 /// Per organisation, its assets in declaration order.
@@ -501,5 +596,44 @@ mod tests {
                 r#"unknown organisation "telcoo""#,
             ]
         );
+    }
+
+    /// Resolving dependencies and links on two threads gives what one thread
+    /// gives: the same model from a good country, the same problems, in the
+    /// same order and with the same hints, from a broken one.
+    #[test]
+    fn two_threads_resolve_as_one_does() {
+        use crate::synthetic::country::{Country, Params};
+        let good = Country::generate(&Params::new(400, 10, 3)).unwrap().to_scenario();
+        let one = validate_with(good.clone(), usize::MAX).unwrap();
+        let two = validate_with(good.clone(), 0).unwrap();
+        assert_eq!(one.dependencies, two.dependencies);
+        assert_eq!(one.links, two.links);
+
+        let mut broken = good;
+        let unknown = |id: &str| SmallString::new(&format!("{id}x"));
+        // Dependencies: unknown ends, values out of range, a bad group.
+        broken.dependencies[3].on = unknown(&broken.dependencies[3].on);
+        broken.dependencies[5].asset = unknown(&broken.dependencies[5].asset);
+        broken.dependencies[8].weight = 1001;
+        broken.dependencies[9].threshold = 5000;
+        broken.dependencies[12].group = Some(SmallString::new("no group"));
+        // Links: unknown ends, an asset to itself (known and unknown), repeats
+        // either way round.
+        let first = broken.links[0].clone();
+        broken.links[2].to = unknown(&broken.links[2].to);
+        broken.links[4].from = broken.links[4].to.clone();
+        broken.links[6].from = unknown("nowhere");
+        broken.links[6].to = unknown("nowhere");
+        broken.links.push(first.clone());
+        let mut reversed = first;
+        (reversed.from, reversed.to) = (reversed.to, reversed.from);
+        broken.links.push(reversed);
+        let one = validate_with(broken.clone(), usize::MAX).unwrap_err();
+        let two = validate_with(broken, 0).unwrap_err();
+        assert!(one.len() >= 10, "{one:#?}");
+        assert!(one.iter().any(|p| p.message.contains("did you mean")));
+        assert!(one.iter().any(|p| p.message.contains("repeats link #1")));
+        assert_eq!(one, two);
     }
 }

@@ -98,6 +98,7 @@ impl AsRef<[u8]> for Patch {
 #[track_caller]
 fn check_errors(scenario: impl AsRef<[u8]>, expected: &[&str]) {
     let bytes = scenario.as_ref();
+    assert_eq!(from_a_file(bytes), expected, "read from a file (streamed), the messages differ");
     match parse_model(bytes, Path::new("test.ron")) {
         Ok(_) => panic!(
             "the scenario was accepted, expected these errors: {expected:#?}\n{}",
@@ -115,6 +116,21 @@ fn check_errors(scenario: impl AsRef<[u8]>, expected: &[&str]) {
 fn check_ok(scenario: impl AsRef<[u8]>) {
     if let Err(error) = parse_model(scenario.as_ref(), Path::new("test.ron")) {
         panic!("the scenario was refused:\n{error}");
+    }
+    assert_eq!(from_a_file(scenario.as_ref()), Vec::<String>::new(), "refused when read from a file");
+}
+
+/// The messages of `load_model` on these bytes written to a file `test.ron`
+/// (which the loader streams rather than reads whole), the file's directory
+/// left out so that they read as `parse_model`'s.
+fn from_a_file(bytes: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.ron");
+    std::fs::write(&path, bytes).unwrap();
+    let shown = format!("{}/", dir.path().display());
+    match load_model(&path) {
+        Ok(_) => Vec::new(),
+        Err(error) => error.messages().iter().map(|m| m.replace(&shown, "")).collect(),
     }
 }
 
@@ -833,6 +849,36 @@ fn a_missing_file_is_named() {
         error.messages(),
         [format!("{}: cannot read: No such file or directory (os error 2)", file.0.display())]
     );
+}
+
+/// A pipe can be read only once: it is read whole, not streamed, so a file
+/// the fast reader gives up on is still read (here, a block comment), and an
+/// error still has its line and column.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("scenario.ron");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    for (text, expected) in [
+        (format!("/* a block comment */\n{TUTORIAL}"), Vec::new()),
+        ("Scenario(\n    name: 7,\n)".to_string(), vec![format!("{}:2:10: Expected string", pipe.display())]),
+    ] {
+        let writer = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::write(pipe, text).unwrap())
+        };
+        let messages = match load_model(&pipe) {
+            Ok(_) => Vec::new(),
+            Err(error) => error.messages(),
+        };
+        writer.join().unwrap();
+        assert_eq!(messages, expected);
+    }
 }
 
 // ---- robustness: no input makes the loader panic ----

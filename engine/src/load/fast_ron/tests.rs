@@ -1,7 +1,9 @@
 //! The fast reader against the ron crate: whatever the fast reader takes, the
 //! ron crate (with the loader's options) reads as the same value.
 
-use super::parse;
+use std::io::{self, Read};
+
+use super::{Streamed, parse, parse_reader};
 use crate::load::ron_options;
 use crate::scenario::Scenario;
 use crate::synthetic::country::{Country, Params};
@@ -127,7 +129,12 @@ fn whatever_it_takes_ron_reads_the_same() {
                 }
             }
         }
-        match parse::<Scenario>(&text) {
+        let whole = parse::<Scenario>(&text);
+        let chunk = 1 + rng.below(40);
+        let step = 1 + rng.below(50);
+        let chunked = in_chunks(&text, chunk, step, u64::MAX);
+        assert!(chunked == whole, "read in chunks of {chunk} ({step} a read), it reads otherwise:\n{text}");
+        match whole {
             Some(fast) => {
                 taken += 1;
                 let ron = by_ron(&text);
@@ -137,4 +144,81 @@ fn whatever_it_takes_ron_reads_the_same() {
         }
     }
     assert!(taken > 100 && given_up > 100, "taken {taken}, given up {given_up}");
+}
+
+/// A source that hands out at most `step` bytes a read, then maybe fails.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    step: usize,
+    fail_at_end: bool,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.bytes.is_empty() && self.fail_at_end {
+            return Err(io::Error::other("the disk is gone"));
+        }
+        let n = out.len().min(self.step).min(self.bytes.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// `text` read as a stream: the parser's window holds `chunk` bytes, the
+/// source gives `step` at a time.
+fn in_chunks(text: &str, chunk: usize, step: usize, limit: u64) -> Option<Scenario> {
+    match parse_reader(&mut Trickle { bytes: text.as_bytes(), step, fail_at_end: false }, limit, chunk) {
+        Streamed::Read(scenario) => Some(scenario),
+        Streamed::GiveUp => None,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// However the chunks fall (inside a string, an escape, a comment, a number,
+/// an identifier, a character of several bytes), the stream reads as the
+/// whole text does.
+#[test]
+fn a_stream_in_chunks_of_any_size_reads_as_the_whole_text() {
+    let country = Country::generate(&Params::new(60, 3, 5)).unwrap();
+    let mut written = Vec::new();
+    country.write_ron(&mut written).unwrap();
+    let texts = [
+        shipped("tutorial.ron"),
+        shipped("luxembourg.ron"),
+        String::from_utf8(written).unwrap(),
+        minimal(", description: \"é\\\"€\\n😀 \\'x\\' //\" // comment with ß and 😀\n, population: 123456789"),
+    ];
+    for text in &texts {
+        let whole = parse::<Scenario>(text).expect("the whole text reads");
+        for chunk in (1..=9).chain([16, 63, 4096]) {
+            for step in [1, 2, 3, 7, 1000] {
+                assert!(in_chunks(text, chunk, step, u64::MAX).as_ref() == Some(&whole), "chunk {chunk}, step {step}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_stream_that_is_not_utf8_or_too_long_or_failing_is_not_read() {
+    let text = minimal(", description: \"aé\"");
+    // The two bytes of "é", the second one replaced: not UTF-8 in a string.
+    let at = text.find('é').unwrap() + 1;
+    let mut bytes = text.clone().into_bytes();
+    bytes[at] = b'x';
+    for chunk in [1, 2, 3, 4096] {
+        let read =
+            parse_reader::<Scenario>(&mut Trickle { bytes: &bytes, step: 1, fail_at_end: false }, u64::MAX, chunk);
+        assert!(matches!(read, Streamed::GiveUp), "chunk {chunk}: {read:?}");
+    }
+    // A limit of the text's length reads it; one byte less is too large.
+    let length = text.len() as u64;
+    assert!(in_chunks(&text, 5, 3, length).is_some());
+    let short =
+        parse_reader::<Scenario>(&mut Trickle { bytes: text.as_bytes(), step: 3, fail_at_end: false }, length - 1, 5);
+    assert!(matches!(short, Streamed::TooLarge), "{short:?}");
+    // A source that fails is a failure, not a text to give up on.
+    let cut = &text.as_bytes()[..text.len() / 2];
+    let failed = parse_reader::<Scenario>(&mut Trickle { bytes: cut, step: 4, fail_at_end: true }, u64::MAX, 8);
+    assert!(matches!(failed, Streamed::Failed(ref e) if e.to_string() == "the disk is gone"), "{failed:?}");
 }
