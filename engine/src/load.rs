@@ -122,9 +122,14 @@ pub fn read_scenario(path: &Path) -> Result<Scenario, LoadError> {
     if metadata.len() > MAX_SCENARIO_BYTES {
         return Err(too_large());
     }
-    let mut ahead = ReadAhead::new(file.try_clone().map_err(read_error)?).map_err(read_error)?;
-    let streamed = fast_ron::parse_reader(&mut ahead, MAX_SCENARIO_BYTES, fast_ron::CHUNK);
-    drop(ahead);
+    let streamed = match ReadAhead::new(file.try_clone().map_err(read_error)?) {
+        Ok(mut ahead) => fast_ron::parse_reader(&mut ahead, MAX_SCENARIO_BYTES, fast_ron::CHUNK),
+        // No thread to read ahead: the parser reads the file itself.
+        Err(_) => {
+            let mut file = file.try_clone().map_err(read_error)?;
+            fast_ron::parse_reader(&mut file, MAX_SCENARIO_BYTES, fast_ron::CHUNK)
+        }
+    };
     match streamed {
         Streamed::Read(scenario) => Ok(scenario),
         Streamed::TooLarge => Err(too_large()),

@@ -184,11 +184,13 @@ impl Parser<'_> {
         self.buf.drain(..self.mark);
         self.pos -= self.mark;
         self.mark = 0;
-        // A token longer than a chunk grows the window to hold it. (Zeroing
-        // the space read into costs a thousandth of the parse, and keeps the
-        // window's length its end, which every read of a byte checks.)
+        // A token longer than a chunk grows the window to hold it (the
+        // capacity doubles; only the chunk read into is zeroed, so a long
+        // token costs time in proportion to its length). Zeroing that space
+        // costs a thousandth of the parse, and keeps the window's length its
+        // end, which every read of a byte checks.
         let end = self.buf.len();
-        self.buf.resize(end + self.chunk.max(end), 0);
+        self.buf.resize(end + self.chunk, 0);
         loop {
             match self.source.read(&mut self.buf[end..]) {
                 Ok(0) => {
@@ -280,7 +282,15 @@ impl Parser<'_> {
                     break;
                 }
                 None => {
+                    // What the window holds of the comment is checked and let
+                    // go, but for a character its end cuts in two: a comment
+                    // is never held whole.
                     self.pos = self.buf.len();
+                    match std::str::from_utf8(&self.buf[self.mark..self.pos]) {
+                        Ok(_) => self.mark = self.pos,
+                        Err(e) if e.error_len().is_none() => self.mark += e.valid_up_to(),
+                        Err(_) => return Err(GiveUp),
+                    }
                     if !self.refill() {
                         break;
                     }

@@ -189,6 +189,10 @@ fn a_stream_in_chunks_of_any_size_reads_as_the_whole_text() {
         String::from_utf8(written).unwrap(),
         minimal(", description: \"é\\\"€\\n😀 \\'x\\' //\" // comment with ß and 😀\n, population: 123456789"),
     ];
+    // Tokens far longer than the window: a comment and a string of several
+    // thousand characters of one, two, three and four bytes.
+    let long = "aé€😀".repeat(3_000);
+    let texts = [texts.as_slice(), &[minimal(&format!("// {long}\n, description: \"{long}\""))]].concat();
     for text in &texts {
         let whole = parse::<Scenario>(text).expect("the whole text reads");
         for chunk in (1..=9).chain([16, 63, 4096]) {
