@@ -315,6 +315,32 @@ pub fn write_ron_compact_by_ron(out: impl std::io::Write, scenario: &Scenario) -
 pub fn parse_stored_model(ron_text: String, label: &Path) -> Result<Model, LoadError> {
     let scenario = parse_scenario(ron_text.as_bytes(), label)?;
     drop(ron_text);
+    stored_model(scenario, label)
+}
+
+/// A stored scenario read from `source` by the fast reader as it comes (a
+/// journal's scenario inflated as it is read, never held whole as text), and
+/// the source back, read to its end, for the caller to check what it read
+/// (length, digest) before it trusts the scenario. `None`: the fast reader
+/// does not take this text, or the source failed; the caller then reads the
+/// text whole and calls [`parse_stored_model`], which reports why.
+pub fn read_stored_scenario<R: Read + Send + 'static>(source: R) -> (Option<Scenario>, Option<R>) {
+    match ReadAhead::new(source) {
+        Ok(mut ahead) => {
+            let streamed = fast_ron::parse_reader(&mut ahead, MAX_SCENARIO_BYTES, fast_ron::CHUNK);
+            let source = ahead.into_source();
+            match streamed {
+                Streamed::Read(scenario) => (Some(scenario), source),
+                _ => (None, source),
+            }
+        }
+        // No thread to read ahead (the source went with the failed spawn).
+        Err(_) => (None, None),
+    }
+}
+
+/// A stored scenario, parsed, checked to be self-contained and validated.
+pub fn stored_model(scenario: Scenario, label: &Path) -> Result<Model, LoadError> {
     if scenario.msel.is_some() {
         return Err(LoadError::Syntax {
             path: label.to_path_buf(),

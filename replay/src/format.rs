@@ -96,6 +96,15 @@ impl Header {
         hash_version(self.format).unwrap_or_default()
     }
 
+    /// The compressed scenario and its declared length, when the header is a
+    /// well-formed format 2 or 3 (what [`Header::scenario_text`] decodes).
+    pub fn compressed_scenario(&self) -> Option<(&str, u64)> {
+        match (self.format, &self.scenario, &self.scenario_zlib, self.scenario_bytes) {
+            (2 | 3, None, Some(blob), Some(bytes)) => Some((blob, bytes)),
+            _ => None,
+        }
+    }
+
     /// The scenario's RON text, checked against `scenario_blake3` (and for
     /// formats 2 and 3 decompressed within the size limit). The reader calls it once;
     /// callers then use `Journal::scenario`.

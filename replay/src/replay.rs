@@ -8,12 +8,14 @@ use cascade_engine::exercise::actions::Origin;
 use cascade_engine::exercise::command::DIRECTOR_TEAM;
 use cascade_engine::exercise::{Action, Command};
 use cascade_engine::hash::HashVersion;
-use cascade_engine::load::parse_stored_model;
+use cascade_engine::load::{LoadError, parse_stored_model, read_stored_scenario, stored_model};
+use cascade_engine::scenario::Scenario;
 use cascade_engine::wire::DirectorAction;
 use cascade_engine::{Model, Simulation};
 
 use crate::format::DIRECTOR;
 use crate::reader::Journal;
+use crate::scenario_blob;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -31,6 +33,24 @@ pub enum ReplayError {
     Notes(String),
 }
 
+/// The journal's stored scenario, inflated straight into the engine's reader
+/// and never held whole as text (330 MB at a million assets), if it is
+/// stored compressed and reads that way, and is exactly the text the header
+/// declares (length and blake3). The header lets it go either way once it is
+/// decoded: a replay keeps the model, not the scenario (a branch reads it
+/// again). `None`: the caller reads it whole, which says what is wrong.
+fn streamed_scenario(journal: &mut Journal) -> Option<Scenario> {
+    let header = &journal.header;
+    let (base64, declared) = header.compressed_scenario()?;
+    let inflating = scenario_blob::inflating(base64, declared).ok()?;
+    let blake3 = header.scenario_blake3.clone();
+    journal.release_scenario();
+    match read_stored_scenario(inflating) {
+        (Some(scenario), Some(read)) => read.is_the_stored_text(&blake3).then_some(scenario),
+        _ => None,
+    }
+}
+
 /// A journal with its scenario loaded, ready to re-simulate.
 pub struct Replay {
     pub journal: Journal,
@@ -43,13 +63,23 @@ pub struct Replay {
 impl Replay {
     pub fn new(mut journal: Journal) -> Result<Self, ReplayError> {
         let label = Path::new("journal header scenario");
-        let text = journal.scenario().map_err(|e| ReplayError::Scenario(format!("{}: {e}", journal.path.display())))?;
-        // The model is what a replay keeps: the stored scenario goes before
-        // the model is built beside it (a branch reads it again).
-        journal.release_scenario();
-        let model = parse_stored_model(text, label).map_err(|e| {
-            ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", journal.path.display()))
-        })?;
+        let path = journal.path.clone();
+        let invalid =
+            |e: LoadError| ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", path.display()));
+        let model = match streamed_scenario(&mut journal) {
+            Some(scenario) => stored_model(scenario, label).map_err(invalid)?,
+            // Format 1, or a stored scenario the stream did not take: read
+            // whole, which says what is wrong if anything is.
+            None => {
+                let text = journal
+                    .scenario()
+                    .map_err(|e| ReplayError::Scenario(format!("{}: {e}", journal.path.display())))?;
+                // The model is what a replay keeps: the stored scenario goes
+                // before the model is built beside it (a branch reads it again).
+                journal.release_scenario();
+                parse_stored_model(text, label).map_err(invalid)?
+            }
+        };
         let seed = journal.header.seed.parse::<u64>().map_err(|_| {
             ReplayError::Scenario(format!(
                 "{}: seed {:?} is not a decimal u64",

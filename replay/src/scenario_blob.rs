@@ -181,6 +181,51 @@ impl Write for Tee {
     }
 }
 
+/// The scenario of a format-2 header inflated as it is read, counted and
+/// hashed: for a reader that parses as it goes and never holds the text
+/// (`Replay::new`). It never inflates more than one byte past the declared
+/// length. [`Inflating::is_the_stored_text`] then says whether what was read
+/// is exactly what [`decode`] would have returned; when it is not, `decode`
+/// says why.
+pub struct Inflating {
+    zlib: ZlibDecoder<std::io::Cursor<Vec<u8>>>,
+    hasher: blake3::Hasher,
+    inflated: u64,
+    declared: u64,
+}
+
+/// [`Inflating`] over a header's `scenario_zlib`, after [`decode`]'s checks
+/// of the declared and compressed sizes and the base64.
+pub fn inflating(base64: &str, declared: u64) -> Result<Inflating, BlobError> {
+    let compressed = decode_base64(base64, declared, MAX_SCENARIO_BYTES)?;
+    let zlib = ZlibDecoder::new(std::io::Cursor::new(compressed));
+    Ok(Inflating { zlib, hasher: blake3::Hasher::new(), inflated: 0, declared })
+}
+
+impl Read for Inflating {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let room = (self.declared + 1).saturating_sub(self.inflated).min(out.len() as u64) as usize;
+        if room == 0 {
+            return Err(std::io::Error::other(BlobError::LongerThanDeclared { declared: self.declared }));
+        }
+        let n = self.zlib.read(&mut out[..room])?;
+        self.hasher.update(&out[..n]);
+        self.inflated += n as u64;
+        Ok(n)
+    }
+}
+
+impl Inflating {
+    /// Whether what was read is the stored text exactly: the declared
+    /// length, the end of the stream with nothing after it, and the digest.
+    pub fn is_the_stored_text(mut self, blake3: &str) -> bool {
+        let mut probe = [0u8; 1];
+        let ended = matches!(self.zlib.read(&mut probe), Ok(0));
+        let nothing_after = self.zlib.total_in() == self.zlib.get_ref().get_ref().len() as u64;
+        self.inflated == self.declared && ended && nothing_after && self.hasher.finalize().to_hex().as_str() == blake3
+    }
+}
+
 /// The scenario text of a format-2 header, checked: base64, zlib, length and
 /// blake3, with the engine's scenario size limit.
 pub fn decode(base64: &str, declared: u64, blake3: &str) -> Result<String, BlobError> {
@@ -189,6 +234,19 @@ pub fn decode(base64: &str, declared: u64, blake3: &str) -> Result<String, BlobE
 
 /// [`decode`] with the size limit as a parameter.
 pub fn decode_with_limit(base64: &str, declared: u64, blake3: &str, limit: u64) -> Result<String, BlobError> {
+    let compressed = decode_base64(base64, declared, limit)?;
+    let mut out = Vec::new();
+    inflate_into(&compressed, declared, &mut out)?;
+    let text = String::from_utf8(out).map_err(|e| BlobError::Utf8(e.utf8_error().valid_up_to()))?;
+    if digest(&text) != blake3 {
+        return Err(BlobError::Blake3);
+    }
+    Ok(text)
+}
+
+/// The compressed bytes of `base64`, refused first if the declared text or
+/// the stream is too large for `limit`.
+fn decode_base64(base64: &str, declared: u64, limit: u64) -> Result<Vec<u8>, BlobError> {
     if declared > limit {
         return Err(BlobError::TooLarge { bytes: declared, limit });
     }
@@ -199,14 +257,7 @@ pub fn decode_with_limit(base64: &str, declared: u64, blake3: &str, limit: u64) 
     if base64.len() as u64 / 4 * 3 > max_compressed {
         return Err(BlobError::CompressedTooLarge { len: base64.len(), limit });
     }
-    let compressed = STANDARD.decode(base64).map_err(|e| BlobError::Base64(e.to_string()))?;
-    let mut out = Vec::new();
-    inflate_into(&compressed, declared, &mut out)?;
-    let text = String::from_utf8(out).map_err(|e| BlobError::Utf8(e.utf8_error().valid_up_to()))?;
-    if digest(&text) != blake3 {
-        return Err(BlobError::Blake3);
-    }
-    Ok(text)
+    STANDARD.decode(base64).map_err(|e| BlobError::Base64(e.to_string()))
 }
 
 /// Inflates the zlib stream `compressed` into `out`, reading at most one byte
@@ -268,6 +319,42 @@ mod tests {
         let text = cascade_engine::load::to_ron_compact(&country);
         assert!(text.len() > 20 * BLOCK, "{} bytes", text.len());
         assert_eq!(encode_scenario(&country).unwrap(), encode(&text).unwrap());
+    }
+
+    /// Inflated as it is read, a stored text reads as `decode` returns it,
+    /// and is the stored text only with its length, end and digest right.
+    #[test]
+    fn inflating_reads_the_text_and_knows_whether_it_is_the_stored_one() {
+        let text = "Scenario(name: \"é\")".repeat(5_000);
+        let blob = encode(&text).unwrap();
+        let read_all = |declared: u64| {
+            let mut reader = inflating(&blob.base64, declared).unwrap();
+            let mut out = Vec::new();
+            let result = reader.read_to_end(&mut out);
+            (reader, out, result)
+        };
+        let (reader, out, result) = read_all(blob.bytes);
+        result.unwrap();
+        assert!(out == text.as_bytes());
+        assert!(reader.is_the_stored_text(&blob.blake3));
+        let (reader, ..) = read_all(blob.bytes);
+        assert!(!reader.is_the_stored_text(&"0".repeat(64)));
+        // Declared longer than it is: read whole, but not the stored text.
+        let (reader, out, result) = read_all(blob.bytes + 1);
+        result.unwrap();
+        assert_eq!(out.len() as u64, blob.bytes);
+        assert!(!reader.is_the_stored_text(&blob.blake3));
+        // Declared shorter: it stops one byte past the declared length.
+        let (reader, out, result) = read_all(blob.bytes - 10);
+        assert!(result.unwrap_err().to_string().contains("inflates to more than scenario_bytes"));
+        assert_eq!(out.len() as u64, blob.bytes - 9);
+        assert!(!reader.is_the_stored_text(&blob.blake3));
+        // Bytes after the stream.
+        let mut compressed = STANDARD.decode(&blob.base64).unwrap();
+        compressed.push(0);
+        let mut reader = inflating(&STANDARD.encode(&compressed), blob.bytes).unwrap();
+        std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        assert!(!reader.is_the_stored_text(&blob.blake3));
     }
 
     #[test]

@@ -306,6 +306,10 @@ fn a_replay_lets_its_scenario_go_and_reads_it_again_from_the_file() {
         let text = journal.scenario().unwrap();
         let stored = journal.header.clone();
         let replay = Replay::new(journal).unwrap();
+        // Streamed (format 3) or read whole (format 1), the model's scenario
+        // is the stored text's.
+        let whole = cascade_engine::load::parse_stored_model(text.clone(), Path::new("stored")).unwrap();
+        assert!(replay.model.scenario == whole.scenario, "format {format}");
         // The model is built; the header holds the scenario's digest only.
         assert!(!replay.journal.header.holds_scenario(), "format {format}");
         assert_eq!(replay.journal.header.scenario_blake3, stored.scenario_blake3);

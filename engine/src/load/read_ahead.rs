@@ -18,7 +18,7 @@ const CHUNK: usize = 1024 * 1024;
 const DEPTH: usize = 3;
 
 /// A `Read` over `source` whose reads come from the thread.
-pub(crate) struct ReadAhead {
+pub(crate) struct ReadAhead<R> {
     /// Filled chunks in file order; an empty chunk is the end, an error stops.
     filled: Option<Receiver<io::Result<Vec<u8>>>>,
     /// Chunks handed back to be filled again, so the thread allocates only
@@ -27,11 +27,12 @@ pub(crate) struct ReadAhead {
     current: Vec<u8>,
     at: usize,
     ended: bool,
-    thread: Option<JoinHandle<()>>,
+    /// The thread hands the source back when it ends.
+    thread: Option<JoinHandle<R>>,
 }
 
-impl ReadAhead {
-    pub(crate) fn new(mut source: impl Read + Send + 'static) -> io::Result<Self> {
+impl<R: Read + Send + 'static> ReadAhead<R> {
+    pub(crate) fn new(mut source: R) -> io::Result<Self> {
         let (filled_tx, filled_rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
         let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(DEPTH + 2);
         let thread = std::thread::Builder::new().name("scenario-read".into()).spawn(move || {
@@ -39,13 +40,13 @@ impl ReadAhead {
                 let mut chunk = match spare_rx.try_recv() {
                     Ok(chunk) => chunk,
                     Err(TryRecvError::Empty) => Vec::new(),
-                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Disconnected) => return source,
                 };
                 let read = fill(&mut source, &mut chunk);
                 let end = matches!(read, Ok(0) | Err(_));
                 // The reader is gone (the parser stopped early): so is the need.
                 if filled_tx.send(read.map(|_| chunk)).is_err() || end {
-                    return;
+                    return source;
                 }
             }
         })?;
@@ -57,6 +58,21 @@ impl ReadAhead {
             ended: false,
             thread: Some(thread),
         })
+    }
+}
+
+impl<R> ReadAhead<R> {
+    /// The source back, once the thread has stopped reading it (where it
+    /// stopped: at its end if everything was read). `None` if the thread
+    /// panicked.
+    pub(crate) fn into_source(mut self) -> Option<R> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Option<R> {
+        // Dropping the receiver ends the thread's next send; then it returns.
+        self.filled = None;
+        self.thread.take().and_then(|thread| thread.join().ok())
     }
 }
 
@@ -76,7 +92,7 @@ fn fill(source: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<usize> {
     Ok(len)
 }
 
-impl Read for ReadAhead {
+impl<R> Read for ReadAhead<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.at == self.current.len() {
             if self.ended {
@@ -109,13 +125,9 @@ impl Read for ReadAhead {
     }
 }
 
-impl Drop for ReadAhead {
+impl<R> Drop for ReadAhead<R> {
     fn drop(&mut self) {
-        // Dropping the receiver ends the thread's next send; then it returns.
-        self.filled = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
     }
 }
 
@@ -180,5 +192,16 @@ mod tests {
         assert_eq!(some, [7; 10]);
         // Drop joins the thread; the test would hang if it did not end.
         drop(ahead);
+    }
+
+    #[test]
+    fn the_source_comes_back_where_the_thread_stopped() {
+        let original = bytes(2 * CHUNK + 3);
+        let mut ahead = ReadAhead::new(std::io::Cursor::new(original.clone())).unwrap();
+        let mut read = Vec::new();
+        ahead.read_to_end(&mut read).unwrap();
+        assert!(read == original);
+        let source = ahead.into_source().expect("the thread ended normally");
+        assert_eq!(source.position(), original.len() as u64);
     }
 }
