@@ -8,7 +8,7 @@
 //! It must never: use floats in simulation state, read a wall clock, spawn threads
 //! or tasks while simulating (no tokio), touch a terminal, or do any I/O other
 //! than reading a scenario file (`load`). Loading alone uses a second thread, to
-//! read a file ahead of its parser and to resolve dependencies beside links; its
+//! read a file (or a journal's stored scenario) ahead of its parser and to resolve dependencies beside links; its
 //! result is the one-thread result exactly (tested). Hosting, journals and
 //! screens live in other crates.
 //!
