@@ -33,21 +33,38 @@ pub enum ReplayError {
     Notes(String),
 }
 
+/// What reading the journal's stored scenario as a stream came to.
+enum StoredScenario {
+    /// Read, and exactly the stored text (length and blake3).
+    Scenario(Box<Scenario>),
+    /// Not read that way: here is the text, decoded whole and checked, to
+    /// parse as before (whose errors name what is wrong).
+    Text(Result<String, String>),
+    /// Not stored compressed (format 1), or the stream could not hand the
+    /// compressed bytes back: read it from the journal as before.
+    NotCompressed,
+}
+
 /// The journal's stored scenario, inflated straight into the engine's reader
-/// and never held whole as text (330 MB at a million assets), if it is
-/// stored compressed and reads that way, and is exactly the text the header
-/// declares (length and blake3). The header lets it go either way once it is
-/// decoded: a replay keeps the model, not the scenario (a branch reads it
-/// again). `None`: the caller reads it whole, which says what is wrong.
-fn streamed_scenario(journal: &mut Journal) -> Option<Scenario> {
+/// and never held whole as text (330 MB at a million assets). The header
+/// lets the scenario go once it is decoded: a replay keeps the model, not
+/// the scenario (a branch reads it again from the file).
+fn streamed_scenario(journal: &mut Journal) -> StoredScenario {
     let header = &journal.header;
-    let (base64, declared) = header.compressed_scenario()?;
-    let inflating = scenario_blob::inflating(base64, declared).ok()?;
+    let Some((base64, declared)) = header.compressed_scenario() else {
+        return StoredScenario::NotCompressed;
+    };
+    let Ok(inflating) = scenario_blob::inflating(base64, declared) else {
+        return StoredScenario::NotCompressed;
+    };
     let blake3 = header.scenario_blake3.clone();
     journal.release_scenario();
-    match read_stored_scenario(inflating) {
-        (Some(scenario), Some(read)) => read.is_the_stored_text(&blake3).then_some(scenario),
-        _ => None,
+    let (scenario, Some(mut read)) = read_stored_scenario(inflating) else {
+        return StoredScenario::NotCompressed;
+    };
+    match scenario {
+        Some(scenario) if read.is_the_stored_text(&blake3) => StoredScenario::Scenario(Box::new(scenario)),
+        _ => StoredScenario::Text(read.into_text(&blake3).map_err(|e| e.to_string())),
     }
 }
 
@@ -66,14 +83,14 @@ impl Replay {
         let path = journal.path.clone();
         let invalid =
             |e: LoadError| ReplayError::Scenario(format!("{}: the stored scenario is invalid:\n{e}", path.display()));
+        let unreadable = |e: String| ReplayError::Scenario(format!("{}: {e}", path.display()));
         let model = match streamed_scenario(&mut journal) {
-            Some(scenario) => stored_model(scenario, label).map_err(invalid)?,
-            // Format 1, or a stored scenario the stream did not take: read
-            // whole, which says what is wrong if anything is.
-            None => {
-                let text = journal
-                    .scenario()
-                    .map_err(|e| ReplayError::Scenario(format!("{}: {e}", journal.path.display())))?;
+            StoredScenario::Scenario(scenario) => stored_model(*scenario, label).map_err(invalid)?,
+            // A stored scenario the stream did not take: parsed whole, which
+            // says what is wrong if anything is.
+            StoredScenario::Text(text) => parse_stored_model(text.map_err(unreadable)?, label).map_err(invalid)?,
+            StoredScenario::NotCompressed => {
+                let text = journal.scenario().map_err(unreadable)?;
                 // The model is what a replay keeps: the stored scenario goes
                 // before the model is built beside it (a branch reads it again).
                 journal.release_scenario();
@@ -196,5 +213,27 @@ impl Replay {
             out.push(new.state_hash().to_hex().to_string());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::read_journal;
+
+    /// The journals of the previous engine (format 2) are read as a stream,
+    /// as the stored text whole reads.
+    #[test]
+    fn a_compressed_scenario_is_read_as_a_stream() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for name in ["tutorial-format2.jsonl", "luxembourg-format2.jsonl"] {
+            let mut journal = read_journal(&fixtures.join(name)).unwrap();
+            let text = journal.scenario().unwrap();
+            let StoredScenario::Scenario(streamed) = streamed_scenario(&mut journal) else {
+                panic!("{name}: not read as a stream");
+            };
+            let whole = cascade_engine::load::parse_scenario(text.as_bytes(), Path::new(name)).unwrap();
+            assert!(*streamed == whole, "{name}");
+        }
     }
 }

@@ -216,9 +216,16 @@ impl Read for Inflating {
 }
 
 impl Inflating {
+    /// The stored text whole, decoded again from the start and checked as
+    /// [`decode`] checks it (which names what is wrong, if anything is).
+    pub fn into_text(self, blake3: &str) -> Result<String, BlobError> {
+        let compressed = self.zlib.into_inner().into_inner();
+        inflate_checked(&compressed, self.declared, blake3)
+    }
+
     /// Whether what was read is the stored text exactly: the declared
     /// length, the end of the stream with nothing after it, and the digest.
-    pub fn is_the_stored_text(mut self, blake3: &str) -> bool {
+    pub fn is_the_stored_text(&mut self, blake3: &str) -> bool {
         let mut probe = [0u8; 1];
         let ended = matches!(self.zlib.read(&mut probe), Ok(0));
         let nothing_after = self.zlib.total_in() == self.zlib.get_ref().get_ref().len() as u64;
@@ -235,8 +242,13 @@ pub fn decode(base64: &str, declared: u64, blake3: &str) -> Result<String, BlobE
 /// [`decode`] with the size limit as a parameter.
 pub fn decode_with_limit(base64: &str, declared: u64, blake3: &str, limit: u64) -> Result<String, BlobError> {
     let compressed = decode_base64(base64, declared, limit)?;
+    inflate_checked(&compressed, declared, blake3)
+}
+
+/// The text of a zlib stream, checked: its declared length and its blake3.
+fn inflate_checked(compressed: &[u8], declared: u64, blake3: &str) -> Result<String, BlobError> {
     let mut out = Vec::new();
-    inflate_into(&compressed, declared, &mut out)?;
+    inflate_into(compressed, declared, &mut out)?;
     let text = String::from_utf8(out).map_err(|e| BlobError::Utf8(e.utf8_error().valid_up_to()))?;
     if digest(&text) != blake3 {
         return Err(BlobError::Blake3);
@@ -333,19 +345,21 @@ mod tests {
             let result = reader.read_to_end(&mut out);
             (reader, out, result)
         };
-        let (reader, out, result) = read_all(blob.bytes);
+        let (mut reader, out, result) = read_all(blob.bytes);
         result.unwrap();
         assert!(out == text.as_bytes());
         assert!(reader.is_the_stored_text(&blob.blake3));
-        let (reader, ..) = read_all(blob.bytes);
+        let (mut reader, ..) = read_all(blob.bytes);
         assert!(!reader.is_the_stored_text(&"0".repeat(64)));
+        // The text whole, decoded again, says what is wrong.
+        assert_eq!(reader.into_text(&"0".repeat(64)).unwrap_err().to_string(), BlobError::Blake3.to_string());
         // Declared longer than it is: read whole, but not the stored text.
-        let (reader, out, result) = read_all(blob.bytes + 1);
+        let (mut reader, out, result) = read_all(blob.bytes + 1);
         result.unwrap();
         assert_eq!(out.len() as u64, blob.bytes);
         assert!(!reader.is_the_stored_text(&blob.blake3));
         // Declared shorter: it stops one byte past the declared length.
-        let (reader, out, result) = read_all(blob.bytes - 10);
+        let (mut reader, out, result) = read_all(blob.bytes - 10);
         assert!(result.unwrap_err().to_string().contains("inflates to more than scenario_bytes"));
         assert_eq!(out.len() as u64, blob.bytes - 9);
         assert!(!reader.is_the_stored_text(&blob.blake3));
